@@ -1,0 +1,186 @@
+"""`analyze`: predictions, Grad-CAM, block activations and block statistics from one forward pass.
+
+One Captum `LayerActivation` pass over every block (plus the head, for the logits) yields the
+predictions, every block's output and every block's ‖F(x)‖ and ‖shortcut(x)‖. Grad-CAM then only
+differentiates the tail after the chosen layer (see `gradcam.py`). Everything runs under the
+model instance's lock, on a per-request `SwitchedResNet`, so the shared model never carries a hook
+or a mode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from captum.attr import LayerActivation
+
+from resnet_demo.analysis.gradcam import tail_grad_cam, upsample
+from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
+from resnet_demo.models import LoadedModel
+from resnet_demo.switches import SwitchedResNet, resolve_layer
+
+
+class AnalysisError(ValueError):
+    """A request value of the wrong type or out of range (target class, top-k, layer)."""
+
+
+def _check_int(value: object, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise AnalysisError(f"{name} must be a whole number, got {value!r}")
+    if not low <= int(value) <= high:
+        raise AnalysisError(f"{name} must be between {low} and {high}, got {value}")
+    return int(value)
+
+
+def _unit(t: torch.Tensor) -> tuple[np.ndarray, float]:
+    """Divide a non-negative map by its max; (zeros, 0.0) when it has none."""
+    peak = float(t.max()) if t.numel() else 0.0
+    scaled = t / peak if peak > 0 else torch.zeros_like(t)
+    return scaled.numpy().astype(np.float32, copy=True), peak
+
+
+def _activation(name: str, out: torch.Tensor, n_channels: int) -> BlockActivation:
+    out = out[0].detach()  # (C, h, w), >= 0 after the block's relu
+    mean_map, mean_max = _unit(out.mean(dim=0))
+    strengths, channels = out.mean(dim=(1, 2)).topk(min(n_channels, out.shape[0]))
+    peaks = out[channels].flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
+    return BlockActivation(
+        name=name,
+        mean_map=mean_map,
+        mean_max=mean_max,
+        top_channels=channels.numpy().astype(np.int64),
+        top_strengths=strengths.numpy().astype(np.float32),
+        top_maps=(out[channels] / peaks).numpy().astype(np.float32),
+    )
+
+
+def _block_stats(switched: SwitchedResNet, outputs: list[torch.Tensor]) -> tuple[BlockStats, ...]:
+    stats = []
+    for (name, block), out in zip(switched.blocks.items(), outputs, strict=True):
+        norms = block.norms
+        residual, identity = norms.residual[0], norms.shortcut[0]
+        stats.append(
+            BlockStats(
+                name=name,
+                stage=name.split(".")[0],
+                mode=block.mode,
+                downsampling=block.block.downsample is not None,
+                out_shape=tuple(int(s) for s in out.shape[1:]),
+                residual_norm=residual,
+                shortcut_norm=identity,
+                ratio=residual / identity if identity > 0 else math.nan,
+            )
+        )
+    return tuple(stats)
+
+
+def analyze(
+    model: LoadedModel,
+    image: np.ndarray,
+    switches: Mapping[str, str] | None = None,
+    target: int | None = None,
+    cam_layer: str = "layer4",
+    top_k: int = 5,
+    n_channels: int = 8,
+) -> Analysis:
+    """Run the whole analysis of one image.
+
+    Args:
+        model: a loaded model (its lock is held for the duration).
+        image: RGB uint8 (H, W, 3), any size; resized and centre-cropped as the weights expect.
+            Not modified.
+        switches: block -> mode ("intact", "no-skip", "no-residual"); a stage name sets all its
+            blocks. Default: all intact.
+        target: class index to explain. Default: the top-1 class of this (switched) network.
+        cam_layer: stage ("layer1".."layer4", meaning its last block) or block ("layer3.1").
+            Default: "layer4".
+        top_k: how many classes to list, 1..num_classes. Default: 5.
+        n_channels: strongest channels kept per block. Default: 8.
+
+    Returns:
+        A frozen `Analysis` (numpy arrays only).
+
+    Raises:
+        AnalysisError: target/top_k out of range or of the wrong type.
+        SwitchError: unknown block, mode or layer.
+    """
+    num_classes = len(model.categories)
+    top_k = _check_int(top_k, "top_k", 1, num_classes)
+    n_channels = _check_int(n_channels, "n_channels", 1, 4096)
+    if target is not None:
+        target = _check_int(target, "target class", 0, num_classes - 1)
+    view = model.preprocessing.model_view(image)
+    x = model.preprocessing.to_tensor(view)
+    with model.lock:
+        switched = SwitchedResNet(model.module, switches)
+        layer = resolve_layer(model.module, cam_layer)
+        layers = [*switched.blocks.values(), switched.head]
+        *block_outputs, logits = LayerActivation(switched, layers).attribute(x)
+        probabilities = torch.softmax(logits[0].double(), dim=0).float()
+        if target is None:
+            target = int(probabilities.argmax())
+        index = list(switched.blocks).index(layer)
+        coarse = tail_grad_cam(switched, layer, block_outputs[index], target)
+        stats = _block_stats(switched, block_outputs)
+    cam, cam_scale = _unit(upsample(coarse, view.shape[:2]))
+    cam_coarse, _ = _unit(coarse)
+    top_probs, top_indices = probabilities.topk(top_k)
+    return Analysis(
+        model_name=model.name,
+        weights_source=model.source,
+        modes=dict(switched.modes),
+        image=view,
+        probabilities=probabilities.numpy().copy(),
+        top_indices=top_indices.numpy().astype(np.int64),
+        top_labels=tuple(model.categories[i] for i in top_indices.tolist()),
+        top_probs=top_probs.numpy().astype(np.float32),
+        target=target,
+        target_label=model.categories[target],
+        cam_layer=layer,
+        cam=cam,
+        cam_scale=cam_scale,
+        cam_coarse=cam_coarse,
+        blocks=stats,
+        activations=tuple(
+            _activation(name, out, n_channels)
+            for name, out in zip(switched.blocks, block_outputs, strict=True)
+        ),
+    )
+
+
+def grad_cam(
+    model: LoadedModel,
+    image: np.ndarray,
+    target: int,
+    cam_layer: str = "layer4",
+    switches: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """Grad-CAM alone: forward to the layer without gradients, then Captum on the tail.
+
+    Args:
+        model: a loaded model.
+        image: RGB uint8 (H, W, 3).
+        target: class index to explain.
+        cam_layer: stage or block name. Default: "layer4".
+        switches: block modes. Default: all intact.
+
+    Returns:
+        float32 (S, S) in [0, 1] at the model's input resolution.
+    """
+    target = _check_int(target, "target class", 0, len(model.categories) - 1)
+    view = model.preprocessing.model_view(image)
+    x = model.preprocessing.to_tensor(view)
+    with model.lock:
+        switched = SwitchedResNet(model.module, switches)
+        layer = resolve_layer(model.module, cam_layer)
+        with torch.no_grad():
+            activation = switched.stem(x)
+            for name, block in switched.blocks.items():
+                activation = block(activation)
+                if name == layer:
+                    break
+        coarse = tail_grad_cam(switched, layer, activation, target)
+    cam, _ = _unit(upsample(coarse, view.shape[:2]))
+    return cam

@@ -1,0 +1,64 @@
+"""Grad-CAM with Captum's `LayerGradCam`, run on the part of the network after the chosen layer.
+
+Grad-CAM (Selvaraju et al. 2017) weighs each channel k of a layer's output A by the spatial mean
+of d y^c / d A^k and sums: L = relu(sum_k alpha_k A^k). Only the network *after* the layer takes
+part in that gradient, so we feed the layer's activation (already computed by the one forward
+pass that also gives the predictions and block maps) to the network's tail, and let Captum
+differentiate only the tail. No parameter gradient is ever computed. The result is the same
+number as Captum on the whole network (tests check this against a hand-written hook version).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from captum.attr import LayerGradCam
+from torch import nn
+
+from resnet_demo.switches import SwitchedResNet
+
+
+class _Tail(nn.Module):
+    """The network from the output of block `name` to the logits, with a hookable entry point."""
+
+    def __init__(self, switched: SwitchedResNet, name: str) -> None:
+        super().__init__()
+        self.entry = nn.Identity()
+        self.switched = switched
+        self.name = name
+
+    def forward(self, activation: torch.Tensor) -> torch.Tensor:
+        return self.switched.forward_from(self.name, self.entry(activation))
+
+
+def tail_grad_cam(
+    switched: SwitchedResNet, name: str, activation: torch.Tensor, target: int
+) -> torch.Tensor:
+    """Grad-CAM of class `target` at block `name`, from that block's output.
+
+    Args:
+        switched: the per-request network (its modes apply to the tail too).
+        name: block whose output is explained, e.g. "layer4.1".
+        activation: that block's output, (1, C, h, w) float32; not modified.
+        target: class index.
+
+    Returns:
+        float32 tensor (h, w) >= 0: relu(sum_k alpha_k A^k), unscaled.
+    """
+    tail = _Tail(switched, name)
+    records = [b.record for b in switched.blocks.values()]
+    for block in switched.blocks.values():
+        block.record = False  # the tail repeats blocks already measured in the main pass
+    try:
+        cam = LayerGradCam(tail, tail.entry).attribute(
+            activation.detach().clone(), target=int(target), relu_attributions=True
+        )
+    finally:
+        for block, record in zip(switched.blocks.values(), records, strict=True):
+            block.record = record
+    return cam.detach()[0, 0]
+
+
+def upsample(cam: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear upsampling of an (h, w) map to `size` (H, W), as Captum's `interpolate` does."""
+    return F.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]

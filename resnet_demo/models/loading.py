@@ -1,0 +1,271 @@
+"""Where weights come from, in order: a file the user names, the torch hub cache, a download.
+
+Only plain state_dicts are ever loaded, with `torch.load(weights_only=True)` and a strict check of
+every key and shape, so a file can neither run code nor half-load. When ImageNet weights cannot be
+had (no network, as in many classrooms), `load_model_or_embedded` falls back to the embedded
+model and says how to place the file by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from resnet_demo.models.preprocessing import Preprocessing
+from resnet_demo.models.registry import EMBEDDED, ModelSpec, parse_model_name
+
+RANDOM = "random"
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be used: missing, not a state_dict, wrong keys or shapes."""
+
+
+class WeightsUnavailable(WeightsError):
+    """ImageNet weights are neither on disk nor downloadable; the message says what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A ready network with everything needed to feed and read it.
+
+    Attributes:
+        spec: which architecture and weights version.
+        module: the torchvision `ResNet` in eval mode. Shared by every request: never mutate it
+            while serving; per-request changes go through `resnet_demo.switches`.
+        categories: class names in output order (`weights.meta["categories"]`).
+        categories_zh: Chinese class names where known (embedded model), else None.
+        preprocessing: resize/crop/normalisation the weights were trained with.
+        source: where the weights came from, e.g. "embedded", "file:/x.pth", "hub-cache:/y.pth",
+            "download", "random(seed=0)".
+        lock: held by every analysis of this instance (Captum hooks are per module).
+    """
+
+    spec: ModelSpec
+    module: nn.Module
+    categories: tuple[str, ...]
+    categories_zh: tuple[str, ...] | None
+    preprocessing: Preprocessing
+    source: str
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def name(self) -> str:
+        """Canonical model name, e.g. "resnet18:IMAGENET1K_V1" or "embedded"."""
+        return self.spec.name
+
+
+def hub_cache_path(spec: ModelSpec) -> Path:
+    """Where torchvision keeps downloaded weights: `$TORCH_HOME/hub/checkpoints/<file>`."""
+    filename = os.path.basename(spec.weights.url)
+    return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def weights_status(name: str) -> str:
+    """How a model's weights would be obtained now, without loading anything.
+
+    Returns:
+        "embedded" (ships with the app), "on disk" (in the hub cache) or "needs download".
+    """
+    spec = parse_model_name(name)
+    if spec.is_embedded:
+        return "embedded"
+    return "on disk" if hub_cache_path(spec).is_file() else "needs download"
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a plain state_dict safely.
+
+    Args:
+        path: a `.pth`/`.pt` file written by `torch.save(model.state_dict(), path)`.
+
+    Returns:
+        Mapping of parameter/buffer names to tensors.
+
+    Raises:
+        WeightsError: missing file, not loadable with `weights_only=True` (pickled objects),
+            or not a mapping of names to tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsError(
+            f"{path} is not a plain PyTorch state_dict (refused to unpickle it: "
+            f"{type(exc).__name__})"
+        ) from exc
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise WeightsError(f"{path} does not hold a state_dict (a mapping of names to tensors)")
+    return dict(state)
+
+
+def load_state_dict_strict(
+    module: nn.Module, state: Mapping[str, torch.Tensor], origin: str
+) -> None:
+    """Copy weights into `module` after checking every key and shape.
+
+    Raises:
+        WeightsError: naming the first missing, unexpected and mis-shaped keys.
+    """
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    mis_shaped = [
+        f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:3])})")
+    if mis_shaped:
+        problems.append(f"{len(mis_shaped)} wrong shapes (e.g. {'; '.join(mis_shaped[:3])})")
+    if problems:
+        raise WeightsError(f"weights from {origin} do not fit this model: " + "; ".join(problems))
+    module.load_state_dict(state, strict=True)
+
+
+def _download(url: str, progress: bool) -> dict[str, torch.Tensor]:
+    """Download through torchvision into the hub cache (tests replace this function)."""
+    return torch.hub.load_state_dict_from_url(
+        url, map_location="cpu", progress=progress, check_hash=True, weights_only=True
+    )
+
+
+def _imagenet_model(
+    spec: ModelSpec,
+    weights: str | os.PathLike | None,
+    allow_download: bool,
+    progress: bool,
+    seed: int,
+) -> LoadedModel:
+    module = spec.build()
+    enum_weights = spec.weights
+    if weights is not None and str(weights) == RANDOM:
+        # Seeded He initialisation from torchvision's own builder: same init, every run.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = spec.build()
+        source = f"random(seed={seed})"
+    elif weights is not None:
+        load_state_dict_strict(module, read_state_dict(weights), str(weights))
+        source = f"file:{weights}"
+    elif hub_cache_path(spec).is_file():
+        path = hub_cache_path(spec)
+        load_state_dict_strict(module, read_state_dict(path), str(path))
+        source = f"hub-cache:{path}"
+    elif allow_download:
+        try:
+            state = _download(enum_weights.url, progress)
+        except Exception as exc:
+            raise WeightsUnavailable(_manual_placement_message(spec, reason=str(exc))) from exc
+        load_state_dict_strict(module, state, enum_weights.url)
+        source = "download"
+    else:
+        raise WeightsUnavailable(_manual_placement_message(spec, reason="downloads are off"))
+    module.eval()
+    return LoadedModel(
+        spec=spec,
+        module=module,
+        categories=tuple(enum_weights.meta["categories"]),
+        categories_zh=None,
+        preprocessing=Preprocessing.from_transforms(enum_weights.transforms()),
+        source=source,
+    )
+
+
+def _manual_placement_message(spec: ModelSpec, reason: str) -> str:
+    return (
+        f"Could not get the {spec.name} weights ({reason}). To use them offline, download "
+        f"{spec.weights.url} on a computer with internet and copy it to {hub_cache_path(spec)}, "
+        f"or start with --weights PATH."
+    )
+
+
+def _embedded_model(weights: str | os.PathLike | None, seed: int) -> LoadedModel:
+    from resnet_demo.models import embedded  # local: keeps torchvision-only users light
+
+    module, card = embedded.load_embedded()
+    source = "embedded"
+    if weights is not None and str(weights) == RANDOM:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = embedded.build_embedded_resnet(len(card["classes"]), int(card["width"]))
+        module.eval()
+        source = f"random(seed={seed})"
+    elif weights is not None:
+        load_state_dict_strict(module, read_state_dict(weights), str(weights))
+        source = f"file:{weights}"
+    size = int(card["input_size"])
+    return LoadedModel(
+        spec=ModelSpec(EMBEDDED),
+        module=module,
+        categories=tuple(card["classes"]),
+        categories_zh=tuple(card["classes_zh"]),
+        preprocessing=Preprocessing(size, size, tuple(card["mean"]), tuple(card["std"])),
+        source=source,
+    )
+
+
+def load_model(
+    name: str = EMBEDDED,
+    weights: str | os.PathLike | None = None,
+    *,
+    allow_download: bool = True,
+    progress: bool = True,
+    seed: int = 0,
+) -> LoadedModel:
+    """Load a network ready for analysis.
+
+    Args:
+        name: "embedded", "resnet18" … "resnet152", optionally with ":VERSION" (e.g.
+            "resnet50:IMAGENET1K_V1"). Default: "embedded".
+        weights: None (embedded weights, or hub cache then download for ImageNet models), a
+            path to a state_dict file, or "random" for a seeded untrained network.
+        allow_download: whether a missing ImageNet file may be downloaded. Default: True.
+        progress: show a console progress bar while downloading. Default: True.
+        seed: seed of the "random" initialisation. Default: 0.
+
+    Returns:
+        A LoadedModel in eval mode.
+
+    Raises:
+        ModelNameError: unknown model or version.
+        WeightsError: a named file that is missing, not a state_dict, or does not fit.
+        WeightsUnavailable: ImageNet weights neither on disk nor downloadable.
+    """
+    spec = parse_model_name(name)
+    if spec.is_embedded:
+        return _embedded_model(weights, seed)
+    return _imagenet_model(spec, weights, allow_download, progress, seed)
+
+
+def load_model_or_embedded(
+    name: str = EMBEDDED,
+    weights: str | os.PathLike | None = None,
+    *,
+    allow_download: bool = True,
+    progress: bool = True,
+) -> tuple[LoadedModel, str | None]:
+    """Like `load_model`, but fall back to the embedded model when ImageNet weights are missing.
+
+    Returns:
+        (model, message): message is None on success, else why the fallback happened and how
+        to place the weights by hand.
+    """
+    try:
+        return load_model(name, weights, allow_download=allow_download, progress=progress), None
+    except WeightsUnavailable as exc:
+        return load_model(EMBEDDED), f"{exc} Using the embedded model instead."

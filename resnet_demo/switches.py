@@ -1,0 +1,292 @@
+"""Per-request block modes: switch skip connections or residual branches off, block by block.
+
+A torchvision residual block computes y = relu(F(x) + shortcut(x)), where F is the residual
+branch (conv-bn-relu-conv-bn, or the three-conv bottleneck) and shortcut is the identity or, in
+the first block of a stage, a 1x1 projection ("downsample"). He et al. 2016, eq. (1)-(2).
+
+Modes of one block:
+    intact       y = relu(F(x) + shortcut(x))   torchvision's own computation, bit for bit
+    no-skip      y = relu(F(x))                 the shortcut (projection included) is gone
+    no-residual  y = relu(shortcut(x))          the block-deletion lesion of Veit et al. 2016
+
+`SwitchedResNet` is a thin per-request view of a shared torchvision `ResNet`: it reuses the
+model's modules (no parameter is copied or changed) and wraps each block in a `SwitchedBlock`
+that carries the mode. Hooks (Captum's included) are registered on these per-request wrappers,
+never on the shared model, so concurrent requests with different switches cannot see each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+INTACT = "intact"
+NO_SKIP = "no-skip"
+NO_RESIDUAL = "no-residual"
+MODES: tuple[str, ...] = (INTACT, NO_SKIP, NO_RESIDUAL)
+STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
+
+
+class SwitchError(ValueError):
+    """An unknown block, an unknown mode, or a value of the wrong type in a mode map."""
+
+
+def block_names(model: nn.Module) -> list[str]:
+    """Names of every residual block in forward order, e.g. ["layer1.0", ..., "layer4.1"].
+
+    Args:
+        model: a torchvision ResNet (BasicBlock or Bottleneck).
+    """
+    return [f"{stage}.{index}" for stage in STAGES for index in range(len(getattr(model, stage)))]
+
+
+def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[str, str]:
+    """Check a mode map and complete it with `intact` for every block not named.
+
+    Args:
+        model: the torchvision ResNet the modes are for.
+        modes: block name -> mode; None or empty means every block intact. A stage name
+            ("layer3") sets every block of that stage.
+
+    Returns:
+        A new dict with one entry per block, in forward order.
+
+    Raises:
+        SwitchError: with a message that names the bad key or value and the valid choices.
+    """
+    names = block_names(model)
+    full = dict.fromkeys(names, INTACT)
+    if modes is None:
+        return full
+    if not isinstance(modes, Mapping):
+        raise SwitchError(
+            f"switches must be a mapping of block name to mode, got {type(modes).__name__}"
+        )
+    for key, mode in modes.items():
+        if not isinstance(key, str) or not isinstance(mode, str):
+            raise SwitchError(f"switch {key!r}={mode!r}: block and mode must be strings")
+        if mode not in MODES:
+            raise SwitchError(f"unknown mode {mode!r} for {key}; choose one of: {', '.join(MODES)}")
+        if key in STAGES:
+            for name in names:
+                if name.startswith(key + "."):
+                    full[name] = mode
+        elif key in full:
+            full[key] = mode
+        else:
+            raise SwitchError(f"unknown block {key!r}; blocks are {names[0]} … {names[-1]}")
+    return full
+
+
+def parse_switch_args(items: list[str] | None) -> dict[str, str]:
+    """Parse CLI arguments of the form `BLOCK=MODE` ("layer3.1=no-skip").
+
+    Raises:
+        SwitchError: for an item without exactly one "=".
+    """
+    modes: dict[str, str] = {}
+    for item in items or []:
+        block, sep, mode = item.partition("=")
+        if not sep or not block or not mode or "=" in mode:
+            raise SwitchError(f"switch {item!r} must look like BLOCK=MODE, e.g. layer3.1=no-skip")
+        modes[block.strip()] = mode.strip()
+    return modes
+
+
+@dataclass(frozen=True)
+class BranchNorms:
+    """Sizes of the two paths of one block for each image of a batch.
+
+    Attributes:
+        residual: ‖F(x)‖ (Frobenius norm over C, H, W), float per image; 0 when removed.
+        shortcut: ‖shortcut(x)‖, float per image; 0 when the skip is off.
+    """
+
+    residual: tuple[float, ...]
+    shortcut: tuple[float, ...]
+
+
+def residual_branch(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """F(x): the block's convolutions up to, not including, the addition.
+
+    Same operations in the same order as torchvision's `BasicBlock.forward` /
+    `Bottleneck.forward`, so the sum below is bit-identical to theirs.
+    """
+    out = block.relu(block.bn1(block.conv1(x)))
+    if isinstance(block, Bottleneck):
+        out = block.relu(block.bn2(block.conv2(out)))
+        return block.bn3(block.conv3(out))
+    return block.bn2(block.conv2(out))
+
+
+def shortcut(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """shortcut(x): the identity, or the 1x1 projection + BN of a downsampling block."""
+    return x if block.downsample is None else block.downsample(x)
+
+
+def _per_image_norm(t: torch.Tensor) -> tuple[float, ...]:
+    return tuple(float(v) for v in t.detach().flatten(1).norm(dim=1))
+
+
+class SwitchedBlock(nn.Module):
+    """One residual block of a shared model, run in a given mode, recording its branch sizes.
+
+    Args:
+        block: torchvision `BasicBlock` or `Bottleneck` (shared; never changed).
+        mode: "intact", "no-skip" or "no-residual".
+        name: the block's torchvision name, e.g. "layer3.1".
+    """
+
+    def __init__(self, block: nn.Module, mode: str, name: str) -> None:
+        super().__init__()
+        if not isinstance(block, BasicBlock | Bottleneck):
+            raise SwitchError(f"{name} is a {type(block).__name__}, not a residual block")
+        self.block = block
+        self.mode = mode
+        self.name = name
+        self.record = True
+        self.norms: BranchNorms | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """y = relu(F(x) + shortcut(x)) with the parts the mode removes left out."""
+        if self.mode == INTACT:
+            residual = residual_branch(self.block, x)
+            identity = shortcut(self.block, x)
+            self._record(residual, identity)
+            out = residual + identity
+            return self.block.relu(out)
+        if self.mode == NO_SKIP:
+            residual = residual_branch(self.block, x)
+            self._record(residual, None)
+            return torch.relu(residual)
+        identity = shortcut(self.block, x)
+        self._record(None, identity)
+        return torch.relu(identity)
+
+    def _record(self, residual: torch.Tensor | None, identity: torch.Tensor | None) -> None:
+        if not self.record:
+            return
+        present = residual if residual is not None else identity
+        zeros = (0.0,) * present.shape[0]
+        self.norms = BranchNorms(
+            residual=_per_image_norm(residual) if residual is not None else zeros,
+            shortcut=_per_image_norm(identity) if identity is not None else zeros,
+        )
+
+
+class _Stem(nn.Module):
+    """conv1 -> bn1 -> relu -> maxpool of the shared model."""
+
+    def __init__(self, model: ResNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.model
+        return m.maxpool(m.relu(m.bn1(m.conv1(x))))
+
+
+class _Head(nn.Module):
+    """avgpool -> flatten -> fc of the shared model: the logits."""
+
+    def __init__(self, model: ResNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.fc(torch.flatten(self.model.avgpool(x), 1))
+
+
+class SwitchedResNet(nn.Module):
+    """A per-request view of a torchvision ResNet whose blocks run in the given modes.
+
+    Build one per request (cheap: no parameter is copied) and drop it afterwards. Do not call
+    `.train()`/`.eval()` on it: that would recurse into the shared model.
+
+    Args:
+        model: a torchvision `ResNet` in eval mode.
+        modes: block -> mode map (see `validate_modes`). Default: every block intact.
+
+    Attributes:
+        stem: per-request wrapper of conv1..maxpool.
+        blocks: block name -> `SwitchedBlock`, forward order.
+        head: per-request wrapper of avgpool..fc.
+        modes: the complete, validated mode map.
+    """
+
+    def __init__(self, model: nn.Module, modes: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        if not isinstance(model, ResNet):
+            raise SwitchError(f"switches need a torchvision ResNet, got {type(model).__name__}")
+        self.modes = validate_modes(model, modes)
+        self.stem = _Stem(model)
+        self._blocks = nn.ModuleList(
+            SwitchedBlock(model.get_submodule(name), mode, name)
+            for name, mode in self.modes.items()
+        )
+        self.blocks: dict[str, SwitchedBlock] = {b.name: b for b in self._blocks}
+        self.head = _Head(model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (N, num_classes) for a normalised batch (N, 3, H, W)."""
+        x = self.stem(x)
+        for block in self._blocks:
+            x = block(x)
+        return self.head(x)
+
+    def forward_from(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+        """Logits computed from the output of block `name` onwards (the network's "tail").
+
+        Args:
+            name: a block name, e.g. "layer3.1".
+            activation: that block's output (N, C, h, w).
+        """
+        names = list(self.blocks)
+        if name not in self.blocks:
+            raise SwitchError(f"unknown block {name!r}")
+        x = activation
+        for block_name in names[names.index(name) + 1 :]:
+            x = self.blocks[block_name](x)
+        return self.head(x)
+
+    def branch_norms(self) -> dict[str, BranchNorms]:
+        """The ‖F(x)‖ and ‖shortcut(x)‖ each block recorded in the last forward pass."""
+        return {name: b.norms for name, b in self.blocks.items() if b.norms is not None}
+
+
+def forward_with_modes(
+    model: nn.Module, x: torch.Tensor, modes: Mapping[str, str] | None = None
+) -> torch.Tensor:
+    """Logits of `model` on `x` with the given block modes, touching nothing shared.
+
+    Args:
+        model: torchvision ResNet in eval mode.
+        x: normalised input (N, 3, H, W) float32.
+        modes: block -> mode map. Default: all intact (bit-identical to `model(x)`).
+
+    Returns:
+        Logits (N, num_classes).
+    """
+    return SwitchedResNet(model, modes)(x)
+
+
+def resolve_layer(model: nn.Module, layer: str) -> str:
+    """Map a stage ("layer3") to its last block ("layer3.1"); check a block name.
+
+    Raises:
+        SwitchError: for anything that is neither a stage nor a block of the model.
+    """
+    if not isinstance(layer, str):
+        raise SwitchError(f"layer must be a string like 'layer4' or 'layer3.1', got {layer!r}")
+    names = block_names(model)
+    if layer in STAGES:
+        return [n for n in names if n.startswith(layer + ".")][-1]
+    if layer in names:
+        return layer
+    raise SwitchError(
+        f"unknown layer {layer!r}; use a stage (layer1..layer4) or a block like {names[-1]}"
+    )

@@ -1,0 +1,80 @@
+"""Shared fixtures: random-weight torchvision ResNets written to files, loaded like real weights.
+
+No test downloads anything: ImageNet weights are replaced by seeded random weights of the same
+architecture, saved as plain state_dicts and loaded through the real loading code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from resnet_demo.models import LoadedModel, load_model
+
+torch.set_num_threads(2)
+
+
+def count_hooks(module: torch.nn.Module) -> int:
+    """Every forward/backward (pre-)hook registered anywhere in `module`."""
+    return sum(
+        len(m._forward_hooks)
+        + len(m._forward_pre_hooks)
+        + len(m._backward_hooks)
+        + len(m._backward_pre_hooks)
+        for m in module.modules()
+    )
+
+
+def write_random_weights(arch: str, path: Path, seed: int) -> Path:
+    """Save a seeded random torchvision `arch` state_dict (BN statistics perturbed too)."""
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, arch)(weights=None)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                # Non-trivial BN statistics and affine terms so that tests see real arithmetic.
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.1, 0.1)
+    torch.save(model.state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("weights")
+
+
+@pytest.fixture(scope="session")
+def resnet18_path(weights_dir: Path) -> Path:
+    return write_random_weights("resnet18", weights_dir / "resnet18.pth", seed=18)
+
+
+@pytest.fixture(scope="session")
+def resnet50_path(weights_dir: Path) -> Path:
+    return write_random_weights("resnet50", weights_dir / "resnet50.pth", seed=50)
+
+
+@pytest.fixture(scope="session")
+def resnet18(resnet18_path: Path) -> LoadedModel:
+    return load_model("resnet18", weights=resnet18_path)
+
+
+@pytest.fixture(scope="session")
+def resnet50(resnet50_path: Path) -> LoadedModel:
+    return load_model("resnet50", weights=resnet50_path)
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    """A seeded smooth-ish RGB uint8 image (180, 240, 3) with structure for the network to see."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:180, 0:240]
+    base = np.stack([np.sin(xx / 17.0), np.cos(yy / 11.0), np.sin((xx + yy) / 23.0)], axis=-1)
+    noise = rng.normal(0, 0.15, size=base.shape)
+    return ((base + noise + 1.2) / 2.4 * 255).clip(0, 255).astype(np.uint8)

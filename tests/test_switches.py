@@ -1,0 +1,158 @@
+"""Block modes: intact is torchvision bit for bit; the lesions equal hand-composed blocks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import count_hooks
+
+from resnet_demo.models import LoadedModel
+from resnet_demo.switches import (
+    SwitchedResNet,
+    SwitchError,
+    block_names,
+    forward_with_modes,
+    parse_switch_args,
+    resolve_layer,
+    validate_modes,
+)
+
+
+@pytest.fixture(params=["resnet18", "resnet50"])
+def model(request: pytest.FixtureRequest) -> LoadedModel:
+    return request.getfixturevalue(request.param)
+
+
+def _input(seed: int = 0) -> torch.Tensor:
+    return torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(seed))
+
+
+def test_intact_is_bit_identical_to_torchvision(model: LoadedModel) -> None:
+    x = _input()
+    with torch.no_grad():
+        expected = model.module(x)
+        got = forward_with_modes(model.module, x)
+    assert torch.equal(got, expected)
+
+
+def _hand_block(block: torch.nn.Module, x: torch.Tensor, mode: str) -> torch.Tensor:
+    """The block written out from the paper's y = relu(F(x) + shortcut(x))."""
+    f = torch.relu(block.bn1(block.conv1(x)))
+    if hasattr(block, "conv3"):
+        f = torch.relu(block.bn2(block.conv2(f)))
+        f = block.bn3(block.conv3(f))
+    else:
+        f = block.bn2(block.conv2(f))
+    s = block.downsample(x) if block.downsample is not None else x
+    return torch.relu({"intact": f + s, "no-skip": f, "no-residual": s}[mode])
+
+
+def _hand_network(module: torch.nn.Module, x: torch.Tensor, modes: dict[str, str]) -> torch.Tensor:
+    x = module.maxpool(torch.relu(module.bn1(module.conv1(x))))
+    for name in block_names(module):
+        x = _hand_block(module.get_submodule(name), x, modes.get(name, "intact"))
+    return module.fc(torch.flatten(module.avgpool(x), 1))
+
+
+@pytest.mark.parametrize(
+    "modes",
+    [
+        {"layer1.0": "no-skip"},
+        {"layer2.0": "no-skip"},  # a projection block: the 1x1 downsample goes too
+        {"layer2.0": "no-residual"},
+        {"layer3.1": "no-residual", "layer4.0": "no-skip"},
+        {"layer1": "no-skip", "layer2": "no-skip", "layer3": "no-skip", "layer4": "no-skip"},
+    ],
+)
+def test_lesions_equal_hand_composed_blocks(model: LoadedModel, modes: dict[str, str]) -> None:
+    x = _input(1)
+    full = validate_modes(model.module, modes)
+    with torch.no_grad():
+        got = forward_with_modes(model.module, x, modes)
+        expected = _hand_network(model.module, x, full)
+        intact = model.module(x)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(got, intact)
+
+
+def test_switching_changes_nothing_shared(resnet18: LoadedModel) -> None:
+    before = {k: v.clone() for k, v in resnet18.module.state_dict().items()}
+    x = _input(2)
+    with torch.no_grad():
+        reference = resnet18.module(x)
+        forward_with_modes(resnet18.module, x, {"layer1": "no-skip", "layer4.1": "no-residual"})
+        after = resnet18.module(x)
+    assert torch.equal(reference, after)
+    for key, value in resnet18.module.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert count_hooks(resnet18.module) == 0
+    assert not resnet18.module.training
+
+
+def test_branch_norms_are_recorded(resnet18: LoadedModel) -> None:
+    switched = SwitchedResNet(resnet18.module, {"layer2.1": "no-residual", "layer3.0": "no-skip"})
+    x = _input(3)[:1]
+    with torch.no_grad():
+        switched(x)
+    norms = switched.branch_norms()
+    assert list(norms) == block_names(resnet18.module)
+    assert norms["layer2.1"].residual == (0.0,) and norms["layer2.1"].shortcut[0] > 0
+    assert norms["layer3.0"].shortcut == (0.0,) and norms["layer3.0"].residual[0] > 0
+    # Hand check for an intact projection block.
+    with torch.no_grad():
+        h = resnet18.module.maxpool(
+            resnet18.module.relu(resnet18.module.bn1(resnet18.module.conv1(x)))
+        )
+        h = resnet18.module.layer1(h)
+        block = resnet18.module.layer2[0]
+        f = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(h)))))
+        s = block.downsample(h)
+    assert norms["layer2.0"].residual[0] == pytest.approx(float(f.norm()), rel=1e-5)
+    assert norms["layer2.0"].shortcut[0] == pytest.approx(float(s.norm()), rel=1e-5)
+
+
+def test_block_names_follow_torchvision(resnet18: LoadedModel, resnet50: LoadedModel) -> None:
+    assert block_names(resnet18.module)[:3] == ["layer1.0", "layer1.1", "layer2.0"]
+    assert len(block_names(resnet18.module)) == 8
+    assert len(block_names(resnet50.module)) == 16
+    named = {n for n, _ in resnet50.module.named_modules()}
+    assert set(block_names(resnet50.module)) <= named
+
+
+@pytest.mark.parametrize(
+    ("modes", "match"),
+    [
+        ({"layer9.0": "no-skip"}, "unknown block"),
+        ({"layer1.0": "off"}, "unknown mode"),
+        ({"layer1.0": 3}, "must be strings"),
+        ({("layer1.0",): "no-skip"}, "must be strings"),
+        (["layer1.0"], "must be a mapping"),
+    ],
+)
+def test_bad_mode_maps_are_refused(resnet18: LoadedModel, modes: object, match: str) -> None:
+    with pytest.raises(SwitchError, match=match):
+        validate_modes(resnet18.module, modes)
+
+
+def test_stage_keys_set_every_block_of_the_stage(resnet18: LoadedModel) -> None:
+    modes = validate_modes(resnet18.module, {"layer3": "no-skip", "layer3.1": "no-residual"})
+    assert modes["layer3.0"] == "no-skip" and modes["layer3.1"] == "no-residual"
+    assert modes["layer2.1"] == "intact"
+
+
+def test_parse_switch_args() -> None:
+    assert parse_switch_args(["layer3.1=no-skip", " layer1 = no-residual "]) == {
+        "layer3.1": "no-skip",
+        "layer1": "no-residual",
+    }
+    with pytest.raises(SwitchError, match="BLOCK=MODE"):
+        parse_switch_args(["layer3.1"])
+
+
+def test_resolve_layer(resnet50: LoadedModel) -> None:
+    assert resolve_layer(resnet50.module, "layer3") == "layer3.5"
+    assert resolve_layer(resnet50.module, "layer2.1") == "layer2.1"
+    with pytest.raises(SwitchError, match="unknown layer"):
+        resolve_layer(resnet50.module, "fc")
+    with pytest.raises(SwitchError, match="must be a string"):
+        resolve_layer(resnet50.module, 4)
