@@ -14,7 +14,24 @@ Python entry points:
   both Grad-CAMs plus their difference (float32 (S, S), in [-1, 1]) on one shared scale.
 """
 
-from resnet_demo.analysis import Analysis, Comparison, analyze, compare
-from resnet_demo.models import LoadedModel, load_model
+from __future__ import annotations
 
-__all__ = ["Analysis", "Comparison", "LoadedModel", "analyze", "compare", "load_model"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Analysis": "resnet_demo.analysis",
+    "Comparison": "resnet_demo.analysis",
+    "analyze": "resnet_demo.analysis",
+    "compare": "resnet_demo.analysis",
+    "LoadedModel": "resnet_demo.models",
+    "load_model": "resnet_demo.models",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import lazily, so that torch-free parts (`imaging`, `render`) stay torch-free."""
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'resnet_demo' has no attribute {name!r}")

@@ -1,0 +1,142 @@
+"""Feature-map grids: many small scalar maps (activations, channels) tiled into one image."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from resnet_demo.render import _text
+from resnet_demo.render.colormaps import _as_map, colorize
+
+_NORMALIZE_MODES = ("each", "global", "none")
+
+
+def _normalized(maps: list[np.ndarray], normalize: str) -> list[np.ndarray]:
+    """Scale float64 maps to [0, 1] (NaN stays NaN) according to `normalize`."""
+    if normalize == "none":
+        return [np.clip(m, 0.0, 1.0) for m in maps]
+    if normalize == "global":
+        finite = [m[np.isfinite(m)] for m in maps]
+        finite = [f for f in finite if f.size]
+        lo = min((float(f.min()) for f in finite), default=0.0)
+        hi = max((float(f.max()) for f in finite), default=0.0)
+        bounds = [(lo, hi)] * len(maps)
+    else:
+        bounds = []
+        for m in maps:
+            f = m[np.isfinite(m)]
+            bounds.append((float(f.min()), float(f.max())) if f.size else (0.0, 0.0))
+    out = []
+    for m, (lo, hi) in zip(maps, bounds, strict=True):
+        # A constant map carries no contrast: draw it with the low colour.
+        scaled = (m - lo) / (hi - lo) if hi > lo else np.where(np.isnan(m), np.nan, 0.0)
+        out.append(np.clip(scaled, 0.0, 1.0))
+    return out
+
+
+def _fit(shape: tuple[int, int], box: int) -> tuple[int, int]:
+    """(H, W) of a `shape` scaled to fit a box×box square, keeping the aspect ratio."""
+    h, w = shape
+    scale = box / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _tile_image(map01: np.ndarray, tile: int, cmap: str) -> np.ndarray:
+    """A map in [0, 1] resized to fit tile×tile and coloured: RGB uint8 (th, tw, 3).
+
+    Maps smaller than the tile are enlarged with nearest-neighbour, so each activation shows as a
+    sharp block (a 7×7 map is honestly 7×7); larger maps are shrunk bilinearly (area-averaged).
+    """
+    th, tw = _fit(map01.shape, tile)
+    if (th, tw) == map01.shape:
+        return colorize(map01, cmap, 0.0, 1.0)
+    if th >= map01.shape[0] and tw >= map01.shape[1]:
+        rgb = Image.fromarray(colorize(map01, cmap, 0.0, 1.0))
+        return np.asarray(rgb.resize((tw, th), Image.Resampling.NEAREST))
+    filled = np.nan_to_num(map01, nan=0.0).astype(np.float32)
+    small = Image.fromarray(filled).resize((tw, th), Image.Resampling.BILINEAR)
+    return colorize(np.asarray(small), cmap, 0.0, 1.0)
+
+
+def feature_grid(
+    maps: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    cols: int | None = None,
+    tile: int = 96,
+    cmap: str = "viridis",
+    normalize: str = "each",
+) -> np.ndarray:
+    """Tile scalar maps of any sizes into one labelled grid image.
+
+    Args:
+        maps: Non-empty sequence of real-valued arrays (h_i, w_i); sizes may differ. Not
+            modified. NaN is drawn with the lowest colour.
+        titles: One caption per map, drawn centred under its tile (shortened with "…" when too
+            wide), or None for no captions. Default: None.
+        cols: Tiles per row. Default: ceil(sqrt(len(maps))), a near-square grid.
+        tile: Side of each tile's square box in pixels (>= 8). Each map is scaled to fit the box
+            with its aspect ratio kept: square maps fill it. Default: 96.
+        cmap: A matplotlib colour-map name. Default: "viridis".
+        normalize: How values become colours. "each": every map stretched to its own min..max
+            (shows the pattern inside each map; magnitudes are not comparable between tiles).
+            "global": one min..max over all maps (magnitudes comparable). "none": maps are
+            taken as already in [0, 1] and clipped. Default: "each".
+
+    Returns:
+        New RGB uint8 array (H, W, 3) on a white background with padding between tiles.
+
+    Raises:
+        ValueError: If `maps` is empty or holds a non-2-D, empty or non-real array, `titles`
+            has the wrong length, `cols` or `tile` is out of range, `normalize` is not one of
+            "each", "global", "none", or `cmap` is unknown.
+    """
+    if isinstance(maps, np.ndarray) and maps.ndim == 2:
+        raise ValueError("maps must be a sequence of 2-D arrays, got a single 2-D array")
+    arrays = [_as_map(m, f"maps[{i}]") for i, m in enumerate(maps)]
+    if not arrays:
+        raise ValueError("maps must hold at least one map")
+    if titles is not None:
+        if isinstance(titles, str):
+            raise ValueError("titles must be a sequence of strings, got a single string")
+        titles = [str(t) for t in titles]
+        if len(titles) != len(arrays):
+            raise ValueError(f"titles has {len(titles)} entries for {len(arrays)} maps")
+    if normalize not in _NORMALIZE_MODES:
+        raise ValueError(f"normalize must be one of {_NORMALIZE_MODES}, got {normalize!r}")
+    if isinstance(tile, bool) or not isinstance(tile, int | np.integer) or tile < 8:
+        raise ValueError(f"tile must be an integer >= 8, got {tile!r}")
+    n = len(arrays)
+    if cols is None:
+        cols = math.ceil(math.sqrt(n))
+    if isinstance(cols, bool) or not isinstance(cols, int | np.integer) or cols < 1:
+        raise ValueError(f"cols must be a positive integer, got {cols!r}")
+    tile, cols = int(tile), min(int(cols), n)
+    rows = math.ceil(n / cols)
+
+    pad = max(4, tile // 12)
+    fnt = _text.font(max(10, min(16, tile // 7)))
+    title_h = _text.line_height(fnt) + pad // 2 if titles is not None else 0
+    cell_w, cell_h = tile + pad, tile + title_h + pad
+    canvas = Image.new("RGB", (cols * cell_w + pad, rows * cell_h + pad), _text.WHITE)
+    draw = ImageDraw.Draw(canvas)
+
+    for i, map01 in enumerate(_normalized(arrays, normalize)):
+        row, col = divmod(i, cols)
+        x0, y0 = pad + col * cell_w, pad + row * cell_h
+        rgb = _tile_image(map01, tile, cmap)
+        th, tw = rgb.shape[:2]
+        canvas.paste(Image.fromarray(rgb), (x0 + (tile - tw) // 2, y0 + (tile - th) // 2))
+        if titles is not None:
+            label = _text.ellipsize(fnt, titles[i], tile + pad - 2)
+            label_font = _text.font(fnt.size, text=label)
+            draw.text(
+                (x0 + tile / 2, y0 + tile + pad // 3),
+                label,
+                font=label_font,
+                fill=_text.TEXT,
+                anchor="ma",
+            )
+    return np.asarray(canvas).copy()

@@ -1,0 +1,480 @@
+"""Tests for resnet_demo.render: known answers, shapes/dtypes, no mutation, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+from resnet_demo.render import (
+    CardContent,
+    bar_chart,
+    colorize,
+    colorize_diverging,
+    feature_grid,
+    line_chart,
+    lut,
+    overlay,
+    resize_map,
+    result_card,
+)
+from resnet_demo.render.cards import DEFAULT_STRINGS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def image(rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 256, size=(40, 56, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def heat(rng: np.random.Generator) -> np.ndarray:
+    return rng.random((7, 7), dtype=np.float32)
+
+
+def _rgb(arr: np.ndarray, shape: tuple[int, int] | None = None) -> None:
+    assert arr.dtype == np.uint8
+    assert arr.ndim == 3 and arr.shape[2] == 3
+    if shape is not None:
+        assert arr.shape[:2] == shape
+
+
+# --- colorize ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cmap", ["inferno", "viridis", "gray"])
+def test_colorize_ends_are_lut_ends(cmap: str) -> None:
+    table = lut(cmap)
+    out = colorize(np.array([[0.0, 1.0]]), cmap)
+    np.testing.assert_array_equal(out[0, 0], table[0])
+    np.testing.assert_array_equal(out[0, 1], table[-1])
+
+
+def test_lut_matches_matplotlib() -> None:
+    expected = np.rint(matplotlib.colormaps["viridis"](np.linspace(0, 1, 256))[:, :3] * 255)
+    np.testing.assert_array_equal(lut("viridis"), expected.astype(np.uint8))
+
+
+def test_colorize_gray_is_linear() -> None:
+    values = np.arange(256, dtype=np.float64).reshape(16, 16) / 255.0
+    out = colorize(values, "gray")
+    np.testing.assert_array_equal(out[..., 0], np.arange(256).reshape(16, 16))
+
+
+def test_colorize_explicit_range_and_clipping() -> None:
+    table = lut("inferno")
+    out = colorize(np.array([[-5.0, 10.0, 20.0, 30.0, 99.0]]), vmin=10.0, vmax=30.0)
+    np.testing.assert_array_equal(out[0], table[[0, 0, 128, 255, 255]])
+
+
+def test_colorize_default_range_grows_beyond_unit_interval() -> None:
+    table = lut("inferno")
+    out = colorize(np.array([[-1.0, 0.0, 3.0]]))
+    np.testing.assert_array_equal(out[0], table[[0, 64, 255]])
+
+
+def test_colorize_nan_safe() -> None:
+    table = lut("inferno")
+    out = colorize(np.array([[np.nan, np.inf, -np.inf, 0.5]]))
+    np.testing.assert_array_equal(out[0], table[[0, 255, 0, 128]])
+
+
+def test_colorize_zero_width_range() -> None:
+    table = lut("inferno")
+    out = colorize(np.array([[0.2, 0.5, 0.9]]), vmin=0.5, vmax=0.5)
+    np.testing.assert_array_equal(out[0], table[[0, 0, 255]])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"map_": np.zeros(4)}, "2-D"),
+        ({"map_": np.zeros((2, 2, 3))}, "2-D"),
+        ({"map_": np.zeros((0, 3))}, "empty"),
+        ({"map_": np.array([["a", "b"]])}, "real numbers"),
+        ({"map_": np.zeros((2, 2)), "cmap": "no-such-map"}, "unknown colour map"),
+        ({"map_": np.zeros((2, 2)), "vmin": 1.0, "vmax": 0.0}, "vmax must be >= vmin"),
+        ({"map_": np.zeros((2, 2)), "vmax": np.nan}, "finite"),
+    ],
+)
+def test_colorize_rejects_bad_input(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        colorize(**kwargs)
+
+
+# --- colorize_diverging ----------------------------------------------------------------------
+
+
+def test_diverging_zero_is_neutral_light() -> None:
+    out = colorize_diverging(np.array([[-1.0, 0.0, 1.0]]))
+    middle = out[0, 1].astype(int)
+    expected = np.rint(np.array(matplotlib.colormaps["RdBu_r"](0.5)[:3]) * 255)
+    np.testing.assert_array_equal(middle, expected)
+    assert middle.min() > 220 and middle.max() - middle.min() < 10  # light and grey
+
+
+def test_diverging_sign_picks_side() -> None:
+    out = colorize_diverging(np.array([[-0.5, 0.5]])).astype(int)
+    negative, positive = out[0, 0], out[0, 1]
+    assert negative[2] > negative[0]  # blue side
+    assert positive[0] > positive[2]  # red side
+
+
+def test_diverging_symmetric_default_limit() -> None:
+    # limit = max |diff| = 2: -2 and 2 are the ends, -1 and 1 sit at a quarter from each end.
+    out = colorize_diverging(np.array([[-2.0, -1.0, 1.0, 2.0]]))
+    cmap = matplotlib.colormaps["RdBu_r"]
+    expected = np.rint(cmap(np.array([0.0, 0.25, 0.75, 1.0]))[:, :3] * 255)
+    np.testing.assert_array_equal(out[0], expected.astype(np.uint8))
+
+
+def _lut_end(cmap: str, low: bool) -> np.ndarray:
+    return np.rint(np.array(matplotlib.colormaps[cmap](0.0 if low else 1.0)[:3]) * 255)
+
+
+@pytest.mark.parametrize("diff", [np.zeros((3, 4)), np.full((3, 4), np.nan)])
+def test_diverging_zero_limit_is_flat(diff: np.ndarray) -> None:
+    out = colorize_diverging(diff)
+    assert (out == out[0, 0]).all()
+    assert out[0, 0].min() > 220
+
+
+def test_diverging_explicit_limit_clips() -> None:
+    out = colorize_diverging(np.array([[5.0, 1.0]]), limit=1.0)
+    np.testing.assert_array_equal(out[0, 0], out[0, 1])
+    np.testing.assert_array_equal(out[0, 0], _lut_end("RdBu_r", low=False))
+
+
+@pytest.mark.parametrize("limit", [-1.0, np.inf, np.nan])
+def test_diverging_rejects_bad_limit(limit: float) -> None:
+    with pytest.raises(ValueError, match="limit must be"):
+        colorize_diverging(np.zeros((2, 2)), limit=limit)
+
+
+# --- resize_map / overlay --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [((7, 7), (224, 224)), ((50, 30), (5, 9)), ((1, 1), (3, 4))]
+)
+def test_resize_map_constant_stays_constant(src: tuple[int, int], dst: tuple[int, int]) -> None:
+    out = resize_map(np.full(src, 0.37), dst)
+    assert out.shape == dst and out.dtype == np.float32
+    np.testing.assert_allclose(out, 0.37, atol=1e-6)
+
+
+def test_resize_map_stays_in_range_and_same_shape_copies(heat: np.ndarray) -> None:
+    out = resize_map(heat, (33, 21))
+    assert heat.min() <= out.min() and out.max() <= heat.max()
+    same = resize_map(heat, heat.shape)
+    np.testing.assert_array_equal(same, heat)
+    assert not np.shares_memory(same, heat)
+
+
+def test_resize_map_bilinear_midpoint() -> None:
+    # A left-right ramp keeps its mean and its left < right order when enlarged.
+    ramp = np.array([[0.0, 1.0]], dtype=np.float32)
+    out = resize_map(ramp, (1, 8))
+    assert np.all(np.diff(out[0]) >= 0) and out[0, 0] < 0.25 and out[0, -1] > 0.75
+    np.testing.assert_allclose(out.mean(), 0.5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(0, 5), (5, -1), (2.5, 3), (1, 2, 3), "ab"])
+def test_resize_map_rejects_bad_size(size: object) -> None:
+    with pytest.raises(ValueError, match="size must be"):
+        resize_map(np.zeros((2, 2)), size)  # type: ignore[arg-type]
+
+
+def test_overlay_alpha_zero_is_image(image: np.ndarray, heat: np.ndarray) -> None:
+    np.testing.assert_array_equal(overlay(image, heat, alpha=0.0), image)
+
+
+def test_overlay_alpha_one_is_colourized_heat(image: np.ndarray, heat: np.ndarray) -> None:
+    full = resize_map(heat, image.shape[:2])
+    expected = colorize(full, "inferno", 0.0, 1.0)
+    np.testing.assert_array_equal(overlay(image, heat, alpha=1.0), expected)
+
+
+def test_overlay_half_is_mean(image: np.ndarray) -> None:
+    heat = np.ones(image.shape[:2], dtype=np.float32)
+    top = lut("inferno")[-1].astype(np.float64)
+    expected = np.rint(0.5 * image + 0.5 * top).astype(np.uint8)
+    np.testing.assert_array_equal(overlay(image, heat, alpha=0.5), expected)
+
+
+@pytest.mark.parametrize(
+    ("image_", "heat_", "alpha", "match"),
+    [
+        (np.zeros((4, 4, 3), np.float32), np.zeros((2, 2)), 0.5, "uint8"),
+        (np.zeros((4, 4), np.uint8), np.zeros((2, 2)), 0.5, r"\(H, W, 3\)"),
+        (np.zeros((4, 4, 4), np.uint8), np.zeros((2, 2)), 0.5, r"\(H, W, 3\)"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2, 1)), 0.5, "heat must be a 2-D"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2)), 1.5, "alpha must be in"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2)), -0.1, "alpha must be in"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2)), np.nan, "alpha must be in"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2)), "0.5", "alpha must be a number"),
+    ],
+)
+def test_overlay_rejects_bad_input(
+    image_: np.ndarray, heat_: np.ndarray, alpha: object, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        overlay(image_, heat_, alpha=alpha)  # type: ignore[arg-type]
+
+
+# --- feature_grid ----------------------------------------------------------------------------
+
+
+def test_feature_grid_small_map_shows_as_blocks() -> None:
+    block = np.arange(16, dtype=np.float32).reshape(4, 4)
+    out = feature_grid([block], tile=32, normalize="each")
+    _rgb(out)
+    pad = max(4, 32 // 12)
+    tile = out[pad : pad + 32, pad : pad + 32]
+    table = lut("viridis")
+    # Each 8×8 block is one flat colour: the map's value at that cell.
+    for r in range(4):
+        for c in range(4):
+            cell = tile[r * 8 : (r + 1) * 8, c * 8 : (c + 1) * 8]
+            np.testing.assert_array_equal(
+                cell, np.broadcast_to(table[round(block[r, c] / 15 * 255)], cell.shape)
+            )
+
+
+def test_feature_grid_layout_and_background(rng: np.random.Generator) -> None:
+    maps = [rng.random((s, s)) for s in (4, 7, 14, 56, 112)]
+    out = feature_grid(maps, titles=[f"m{i}" for i in range(5)], cols=3, tile=40)
+    _rgb(out)
+    no_titles = feature_grid(maps, cols=3, tile=40)
+    pad = max(4, 40 // 12)
+    assert no_titles.shape == (2 * (40 + pad) + pad, 3 * (40 + pad) + pad, 3)
+    assert out.shape[1] == no_titles.shape[1] and out.shape[0] > no_titles.shape[0]
+    assert (out[0] == 255).all() and (out[:, -1] == 255).all()  # white padding
+
+
+def test_feature_grid_normalize_modes() -> None:
+    low, high = np.zeros((2, 2)), np.ones((2, 2))
+    table = lut("viridis")
+    each = feature_grid([np.full((2, 2), 5.0), np.array([[0.0, 1.0], [2.0, 3.0]])], tile=8, cols=2)
+    pad = 4
+    np.testing.assert_array_equal(each[pad, pad], table[0])  # constant map -> low colour
+    glob = feature_grid([low, high], tile=8, cols=2, normalize="global")
+    np.testing.assert_array_equal(glob[pad, pad], table[0])
+    np.testing.assert_array_equal(glob[pad, pad + 8 + pad], table[-1])
+    none = feature_grid([np.full((2, 2), 0.5)], tile=8, normalize="none")
+    np.testing.assert_array_equal(none[pad, pad], table[128])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"maps": []}, "at least one"),
+        ({"maps": np.zeros((4, 4))}, "single 2-D array"),
+        ({"maps": [np.zeros(3)]}, r"maps\[0\] must be a 2-D"),
+        ({"maps": [np.zeros((2, 2))], "titles": ["a", "b"]}, "titles has 2 entries"),
+        ({"maps": [np.zeros((2, 2))], "normalize": "max"}, "normalize must be one of"),
+        ({"maps": [np.zeros((2, 2))], "tile": 2}, "tile must be"),
+        ({"maps": [np.zeros((2, 2))], "cols": 0}, "cols must be"),
+    ],
+)
+def test_feature_grid_rejects_bad_input(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        feature_grid(**kwargs)
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def test_bar_chart_bar_lengths_are_absolute() -> None:
+    out = bar_chart(["a", "b"], [1.0, 0.25], width=400)
+    _rgb(out)
+    assert out.shape[1] == 400
+    bar = np.array([76, 120, 168])
+    rows = [y for y in range(out.shape[0]) if (out[y] == bar).all(axis=1).any()]
+    first = (out[rows[0]] == bar).all(axis=1).sum()
+    last = (out[rows[-1]] == bar).all(axis=1).sum()
+    assert last == pytest.approx(first / 4, abs=2)
+
+
+def test_bar_chart_highlight_colour() -> None:
+    out = bar_chart(["a", "b", "c"], [0.5, 0.3, 0.2], highlight=1, title="Top-3")
+    assert (out == np.array([228, 107, 36])).all(axis=2).any()
+    plain = bar_chart(["a", "b", "c"], [0.5, 0.3, 0.2])
+    assert not (plain == np.array([228, 107, 36])).all(axis=2).any()
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (([], []), {}, "at least one"),
+        ((["a"], [0.1, 0.2]), {}, "labels has 1 entries but values has 2"),
+        (("ab", [0.1, 0.2]), {}, "single string"),
+        ((["a"], [np.nan]), {}, "NaN"),
+        ((["a"], [0.5]), {"highlight": 3}, "highlight must be"),
+        ((["a"], [0.5]), {"width": 50}, "width must be"),
+    ],
+)
+def test_bar_chart_rejects_bad_input(args: tuple, kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        bar_chart(*args, **kwargs)
+
+
+def test_line_chart_shape_and_series_colours() -> None:
+    out = line_chart(
+        {"residual": [0.9, 0.8, np.nan, 0.6], "plain": [0.9, 0.5, 0.3, 0.1]},
+        xs=[0, 1, 2, 3],
+        width=500,
+        height=300,
+        title="t",
+        xlabel="x",
+        ylabel="y",
+        spread={"residual": [0.05, 0.05, 0.05, 0.05]},
+    )
+    _rgb(out, (300, 500))
+    # Both series colours (Tableau blue, orange) appear, approximately (lines are antialiased).
+    for colour in ([31, 119, 180], [255, 127, 14]):
+        assert (np.abs(out.astype(int) - colour).sum(axis=2) < 30).sum() > 50
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"series": {}}, "non-empty mapping"),
+        ({"series": {"a": []}}, "at least one point"),
+        ({"series": {"a": [1, 2]}, "xs": [0, 1, 2]}, "has 2 values for 3"),
+        ({"series": {"a": [1, 2]}, "xs": [0, np.inf]}, "xs must be finite"),
+        ({"series": {"a": [1, 2]}, "spread": {"b": [0, 0]}}, "does not exist"),
+        ({"series": {"a": [1, 2]}, "spread": {"a": [0, -1]}}, ">= 0"),
+        ({"series": {"a": [1, 2]}, "height": 10}, "height must be"),
+    ],
+)
+def test_line_chart_rejects_bad_input(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        line_chart(**kwargs)
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+
+def _content(image_: np.ndarray, heat_: np.ndarray | None, **changes: object) -> CardContent:
+    fields: dict = {
+        "title": "ResNet-18 · cat.jpg",
+        "image": image_,
+        "heat": heat_,
+        "top_labels": ["tabby", "tiger cat", "Egyptian cat"],
+        "top_probs": [0.6, 0.3, 0.05],
+        "caption_lines": ["model: resnet18", "switches: layer3.1=no-skip"],
+    }
+    fields.update(changes)
+    return CardContent(**fields)
+
+
+@pytest.mark.parametrize("width", [480, 800, 1200])
+@pytest.mark.parametrize("n_extra", [0, 2])
+def test_result_card_is_rgb_of_width(
+    image: np.ndarray, heat: np.ndarray, width: int, n_extra: int
+) -> None:
+    extra = [(f"panel {i}", image) for i in range(n_extra)]
+    out = result_card(_content(image, heat, extra_panels=extra), width=width)
+    _rgb(out)
+    assert out.shape[1] == width and out.shape[0] > 200
+    assert (out[0] == 255).all() and (out[-1] == 255).all()  # white margins
+
+
+def test_result_card_minimal_content(image: np.ndarray) -> None:
+    out = result_card(_content(image, None, top_labels=[], top_probs=[], caption_lines=[]))
+    _rgb(out)
+    assert out.shape[1] == 1200
+
+
+def test_result_card_strings_and_cjk(image: np.ndarray, heat: np.ndarray) -> None:
+    zh = {"input": "输入", "top_k": "前 {k} 个预测"}
+    out = result_card(_content(image, heat, title="猫"), strings=zh)
+    assert out.shape[1] == 1200
+    assert not np.array_equal(out, result_card(_content(image, heat, title="猫")))
+    assert set(DEFAULT_STRINGS) >= set(zh)
+
+
+@pytest.mark.parametrize(
+    ("changes", "kwargs", "match"),
+    [
+        ({"image": np.zeros((8, 8), np.uint8)}, {}, r"content.image must be RGB"),
+        ({"heat": np.zeros(3)}, {}, "content.heat must be a 2-D"),
+        ({"top_probs": [0.5]}, {}, "top_labels has 3 entries but top_probs has 1"),
+        ({"extra_panels": [("x",)]}, {}, "must be a \\(title, image\\) pair"),
+        ({"caption_lines": "one line"}, {}, "caption_lines must be a sequence"),
+        ({}, {"width": 100}, "width must be an integer >= 480"),
+        ({}, {"strings": {"nope": "x"}}, "unknown key in strings"),
+    ],
+)
+def test_result_card_rejects_bad_input(
+    image: np.ndarray, heat: np.ndarray, changes: dict, kwargs: dict, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        result_card(_content(image, heat, **changes), **kwargs)
+
+
+# --- no mutation, no heavy imports ------------------------------------------------------------
+
+
+def test_inputs_never_mutated(
+    image: np.ndarray, heat: np.ndarray, rng: np.random.Generator
+) -> None:
+    diff = rng.normal(size=(6, 6))
+    maps = [rng.random((4, 4)), rng.random((9, 5))]
+    probs = np.array([0.6, 0.3, 0.1])
+    series = {"a": np.array([0.1, np.nan, 0.3])}
+    spread = {"a": np.array([0.01, 0.02, 0.03])}
+    originals = [a.copy() for a in (image, heat, diff, *maps, probs, series["a"], spread["a"])]
+
+    colorize(heat)
+    colorize_diverging(diff)
+    resize_map(heat, (20, 20))
+    overlay(image, heat, alpha=0.7)
+    feature_grid(maps, normalize="global")
+    bar_chart(["x", "y", "z"], probs)
+    line_chart(series, spread=spread)
+    result_card(_content(image, heat, top_probs=probs, extra_panels=[("d", image)]))
+
+    after = (image, heat, diff, *maps, probs, series["a"], spread["a"])
+    for before, now in zip(originals, after, strict=True):
+        np.testing.assert_array_equal(before, now)
+
+
+def test_outputs_do_not_alias_inputs(image: np.ndarray) -> None:
+    out = overlay(image, np.zeros(image.shape[:2]), alpha=0.0)
+    assert not np.shares_memory(out, image)
+    out[...] = 0  # writable, and writing it leaves the input alone
+    assert image.any()
+
+
+def test_render_does_not_import_torch_or_gradio() -> None:
+    # The real package: its top-level API is imported lazily, so render alone stays torch-free.
+    code = (
+        "import sys, numpy as np;"
+        "import resnet_demo.render as r;"
+        "r.result_card(r.CardContent('t', np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2)),"
+        " ['a'], [1.0], ['c']));"
+        "r.line_chart({'a': [0, 1]}); r.feature_grid([np.zeros((2, 2))]);"
+        "print(sorted(m for m in ('torch', 'gradio', 'captum', 'matplotlib.pyplot')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
