@@ -175,7 +175,9 @@ def grad_cam(
     with model.lock:
         switched = SwitchedResNet(model.module, switches)
         layer = resolve_layer(model.module, cam_layer)
-        with torch.no_grad():
+        for block in switched.blocks.values():
+            block.record = False  # no branch norms needed here
+        with torch.inference_mode():  # the prefix needs no graph; the tail gets its own
             activation = switched.stem(x)
             for name, block in switched.blocks.items():
                 activation = block(activation)
