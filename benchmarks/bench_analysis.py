@@ -85,7 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, {args.threads} threads, {args.repeats} repeats, batch 1, 224x224"
+        f"torch {torch.__version__}, {args.threads} threads, {args.repeats} repeats, "
+        "batch 1, 224x224"
     )
     print(
         f"{'model':10s} {'bare ms':>8s} {'full ms':>8s} {'ours ms':>8s} {'theirs ms':>9s} "
@@ -95,8 +96,8 @@ def main() -> None:
         m = bench(arch, args.repeats)
         print(
             f"{arch:10s} {m['bare'] * 1e3:8.1f} {m['full'] * 1e3:8.1f} {m['ours'] * 1e3:8.1f} "
-            f"{m['theirs'] * 1e3:9.1f} {m['full'] / m['bare']:9.2f} {m['theirs'] / m['ours']:11.2f} "
-            f"{m['correlation']:8.3f}"
+            f"{m['theirs'] * 1e3:9.1f} {m['full'] / m['bare']:9.2f} "
+            f"{m['theirs'] / m['ours']:11.2f} {m['correlation']:8.3f}"
         )
     print("targets: full/bare <= 2.0, theirs/ours >= 3.0")
 
