@@ -67,7 +67,7 @@ class Preprocessing:
             raise ValueError(
                 f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}"
             )
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+        tensor = torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1)
         tensor = F.resize(
             tensor,
             [self.resize_size],
@@ -86,6 +86,6 @@ class Preprocessing:
         Returns:
             float32 tensor (1, 3, crop_size, crop_size), normalised with `mean` and `std`.
         """
-        tensor = torch.from_numpy(np.ascontiguousarray(view)).permute(2, 0, 1)
+        tensor = torch.from_numpy(np.require(view, requirements=["C", "W"])).permute(2, 0, 1)
         tensor = F.convert_image_dtype(tensor, torch.float32)
         return F.normalize(tensor, list(self.mean), list(self.std)).unsqueeze(0)
