@@ -1,0 +1,127 @@
+"""`python -m resnet_demo explain`: documented outputs, shapes and dtypes; one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnet_demo.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
+
+
+def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(
+        [
+            "explain",
+            str(PHOTO),
+            "--model",
+            "resnet18",
+            "--weights",
+            str(resnet18_path),
+            "--switch",
+            "layer2.0=no-skip",
+            "--switch",
+            "layer4=no-residual",
+            "--cam-layer",
+            "layer3",
+            "--target",
+            "tabby",
+            "--top-k",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert result["model"] == "resnet18:IMAGENET1K_V1"
+    assert result["weights_source"] == f"file:{resnet18_path}"
+    assert result["input_size"] == [224, 224]
+    assert result["switches"] == {
+        "layer2.0": "no-skip",
+        "layer4.0": "no-residual",
+        "layer4.1": "no-residual",
+    }
+    assert (
+        len(result["top_k"]) == 3
+        and result["top_k"][0]["probability"] >= result["top_k"][1]["probability"]
+    )
+    assert result["target"] == {"index": 281, "label": "tabby"}
+    assert result["cam_layer"] == "layer3.1"
+    assert [b["name"] for b in result["blocks"]][:2] == ["layer1.0", "layer1.1"]
+    assert result["comparison"]["switches"] == result["switches"]
+    cam = np.load(out / "cam.npy")
+    assert cam.dtype == np.float32 and cam.shape == (224, 224)
+    assert cam.min() >= 0.0 and cam.max() <= 1.0
+    with np.load(out / "activations.npz") as acts:
+        assert sorted(acts.files) == sorted(b["name"] for b in result["blocks"])
+        assert acts["layer1.0"].shape == (56, 56) and acts["layer4.1"].shape == (7, 7)
+        assert acts["layer2.0"].dtype == np.float32
+    with Image.open(out / "overlay.png") as overlay:
+        assert overlay.size == (224, 224) and overlay.mode == "RGB"
+    with Image.open(out / "card.png") as card:
+        assert card.mode == "RGB" and card.width == 1200
+        assert "exif" not in card.info
+
+
+def test_explain_on_the_embedded_model_by_default(tmp_path: Path) -> None:
+    shape = next((REPO / "assets" / "examples").glob("shapes_*.png"))
+    assert main(["explain", str(shape), "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert result["model"] == "embedded" and result["weights_source"] == "embedded"
+    assert result["top_k"][0]["label"] in shape.stem
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["explain", "{bad}"], "not a supported image"),
+        (["explain", "{missing}"], "could not be opened"),
+        (["explain", "{photo}", "--switch", "layer9.9=no-skip"], "unknown block"),
+        (["explain", "{photo}", "--switch", "layer1.0"], "BLOCK=MODE"),
+        (["explain", "{photo}", "--target", "unicorn"], "not a class"),
+        (["explain", "{photo}", "--target", "99"], "out of range"),
+        (["explain", "{photo}", "--model", "vgg16"], "unknown model"),
+        (["explain", "{photo}", "--top-k", "0"], "top_k"),
+        (["explain", "{photo}", "--cam-layer", "fc"], "unknown layer"),
+        (["explain", "{photo}", "--weights", "{bad}"], "not a plain PyTorch state_dict"),
+    ],
+)
+def test_bad_input_gives_exit_code_2_and_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], match: str
+) -> None:
+    bad = tmp_path / "notes.png"
+    bad.write_text("<html>not an image</html>")
+    paths = {"{bad}": str(bad), "{missing}": str(tmp_path / "nope.jpg"), "{photo}": str(PHOTO)}
+    argv = [paths.get(a, a) for a in args] + ["--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert match in lines[0]
+    assert not (tmp_path / "out" / "result.json").exists()
+
+
+def test_the_real_process_exits_non_zero_on_a_bad_image(tmp_path: Path) -> None:
+    bad = tmp_path / "drawing.svg"
+    bad.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    run = subprocess.run(
+        [sys.executable, "-m", "resnet_demo", "explain", str(bad), "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: This file is not a supported image (JPEG, PNG, WebP")
+    assert "SVG" in lines[0]
