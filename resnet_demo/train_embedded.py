@@ -42,7 +42,14 @@ from tqdm import tqdm
 
 from resnet_demo import shapes
 from resnet_demo.models.embedded import CARD_PATH, INPUT_SIZE, WEIGHTS_PATH, build_embedded_resnet
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, block_names, forward_with_modes
+from resnet_demo.switches import (
+    NO_RESIDUAL,
+    NO_SKIP,
+    block_names,
+    forward_with_modes,
+    residual_branch,
+    shortcut,
+)
 
 SEEDS_PER_RUN = 1_000_000
 """Training shape seeds of run ``S`` are ``S * SEEDS_PER_RUN + i``; ``S`` must keep them
@@ -87,6 +94,9 @@ class TrainConfig:
             the thread count, and one thread is both portable and fastest on a shared CPU.
         n_test: Test images for accuracy and switch effects.
         n_cam: Test images with distractors for Grad-CAM localisation.
+        stochastic_depth: Drop probability of the last block's residual branch during
+            training (Huang et al. 2016, linear decay: block i of L drops with p * i / L);
+            0 turns it off.
     """
 
     seed: int = 0
@@ -106,6 +116,7 @@ class TrainConfig:
     threads: int = 1
     n_test: int = 2000
     n_cam: int = 500
+    stochastic_depth: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -291,10 +302,47 @@ def resolution_schedule(config: TrainConfig) -> list[int]:
     return [config.low_res] * low + [config.mid_res] * mid + [INPUT_SIZE] * full
 
 
+def stochastic_depth_forward(
+    model: nn.Module, x: torch.Tensor, generator: torch.Generator, last_drop: float
+) -> torch.Tensor:
+    """Training forward pass with stochastic depth (Huang et al. 2016, "Deep Networks with
+    Stochastic Depth").
+
+    For each batch, block i of L (1-based) drops its residual branch, y = relu(shortcut(x)),
+    with probability p_i = last_drop * i / L (their linear decay rule); a kept branch is scaled
+    by 1 / (1 - p_i), so that at test time the plain torchvision forward is the expectation.
+    Training this way makes the blocks behave like the ensemble of Veit et al. 2016: deleting
+    one residual branch afterwards costs little, while switching a skip off still breaks the
+    network, which is what the app's switches and lab teach.
+
+    Args:
+        model: the ResNet being trained (train mode).
+        x: normalised batch (N, 3, H, W).
+        generator: the run's seeded generator (one draw of L numbers per batch).
+        last_drop: p_L, the drop probability of the last block.
+
+    Returns:
+        Logits (N, num_classes).
+    """
+    names = block_names(model)
+    drops = torch.rand(len(names), generator=generator)
+    x = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+    for i, name in enumerate(names):
+        p = last_drop * (i + 1) / len(names)
+        block = model.get_submodule(name)
+        identity = shortcut(block, x)
+        if drops[i] < p:
+            x = torch.relu(identity)
+        else:
+            x = torch.relu(residual_branch(block, x) / (1.0 - p) + identity)
+    return model.fc(torch.flatten(model.avgpool(x), 1))
+
+
 def train(
     config: TrainConfig, images: np.ndarray, labels: np.ndarray, mean: list[float], std: list[float]
 ) -> nn.Module:
-    """Train the narrow ResNet-18: AdamW, one-cycle learning rate, progressive resizing.
+    """Train the narrow ResNet-18: AdamW, one-cycle learning rate, progressive resizing,
+    stochastic depth (see `stochastic_depth_forward`).
 
     Early epochs see the images area-downsampled (64 px costs a quarter of 128 px; the
     network is fully convolutional up to its global average pool), later ones larger, the
@@ -340,7 +388,10 @@ def train(
             index = np.sort(order[step * config.batch_size : (step + 1) * config.batch_size])
             x = augment(normalise(data[index], mean_t, std_t), generator)
             y = labels_t[index]
-            logits = model(x)
+            if config.stochastic_depth > 0:
+                logits = stochastic_depth_forward(model, x, generator, config.stochastic_depth)
+            else:
+                logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -416,6 +467,10 @@ def build_card(
         "machine": _machine(config.threads),
         "config": asdict(config),
         "optimizer": "AdamW, one-cycle learning rate, cross-entropy with label smoothing",
+        "stochastic_depth": (
+            f"residual branches dropped during training with p = {config.stochastic_depth} * i / 8 "
+            "for block i (Huang et al. 2016, linear decay), kept branches scaled by 1 / (1 - p)"
+        ),
         "resolution_per_epoch": resolution_schedule(config),
         "augmentation": "one random symmetry of the square (flips, transpose) per batch",
         "test_shape_seeds": [TEST_SEED, TEST_SEED + config.n_test],

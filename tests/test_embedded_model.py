@@ -211,7 +211,13 @@ def test_switching_every_skip_off_collapses_accuracy(
 
 
 @pytest.mark.parametrize(
-    ("block", "low", "high"), [("layer2.0", 0.0, 0.5), ("layer4.1", 0.95, 1.0)]
+    ("block", "low", "high"),
+    [
+        ("layer2.0", 0.5, 0.85),
+        ("layer2.1", 0.9, 1.0),
+        ("layer3.1", 0.93, 1.0),
+        ("layer4.1", 0.95, 1.0),
+    ],
 )
 def test_removing_one_residual_branch_matches_the_card(
     loaded: tuple[ResNet, dict],
@@ -220,10 +226,9 @@ def test_removing_one_residual_branch_matches_the_card(
     low: float,
     high: float,
 ) -> None:
-    """Veit et al. 2016 lesion, one block at a time. In this 8-block network deleting the
-    residual branch of layer2.0 (first projection block after the stem's stage) is
-    catastrophic, while deleting the last block's costs almost nothing; the card records the
-    same numbers (on 2,000 images; here the first 1,000) for all blocks."""
+    """Veit et al. 2016 lesion, one block at a time: deleting the residual branch of an
+    ordinary block costs little, deleting that of the first projection block (layer2.0) costs
+    most; the card records the same numbers (on 2,000 images; here the first 1,000)."""
     model, card = loaded
     images, labels = test_set[0][:1000], test_set[1][:1000]
     accuracy = float((predict(model, images, card, {block: NO_RESIDUAL}) == labels).mean())
