@@ -1,0 +1,178 @@
+"""Lesion sweep and lesion curves against `forward_with_modes` as the oracle."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from resnet_demo import shapes
+from resnet_demo.lab import lesions
+from resnet_demo.lab.curves import ACCURACY, AGREEMENT, choose_subsets, lesion_curves
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set, shapes_set
+from resnet_demo.lab.lesions import ResultCache, lesion_sweep
+from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, forward_with_modes
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a busy 2-core machine the lab's small networks train several times
+    faster with one thread than with two (no OpenMP contention); the setting is restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def resnet18() -> LoadedModel:
+    return load_model("resnet18", weights="random", seed=1)
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return shapes.generate_sample(shapes.TEST_SEED_START + 7).image
+
+
+def _probs(model: LoadedModel, image: np.ndarray, modes: dict[str, str]) -> torch.Tensor:
+    x = model.preprocessing.to_tensor(model.preprocessing.model_view(image))
+    with torch.no_grad():
+        return torch.softmax(forward_with_modes(model.module, x, modes), dim=1)[0]
+
+
+def test_sweep_matches_one_forward_per_lesion(resnet18: LoadedModel, image: np.ndarray) -> None:
+    before = image.copy()
+    calls: list[float] = []
+    sweep = lesion_sweep(resnet18, image, lambda f, _: calls.append(f), use_cache=False)
+    assert np.array_equal(image, before)
+    intact = _probs(resnet18, image, {})
+    assert sweep.original_class == int(intact.argmax())
+    assert sweep.original_prob == pytest.approx(float(intact.max()), abs=1e-6)
+    for i, name in enumerate(sweep.block_names):
+        for mode, probs, top1 in (
+            (NO_RESIDUAL, sweep.branch_removed_prob, sweep.branch_removed_top1),
+            (NO_SKIP, sweep.skip_removed_prob, sweep.skip_removed_top1),
+        ):
+            oracle = _probs(resnet18, image, {name: mode})
+            assert probs[i] == pytest.approx(float(oracle[sweep.original_class]), abs=1e-6)
+            assert top1[i] == int(oracle.argmax())
+    assert calls[-1] == 1.0 and calls == sorted(calls)
+
+
+def test_sweep_marks_downsampling_blocks(resnet18: LoadedModel, image: np.ndarray) -> None:
+    sweep = lesion_sweep(resnet18, image)
+    expected = [name in ("layer2.0", "layer3.0", "layer4.0") for name in sweep.block_names]
+    assert sweep.downsampling.tolist() == expected
+    assert sweep.branch_removed_prob.dtype == np.float32
+    assert sweep.view.shape == (224, 224, 3)
+    data = sweep.to_json(resnet18.categories)
+    assert len(data["blocks"]) == 8
+    assert data["blocks"][2]["downsampling"] is True
+    assert data["blocks"][0]["skip_removed"]["top1_label"] in resnet18.categories
+
+
+def test_sweep_is_cached_per_image_and_model(resnet18: LoadedModel, image: np.ndarray) -> None:
+    lesions.clear_cache()
+    first = lesion_sweep(resnet18, image)
+    calls: list[str] = []
+    assert lesion_sweep(resnet18, image.copy(), lambda _, text: calls.append(text)) is first
+    assert calls == ["cached"]
+    other = image.copy()
+    other[0, 0] ^= 1
+    assert lesion_sweep(resnet18, other) is not first
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.float32), "x", None]
+)
+def test_sweep_refuses_what_is_not_an_rgb_image(resnet18: LoadedModel, bad: object) -> None:
+    with pytest.raises(ValueError, match="RGB uint8"):
+        lesion_sweep(resnet18, bad)  # type: ignore[arg-type]
+
+
+def test_result_cache_drops_the_least_recently_used() -> None:
+    cache = ResultCache(max_entries=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
+    with pytest.raises(ValueError, match="max_entries"):
+        ResultCache(0)
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "draws"), [(8, 1, 5), (8, 2, 5), (8, 7, 8), (4, 2, 6), (3, 3, 5)]
+)
+def test_choose_subsets(n: int, k: int, draws: int) -> None:
+    subsets = choose_subsets(n, k, draws, np.random.default_rng(0))
+    assert len(subsets) == min(draws, math.comb(n, k))
+    assert len(set(subsets)) == len(subsets)
+    assert all(len(s) == k and list(s) == sorted(s) for s in subsets)
+    if math.comb(n, k) <= draws:
+        assert subsets == list(itertools.combinations(range(n), k))
+    assert subsets == choose_subsets(n, k, draws, np.random.default_rng(0))
+
+
+def test_curves_match_the_oracle(resnet18: LoadedModel) -> None:
+    images, labels, _, _ = shapes.generate_batch(shapes.TEST_SEED_START + 20, 3, size=64)
+    curves = lesion_curves(resnet18, images, labels, draws=2, seed=4, batch_size=2)
+    assert curves.metric == ACCURACY and curves.n_images == 3
+    assert curves.ks.tolist() == list(range(9))
+    assert curves.branch_scores.shape == curves.skip_scores.shape == (9, 2)
+    # Recompute one draw at k = 2 with full forwards.
+    rng = np.random.default_rng(4)
+    subsets = [choose_subsets(8, k, 2, rng) for k in range(9)]
+    names = [f"layer{s}.{i}" for s in range(1, 5) for i in range(2)]
+    x = torch.cat(
+        [resnet18.preprocessing.to_tensor(resnet18.preprocessing.model_view(im)) for im in images]
+    )
+    for mode, scores in ((NO_RESIDUAL, curves.branch_scores), (NO_SKIP, curves.skip_scores)):
+        modes = {names[i]: mode for i in subsets[2][1]}
+        with torch.no_grad():
+            top1 = forward_with_modes(resnet18.module, x, modes).argmax(1).numpy()
+        assert scores[2, 1] == pytest.approx(float((top1 == labels).mean()))
+    assert curves.branch_std[0] == 0.0 and np.isnan(curves.branch_scores[0, 1])
+    data = curves.to_json()
+    assert len(data["branches_removed"]["draws"][0]) == 1
+
+
+def test_curves_without_labels_score_agreement(resnet18: LoadedModel) -> None:
+    images = [shapes.generate_sample(shapes.TEST_SEED_START + i, size=48).image for i in range(2)]
+    curves = lesion_curves(resnet18, images, None, draws=1)
+    assert curves.metric == AGREEMENT
+    assert curves.intact_score == 1.0 and curves.branch_mean[0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"images": []}, "at least one image"),
+        ({"labels": [1]}, "one label per image"),
+        ({"labels": [1, 5000]}, "class indices"),
+        ({"draws": 0}, "draws"),
+    ],
+)
+def test_curves_refuse_bad_arguments(resnet18: LoadedModel, kwargs: dict, match: str) -> None:
+    args = {"images": [np.zeros((32, 32, 3), np.uint8)] * 2, "labels": None, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        lesion_curves(resnet18, **args)
+
+
+def test_image_sets() -> None:
+    shapes_a = load_image_set(SHAPES, 4, seed=1)
+    assert len(shapes_a.images) == 4 and shapes_a.labels is not None
+    assert np.array_equal(shapes_a.images[0], shapes_set(4, seed=1).images[0])
+    assert shapes_a.images[0].shape == (128, 128, 3)
+    examples = load_image_set(EXAMPLES)
+    assert examples.labels is None and len(examples.images) >= 4
+    assert all(im.dtype == np.uint8 and im.shape[2] == 3 for im in examples.images)
+    with pytest.raises(ValueError, match="unknown image set"):
+        load_image_set("faces")
