@@ -1,0 +1,16 @@
+"""The Gradio app: page layout, event handlers, translations and server settings.
+
+- `build_demo(default_model=None, lang="en") -> gr.Blocks`: the page, not launched.
+- `configure_queue(demo)`: the bounded queue (call before launching).
+- `launch_kwargs(args) -> dict`: safe `demo.launch(...)` settings from `parse_args(...)`.
+- `serve(model, args=None) -> gr.Blocks`: build, queue and launch without blocking.
+- `main(argv=None)`: what `python app.py` runs.
+
+Only this package imports gradio (DESIGN.md §3); handlers call `analysis` for numbers and
+`render` for pictures and compute nothing themselves.
+"""
+
+from resnet_demo.ui.layout import build_demo
+from resnet_demo.ui.server import configure_queue, launch_kwargs, main, parse_args, serve
+
+__all__ = ["build_demo", "configure_queue", "launch_kwargs", "main", "parse_args", "serve"]

@@ -1,0 +1,145 @@
+"""Image inputs that hand the app the untrusted file itself, never a picture Gradio decoded.
+
+`gr.Image` and `gr.ImageEditor` open every upload with Pillow before the app sees it, and turn
+`data:` URLs into images the same way; a bomb or a damaged file would fail there with Gradio's
+message, or not fail at all. These subclasses keep Gradio's front end (same Svelte component)
+but replace `preprocess`: the handler receives a path, a `data:` URL or raw bytes, and every
+one of them goes through `imaging.decode_image`, the one place that knows how to refuse a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from gradio.components.image_editor import EditorData
+
+from resnet_demo.imaging import ImageError, data_url_to_bytes, decode_image
+from resnet_demo.ui._compat import no_stub_files
+
+ImageSource = str | bytes
+"""A path in Gradio's upload cache, a `data:` URL, or the bytes of a file."""
+
+MAX_STORED_PIXELS = 2_000_000
+"""Larger images are shrunk (area filter) before they are kept in a session: the models see at
+most 256 px of the shorter side, and thirty sessions must not each hold a 40-megapixel photo."""
+
+
+with no_stub_files():
+
+    class UntrustedImage(gr.Image):
+        """`gr.Image` whose value reaches the handler undecoded: a file path or a `data:` URL."""
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.Image`."""
+            return "image"
+
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]
+            """Pass the upload on without opening it.
+
+            Returns:
+                The `data:` URL when the client sent one, else the path of the uploaded file, or
+                None when the field is empty.
+            """
+            if payload is None:
+                return None
+            url = getattr(payload, "url", None)
+            if isinstance(url, str) and url[:5].lower() == "data:":
+                return url
+            path = getattr(payload, "path", None)
+            return str(path) if path else None
+
+    class UntrustedSketchpad(gr.ImageEditor):
+        """`gr.ImageEditor` used as a sketchpad whose composite reaches the handler undecoded."""
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.ImageEditor`."""
+            return "imageeditor"
+
+        def preprocess(self, payload: EditorData | None) -> ImageSource | None:  # type: ignore[override]
+            """Pass the flattened drawing on without opening it.
+
+            The browser sends the composite either as an uploaded file or, for drawings, as bytes
+            stored earlier under `payload.id`.
+
+            Returns:
+                The composite's path or bytes, or None when nothing was drawn.
+            """
+            if payload is None:
+                return None
+            composite: Any = None
+            if payload.id is not None:
+                blobs = self.blob_storage.pop(payload.id, None)
+                composite = blobs.composite if blobs is not None else None
+            if composite is None and payload.composite is not None:
+                composite = payload.composite.path
+            if isinstance(composite, bytes | bytearray | memoryview):
+                return bytes(composite)
+            return str(composite) if composite else None
+
+
+with no_stub_files():
+
+    class CheckedSlider(gr.Slider):
+        """`gr.Slider` that leaves values of the wrong type to the handler.
+
+        Gradio's own check fails on a string or None with an internal error (shown to users as
+        a generic failure); numbers still get Gradio's range check ("greater than maximum
+        value 10"), anything else reaches the handler, which answers "top-k must be a whole
+        number".
+        """
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.Slider`."""
+            return "slider"
+
+        def preprocess(self, payload: Any) -> Any:  # type: ignore[override]
+            """Range-check numbers as Gradio does; pass anything else on unchanged."""
+            if isinstance(payload, int | float) and not isinstance(payload, bool):
+                return super().preprocess(payload)
+            return payload
+
+
+def read_image(source: object) -> np.ndarray:
+    """Decode what an image input delivered into the RGB image the session keeps.
+
+    Args:
+        source: a path, a `data:` URL, or bytes (anything else is refused).
+
+    Returns:
+        RGB uint8 (H, W, 3); shrunk with an area filter when larger than `MAX_STORED_PIXELS`.
+
+    Raises:
+        ImageError: the input is not a supported, sane image (the message is for the user).
+    """
+    if isinstance(source, str) and source[:5].lower() == "data:":
+        image = decode_image(data_url_to_bytes(source))
+    elif isinstance(source, bytes):
+        image = decode_image(source)
+    elif isinstance(source, str) and source:
+        image = decode_image(Path(source))
+    else:
+        raise ImageError("This is not an image file.")
+    return shrink(image, MAX_STORED_PIXELS)
+
+
+def shrink(image: np.ndarray, max_pixels: int) -> np.ndarray:
+    """`image` scaled down (aspect kept, area filter) to at most `max_pixels`; else a copy.
+
+    Args:
+        image: RGB uint8 (H, W, 3). Not modified.
+        max_pixels: pixel budget (>= 1).
+
+    Returns:
+        New RGB uint8 array.
+    """
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    if h * w <= max_pixels:
+        return image.copy()
+    scale = (max_pixels / (h * w)) ** 0.5
+    size = (max(1, int(w * scale)), max(1, int(h * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX)).copy()

@@ -1,0 +1,114 @@
+"""The models this server has loaded, shared by every client, with a bound on how many stay.
+
+Each model is loaded once and shared read-only (per-request switches never touch it; every
+analysis holds the model's own lock). The default model is pinned; others are kept in LRU
+order, at most `max_extra` of them, so a class that tries ResNet-152 does not pin 240 MB.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from resnet_demo.models import (
+    EMBEDDED,
+    LoadedModel,
+    load_model,
+    model_names,
+    parse_model_name,
+    weights_status,
+)
+
+LOADED = "loaded"
+
+
+class ModelRegistry:
+    """Loaded models by canonical name.
+
+    Args:
+        default: the model the app starts on (always kept).
+        max_extra: how many other models stay loaded at once (>= 1). Default: 2.
+        allow_download: whether a model picked in the UI may be downloaded. Default: True.
+    """
+
+    def __init__(
+        self, default: LoadedModel, max_extra: int = 2, allow_download: bool = True
+    ) -> None:
+        self.default = default
+        self.max_extra = max(1, int(max_extra))
+        self.allow_download = allow_download
+        self._extra: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        """Every model the picker offers: the default first, then `models.model_names()`."""
+        names = [self.default.name]
+        names.extend(n for n in model_names() if n != self.default.name)
+        return names
+
+    def canonical(self, name: object) -> str:
+        """The canonical name of `name` ("resnet18" -> "resnet18:IMAGENET1K_V1").
+
+        Raises:
+            ModelNameError: unknown model or a value that is not a string.
+        """
+        return parse_model_name(name).name  # type: ignore[arg-type]
+
+    def status(self, name: str) -> str:
+        """The weights state shown in the picker (nothing is loaded to find out).
+
+        Returns:
+            "embedded", "loaded" (an ImageNet model in memory), "on disk" or "needs download".
+        """
+        name = self.canonical(name)
+        if name != EMBEDDED and self.get(name) is not None:
+            return LOADED
+        return weights_status(name)
+
+    def get(self, name: str) -> LoadedModel | None:
+        """The loaded model called `name`, or None when it is not loaded."""
+        if name == self.default.name:
+            return self.default
+        with self._lock:
+            model = self._extra.get(name)
+            if model is not None:
+                self._extra.move_to_end(name)
+            return model
+
+    def load(self, name: str, allow_download: bool | None = None) -> LoadedModel:
+        """The model called `name`, loading it (hub cache, then download) when needed.
+
+        Loads run one at a time, so two clients picking the same model load it once.
+
+        Args:
+            name: a model name (see `models.parse_model_name`).
+            allow_download: override of the registry's `allow_download` for this call.
+
+        Raises:
+            ModelNameError: unknown model.
+            WeightsError: weights missing, unreadable, or not downloadable (the message says
+                how to place the file by hand).
+        """
+        name = self.canonical(name)
+        model = self.get(name)
+        if model is not None:
+            return model
+        with self._load_lock:
+            model = self.get(name)
+            if model is not None:
+                return model
+            if name == EMBEDDED:
+                model = load_model(EMBEDDED)
+            else:
+                download = self.allow_download if allow_download is None else allow_download
+                model = load_model(name, allow_download=download, progress=True)
+        with self._lock:
+            self._extra[name] = model
+            while len(self._extra) > self.max_extra:
+                self._extra.popitem(last=False)
+        return model
+
+    def require(self, name: str) -> LoadedModel:
+        """Like `load`, but never downloads: for a model a session already used."""
+        return self.load(name, allow_download=False)

@@ -1,0 +1,299 @@
+"""Starting the app safely: command line, queue, launch settings, page styling and head script.
+
+Defaults suit a classroom on a local network: bound to 127.0.0.1 unless `--host` says otherwise,
+no share link unless `--share`, a bounded queue whose "full" answer tells students to try again,
+API calls only through that queue (`api_open=False`), uploads capped at 20 MB, no extra file
+paths served, Gradio's cache cleaned (see `layout.DELETE_CACHE`), and errors shown only as the
+short messages the handlers raise (`show_error=False`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+import torch
+
+from resnet_demo.models import EMBEDDED, LoadedModel, load_model, load_model_or_embedded
+from resnet_demo.ui.i18n import I18N, LANGS, STRINGS
+from resnet_demo.ui.layout import build_demo
+from resnet_demo.ui.registry import ModelRegistry
+
+QUEUE_MAX_SIZE = 64
+"""Events waiting at most; the 65th gets "the class is busy" instead of an ever longer wait."""
+
+CONCURRENCY = 2
+"""Analyses running at once (each model runs one at a time under its lock anyway)."""
+
+MAX_FILE_SIZE = "20mb"
+"""Same cap as `imaging.ImageLimits.max_bytes`: larger uploads are refused by Gradio itself."""
+
+STATE_SESSIONS = 400
+"""Browser sessions whose state is kept; the least recently used are dropped beyond this."""
+
+BUSY_GRADIO = "This application is currently busy. Please try again."
+"""What Gradio's front end says when the queue is full (not configurable in Gradio 6.31, so
+the head script below rewrites it on the page)."""
+
+CSS = """
+#header { align-items: center; }
+#title h1, #title p { margin: 0; font-size: 30px; font-weight: 800; }
+#subtitle p { margin: 2px 0 0; font-size: 15px; color: var(--body-text-color-subdued); }
+#model-status p { font-size: 13px; margin: 2px 4px; }
+.section-heading { padding: 8px 12px 0 !important; }
+.section-heading p { font-size: 18px; font-weight: 700; margin: 0; }
+.help p { font-size: 13px; margin: 0 12px; color: var(--body-text-color-subdued); }
+#presets { padding: 4px 10px; align-items: center; gap: 8px; }
+#presets button { font-weight: 600; }
+#presets button.secondary { border: 1px solid #94a3b8 !important;
+  background: var(--background-fill-primary) !important; }
+#compare-table td, #compare-table th, #compare-table span {
+  font-family: var(--font) !important; font-size: 15px; }
+#caption p { font-size: 14px; margin: 0; }
+#banner .banner { border-radius: 10px; padding: 10px 14px; font-size: 16px; }
+#banner .banner .head { font-size: 20px; font-weight: 800; }
+#banner .banner .detail { font-size: 13px; opacity: .85; margin-top: 2px; }
+#banner .banner.none { background: var(--background-fill-secondary);
+  color: var(--body-text-color-subdued); font-size: 14px; padding: 8px 14px; }
+#banner .banner.same { background: #dcfce7; color: #14532d; border: 2px solid #16a34a; }
+#banner .banner.changed { background: #fee2e2; color: #7f1d1d; border: 2px solid #dc2626; }
+#blocks, #compare, #inside { margin-top: 10px; }
+#export { margin-top: 10px; }
+#predictions { min-height: 240px; }
+#raw-cam img { image-rendering: pixelated; }
+#predictions .confidence-set { font-family: var(--font); font-size: 16px; margin-bottom: 6px; }
+#predictions .bar { height: 10px; }
+#controls { align-items: stretch; }
+#examples .caption-label { font-size: 11px; }
+#examples .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
+"""
+
+THEME = gr.themes.Default(
+    primary_hue="blue",
+    neutral_hue="slate",
+    font=[gr.themes.LocalFont("IBM Plex Sans"), "ui-sans-serif", "system-ui", "sans-serif"],
+    font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "ui-monospace", "monospace"],
+)
+"""Gradio's default look with fonts served by the app itself (classrooms are often offline)."""
+
+HEAD_TEMPLATE = """
+<script>
+(() => {
+  const strings = __STRINGS__;
+  window.resnetDemoDefaultLang = __DEFAULT_LANG__;
+  const stored = window.localStorage.getItem('resnet-demo-lang');
+  const wanted = stored || window.resnetDemoDefaultLang;
+  if (wanted === 'zh' || wanted === 'en') {
+    // Gradio picks its starting locale from navigator.language; start in the chosen one.
+    const tag = wanted === 'zh' ? 'zh-CN' : 'en';
+    try { Object.defineProperty(window.navigator, 'language', { get: () => tag }); } catch (e) {}
+  }
+  window.resnetDemoLang = wanted || ((navigator.language || 'en').startsWith('zh') ? 'zh' : 'en');
+  // Switch Gradio's locale without a reload: its i18n store lives in the bundle's core module,
+  // which the browser has already loaded (same URL -> same module instance).
+  window.resnetDemoSetLocale = async (lang) => {
+    window.resnetDemoLang = lang;
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    const url = performance.getEntriesByType('resource').map((e) => e.name)
+      .find((n) => /\\/assets\\/core-[^/]*\\.js$/.test(n));
+    if (!url) return false;
+    const core = await import(url);
+    if (typeof core.changeLocale !== 'function') return false;
+    core.changeLocale(lang === 'zh' ? 'zh-CN' : 'en');
+    return true;
+  };
+  // Gradio's "queue full" text is fixed; say it the way this app does, in the page's language.
+  const busy = __BUSY_GRADIO__;
+  const fix = (node) => {
+    if (node.nodeType === Node.TEXT_NODE && node.textContent.includes(busy.trim())) {
+      node.textContent = strings[window.resnetDemoLang === 'zh' ? 'zh' : 'en'];
+    }
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'characterData') fix(r.target);
+      for (const n of r.addedNodes) {
+        fix(n);
+        if (n.nodeType === Node.ELEMENT_NODE) {
+          const walker = document.createTreeWalker(n, NodeFilter.SHOW_TEXT);
+          while (walker.nextNode()) fix(walker.currentNode);
+        }
+      }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+})();
+</script>
+"""
+
+
+def head_html(lang: str | None) -> str:
+    """The `<head>` script: starting language, live locale switch, "class is busy" text.
+
+    Args:
+        lang: "en"/"zh" to start every browser in that language (`--lang`), or None to follow
+            each browser's own language.
+    """
+    busy = {"en": STRINGS["busy"][0], "zh": STRINGS["busy"][1]}
+    return (
+        HEAD_TEMPLATE.replace("__STRINGS__", json.dumps(busy, ensure_ascii=False))
+        .replace("__DEFAULT_LANG__", json.dumps(lang if lang in LANGS else None))
+        .replace("__BUSY_GRADIO__", json.dumps(BUSY_GRADIO))
+    )
+
+
+def default_threads() -> int:
+    """Torch threads per analysis: the cores shared by the `CONCURRENCY` analyses at once.
+
+    More threads than that oversubscribe the CPU when requests overlap: on this 2-core machine,
+    with the other core busy, a flip took 1.5 s (embedded) and 2.5 s (ResNet-18) with 2 torch
+    threads against 0.06 s and 0.2 s with 1 (OpenMP threads wait for a core that is taken).
+    """
+    return max(1, (os.cpu_count() or 1) // CONCURRENCY)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command line of `python app.py` (DESIGN.md §5)."""
+    parser = argparse.ArgumentParser(
+        prog="app.py", description="ResNet Demo: see how a residual network works."
+    )
+    parser.add_argument("--model", default=EMBEDDED, help="model to start on (default: embedded)")
+    parser.add_argument(
+        "--weights", default=None, help="state_dict file for --model, or 'random' (untrained)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument(
+        "--lang", choices=LANGS, default=None, help="start every browser in this language"
+    )
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="also create a public gradio.live link (off by default)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=default_threads(),
+        help="torch CPU threads (default: cores / concurrent analyses)",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="never try to download ImageNet weights"
+    )
+    return parser.parse_args(argv)
+
+
+def configure_queue(demo: gr.Blocks) -> gr.Blocks:
+    """Bounded queue, two analyses at a time, no REST route that skips the queue."""
+    return demo.queue(
+        max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY, api_open=False
+    )
+
+
+def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything `demo.launch` needs, from parsed arguments (`parse_args`).
+
+    Returns:
+        Keyword arguments: host and port, share only when asked, the upload cap, translations,
+        CSS and head script, `show_error=False`, no extra allowed paths.
+    """
+    return {
+        "server_name": args.host,
+        "server_port": args.port,
+        "share": bool(getattr(args, "share", False)),
+        "max_file_size": MAX_FILE_SIZE,
+        "show_error": False,
+        "allowed_paths": None,
+        "i18n": I18N,
+        "css": CSS,
+        "head": head_html(getattr(args, "lang", None)),
+        "theme": THEME,
+        "footer_links": ["gradio"],
+        "state_session_capacity": STATE_SESSIONS,
+        "enable_monitoring": False,
+        "ssr_mode": False,
+        "mcp_server": False,
+        "pwa": False,
+    }
+
+
+def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, str | None]:
+    """The starting model: `--model`/`--weights`, falling back to the embedded model.
+
+    Returns:
+        (model, message): message says why the fallback happened, else None.
+    """
+    if args.weights is not None:
+        return load_model(args.model, args.weights, allow_download=not args.offline), None
+    return load_model_or_embedded(args.model, allow_download=not args.offline)
+
+
+def serve(
+    model: LoadedModel,
+    args: argparse.Namespace | None = None,
+    *,
+    registry: ModelRegistry | None = None,
+) -> gr.Blocks:
+    """Build, queue and launch the app without blocking (tests, benchmarks and `main`).
+
+    Args:
+        model: the model sessions start on.
+        args: parsed arguments (`parse_args`); port 0 or None picks a free port.
+        registry: a model registry to use instead of a fresh one (tests).
+
+    Returns:
+        The running `gr.Blocks`; its URL is `demo.local_url`; stop it with `demo.close()`.
+    """
+    args = args if args is not None else parse_args([])
+    kwargs = launch_kwargs(args)
+    if not kwargs["server_port"]:
+        kwargs["server_port"] = free_port(args.host)
+    if registry is None:
+        registry = ModelRegistry(model, allow_download=not getattr(args, "offline", False))
+    demo = configure_queue(build_demo(model, args.lang or "en", registry=registry))
+    demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    return demo
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on `host` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def main(argv: Sequence[str] | None = None, started: float | None = None) -> None:
+    """Start the app; print the URL and how long start-up took.
+
+    Args:
+        argv: command-line arguments. Default: `sys.argv[1:]`.
+        started: `time.perf_counter()` at process start (app.py takes it before importing
+            torch and gradio), so the printed time is the whole start-up. Default: now.
+    """
+    start = time.perf_counter() if started is None else started
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        model, message = load_default_model(args)
+    except Exception as exc:  # noqa: BLE001 - a one-line message, not a traceback
+        sys.exit(f"error: {exc}")
+    if message:
+        print(message, file=sys.stderr)
+    demo = serve(model, args)
+    url = demo.local_url or f"http://{args.host}:{args.port}/"
+    print(f"ResNet Demo ({model.name}) ready at {url} in {time.perf_counter() - start:.1f} s")
+    if demo.share_url:
+        print(f"Public link: {demo.share_url}")
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        demo.close()

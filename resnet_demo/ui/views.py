@@ -1,0 +1,287 @@
+"""Session -> what the page shows. Pictures come from `render`; this module only arranges them.
+
+`render_view` returns one value per entry of `VIEW_FIELDS`; the layout wires the components in
+that order, so every handler that refreshes the page returns `(session, *render_view(...))`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from resnet_demo.analysis import Analysis
+from resnet_demo.models import LoadedModel
+from resnet_demo.render import colorize, colorize_diverging, feature_grid, overlay
+from resnet_demo.switches import STAGES, block_names
+from resnet_demo.ui.i18n import tr
+from resnet_demo.ui.session import Session, Settings
+from resnet_demo.ui.strip import strip_value
+
+VIEW_FIELDS: tuple[str, ...] = (
+    "predictions",
+    "overlay",
+    "raw_cam",
+    "caption",
+    "strip",
+    "banner",
+    "table",
+    "cam_intact",
+    "cam_switched",
+    "cam_diff",
+    "activations",
+    "channels",
+    "target",
+    "download_card",
+    "download_json",
+)
+"""Outputs every full refresh updates, in wiring order (after the session state)."""
+
+_MODE_KEYS = {"no-skip": "mode_no_skip", "no-residual": "mode_no_residual", "intact": "mode_intact"}
+AUTO_TARGET = -1
+"""Dropdown value meaning "explain the intact network's top-1 class"."""
+
+
+def class_names(model: LoadedModel, lang: str) -> list[str]:
+    """Display name of every class: Chinese first where the model has it, duplicates numbered.
+
+    ImageNet has a few repeated names ("crane" the bird and the machine); they get " #index" so
+    every bar and dropdown entry is unique and maps back to one class.
+    """
+    names = list(model.categories)
+    if lang == "zh" and model.categories_zh is not None:
+        names = [f"{zh} ({en})" for zh, en in zip(model.categories_zh, names, strict=True)]
+    counts = Counter(names)
+    return [f"{n} #{i}" if counts[n] > 1 else n for i, n in enumerate(names)]
+
+
+def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:
+    """Dropdown choices: "automatic", then every class (sorted by name for searching)."""
+    names = class_names(model, lang)
+    ordered = sorted(range(len(names)), key=lambda i: names[i].lower())
+    return [(tr("auto_target", lang), AUTO_TARGET)] + [(names[i], i) for i in ordered]
+
+
+def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
+    """Grad-CAM layer choices: the four stages (meaning their last block), then every block."""
+    names = block_names(model.module)
+    stages = [
+        (
+            tr(
+                "stage_choice", lang, stage=s, block=[n for n in names if n.startswith(s + ".")][-1]
+            ),
+            s,
+        )
+        for s in STAGES
+    ]
+    return stages + [(n, n) for n in names]
+
+
+def mode_text(mode: str, lang: str) -> str:
+    """Translated name of a block mode."""
+    return tr(_MODE_KEYS[mode], lang)
+
+
+def switches_text(switched: dict[str, str], lang: str, limit: int = 6) -> str:
+    """The switched blocks in words, e.g. "layer1.0 no skip, layer2.1 no residual" (at most
+    `limit` named), or "all blocks intact"."""
+    if not switched:
+        return tr("no_switches", lang)
+    items = [f"{name} {mode_text(mode, lang)}" for name, mode in switched.items()]
+    if len(items) > limit:
+        items = [*items[:limit], f"… (+{len(items) - limit})"]
+    return ", ".join(items)
+
+
+DISPLAY_SIDE = 224
+"""Pictures smaller than this (the embedded model sees 128 px) are shown enlarged by a whole
+factor, pixel for pixel, so every panel has about the same size on the page."""
+
+
+def blocky(image: np.ndarray, size: int) -> np.ndarray:
+    """Scale a small RGB picture up to `size`×`size` with square cells (nearest neighbour)."""
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST)).copy()
+
+
+def enlarge(image: np.ndarray | None) -> np.ndarray | None:
+    """`image` repeated pixel for pixel by the smallest whole factor that reaches DISPLAY_SIDE."""
+    if image is None:
+        return None
+    factor = -(-DISPLAY_SIDE // max(image.shape[:2]))
+    if factor <= 1:
+        return image
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def _predictions(analysis: Analysis, names: list[str]) -> dict[str, float]:
+    return {
+        names[int(i)]: float(p)
+        for i, p in zip(analysis.top_indices, analysis.top_probs, strict=True)
+    }
+
+
+def banner_html(session: Session, names: list[str], lang: str) -> str:
+    """The comparison banner: "Top-1 changed: a → b" (red), "unchanged" (green), or a hint."""
+    comparison = session.comparison
+    if comparison is None:
+        return f'<div class="banner none">{html.escape(tr("banner_none", lang))}</div>'
+    switched = dict(comparison.switched)
+    detail = tr("banner_switched", lang, n=len(switched), blocks=switches_text(switched, lang))
+    if comparison.top1_changed:
+        head = tr(
+            "banner_changed",
+            lang,
+            before=names[comparison.top1_before],
+            after=names[comparison.top1_after],
+        )
+        css = "changed"
+    else:
+        head = tr("banner_same", lang, label=names[comparison.top1_before])
+        css = "same"
+    return (
+        f'<div class="banner {css}"><div class="head">{html.escape(head)}</div>'
+        f'<div class="detail">{html.escape(detail)}</div></div>'
+    )
+
+
+def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]:
+    """The before/after table: class, both probabilities, the change in points, both ranks."""
+    headers = [
+        tr("col_class", lang),
+        tr("col_before", lang),
+        tr("col_after", lang),
+        tr("col_change", lang),
+        tr("col_rank", lang),
+    ]
+    rows: list[list[str]] = []
+    if session.comparison is not None:
+        for c in session.comparison.changes:
+            delta = 100 * (c.prob_after - c.prob_before)
+            rows.append(
+                [
+                    names[c.index],
+                    f"{100 * c.prob_before:.1f} %",
+                    f"{100 * c.prob_after:.1f} %",
+                    f"{delta:+.1f} pp",
+                    f"{c.rank_before} → {c.rank_after}",
+                ]
+            )
+    elif session.current is not None:
+        for i, p in zip(session.current.top_indices, session.current.top_probs, strict=True):
+            rank = len(rows) + 1
+            rows.append([names[int(i)], f"{100 * p:.1f} %", "–", "–", f"{rank} → –"])
+    return {"headers": headers, "data": rows or [["", "", "", "", ""]]}
+
+
+def _caption(analysis: Analysis, settings: Settings, names: list[str], lang: str) -> str:
+    size = analysis.image.shape[0]
+    h, w = analysis.cam_coarse.shape
+    switched = settings.switched
+    return tr(
+        "view_caption",
+        lang,
+        size=size,
+        target=names[analysis.target],
+        layer=analysis.cam_layer,
+        h=h,
+        w=w,
+        switches=tr("n_switched", lang, n=len(switched)) if switched else tr("no_switches", lang),
+    )
+
+
+def _activation_grid(analysis: Analysis) -> np.ndarray:
+    maps = [a.mean_map for a in analysis.activations]
+    cols = 4 if len(maps) <= 8 else 8 if len(maps) <= 16 else 10
+    tile = 120 if len(maps) <= 8 else 92
+    return feature_grid(maps, titles=[a.name for a in analysis.activations], cols=cols, tile=tile)
+
+
+def _channel_grid(analysis: Analysis, block: str, lang: str) -> np.ndarray | None:
+    for act in analysis.activations:
+        if act.name == block:
+            titles = [tr("channel_title", lang, index=int(c)) for c in act.top_channels]
+            return feature_grid(list(act.top_maps), titles=titles, cols=4, tile=92)
+    return None
+
+
+def overlays(session: Session, opacity: float) -> tuple[Any, Any, Any]:
+    """The opacity-dependent pictures: main overlay, intact and switched overlays."""
+    current = session.current
+    if current is None:
+        return None, None, None
+    main = enlarge(overlay(current.image, current.cam, alpha=opacity))
+    comparison = session.comparison
+    if comparison is None:
+        return main, main, None
+    return (
+        main,
+        enlarge(overlay(current.image, comparison.cam_before, alpha=opacity)),
+        enlarge(overlay(current.image, comparison.cam_after, alpha=opacity)),
+    )
+
+
+def render_view(
+    model: LoadedModel, session: Session, with_choices: bool = False
+) -> tuple[Any, ...]:
+    """Everything the page shows for a session, in `VIEW_FIELDS` order.
+
+    Args:
+        model: the session's model (for class names and blocks).
+        session: the session, with or without an analysed image.
+        with_choices: also send the target dropdown's class list (after a model or language
+            change; 1000 entries for ImageNet, so not on every flip).
+
+    Returns:
+        One value (or `gr.update`) per entry of `VIEW_FIELDS`.
+    """
+    settings = session.settings
+    lang = settings.lang
+    names = class_names(model, lang)
+    blocks = block_names(model.module)
+    current = session.current
+    strip = strip_value(
+        blocks,
+        settings.modes,
+        current.blocks if current else None,
+        settings.inspect,
+        lang,
+        projections={n for n in blocks if model.module.get_submodule(n).downsample is not None},
+    )
+    target = gr.update(value=AUTO_TARGET if settings.target is None else settings.target)
+    if with_choices:
+        target = gr.update(choices=target_choices(model, lang), value=target["value"])
+    hide = gr.update(value=None, visible=False)
+    if current is None:
+        empty = (None,) * 3
+        return (
+            None, None, None, tr("ready", lang), strip, banner_html(session, names, lang),
+            table_value(session, names, lang), *empty, None, None, target, hide, hide,
+        )  # fmt: skip
+    main, cam_intact, cam_switched = overlays(session, settings.opacity)
+    raw = blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), main.shape[0])
+    diff = (
+        enlarge(colorize_diverging(session.comparison.cam_diff, limit=1.0))
+        if session.comparison is not None
+        else None
+    )
+    return (
+        _predictions(current, names),
+        main,
+        raw,
+        _caption(current, settings, names, lang),
+        strip,
+        banner_html(session, names, lang),
+        table_value(session, names, lang),
+        cam_intact,
+        cam_switched,
+        diff,
+        _activation_grid(current),
+        _channel_grid(current, settings.inspect, lang),
+        target,
+        hide,
+        hide,
+    )

@@ -1,0 +1,183 @@
+"""A real browser on the real page: Playwright driving Debian's Chromium at 1280×800.
+
+The lesson a teacher gives: load the page, upload an image, see the predictions and the heat map,
+switch every skip connection off, see the "top-1 changed" banner, switch the page to Chinese.
+Screenshots go to $RESNET_DEMO_SCREENSHOTS (default: out/screenshots, which git ignores; the
+README's pictures are made with RESNET_DEMO_SCREENSHOTS=docs/screenshots).
+
+Chromium is a hard requirement: CI installs it with apt, and a missing browser fails these tests
+instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from resnet_demo import models
+from resnet_demo.analysis import analyze, compare
+from resnet_demo.imaging import decode_image
+from resnet_demo.switches import block_names
+from resnet_demo.ui import parse_args, serve
+from resnet_demo.ui.registry import ModelRegistry
+from resnet_demo.ui.server import BUSY_GRADIO
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def model() -> models.LoadedModel:
+    return models.load_model()
+
+
+@pytest.fixture(scope="module")
+def url(model: models.LoadedModel) -> Iterator[str]:
+    demo = serve(
+        model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
+    )
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium is required at {CHROMIUM} (CI installs it with apt-get)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    directory = ROOT / os.environ.get("RESNET_DEMO_SCREENSHOTS", "out/screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def lesson_image(model: models.LoadedModel) -> Path:
+    """An example whose top-1 class changes when every skip is off (checked with the engine)."""
+    examples = ROOT / "assets" / "examples"
+    candidates = [*sorted(examples.glob("shapes_*.png")), *sorted(examples.glob("*.jpg"))]
+    all_off = dict.fromkeys(block_names(model.module), "no-skip")
+    for path in candidates:
+        image = decode_image(path)
+        intact = analyze(model, image)
+        if compare(intact, analyze(model, image, all_off, target=intact.target)).top1_changed:
+            return path
+    pytest.fail("no example changes its top-1 class with every skip off")
+
+
+def open_page(browser: Browser, url: str, locale: str = "en-US") -> Page:
+    page = browser.new_context(viewport=VIEWPORT, locale=locale).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    expect(page.locator("#strip .blk").first).to_be_visible()
+    return page
+
+
+def settle(page: Page) -> None:
+    """Let Gradio's fade-outs finish before a screenshot."""
+    page.wait_for_timeout(600)
+
+
+def upload(page: Page, path: Path) -> None:
+    page.locator("#image input[type=file]").set_input_files(str(path))
+
+
+def test_a_lesson_in_the_browser(
+    browser: Browser, url: str, model: models.LoadedModel, lesson_image: Path, shots: Path
+) -> None:
+    page = open_page(browser, url)
+    n_blocks = len(block_names(model.module))
+    expect(page.locator("#strip .blk")).to_have_count(n_blocks)
+    expect(page.locator("#title")).to_contain_text("ResNet Demo")
+
+    upload(page, lesson_image)
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    expect(page.locator("#overlay img")).to_be_visible()
+    expect(page.locator("#raw-cam img")).to_be_visible()
+    expect(page.locator("#banner .banner.none")).to_be_visible()
+    settle(page)
+    page.screenshot(path=shots / "1-predictions.png")
+
+    page.locator("#preset-no-skip").click()
+    expect(page.locator("#banner .banner.changed")).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("Top-1 changed")
+    expect(page.locator("#strip .blk.m-no-skip")).to_have_count(n_blocks)
+    expect(page.locator("#cam-diff img")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    settle(page)
+    page.screenshot(path=shots / "2-all-skips-off.png")
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "3-switch-panel.png")
+    page.screenshot(path=shots / "4-full-page.png", full_page=True)
+
+    page.locator("#lang label", has_text="简体中文").click()
+    expect(page.locator("#title")).to_contain_text("ResNet 演示")
+    expect(page.locator("#banner")).to_contain_text("第一名改变了")
+    expect(page.locator("#preset-no-skip")).to_contain_text("关闭全部跳跃连接")
+    page.evaluate("window.scrollTo(0, 0)")
+    settle(page)
+    page.screenshot(path=shots / "5-chinese.png")
+
+
+def test_one_switch_in_the_strip(browser: Browser, url: str) -> None:
+    page = open_page(browser, url)
+    upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    page.locator("#strip button[data-block='layer4.1'][data-mode='no-residual']").click()
+    expect(page.locator("#strip .blk.m-no-residual")).to_have_count(1)
+    expect(page.locator("#banner")).to_contain_text("layer4.1")
+    expect(page.locator("#compare-table")).to_contain_text("→")
+
+
+def test_the_browser_language_is_followed(browser: Browser, url: str) -> None:
+    page = open_page(browser, url, locale="zh-CN")
+    expect(page.locator("#title")).to_contain_text("ResNet 演示")
+    expect(page.locator("#lang input[value=zh]")).to_be_checked()
+    expect(page.locator("#preset-intact")).to_contain_text("全部完整")
+
+
+def test_a_bad_upload_shows_the_error_and_the_page_keeps_working(
+    browser: Browser, url: str, tmp_path: Path
+) -> None:
+    page = open_page(browser, url)
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image\n" * 20, encoding="utf-8")
+    upload(page, bad)
+    expect(page.get_by_text("Could not read this image").first).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    upload(page, ROOT / "assets" / "examples" / "chelsea.jpg")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+
+
+def test_gradios_busy_message_is_rewritten(browser: Browser, url: str) -> None:
+    page = open_page(browser, url)
+    page.evaluate(
+        "text => { const p = document.createElement('p'); p.id = 'busy-probe';"
+        " p.textContent = text; document.body.appendChild(p); }",
+        BUSY_GRADIO,
+    )
+    expect(page.locator("#busy-probe")).to_have_text("The class is busy — try again in a moment.")

@@ -1,0 +1,626 @@
+"""Fast tests of the Gradio app's pieces, without a server: handlers, cache, strip, i18n, settings.
+
+The model is the embedded architecture with seeded random weights (128 px, narrow), built here so
+these tests neither need the trained weights nor touch the network. The analysis engine itself is
+the oracle: a switched view must equal `analyze(...)` called directly with the intact target.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+import torchvision
+from PIL import Image, ImageDraw
+
+from resnet_demo.analysis import analyze
+from resnet_demo.imaging import decode_image
+from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, WeightsUnavailable
+from resnet_demo.models.embedded import build_embedded_resnet
+from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
+from resnet_demo.switches import MODES, SwitchError, block_names
+from resnet_demo.ui import views
+from resnet_demo.ui.cache import LRUCache, image_digest
+from resnet_demo.ui.examples import EXAMPLES_DIR
+from resnet_demo.ui.handlers import Handlers
+from resnet_demo.ui.i18n import STRINGS, normalize_lang, tr, translations
+from resnet_demo.ui.inputs import (
+    MAX_STORED_PIXELS,
+    CheckedSlider,
+    UntrustedImage,
+    read_image,
+    shrink,
+)
+from resnet_demo.ui.presets import PRESETS, preset_modes
+from resnet_demo.ui.registry import ModelRegistry
+from resnet_demo.ui.server import (
+    BUSY_GRADIO,
+    MAX_FILE_SIZE,
+    QUEUE_MAX_SIZE,
+    configure_queue,
+    head_html,
+    launch_kwargs,
+    parse_args,
+)
+from resnet_demo.ui.session import Engine, Session
+from resnet_demo.ui.strip import modes_from_value, selected_from_value, strip_value
+
+ROOT = Path(__file__).resolve().parents[1]
+CAT = ROOT / "assets" / "examples" / "chelsea.jpg"
+COFFEE = ROOT / "assets" / "examples" / "coffee.jpg"
+CONTROLS = {
+    "target": -1,
+    "layer": "layer4",
+    "top_k": 5,
+    "opacity": 0.5,
+    "strip": None,
+    "lang": "en",
+}
+NO_TARGET = {k: v for k, v in CONTROLS.items() if k != "target"}
+N_OUT = 1 + len(views.VIEW_FIELDS)
+
+
+def tiny_model(seed: int = 0, categories: tuple[str, ...] = CLASS_NAMES) -> LoadedModel:
+    """The embedded architecture (ResNet-18 layout, width 16, 128 px) with seeded random weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = build_embedded_resnet(len(categories), 16).eval()
+    return LoadedModel(
+        spec=ModelSpec("embedded"),
+        module=module,
+        categories=categories,
+        categories_zh=CLASS_NAMES_ZH if categories == CLASS_NAMES else None,
+        preprocessing=Preprocessing(128, 128, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
+        source=f"random(seed={seed})",
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny() -> LoadedModel:
+    return tiny_model()
+
+
+@pytest.fixture
+def handlers(tiny: LoadedModel) -> Handlers:
+    return Handlers(Engine(ModelRegistry(tiny)))
+
+
+@pytest.fixture
+def analysed(handlers: Handlers) -> Session:
+    return handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[0]
+
+
+@pytest.fixture(scope="module")
+def shared(tiny: LoadedModel) -> tuple[Handlers, Session]:
+    """One analysed session for tests that only read it (saves an analysis per case)."""
+    handlers = Handlers(Engine(ModelRegistry(tiny)))
+    return handlers, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[0]
+
+
+def view_of(outputs: tuple) -> dict:
+    """Outputs of a full refresh as {field: value}, after the session."""
+    assert len(outputs) == N_OUT
+    return dict(zip(views.VIEW_FIELDS, outputs[1:], strict=True))
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    """Chunk types of a PNG file, in order."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = [], 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        chunks.append(data[pos + 4 : pos + 8])
+        pos += 12 + length
+    return chunks
+
+
+# ---- handlers: the happy paths --------------------------------------------------------------
+
+
+def test_image_fills_every_output(handlers: Handlers) -> None:
+    outputs = handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)
+    session, view = outputs[0], view_of(outputs)
+    assert session.image_name == "chelsea.jpg" and session.comparison is None
+    assert len(view["predictions"]) == 5
+    assert set(view["predictions"]) <= set(CLASS_NAMES)
+    assert 0.0 < sum(view["predictions"].values()) <= 1.0 + 1e-6
+    for name in ("overlay", "raw_cam", "cam_intact"):
+        assert view[name].shape == (256, 256, 3) and view[name].dtype == np.uint8
+    assert view["cam_switched"] is None and view["cam_diff"] is None
+    assert 'class="banner none"' in view["banner"]
+    rows = view["strip"]["rows"]
+    assert [row["name"] for row in rows] == block_names(handlers.registry.default.module)
+    assert [row["name"] for row in rows if row["projection"]] == [
+        "layer2.0",
+        "layer3.0",
+        "layer4.0",
+    ]
+    assert all(mode == "intact" for mode in view["strip"]["modes"].values())
+    assert view["activations"].ndim == 3 and view["channels"].ndim == 3
+    assert "layer4.1" in view["caption"] and "128×128" in view["caption"]
+
+
+def test_same_image_again_changes_nothing(handlers: Handlers, analysed: Session) -> None:
+    outputs = handlers.on_image(str(CAT), analysed, **CONTROLS)
+    assert all(out == gr.skip() for out in outputs)
+    assert handlers.on_image(None, analysed, **CONTROLS) == outputs
+
+
+def test_flip_reuses_the_cached_intact_analysis(handlers: Handlers, analysed: Session) -> None:
+    cache = handlers.engine.cache
+    hits, misses = cache.hits, cache.misses
+    strip = {"modes": {"layer3.1": "no-skip"}}
+    outputs = handlers.on_settings(analysed, -1, "layer4", 5, 0.5, strip, "en")
+    session = outputs[0]
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
+    assert session.intact is analysed.intact
+    assert not session.intact.cam.flags.writeable  # shared between sessions: read-only
+    assert not session.intact.activations[0].top_maps.flags.writeable
+    assert session.comparison is not None and session.comparison.switched == {"layer3.1": "no-skip"}
+    view = view_of(outputs)
+    assert view["strip"]["modes"]["layer3.1"] == "no-skip"
+    assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
+    assert "layer3.1" in view["banner"] and (
+        "changed" in view["banner"] or "same" in view["banner"]
+    )
+
+
+@pytest.mark.parametrize("preset", ["all-no-skip", "stage-no-residual"])
+def test_switched_view_equals_direct_analysis_with_intact_target(
+    handlers: Handlers, analysed: Session, tiny: LoadedModel, preset: str
+) -> None:
+    outputs = handlers.on_preset(preset, "layer2", analysed, -1, "layer4", 5, 0.5, None, "en")
+    session = outputs[0]
+    modes = preset_modes(tiny.module, preset, "layer2")
+    switched = {k: v for k, v in modes.items() if v != "intact"}
+    oracle = analyze(tiny, session.image, switches=switched, target=analysed.intact.target)
+    assert session.current.target == analysed.intact.target
+    np.testing.assert_array_equal(session.current.probabilities, oracle.probabilities)
+    np.testing.assert_array_equal(session.current.cam, oracle.cam)
+    rows = view_of(outputs)["table"]["data"]
+    assert {r[0] for r in rows} >= {CLASS_NAMES[i] for i in oracle.top_indices}
+
+
+def test_all_intact_preset_removes_the_comparison(handlers: Handlers, analysed: Session) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")
+    back = handlers.on_preset("all-intact", None, switched[0], -1, "layer4", 5, 0.5, None, "en")
+    assert back[0].comparison is None and back[0].current is back[0].intact
+
+
+def test_target_and_layer_change_the_explanation(handlers: Handlers, analysed: Session) -> None:
+    target = int(analysed.intact.top_indices[-1])
+    session = handlers.on_settings(analysed, str(target), "layer3.0", 3, 0.5, None, "en")[0]
+    assert session.intact.target == target and session.current.cam_layer == "layer3.0"
+    assert len(session.current.top_indices) == 3
+    assert session.current.cam_coarse.shape == (8, 8)  # layer3 at 128 px: stride 16
+
+
+def test_clicking_a_bar_explains_that_class(handlers: Handlers, analysed: Session) -> None:
+    label = CLASS_NAMES[int(analysed.current.top_indices[2])]
+    evt = gr.SelectData(None, {"index": 2, "value": label, "selected": True})
+    session = handlers.on_label_select(evt, analysed, **NO_TARGET)[0]
+    assert session.current.target == CLASS_NAMES.index(label)
+    with pytest.raises(gr.Error, match="unknown class"):
+        bad = gr.SelectData(None, {"index": 0, "value": "dragon", "selected": True})
+        handlers.on_label_select(bad, analysed, **NO_TARGET)
+
+
+def test_opacity_recolours_without_analysis(handlers: Handlers, analysed: Session) -> None:
+    misses = handlers.engine.cache.misses
+    faint, _, _ = handlers.on_opacity(analysed, 0.0)
+    strong, _, _ = handlers.on_opacity(analysed, 1.0)
+    np.testing.assert_array_equal(faint[::2, ::2], analysed.current.image)  # shown 2× enlarged
+    assert not np.array_equal(strong, faint)
+    assert handlers.engine.cache.misses == misses
+
+
+def test_inspect_picks_a_block(handlers: Handlers, analysed: Session) -> None:
+    session, block, strip, channels = handlers.on_inspect("layer3.0", analysed, "en")
+    assert block == "layer3.0" and strip["selected"] == "layer3.0"
+    assert session.settings.inspect == "layer3.0" and channels.ndim == 3
+    assert handlers.on_inspect({"selected": "layer1.1"}, analysed, "en")[1] == "layer1.1"
+    with pytest.raises(gr.Error, match="unknown block"):
+        handlers.on_inspect("layer9.9", analysed, "en")
+
+
+def test_example_click_shows_and_analyses_the_example(handlers: Handlers) -> None:
+    evt = gr.SelectData(None, {"index": 0, "value": None, "selected": True})
+    outputs = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)
+    shown, session = outputs[0], outputs[1]
+    np.testing.assert_array_equal(shown, decode_image(EXAMPLES_DIR / session.image_name))
+    assert session.image is shown and session.current is not None and shown.flags.writeable
+    # The input then reports the shown picture (saved losslessly): same digest, nothing recomputed.
+    again = handlers.on_image(png_bytes(shown), session, **CONTROLS)
+    assert all(out == gr.skip() for out in again)
+    with pytest.raises(gr.Error, match="no example number"):
+        bad = gr.SelectData(None, {"index": 99, "value": None, "selected": True})
+        handlers.on_example(bad, handlers.new_session(), **NO_TARGET)
+
+
+def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers) -> None:
+    canvas = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).ellipse((60, 60, 196, 196), fill=(29, 78, 216, 255))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    session = handlers.on_drawing(buffer.getvalue(), handlers.new_session(), **NO_TARGET)[0]
+    assert session.image_name == "drawing" and session.current is not None
+    assert tuple(session.image[0, 0]) == (255, 255, 255)  # transparency composited over white
+    blank = png_bytes(np.full((256, 256, 3), 255, np.uint8))
+    for source in (blank, None):
+        with pytest.raises(gr.Error, match="Draw a shape first"):
+            handlers.on_drawing(source, handlers.new_session(), **NO_TARGET)
+
+
+def test_language_switch_relabels_the_server_text(handlers: Handlers, analysed: Session) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")[
+        0
+    ]
+    outputs = handlers.on_lang("zh-CN", switched)
+    picker, status = outputs[0], outputs[1]
+    session = outputs[5]
+    view = dict(zip(views.VIEW_FIELDS, outputs[6:], strict=True))
+    assert session.settings.lang == "zh"
+    assert "内置" in picker["choices"][0][0] and "正在使用" in status
+    assert "第一名" in view["banner"] and view["table"]["headers"][0] == "类别"
+    assert view["strip"]["labels"]["no-skip"] == "无跳跃"
+    shape_captions = {c for _, c in outputs[4]} & set(CLASS_NAMES_ZH)
+    assert shape_captions or not (EXAMPLES_DIR / "shapes_star.png").exists()
+    assert all("(" in name for name in view["predictions"])  # 圆形 (circle)
+
+
+def test_export_writes_a_clean_png_and_the_numbers(handlers: Handlers, analysed: Session) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")[
+        0
+    ]
+    card, numbers = handlers.on_export(switched, "en")
+    assert card["visible"] and numbers["visible"]
+    data = Path(card["value"]).read_bytes()
+    assert png_chunks(data) == [b"IHDR", b"IDAT", b"IEND"] or set(png_chunks(data)) == {
+        b"IHDR",
+        b"IDAT",
+        b"IEND",
+    }
+    assert Image.open(io.BytesIO(data)).size[0] == 1200
+    payload = json.loads(Path(numbers["value"]).read_text(encoding="utf-8"))
+    assert payload["image"]["name"] == "chelsea.jpg" and payload["model"] == "embedded"
+    assert len(payload["settings"]["switches"]) == 8
+    assert payload["comparison"]["top1_before"] == int(switched.intact.top_indices[0])
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        handlers.on_export(handlers.new_session(), "en")
+
+
+# ---- handlers: every bad input is a short gr.Error ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("target", 99, "between 0 and 9"),
+        ("target", "cat", "class number"),
+        ("target", [1], "class number"),
+        ("layer", "layer9", "unknown layer"),
+        ("layer", 4, "layer must be a string"),
+        ("top_k", 0, "between 1 and 10"),
+        ("top_k", "5", "whole number"),
+        ("opacity", 1.5, "between 0 and 1"),
+        ("opacity", None, "number between 0 and 1"),
+        ("strip", {"modes": {"layer9.0": "no-skip"}}, "unknown block"),
+        ("strip", {"modes": {"layer1.0": "off"}}, "unknown mode"),
+        ("strip", {"modes": ["layer1.0"]}, "must map block names"),
+        ("strip", "{not json", "must be JSON"),
+        ("strip", 42, "must be an object"),
+    ],
+)
+def test_bad_control_values_give_a_short_error(
+    shared: tuple[Handlers, Session], field: str, value: object, message: str
+) -> None:
+    handlers, analysed = shared
+    controls = {**CONTROLS, field: value}
+    with pytest.raises(gr.Error, match=message) as info:
+        handlers.on_settings(analysed, **controls)
+    assert info.value.title == "Invalid setting"
+    assert "Traceback" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is text\n" * 20, "not a supported image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a supported image"),
+        (png_bytes(np.zeros((64, 64, 3), np.uint8))[:60], "damaged"),
+    ],
+)
+def test_bad_files_give_the_image_error_and_the_next_request_works(
+    handlers: Handlers, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "upload.png"
+    path.write_bytes(content)
+    session = handlers.new_session()
+    with pytest.raises(gr.Error, match=message) as info:
+        handlers.on_image(str(path), session, **CONTROLS)
+    assert info.value.title == "Could not read this image"
+    assert handlers.on_image(str(COFFEE), session, **CONTROLS)[0].current is not None
+
+
+def test_error_titles_follow_the_language(shared: tuple[Handlers, Session]) -> None:
+    handlers, analysed = shared
+    with pytest.raises(gr.Error) as info:
+        handlers.on_settings(analysed, **{**CONTROLS, "top_k": 0, "lang": "zh"})
+    assert info.value.title == "无效的设置"
+
+
+def test_an_unexpected_failure_is_generic(
+    handlers: Handlers, analysed: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object) -> None:
+        raise RuntimeError("/secret/path/model.py line 3")
+
+    monkeypatch.setattr(handlers.engine, "run", explode)
+    with pytest.raises(gr.Error) as info:
+        handlers.on_settings(analysed, **CONTROLS)
+    assert "secret" not in info.value.message and info.value.title == "Something went wrong"
+
+
+# ---- model picker ---------------------------------------------------------------------------
+
+
+def test_model_that_cannot_be_downloaded_keeps_the_working_one(
+    handlers: Handlers, analysed: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(name: str, allow_download: bool | None = None) -> LoadedModel:
+        raise WeightsUnavailable("Could not get the resnet18 weights (no network). Copy it to X.")
+
+    monkeypatch.setattr(handlers.registry, "load", offline)
+    with pytest.warns(UserWarning, match="still using embedded"):
+        outputs = handlers.on_model("resnet18", analysed, "en")
+    assert outputs[0]["value"] == "embedded"
+    assert outputs[1].startswith("⚠") and "Copy it to X" in outputs[1]
+    assert all(out == gr.skip() for out in outputs[2:])
+
+
+def test_model_from_the_hub_cache_replaces_the_view(
+    handlers: Handlers, analysed: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    checkpoints = tmp_path / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    torch.manual_seed(3)
+    torch.save(torchvision.models.resnet18().state_dict(), checkpoints / "resnet18-f37072fd.pth")
+    assert (
+        "on disk" in dict((v, k) for k, v in handlers.model_choices("en"))["resnet18:IMAGENET1K_V1"]
+    )
+
+    outputs = handlers.on_model("resnet18", analysed, "en")
+    picker, status, _, _, gallery, session = outputs[:6]
+    targets = dict(zip(views.VIEW_FIELDS, outputs[6:], strict=True))["target"]
+    assert picker["value"] == "resnet18:IMAGENET1K_V1" and "hub-cache" in status
+    assert session.current.image.shape == (224, 224, 3)
+    assert session.digest == analysed.digest and len(targets["choices"]) == 1001
+    assert [caption for _, caption in gallery] == ["chelsea", "coffee", "astronaut", "rocket"]
+    assert handlers.registry.status("resnet18") == "loaded"
+
+
+# ---- building blocks ------------------------------------------------------------------------
+
+
+def test_lru_cache_evicts_least_recently_used_and_never_stores_failures() -> None:
+    cache: LRUCache[int] = LRUCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "b" is now the least recently used
+    cache.put("c", 3)
+    assert "b" not in cache and cache.get("a") == 1 and len(cache) == 2
+    with pytest.raises(ZeroDivisionError):
+        cache.get_or_compute("d", lambda: 1 // 0)
+    assert "d" not in cache
+    assert cache.get_or_compute("c", lambda: 99) == 3 and cache.hits == 1
+    with pytest.raises(ValueError, match="max_entries"):
+        LRUCache(0)
+
+
+def test_lru_cache_is_safe_under_threads() -> None:
+    cache: LRUCache[int] = LRUCache(16)
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(500):
+                key = int(rng.integers(64))
+                assert cache.get_or_compute(key, lambda k=key: k * 2) == key * 2
+        except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(cache) == 16 and cache.hits + cache.misses == 4000
+
+
+def test_image_digest_depends_on_pixels_and_shape_only() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    other = image.copy()
+    assert image_digest(image) == image_digest(other)
+    other[5, 5, 1] ^= 1
+    assert image_digest(image) != image_digest(other)
+    assert image_digest(image) != image_digest(image.reshape(30, 20, 3))
+    assert image_digest(np.asfortranarray(image)) == image_digest(image)
+
+
+def test_untrusted_image_hands_over_the_file_unopened(tmp_path: Path) -> None:
+    component = UntrustedImage(type="filepath", image_mode=None, render=False)
+    missing = tmp_path / "never-opened.png"
+    payload = component.data_model(path=str(missing))
+    assert component.preprocess(payload) == str(missing)
+    url = (
+        "data:image/png;base64,"
+        + base64.b64encode(png_bytes(np.zeros((9, 9, 3), np.uint8))).decode()
+    )
+    assert component.preprocess(component.data_model(path="x", url=url)) == url
+    assert component.preprocess(None) is None
+    assert component.get_block_name() == "image"
+
+
+def test_checked_slider_range_checks_numbers_and_passes_other_types_on() -> None:
+    slider = CheckedSlider(1, 10, value=5, step=1, render=False)
+    assert slider.preprocess(3) == 3 and slider.get_block_name() == "slider"
+    with pytest.raises(gr.Error, match="greater than maximum value 10"):
+        slider.preprocess(11)
+    for value in ("five", None, [3], True):
+        assert slider.preprocess(value) == value  # the handler answers with its own message
+
+
+def test_read_image_accepts_paths_bytes_and_data_urls_and_shrinks_big_ones() -> None:
+    image = np.zeros((40, 50, 3), np.uint8)
+    image[10:30, 10:40] = (200, 30, 30)
+    data = png_bytes(image)
+    url = "data:image/png;base64," + base64.b64encode(data).decode()
+    for source in (data, url):
+        np.testing.assert_array_equal(read_image(source), image)
+    assert read_image(str(CAT)).shape == (300, 451, 3)
+    big = np.zeros((2000, 1500, 3), np.uint8)
+    small = shrink(big, MAX_STORED_PIXELS)
+    assert small.shape[0] * small.shape[1] <= MAX_STORED_PIXELS and small.shape[0] > small.shape[1]
+    with pytest.raises(Exception, match="not an image file"):
+        read_image(42)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {}),
+        ({"modes": {"layer2.0": "no-residual"}}, {"layer2.0": "no-residual"}),
+        ('{"modes": {"layer1.1": "no-skip"}}', {"layer1.1": "no-skip"}),
+        ({"layer4.1": "no-skip"}, {"layer4.1": "no-skip"}),
+        ({"modes": {"layer3": "no-skip"}}, {"layer3.0": "no-skip", "layer3.1": "no-skip"}),
+        ({"rows": [], "selected": "layer1.0"}, {}),
+    ],
+)
+def test_modes_from_value_accepts_every_client_form(
+    tiny: LoadedModel, value: object, expected: dict[str, str]
+) -> None:
+    modes = modes_from_value(value, tiny.module)
+    assert list(modes) == block_names(tiny.module)
+    assert {k: v for k, v in modes.items() if v != "intact"} == expected
+
+
+def test_strip_value_describes_every_block(analysed: Session, tiny: LoadedModel) -> None:
+    names = block_names(tiny.module)
+    stats = analyze(tiny, analysed.image, switches={"layer2.0": "no-skip"}).blocks
+    projections = {"layer2.0", "layer3.0", "layer4.0"}
+    value = strip_value(names, {"layer2.0": "no-skip"}, stats, "layer2.0", "en", projections)
+    rows = {r["name"]: r for r in value["rows"]}
+    assert list(rows) == names and value["selected"] == "layer2.0"
+    assert rows["layer2.0"]["ratio"] == "skip off" and rows["layer2.0"]["bar"] == 0.0
+    assert re.fullmatch(r"\d+\.\d\d", rows["layer2.1"]["ratio"])
+    assert rows["layer1.0"]["shape"] == "16×32×32" and rows["layer2.0"]["projection"]
+    assert not rows["layer1.0"]["projection"]
+    assert value["modes"]["layer2.0"] == "no-skip" and set(value["labels"]) >= set(MODES)
+    empty = strip_value(names, {}, None, "layer1.0", "zh")
+    assert empty["rows"][0]["ratio"] == "–" and empty["labels"]["intact"] == "完整"
+    assert selected_from_value({"selected": "layer3"}, names, "x") == "layer3.1"
+    assert selected_from_value({"selected": "<img>"}, names, "layer1.0") == "layer1.0"
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_presets_switch_the_right_blocks(tiny: LoadedModel, preset: str) -> None:
+    modes = preset_modes(tiny.module, preset, "layer3")
+    assert list(modes) == block_names(tiny.module)
+    off = {k for k, v in modes.items() if v != "intact"}
+    expected = {
+        "all-intact": set(),
+        "all-no-skip": set(modes),
+        "stage-no-skip": {"layer3.0", "layer3.1"},
+        "stage-no-residual": {"layer3.0", "layer3.1"},
+    }[preset]
+    assert off == expected
+    if preset == "stage-no-residual":
+        assert modes["layer3.0"] == "no-residual"
+
+
+@pytest.mark.parametrize(("preset", "stage"), [("all-off", None), ("stage-no-skip", "layer7")])
+def test_unknown_presets_and_stages_are_refused(tiny: LoadedModel, preset: str, stage: str) -> None:
+    with pytest.raises(SwitchError, match="unknown"):
+        preset_modes(tiny.module, preset, stage)
+
+
+def test_duplicate_class_names_are_numbered() -> None:
+    model = tiny_model(categories=("crane", "kite", "crane", *CLASS_NAMES[3:]))
+    names = views.class_names(model, "en")
+    assert names[:3] == ["crane #0", "kite", "crane #2"] and len(set(names)) == len(names)
+    choices = views.target_choices(model, "zh")
+    assert choices[0] == ("自动：第一名类别", views.AUTO_TARGET) and len(choices) == 11
+
+
+def test_every_string_exists_in_both_languages_with_the_same_fields() -> None:
+    for key, (en, zh) in STRINGS.items():
+        assert en.strip() and zh.strip(), key
+        assert sorted(re.findall(r"{(\w+)}", en)) == sorted(re.findall(r"{(\w+)}", zh)), key
+    assert translations("zh")["rd_title"] == "ResNet 演示"
+    assert tr("banner_changed", "zh", before="a", after="b") == "第一名改变了：a → b"
+    with pytest.raises(KeyError):
+        tr("no-such-key")
+
+
+@pytest.mark.parametrize(
+    ("tag", "lang"),
+    [
+        ("zh-CN", "zh"),
+        ("ZH", "zh"),
+        ("zh-Hant-TW", "zh"),
+        ("en-GB", "en"),
+        ("fr", "en"),
+        (None, "en"),
+        (7, "en"),
+    ],
+)
+def test_normalize_lang(tag: object, lang: str) -> None:
+    assert normalize_lang(tag) == lang
+
+
+# ---- server settings --------------------------------------------------------------------------
+
+
+def test_launch_defaults_are_safe_for_a_classroom() -> None:
+    args = parse_args([])
+    kwargs = launch_kwargs(args)
+    assert args.model == "embedded" and args.lang is None
+    assert kwargs["server_name"] == "127.0.0.1" and kwargs["share"] is False
+    assert kwargs["show_error"] is False and kwargs["allowed_paths"] is None
+    assert kwargs["max_file_size"] == MAX_FILE_SIZE == "20mb"
+    assert "api" not in kwargs["footer_links"]
+    assert launch_kwargs(parse_args(["--share", "--host", "0.0.0.0"]))["share"] is True
+
+
+def test_queue_is_bounded_and_cannot_be_bypassed(tiny: LoadedModel) -> None:
+    from resnet_demo.ui import build_demo
+
+    demo = configure_queue(build_demo(tiny))
+    assert demo._queue.max_size == QUEUE_MAX_SIZE and demo.api_open is False
+    assert demo.delete_cache == (600, 3600)
+
+
+def test_head_script_rewrites_the_busy_message_in_both_languages() -> None:
+    head = head_html("zh")
+    assert json.dumps(BUSY_GRADIO) in head and "The class is busy" in head and "同学们" in head
+    assert 'resnetDemoDefaultLang = "zh"' in head and "resnetDemoDefaultLang = null" in head_html(
+        None
+    )
