@@ -181,3 +181,17 @@ def test_gradios_busy_message_is_rewritten(browser: Browser, url: str) -> None:
         BUSY_GRADIO,
     )
     expect(page.locator("#busy-probe")).to_have_text("The class is busy — try again in a moment.")
+
+
+def test_the_classroom_lab_runs_a_lesion_sweep(browser: Browser, url: str, shots: Path) -> None:
+    page = open_page(browser, url)
+    page.locator("#lab").get_by_text("Classroom lab").first.click()
+    lab = page.locator("#lab")
+    expect(lab.get_by_role("button", name="Run lesion sweep")).to_be_visible()
+    lab.get_by_label("Generated shape").check()
+    lab.get_by_role("button", name="Run lesion sweep").click()
+    expect(lab.locator(".lab-summary").first).to_contain_text("branch lesions", timeout=90_000)
+    expect(lab.locator("img").first).to_be_visible()
+    lab.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "6-lab-lesion-sweep.png")

@@ -90,6 +90,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_heading": ("Export", "导出"),
     "export": ("Prepare downloads", "准备下载"),
     "download_card": ("Result card (PNG)", "结果卡片（PNG）"),
+    "lab": (
+        "Classroom lab — lesion sweeps, lesion curves, gradient flow, degradation race",
+        "课堂实验室——消融扫描、消融曲线、梯度流、退化竞赛",
+    ),
     "download_json": ("Numbers (JSON)", "数据（JSON）"),
     "status": ("Status", "状态"),
     # ---- run-time text written by the server ----
