@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 from gradio.components.image_editor import EditorData
+from gradio.utils import get_upload_folder, is_in_or_equal
 
 from resnet_demo.imaging import ImageError, data_url_to_bytes, decode_image
 from resnet_demo.ui._compat import no_stub_files
@@ -25,6 +26,26 @@ ImageSource = str | bytes
 MAX_STORED_PIXELS = 2_000_000
 """Larger images are shrunk (area filter) before they are kept in a session: the models see at
 most 256 px of the shorter side, and thirty sessions must not each hold a 40-megapixel photo."""
+
+NOT_UPLOADED = (
+    "Could not read this image: send the picture itself (upload the file, or a "
+    "data:image/...;base64 URL); names of files on the server are not accepted."
+)
+
+
+def uploaded_path(path: str) -> str:
+    """`path` if it lies in Gradio's upload cache (resolved: no `..` or link escapes).
+
+    Gradio checks only payloads marked `meta=gradio.FileData`; a hand-made API payload such as
+    `{"path": "/home/teacher/photo.png"}` would otherwise reach the decoder. Every refused path
+    gets the same words, so the answer reveals nothing about the server's files.
+
+    Raises:
+        gr.Error: for any path outside the upload cache.
+    """
+    if not is_in_or_equal(path, get_upload_folder()):
+        raise gr.Error(NOT_UPLOADED, print_exception=False)
+    return path
 
 
 with no_stub_files():
@@ -49,7 +70,7 @@ with no_stub_files():
             if isinstance(url, str) and url[:5].lower() == "data:":
                 return url
             path = getattr(payload, "path", None)
-            return str(path) if path else None
+            return uploaded_path(str(path)) if path else None
 
     class UntrustedSketchpad(gr.ImageEditor):
         """`gr.ImageEditor` used as a sketchpad whose composite reaches the handler undecoded."""
@@ -77,7 +98,7 @@ with no_stub_files():
                 composite = payload.composite.path
             if isinstance(composite, bytes | bytearray | memoryview):
                 return bytes(composite)
-            return str(composite) if composite else None
+            return uploaded_path(str(composite)) if composite else None
 
 
 with no_stub_files():

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -251,6 +252,9 @@ def serve(
     Returns:
         The running `gr.Blocks`; its URL is `demo.local_url`; stop it with `demo.close()`.
     """
+    # Gradio's upload folder is shared by every process on the machine and files are named by
+    # content: when one app closes it deletes uploads another app is still reading. Own one.
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="resnet-demo-gradio-"))
     args = args if args is not None else parse_args([])
     kwargs = launch_kwargs(args)
     if not kwargs["server_port"]:
