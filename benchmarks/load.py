@@ -1,0 +1,285 @@
+"""A classroom at once: N API clients driving the app, with latency, throughput and memory.
+
+    python benchmarks/load.py [--clients 30] [--requests 5] [--model embedded] [--seed 0]
+
+Starts `python app.py` as its own process on a free loopback port (the embedded model, downloads
+off), waits until its page answers, then runs `--clients` `gradio_client` clients at once, each
+its own session making `--requests` requests in a seeded mix: upload an example image with some
+switches set, flip switches, press the "all skips off" preset. Prints:
+
+- p50 / p95 / max latency of the requests (seconds, measured by the clients) and throughput;
+- errors other than Gradio's "queue full" answer, counted by kind (target: none);
+- "queue full" answers (allowed: the queue is bounded on purpose);
+- the server process's resident memory (RSS) when ready, after one warm-up request, at the peak
+  and at the end, and the growth from ready to end (target: at most 150 MB).
+
+Exits non-zero when a target is missed. Talks only to 127.0.0.1; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402 - after the path so the script runs from a checkout
+from gradio_client import Client, handle_file  # noqa: E402
+
+from resnet_demo.ui.server import free_port  # noqa: E402
+
+HOST = "127.0.0.1"
+EXAMPLES = ROOT / "assets" / "examples"
+MAX_GROWTH_MB = 150.0
+READY_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 300.0
+SWITCHES: tuple[dict[str, str], ...] = (
+    {},
+    {"layer4.1": "no-residual"},
+    {"layer1.0": "no-skip"},
+    {"layer3": "no-skip"},
+    {"layer2.0": "no-residual", "layer4.0": "no-skip"},
+)
+QUEUE_FULL = "queue is full"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` in MB (psutil when installed, else /proc)."""
+    try:
+        import psutil  # type: ignore[import-not-found]
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except ImportError:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"cannot read the memory of process {pid}")
+
+
+@dataclass
+class Tally:
+    """What the clients saw, shared between their threads (append under `lock`)."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    queue_full: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, seconds: float, error: Exception | None) -> None:
+        with self.lock:
+            if error is None:
+                self.latencies.append(seconds)
+            elif QUEUE_FULL in str(error).lower():
+                self.queue_full += 1
+            else:
+                self.errors[f"{type(error).__name__}: {str(error)[:120]}"] += 1
+
+
+class MemoryWatch:
+    """Samples a process's RSS every `interval_s` seconds in a thread; keeps the peak."""
+
+    def __init__(self, pid: int, interval_s: float = 0.2) -> None:
+        self.pid = pid
+        self.peak = rss_mb(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval_s,), daemon=True)
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def start_server(port: int, model: str, cache_dir: str) -> subprocess.Popen[bytes]:
+    """`python app.py` on `HOST:port`, its output discarded; returns once the page answers.
+
+    The app gets its own Gradio upload cache (`cache_dir`): the default `/tmp/gradio` is shared
+    with every other Gradio process on the machine, and one that closes deletes its uploads
+    there, even files this app is reading at that moment.
+    """
+    command = [sys.executable, str(ROOT / "app.py"), "--host", HOST, "--port", str(port)]
+    command += ["--model", model, "--offline"]
+    env = {**os.environ, "GRADIO_TEMP_DIR": cache_dir}
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the app exited with code {server.returncode} before it was ready")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/config", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    stop_server(server)
+    raise RuntimeError(f"the app was not ready after {READY_TIMEOUT_S:.0f} s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Interrupt the app (as Ctrl-C would), then kill it if it does not stop in 10 s."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def student(
+    seed: int, url: str, requests: int, images: list[Path], tally: Tally, start: threading.Event
+) -> None:
+    """One client: `requests` requests in a seeded mix of uploads, switch flips and a preset."""
+    rng = random.Random(seed)
+    try:
+        client = new_client(url)
+    except Exception as exc:  # noqa: BLE001 - a client that cannot connect fails every request
+        start.wait(60)
+        for _ in range(requests):
+            tally.record(0.0, exc)
+        return
+    start.wait(60)  # every client connects first, then all start together
+    has_image = False
+    try:
+        for _ in range(requests):
+            op = rng.choice(["upload", "switch", "switch", "preset"]) if has_image else "upload"
+            args: tuple[object, ...] = ()
+            kwargs: dict[str, object] = {}
+            if op == "upload":
+                args = (handle_file(str(rng.choice(images))),)
+                kwargs = {"strip": {"modes": rng.choice(SWITCHES)}, "api_name": "/analyze"}
+            elif op == "switch":
+                kwargs = {"strip": {"modes": rng.choice(SWITCHES)}, "api_name": "/switch"}
+            else:
+                kwargs = {"api_name": "/preset_all_no_skip"}
+            began = time.perf_counter()
+            error: Exception | None = None
+            try:
+                client.submit(*args, **kwargs).result(timeout=REQUEST_TIMEOUT_S)
+                has_image = has_image or op == "upload"
+            except Exception as exc:  # noqa: BLE001 - every failure is counted by kind
+                error = exc
+            tally.record(time.perf_counter() - began, error)
+    finally:
+        client.close()
+
+
+def new_client(url: str) -> Client:
+    """A client with its own session; like a browser, it waits up to a minute for an answer
+    (httpx's default of 5 s is shorter than a busy classroom server's queue)."""
+    return Client(
+        url,
+        verbose=False,
+        download_files=False,
+        analytics_enabled=False,
+        httpx_kwargs={"timeout": httpx.Timeout(60.0, connect=10.0)},
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; nan for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=30, help="clients at once (default 30)")
+    parser.add_argument("--requests", type=int, default=5, help="requests per client (default 5)")
+    parser.add_argument("--model", default="embedded", help="model the app starts on")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the request mix")
+    args = parser.parse_args(argv)
+    if not 1 <= args.clients <= 500 or not 1 <= args.requests <= 1000:
+        parser.error("--clients must be 1..500 and --requests 1..1000")
+
+    images = [*sorted(EXAMPLES.glob("shapes_*.png")), *sorted(EXAMPLES.glob("*.jpg"))]
+    port = free_port(HOST)
+    url = f"http://{HOST}:{port}/"
+    started = time.perf_counter()
+    cache_dir = tempfile.mkdtemp(prefix="resnet-demo-load-gradio-")
+    server = start_server(port, args.model, cache_dir)
+    try:
+        ready_s = time.perf_counter() - started
+        rss_ready = rss_mb(server.pid)
+        warm = new_client(url)
+        warm.predict(handle_file(str(images[0])), api_name="/analyze")
+        warm.close()
+        rss_warm = rss_mb(server.pid)
+
+        tally = Tally()
+        go = threading.Event()
+        with MemoryWatch(server.pid) as memory, ThreadPoolExecutor(args.clients) as pool:
+            futures = [
+                pool.submit(student, args.seed * 1000 + i, url, args.requests, images, tally, go)
+                for i in range(args.clients)
+            ]
+            time.sleep(0.5)
+            began = time.perf_counter()
+            go.set()
+            for future in futures:
+                future.result(timeout=REQUEST_TIMEOUT_S * args.requests)
+            wall = time.perf_counter() - began
+        time.sleep(1.0)  # let the server finish its bookkeeping before the last reading
+        rss_end = rss_mb(server.pid)
+    finally:
+        stop_server(server)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+    total = args.clients * args.requests
+    done = len(tally.latencies)
+    growth = rss_end - rss_ready
+    print(f"app: {args.model} on {url}, ready in {ready_s:.1f} s, {os.cpu_count()} CPU cores")
+    print(f"load: {args.clients} clients x {args.requests} requests = {total} requests")
+    print(
+        f"latency: p50 {percentile(tally.latencies, 50):.2f} s, "
+        f"p95 {percentile(tally.latencies, 95):.2f} s, "
+        f"max {max(tally.latencies, default=float('nan')):.2f} s"
+    )
+    print(f"throughput: {done / wall:.2f} requests/s ({done} answered in {wall:.1f} s)")
+    print(f"queue full: {tally.queue_full}")
+    print(f"errors other than queue full: {sum(tally.errors.values())}")
+    for kind, count in tally.errors.most_common():
+        print(f"  {count} x {kind}")
+    print(
+        f"server memory (RSS): ready {rss_ready:.0f} MB, after warm-up {rss_warm:.0f} MB, "
+        f"peak {memory.peak:.0f} MB, end {rss_end:.0f} MB; growth {growth:+.0f} MB "
+        f"(target <= {MAX_GROWTH_MB:.0f} MB)"
+    )
+    misses = []
+    if tally.errors:
+        misses.append("errors other than queue full")
+    if growth > MAX_GROWTH_MB:
+        misses.append(f"memory grew {growth:.0f} MB")
+    print("result:", "targets met" if not misses else "MISSED: " + "; ".join(misses))
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
