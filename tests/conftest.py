@@ -6,6 +6,7 @@ architecture, saved as plain state_dicts and loaded through the real loading cod
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,15 @@ def photo() -> np.ndarray:
     base = np.stack([np.sin(xx / 17.0), np.cos(yy / 11.0), np.sin((xx + yy) / 23.0)], axis=-1)
     noise = rng.normal(0, 0.15, size=base.shape)
     return ((base + noise + 1.2) / 2.4 * 255).clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a busy 2-core machine the lab's small networks train several times
+    faster with one thread than with two (no OpenMP contention); the setting is restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

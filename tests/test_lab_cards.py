@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,17 +16,7 @@ from resnet_demo.lab.race import RaceConfig, race_to_end
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing
 from resnet_demo.models.embedded import build_embedded_resnet
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a busy 2-core machine the lab's small networks train several times
-    faster with one thread than with two (no OpenMP contention); the setting is restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_model() -> LoadedModel:

@@ -3,27 +3,15 @@ decline when residual branches go, and the collapse when skips go, must show on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-import torch
 
 from resnet_demo.lab.curves import lesion_curves
 from resnet_demo.lab.image_sets import shapes_set
 from resnet_demo.lab.lesions import lesion_sweep
 from resnet_demo.models import LoadedModel, load_model
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread (fastest on a busy 2-core machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -18,17 +17,7 @@ from resnet_demo.lab.lesions import ResultCache, lesion_sweep
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, forward_with_modes
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a busy 2-core machine the lab's small networks train several times
-    faster with one thread than with two (no OpenMP contention); the setting is restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

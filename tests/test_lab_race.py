@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-import torch
 
 from resnet_demo.lab.race import (
     FINISHED,
@@ -20,17 +18,7 @@ from resnet_demo.lab.race import (
     run_race,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a busy 2-core machine the lab's small networks train several times
-    faster with one thread than with two (no OpenMP contention); the setting is restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_deep_plain_net_trains_worse_than_its_residual_twin() -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pytest
-import torch
 from test_lab_cards import tiny_model
 
 from resnet_demo import shapes
@@ -16,17 +14,7 @@ from resnet_demo.lab.race import RaceSnapshot
 from resnet_demo.ui import lab_tab
 from resnet_demo.ui.lab_tab import NOTE_KEYS, LabHandlers, build_lab_tab
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a busy 2-core machine the lab's small networks train several times
-    faster with one thread than with two (no OpenMP contention); the setting is restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Recorder:
