@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 import httpx
-import torch
 from gradio_client import Client
 
 from resnet_demo.analysis import Analysis
@@ -59,17 +58,6 @@ CLIENT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 """HTTP timeouts of test clients: httpx's 5 s default is too short on a busy 2-core machine."""
 SSE_TIMEOUT_S = 60.0
 """Longest a raw request waits for its answer before the helper gives up (never forever)."""
-
-
-def count_hooks(module: torch.nn.Module) -> int:
-    """Every forward/backward (pre-)hook registered anywhere in `module`."""
-    return sum(
-        len(m._forward_hooks)
-        + len(m._forward_pre_hooks)
-        + len(m._backward_hooks)
-        + len(m._backward_pre_hooks)
-        for m in module.modules()
-    )
 
 
 def default_model() -> LoadedModel:

@@ -22,7 +22,6 @@ import pytest
 from app_server import (
     EXAMPLES,
     RunningApp,
-    count_hooks,
     default_model,
     new_client,
     raw_join,
@@ -30,6 +29,7 @@ from app_server import (
     running_app,
     wait_for,
 )
+from conftest import count_hooks
 from gradio_client import handle_file
 from gradio_client.utils import QueueError
 from playwright.sync_api import expect, sync_playwright

@@ -23,7 +23,6 @@ import pytest
 from app_server import (
     UPLOAD_DIR,
     RunningApp,
-    count_hooks,
     default_model,
     new_client,
     raw_call,
@@ -32,6 +31,7 @@ from app_server import (
     raw_upload,
     running_app,
 )
+from conftest import count_hooks
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
