@@ -2,6 +2,7 @@
 
     python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--target CLASS]
         [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] --out DIR
+    python -m resnet_demo lab sweep IMAGE | curves | gradient-flow | race [options] --out DIR
     python -m resnet_demo train [--seed S] [--epochs E] [--out DIR]
     python -m resnet_demo models
 
@@ -139,6 +140,38 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_lab(args: argparse.Namespace) -> int:
+    """Remake a classroom-lab card (`card.png`) and its numbers (`result.json`)."""
+    from resnet_demo.lab import cards
+
+    if args.experiment == "sweep":
+        if not args.image:
+            raise CliError("lab sweep needs an IMAGE")
+        image = decode_image(Path(args.image))
+        model = load_model(args.model, args.weights)
+        card, numbers = cards.lesion_sweep_card(model, image, Path(args.image).name)
+    elif args.experiment == "curves":
+        model = load_model(args.model, args.weights)
+        card, numbers = cards.lesion_curves_card(
+            model, args.image_set, n_images=args.images, draws=args.draws, seed=args.seed
+        )
+    elif args.experiment == "gradient-flow":
+        card, numbers = cards.gradient_flow_card(
+            depths=args.depths, trained_steps=args.steps, seed=args.seed
+        )
+    else:
+        steps = args.steps or 150
+        card, numbers = cards.race_card(depth=args.depths[0], max_steps=steps, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(
+        json.dumps(numbers, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8"
+    )
+    (out / "card.png").write_bytes(encode_png(card))
+    print(f"wrote {out}/card.png and result.json")
+    return 0
+
+
 def run_models(_: argparse.Namespace) -> int:
     """List every model with how its weights would be obtained now."""
     for name in model_names():
@@ -179,6 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--top-k", type=int, default=5)
     explain.add_argument("--out", required=True, help="folder for the outputs")
     explain.set_defaults(func=run_explain)
+
+    lab = commands.add_parser("lab", help="remake a classroom-lab card and its numbers")
+    lab.add_argument("experiment", choices=["sweep", "curves", "gradient-flow", "race"])
+    lab.add_argument("image", nargs="?", help="the image of a lesion sweep")
+    lab.add_argument("--model", default=EMBEDDED, help="embedded, resnet18 … (sweep, curves)")
+    lab.add_argument("--weights", default=None, help="state_dict file, or 'random'")
+    lab.add_argument("--image-set", default="shapes", choices=["shapes", "examples"])
+    lab.add_argument("--images", type=int, default=64, help="images of the lesion curves")
+    lab.add_argument("--draws", type=int, default=5, help="random draws per k (curves)")
+    lab.add_argument(
+        "--depths", type=int, nargs="+", default=[20], help="gradient flow: depths; race: depth"
+    )
+    lab.add_argument(
+        "--steps", type=int, default=0, help="training steps (gradient flow: 0; race: 0 = 150)"
+    )
+    lab.add_argument("--seed", type=int, default=0)
+    lab.add_argument("--out", required=True, help="folder for card.png and result.json")
+    lab.set_defaults(func=run_lab)
 
     models = commands.add_parser("models", help="list models and where their weights are")
     models.set_defaults(func=run_models)

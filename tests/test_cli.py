@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resnet_demo.cli import main
+from resnet_demo.cli import _json_default, main
+from resnet_demo.imaging import decode_image
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
@@ -125,3 +126,27 @@ def test_the_real_process_exits_non_zero_on_a_bad_image(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith("error: This file is not a supported image (JPEG, PNG, WebP")
     assert "SVG" in lines[0]
+
+
+def _lab(tmp_path: Path, name: str, *args: str) -> dict:
+    out = tmp_path / name
+    assert main(["lab", *args, "--out", str(out)]) == 0
+    with Image.open(out / "card.png") as card:
+        assert card.mode == "RGB" and card.width == 1200
+    return json.loads((out / "result.json").read_text(encoding="utf-8"))
+
+
+def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
+    from resnet_demo.lab.cards import lesion_sweep_card
+    from resnet_demo.models import load_model
+
+    shape = REPO / "assets" / "examples" / "shapes_star.png"
+    numbers = _lab(tmp_path, "sweep", "sweep", str(shape))
+    _, expected = lesion_sweep_card(load_model(), decode_image(shape), shape.name)
+    assert numbers == json.loads(json.dumps(expected, default=_json_default))
+    race = [_lab(tmp_path, f"race{i}", "race", "--depths", "8", "--steps", "4") for i in (1, 2)]
+    for key in ("plain_losses", "residual_losses", "settings"):  # elapsed time may differ
+        assert race[0]["result"][key] == race[1]["result"][key]
+    assert len(race[0]["result"]["plain_losses"]) == 4
+    curves = _lab(tmp_path, "curves", "curves", "--images", "8", "--draws", "1")
+    assert curves == _lab(tmp_path, "curves2", "curves", "--images", "8", "--draws", "1")
