@@ -1,0 +1,71 @@
+"""Every classroom-lab panel through gradio_client against the running app (issue 6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_server import RunningApp, default_model, new_client, running_app
+from gradio_client import Client
+from PIL import Image
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[RunningApp]:
+    with running_app(default_model()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(app: RunningApp, tmp_path_factory: pytest.TempPathFactory) -> Client:
+    return new_client(app.url, tmp_path_factory.mktemp("downloads"))
+
+
+def _image_ok(value: object) -> None:
+    path = value if isinstance(value, str) else value["value"] if isinstance(value, dict) else None
+    assert path is not None, value
+    with Image.open(path) as image:
+        assert image.width > 200 and image.height > 100
+
+
+def _numbers(value: object) -> dict:
+    path = value["value"] if isinstance(value, dict) else value
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def test_lesion_sweep_panel(client: Client) -> None:
+    chart, text, card, numbers = client.predict("shape", 3, api_name="/lab_sweep")
+    _image_ok(chart)
+    _image_ok(card)
+    assert "branch lesions" in text
+    assert _numbers(numbers)["result"]["blocks"][0]["name"] == "layer1.0"
+
+
+def test_lesion_curves_panel(client: Client) -> None:
+    chart, text, card, numbers = client.predict("shapes", 16, 1, 0, api_name="/lab_curves")
+    _image_ok(chart)
+    _image_ok(card)
+    assert "intact" in text
+    assert len(_numbers(numbers)["result"]["k"]) == 9
+
+
+def test_gradient_flow_panel(client: Client) -> None:
+    corr, norm, text, card, numbers = client.predict([8], 0, api_name="/lab_gradient_flow")
+    _image_ok(corr)
+    _image_ok(norm)
+    _image_ok(card)
+    assert text
+    assert _numbers(numbers)
+
+
+def test_race_panel_and_its_export(client: Client) -> None:
+    chart, text = client.predict(8, 15, api_name="/lab_race")
+    _image_ok(chart)
+    assert "plain" in text.lower()
+    card, numbers = client.predict(api_name="/lab_race_export")
+    _image_ok(card)
+    assert _numbers(numbers)["result"]["depth"] == 8
