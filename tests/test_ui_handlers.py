@@ -466,10 +466,15 @@ def test_image_digest_depends_on_pixels_and_shape_only() -> None:
 
 
 def test_untrusted_image_hands_over_the_file_unopened(tmp_path: Path) -> None:
+    from gradio.utils import get_upload_folder
+
     component = UntrustedImage(type="filepath", image_mode=None, render=False)
-    missing = tmp_path / "never-opened.png"
+    missing = Path(get_upload_folder()) / "0123abcd" / "never-opened.png"
     payload = component.data_model(path=str(missing))
     assert component.preprocess(payload) == str(missing)
+    for outside in (tmp_path / "photo.png", "/etc/passwd", f"{missing.parent}/../../../etc/passwd"):
+        with pytest.raises(gr.Error, match="names of files on the server are not accepted"):
+            component.preprocess(component.data_model(path=str(outside)))
     url = (
         "data:image/png;base64,"
         + base64.b64encode(png_bytes(np.zeros((9, 9, 3), np.uint8))).decode()
