@@ -5,7 +5,7 @@ imports torch or gradio. Every function returns a new RGB uint8 array (H, W, 3) 
 inputs unchanged.
 """
 
-from resnet_demo.render.cards import CardContent, result_card
+from resnet_demo.render.cards import CardContent, compose_card, result_card
 from resnet_demo.render.charts import bar_chart, line_chart
 from resnet_demo.render.colormaps import colorize, colorize_diverging, lut
 from resnet_demo.render.grids import feature_grid
@@ -16,6 +16,7 @@ __all__ = [
     "bar_chart",
     "colorize",
     "colorize_diverging",
+    "compose_card",
     "feature_grid",
     "line_chart",
     "lut",

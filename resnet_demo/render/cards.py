@@ -236,3 +236,75 @@ def result_card(
         for i, (line, fnt) in enumerate(caption_lines):
             draw.text((margin, y_caption + i * caption_line_h), line, font=fnt, fill=_text.MUTED)
     return np.asarray(canvas).copy()
+
+
+def compose_card(
+    title: str,
+    panels: Sequence[np.ndarray],
+    caption_lines: Sequence[str],
+    width: int = 1200,
+    thumbnail: np.ndarray | None = None,
+) -> np.ndarray:
+    """Lay out a card: title, an optional thumbnail beside the first panel, panels, caption.
+
+    Args:
+        title: heading.
+        panels: RGB uint8 charts, stacked top to bottom; wider ones are scaled down to fit.
+        caption_lines: facts printed under a rule (wrapped to the width).
+        width: card width in pixels (>= 480). Default: 1200.
+        thumbnail: RGB uint8 image shown left of the first panel (e.g. what the model saw).
+
+    Returns:
+        New RGB uint8 (H, width, 3) on white.
+    """
+    if width < 480:
+        raise ValueError(f"width must be >= 480, got {width}")
+    margin, gap = 36, 20
+    inner = width - 2 * margin
+    title_font = _text.font(30, bold=True, text=title)
+    title_lines = _text.wrap(title_font, title, inner)
+    title_h = len(title_lines) * _text.line_height(title_font)
+    thumb = None
+    if thumbnail is not None:
+        side = 220
+        thumb = Image.fromarray(thumbnail).resize((side, side), Image.Resampling.LANCZOS)
+    fitted = []
+    for i, panel in enumerate(panels):
+        room = inner - (thumb.width + gap if i == 0 and thumb is not None else 0)
+        im = Image.fromarray(panel)
+        if im.width > room:
+            im = im.resize((room, round(im.height * room / im.width)), Image.Resampling.LANCZOS)
+        fitted.append(im)
+    caption: list[tuple[str, _text.Font]] = []
+    for line in caption_lines:
+        fnt = _text.font(17, text=line)
+        caption.extend((part, fnt) for part in _text.wrap(fnt, line, inner))
+    line_h = round(_text.line_height(_text.font(17)) * 1.3)
+    rows_h = [
+        max(im.height, thumb.height if i == 0 and thumb is not None else 0)
+        for i, im in enumerate(fitted)
+    ]
+    height = margin + title_h + gap + sum(h + gap for h in rows_h) + 14 + len(caption) * line_h
+    height += margin
+
+    canvas = Image.new("RGB", (width, height), _text.WHITE)
+    draw = ImageDraw.Draw(canvas)
+    y = margin
+    for line in title_lines:
+        draw.text((margin, y), line, font=title_font, fill=_text.TEXT)
+        y += _text.line_height(title_font)
+    y += gap
+    for i, im in enumerate(fitted):
+        x = margin
+        if i == 0 and thumb is not None:
+            canvas.paste(thumb, (x, y))
+            draw.rectangle((x - 1, y - 1, x + thumb.width, y + thumb.height), outline=_text.GRID)
+            x += thumb.width + gap
+        canvas.paste(im, (x, y))
+        y += rows_h[i] + gap
+    draw.line((margin, y, width - margin, y), fill=_text.GRID, width=1)
+    y += 14
+    for line, fnt in caption:
+        draw.text((margin, y), line, font=fnt, fill=_text.MUTED)
+        y += line_h
+    return np.asarray(canvas).copy()
