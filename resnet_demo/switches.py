@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
@@ -157,8 +158,8 @@ class SwitchedBlock(nn.Module):
             residual = residual_branch(self.block, x)
             identity = shortcut(self.block, x)
             self._record(residual, identity)
-            out = residual + identity
-            return self.block.relu(out)
+            residual += identity  # in place, as torchvision does: no new map to allocate
+            return self.block.relu(residual)
         if self.mode == NO_SKIP:
             residual = residual_branch(self.block, x)
             self._record(residual, None)
@@ -178,6 +179,19 @@ class SwitchedBlock(nn.Module):
         )
 
 
+def max_pool(pool: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """`pool(x)`, computed in channels-last memory when `x` is a plain channels-first tensor.
+
+    The same numbers bit for bit (a maximum involves no rounding), in the same memory format as
+    `pool(x)` would give, but about five times faster on the CPU: PyTorch's channels-first
+    `max_pool2d` is a slow path (3.7 ms against 0.7 ms with the two copies for the stem's
+    64x112x112 map at 2 threads), and it was a tenth of a ResNet-18 forward pass.
+    """
+    if x.dim() != 4 or not x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last):
+        return pool(x)
+    return pool(x.contiguous(memory_format=torch.channels_last)).contiguous()
+
+
 class _Stem(nn.Module):
     """conv1 -> bn1 -> relu -> maxpool of the shared model."""
 
@@ -187,18 +201,23 @@ class _Stem(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self.model
-        return m.maxpool(m.relu(m.bn1(m.conv1(x))))
+        return max_pool(m.maxpool, m.relu(m.bn1(m.conv1(x))))
 
 
 class _Head(nn.Module):
-    """avgpool -> flatten -> fc of the shared model: the logits."""
+    """avgpool -> flatten -> fc of the shared model: the logits (of every class, or of one)."""
 
     def __init__(self, model: ResNet) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.fc(torch.flatten(self.model.avgpool(x), 1))
+    def forward(self, x: torch.Tensor, target: int | None = None) -> torch.Tensor:
+        features = torch.flatten(self.model.avgpool(x), 1)
+        fc = self.model.fc
+        if target is None:
+            return fc(features)
+        rows = slice(target, target + 1)
+        return F.linear(features, fc.weight[rows], None if fc.bias is None else fc.bias[rows])
 
 
 class SwitchedResNet(nn.Module):
@@ -238,12 +257,17 @@ class SwitchedResNet(nn.Module):
             x = block(x)
         return self.head(x)
 
-    def forward_from(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+    def forward_from(
+        self, name: str, activation: torch.Tensor, target: int | None = None
+    ) -> torch.Tensor:
         """Logits computed from the output of block `name` onwards (the network's "tail").
 
         Args:
             name: a block name, e.g. "layer3.1".
             activation: that block's output (N, C, h, w).
+            target: a class index to compute only that class's logit, (N, 1). Grad-CAM needs no
+                more: the other rows of fc take no part in its gradient (for a ResNet-50 they are
+                8 MB that the forward and backward pass would each read). Default: every class.
         """
         names = list(self.blocks)
         if name not in self.blocks:
@@ -251,7 +275,7 @@ class SwitchedResNet(nn.Module):
         x = activation
         for block_name in names[names.index(name) + 1 :]:
             x = self.blocks[block_name](x)
-        return self.head(x)
+        return self.head(x, target)
 
     def branch_norms(self) -> dict[str, BranchNorms]:
         """The ‖F(x)‖ and ‖shortcut(x)‖ each block recorded in the last forward pass."""

@@ -12,6 +12,7 @@ from resnet_demo.switches import (
     SwitchError,
     block_names,
     forward_with_modes,
+    max_pool,
     parse_switch_args,
     resolve_layer,
     validate_modes,
@@ -33,6 +34,62 @@ def test_intact_is_bit_identical_to_torchvision(model: LoadedModel) -> None:
         expected = model.module(x)
         got = forward_with_modes(model.module, x)
     assert torch.equal(got, expected)
+    with torch.inference_mode():
+        assert torch.equal(forward_with_modes(model.module, x), expected)
+
+
+def test_intact_gradients_are_bit_identical_to_torchvision(model: LoadedModel) -> None:
+    """The in-place addition and the channels-last max pooling change no gradient either."""
+    grads = []
+    for net in (model.module, SwitchedResNet(model.module)):
+        x = _input(4).requires_grad_(True)
+        (grad,) = torch.autograd.grad(net(x)[:, :7].sum(), x)
+        grads.append(grad)
+    assert torch.equal(grads[0], grads[1])
+
+
+def test_max_pool_is_torchvision_pooling_bit_for_bit() -> None:
+    pool = torch.nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    x = torch.randn(2, 64, 40, 40, generator=torch.Generator().manual_seed(5)).relu()
+    x = (x * 4).round() / 4  # many ties: the gradient must still reach the same inputs
+    x[0, 0, 5, 5], x[1, 3, 0, 0] = float("nan"), float("-inf")
+    outputs, grads = [], []
+    for fn in (pool, lambda t: max_pool(pool, t)):
+        leaf = x.clone().requires_grad_(True)
+        out = fn(leaf)
+        (grad,) = torch.autograd.grad(out, leaf, torch.ones_like(out))
+        outputs.append(out)
+        grads.append(grad)
+    assert outputs[1].is_contiguous()
+    assert outputs[1].isnan().any()  # NaN != NaN, hence equal_nan below
+    assert torch.allclose(outputs[0], outputs[1], rtol=0, atol=0, equal_nan=True)
+    assert torch.equal(grads[0], grads[1])
+    channels_last = x.contiguous(memory_format=torch.channels_last)
+    out = max_pool(pool, channels_last)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(out, outputs[0], rtol=0, atol=0, equal_nan=True)
+
+
+def test_tail_to_one_class_has_the_full_tail_gradient(model: LoadedModel) -> None:
+    """forward_from(target=c) is logit c alone; its gradient is exactly that of the full logits."""
+    switched = SwitchedResNet(model.module, {"layer4.0": "no-skip"})
+    name = block_names(model.module)[-3]
+    with torch.no_grad():
+        h = switched.stem(_input(6))
+        for block_name, block in switched.blocks.items():
+            h = block(h)
+            if block_name == name:
+                break
+    grads = []
+    for target in (None, 11):
+        leaf = h.clone().requires_grad_(True)
+        logits = switched.forward_from(name, leaf, target)
+        assert logits.shape == ((2, 1) if target == 11 else (2, len(model.categories)))
+        one = logits[:, 0] if target == 11 else logits[:, 11]
+        (grad,) = torch.autograd.grad(one.sum(), leaf)
+        grads.append((one.detach(), grad))
+    torch.testing.assert_close(grads[1][0], grads[0][0], rtol=1e-5, atol=1e-5)
+    assert torch.equal(grads[1][1], grads[0][1])
 
 
 def _hand_block(block: torch.nn.Module, x: torch.Tensor, mode: str) -> torch.Tensor:
