@@ -4,7 +4,8 @@ Grad-CAM (Selvaraju et al. 2017) weighs each channel k of a layer's output A by 
 of d y^c / d A^k and sums: L = relu(sum_k alpha_k A^k). Only the network *after* the layer takes
 part in that gradient, so we feed the layer's activation (already computed by the one forward
 pass that also gives the predictions and block maps) to the network's tail, and let Captum
-differentiate only the tail. No parameter gradient is ever computed. The result is the same
+differentiate only the tail; the tail ends in the target class's own row of fc, the only one its
+gradient involves. No parameter gradient is ever computed. The result is the same
 number as Captum on the whole network (tests check this against a hand-written hook version).
 """
 
@@ -19,16 +20,18 @@ from resnet_demo.switches import SwitchedResNet
 
 
 class _Tail(nn.Module):
-    """The network from the output of block `name` to the logits, with a hookable entry point."""
+    """The network from the output of block `name` to the logit of class `target` (N, 1), with a
+    hookable entry point."""
 
-    def __init__(self, switched: SwitchedResNet, name: str) -> None:
+    def __init__(self, switched: SwitchedResNet, name: str, target: int) -> None:
         super().__init__()
         self.entry = nn.Identity()
         self.switched = switched
         self.name = name
+        self.target = target
 
     def forward(self, activation: torch.Tensor) -> torch.Tensor:
-        return self.switched.forward_from(self.name, self.entry(activation))
+        return self.switched.forward_from(self.name, self.entry(activation), self.target)
 
 
 def tail_grad_cam(
@@ -45,13 +48,15 @@ def tail_grad_cam(
     Returns:
         float32 tensor (h, w) >= 0: relu(sum_k alpha_k A^k), unscaled.
     """
-    tail = _Tail(switched, name)
+    tail = _Tail(switched, name, int(target))
     records = [b.record for b in switched.blocks.values()]
     for block in switched.blocks.values():
         block.record = False  # the tail repeats blocks already measured in the main pass
     try:
         cam = LayerGradCam(tail, tail.entry).attribute(
-            activation.detach().clone(), target=int(target), relu_attributions=True
+            activation.detach().clone(),
+            target=0,
+            relu_attributions=True,  # the tail's only logit
         )
     finally:
         for block, record in zip(switched.blocks.values(), records, strict=True):
