@@ -478,3 +478,38 @@ def test_render_does_not_import_torch_or_gradio() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_wrap_breaks_chinese_between_characters_and_latin_at_spaces() -> None:
+    from resnet_demo.render import _text
+
+    chinese = "开关：每次只改一个块——无残差（移除分支）或无跳跃（移除跳跃连接）；其余块保持完整。"
+    chinese *= 3
+    fnt = _text.font(17, text=chinese)
+    lines = _text.wrap(fnt, chinese, 300)
+    assert len(lines) > 3 and "".join(lines) == chinese  # nothing lost, nothing added
+    assert all(_text.text_width(fnt, line) <= 300 + fnt.size for line in lines)
+    assert not any(line[0] in "，。；：）" for line in lines)
+    latin = _text.font(17)
+    assert _text.wrap(latin, "one  two three", 10_000) == ["one two three"]
+    assert _text.wrap(latin, "mixed 中文 text", 10_000) == ["mixed 中文 text"]
+
+
+def test_symbols_a_cjk_font_lacks_are_drawn_with_the_latin_font() -> None:
+    from PIL import Image, ImageDraw
+
+    from resnet_demo.render import _text
+
+    cjk = _text.font(20, text="中")
+    assert _text._has_glyph(cjk, "中") and not _text._has_glyph(cjk, "✗")
+
+    def drawn(fn: object) -> np.ndarray:
+        im = Image.new("RGB", (200, 40), "white")
+        fn(ImageDraw.Draw(im))  # type: ignore[operator]
+        return np.asarray(im)
+
+    mixed = drawn(lambda d: _text.draw_line(d, (0, 0), "改变（✗）", cjk))
+    boxed = drawn(lambda d: d.text((0, 0), "改变（✗）", font=cjk, fill=_text.TEXT))
+    plain = drawn(lambda d: _text.draw_line(d, (0, 0), "改变", cjk))
+    assert not np.array_equal(mixed, boxed)  # the ✗ is not the missing-glyph box
+    assert np.array_equal(mixed[:, :35], plain[:, :35])  # the Chinese run is drawn as before

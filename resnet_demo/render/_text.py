@@ -3,7 +3,9 @@
 Text is drawn with DejaVu Sans, which matplotlib bundles in every install, so figures look the
 same on every machine. If that file is missing, Pillow's own scalable default font is used.
 DejaVu Sans has no CJK glyphs: text with Chinese characters is drawn with a system CJK font when
-one of the well-known ones is installed, otherwise those characters show as boxes.
+one of the well-known ones is installed, otherwise those characters show as boxes. `draw_line`
+draws any symbol the CJK font lacks (✗, for one) with DejaVu Sans, and `wrap` breaks Chinese
+text between characters, since it has no spaces.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import os
 import re
 
-from PIL import ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -135,24 +137,77 @@ def ellipsize(fnt: Font, text: str, max_width: int) -> str:
     return text[:lo].rstrip() + "…" if lo > 0 else ""
 
 
-def wrap(fnt: Font, text: str, max_width: int) -> list[str]:
-    """Greedy word wrap of `text` into lines no wider than `max_width` pixels.
+_CJK_CLASS = _CJK.pattern[1:-1]  # the character ranges, without the brackets
+_TOKENS = re.compile(rf"\s+|[{_CJK_CLASS}]|[^\s{_CJK_CLASS}]+")
+_NO_LINE_START = set("，。、；：！？）」』》〉】…·,.;:!?)")
+"""Punctuation that stays at the end of a line rather than starting the next one."""
 
-    Words longer than a line are cut with an ellipsis rather than overflowing.
+
+def wrap(fnt: Font, text: str, max_width: int) -> list[str]:
+    """Greedy wrap of `text` into lines no wider than `max_width` pixels.
+
+    Latin text breaks at spaces (runs of spaces become one); Chinese text, which has none,
+    breaks between any two characters, except before closing punctuation. Words longer than a
+    line are cut with an ellipsis rather than overflowing.
     """
     lines: list[str] = []
     current = ""
-    for word in text.split():
-        candidate = f"{current} {word}" if current else word
-        if text_width(fnt, candidate) <= max_width:
+    for token in _TOKENS.findall(text):
+        if token.isspace():
+            current += " " if current else ""
+            continue
+        candidate = current + token
+        if text_width(fnt, candidate) <= max_width or (current and token in _NO_LINE_START):
             current = candidate
             continue
-        if current:
-            lines.append(current)
-        current = ellipsize(fnt, word, max_width)
-    if current or not lines:
-        lines.append(current)
+        if current.strip():
+            lines.append(current.rstrip())
+        current = ellipsize(fnt, token, max_width)
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_glyph(fnt: Font, char: str) -> bool:
+    """Whether `fnt` draws `char` as itself rather than as its "missing glyph" box."""
+
+    def pixels(c: str) -> bytes:
+        im = Image.new("L", (2 * fnt.size, 2 * fnt.size))
+        ImageDraw.Draw(im).text((fnt.size // 2, fnt.size // 2), c, font=fnt, fill=255)
+        return im.tobytes()
+
+    return char.isspace() or pixels(char) != pixels("\U000f0000")  # a private-use code point
+
+
+def draw_line(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    fnt: Font,
+    fill: tuple[int, int, int] = TEXT,
+) -> None:
+    """Draw one line at `xy` (left, top), with DejaVu Sans for any character `fnt` lacks.
+
+    Only a CJK font can lack a character here (DejaVu Sans is the fallback of everything
+    else), so Latin text is drawn in one piece, as `draw.text` would.
+    """
+    size = getattr(fnt, "size", 0)
+    if not size or not _CJK.search(text):
+        draw.text(xy, text, font=fnt, fill=fill)
+        return
+    fallback = _load_font(size, "Bold" in (fnt.getname()[1] or ""), False)
+    x, baseline = xy[0], xy[1] + fnt.getmetrics()[0]
+    runs: list[tuple[str, Font]] = []
+    for char in text:
+        use = fnt if _has_glyph(fnt, char) else fallback
+        if runs and runs[-1][1] is use:
+            runs[-1] = (runs[-1][0] + char, use)
+        else:
+            runs.append((char, use))
+    for run, use in runs:
+        draw.text((x, baseline), run, font=use, fill=fill, anchor="ls")
+        x += use.getlength(run)
 
 
 def draw_text(

@@ -291,7 +291,7 @@ def compose_card(
     draw = ImageDraw.Draw(canvas)
     y = margin
     for line in title_lines:
-        draw.text((margin, y), line, font=title_font, fill=_text.TEXT)
+        _text.draw_line(draw, (margin, y), line, title_font)
         y += _text.line_height(title_font)
     y += gap
     for i, im in enumerate(fitted):
@@ -305,6 +305,6 @@ def compose_card(
     draw.line((margin, y, width - margin, y), fill=_text.GRID, width=1)
     y += 14
     for line, fnt in caption:
-        draw.text((margin, y), line, font=fnt, fill=_text.MUTED)
+        _text.draw_line(draw, (margin, y), line, fnt, _text.MUTED)
         y += line_h
     return np.asarray(canvas).copy()

@@ -277,8 +277,9 @@ def line_chart(
     k = _SUPERSAMPLE
     big_w, big_h = width * k, height * k
     size = max(10, min(16, round(min(width, height * 1.6) / 42)))
-    fnt = _text.font(size * k)
-    small = _text.font(round(size * 0.9) * k)
+    fnt = _text.font(size * k)  # tick labels: digits
+    small = _text.font(round(size * 0.9) * k, text="".join(ys))  # legend
+    label_font = _text.font(size * k, text=f"{xlabel}{ylabel}")  # axis labels
     title_font = _text.font(round(size * 1.2) * k, bold=True, text=title or "")
     pad, gap = 12 * k, 6 * k
 
@@ -327,10 +328,10 @@ def line_chart(
     ytick_labels = [f"{t:.{ydec}f}" for t in yticks]
     left = pad + max(_text.text_width(fnt, s) for s in ytick_labels) + gap
     if ylabel:
-        left += _text.line_height(fnt) + gap
+        left += _text.line_height(label_font) + gap
     bottom = big_h - pad - _text.line_height(fnt) - gap
     if xlabel:
-        bottom -= _text.line_height(fnt) + gap
+        bottom -= _text.line_height(label_font) + gap
     right = big_w - pad - _text.text_width(fnt, f"{xticks[-1]:.{xdec}f}") // 2
     if bottom - top < 40 * k or right - left < 60 * k:
         raise ValueError(f"width={width}, height={height} leave no room for the plot")
@@ -350,14 +351,18 @@ def line_chart(
     draw.line((left, bottom, right, bottom), fill=_text.AXIS, width=k)
     draw.line((left, top, left, bottom), fill=_text.AXIS, width=k)
     if xlabel:
-        label = _text.ellipsize(fnt, xlabel, right - left)
-        draw.text(((left + right) / 2, big_h - pad), label, font=fnt, fill=_text.TEXT, anchor="md")
-    if ylabel:
-        label = _text.ellipsize(fnt, ylabel, bottom - top)
-        text_img = Image.new(
-            "RGB", (_text.text_width(fnt, label) + 2, _text.line_height(fnt)), _text.WHITE
+        label = _text.ellipsize(label_font, xlabel, right - left)
+        draw.text(
+            ((left + right) / 2, big_h - pad), label, font=label_font, fill=_text.TEXT, anchor="md"
         )
-        ImageDraw.Draw(text_img).text((1, 0), label, font=fnt, fill=_text.TEXT)
+    if ylabel:
+        label = _text.ellipsize(label_font, ylabel, bottom - top)
+        text_img = Image.new(
+            "RGB",
+            (_text.text_width(label_font, label) + 2, _text.line_height(label_font)),
+            _text.WHITE,
+        )
+        ImageDraw.Draw(text_img).text((1, 0), label, font=label_font, fill=_text.TEXT)
         rotated = text_img.rotate(90, expand=True)
         canvas.paste(rotated, (pad, round((top + bottom) / 2 - rotated.height / 2)))
 
