@@ -149,19 +149,26 @@ def run_lab(args: argparse.Namespace) -> int:
             raise CliError("lab sweep needs an IMAGE")
         image = decode_image(Path(args.image))
         model = load_model(args.model, args.weights)
-        card, numbers = cards.lesion_sweep_card(model, image, Path(args.image).name)
+        card, numbers = cards.lesion_sweep_card(model, image, Path(args.image).name, lang=args.lang)
     elif args.experiment == "curves":
         model = load_model(args.model, args.weights)
         card, numbers = cards.lesion_curves_card(
-            model, args.image_set, n_images=args.images, draws=args.draws, seed=args.seed
+            model,
+            args.image_set,
+            n_images=args.images,
+            draws=args.draws,
+            seed=args.seed,
+            lang=args.lang,
         )
     elif args.experiment == "gradient-flow":
         card, numbers = cards.gradient_flow_card(
-            depths=args.depths, trained_steps=args.steps, seed=args.seed
+            depths=args.depths, trained_steps=args.steps, seed=args.seed, lang=args.lang
         )
     else:
         steps = args.steps or 150
-        card, numbers = cards.race_card(depth=args.depths[0], max_steps=steps, seed=args.seed)
+        card, numbers = cards.race_card(
+            depth=args.depths[0], max_steps=steps, seed=args.seed, lang=args.lang
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(
@@ -228,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=int, default=0, help="training steps (gradient flow: 0; race: 0 = 150)"
     )
     lab.add_argument("--seed", type=int, default=0)
+    lab.add_argument(
+        "--lang", default="en", choices=["en", "zh"], help="language of the card (zh: 简体中文)"
+    )
     lab.add_argument("--out", required=True, help="folder for card.png and result.json")
     lab.set_defaults(func=run_lab)
 

@@ -150,3 +150,10 @@ def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
     assert len(race[0]["result"]["plain_losses"]) == 4
     curves = _lab(tmp_path, "curves", "curves", "--images", "8", "--draws", "1")
     assert curves == _lab(tmp_path, "curves2", "curves", "--images", "8", "--draws", "1")
+
+
+def test_lab_cards_in_chinese(tmp_path: Path) -> None:
+    numbers = _lab(tmp_path, "race", "race", "--depths", "8", "--steps", "2", "--lang", "zh")
+    assert numbers["caption"][0].startswith("模型：普通网络-8 与 ResNet-8")
+    english = _lab(tmp_path, "race-en", "race", "--depths", "8", "--steps", "2")
+    assert english["result"]["plain_losses"] == numbers["result"]["plain_losses"]

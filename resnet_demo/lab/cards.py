@@ -5,11 +5,13 @@ Each `*_card` function runs its experiment from plain settings and returns
 images) and a JSON-ready dict with the same settings and every number shown. The UI and the CLI
 call the same functions, so a card made in the browser can be remade from the command line.
 The `*_card_from` variants lay out a result that was already computed (the UI computes with a
-progress bar first).
+progress bar first). Every function takes `lang` ("en", the default, or "zh" for 简体中文): the
+card's text and its caption lines in the JSON are in that language; the numbers are not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -22,38 +24,70 @@ from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
 from resnet_demo.lab.race import RaceConfig, RaceSnapshot, race_to_end
+from resnet_demo.lab.text import image_set_name, say
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import compose_card
 
 CARD_WIDTH = 1200
 
 
-def _model_line(model_name: str, weights_source: str) -> str:
-    return f"Model: {model_name} · weights: {weights_source}"
+def _model_line(model_name: str, weights_source: str, lang: str) -> str:
+    return say("model_line", lang, model=model_name, weights=weights_source)
 
 
 # ---- lesion sweep -------------------------------------------------------------------------
 
 
+def shown_sweep(
+    sweep: LesionSweep, categories_zh: Sequence[str] | None, lang: str = "en"
+) -> LesionSweep:
+    """`sweep` with its class named in Chinese ("星形") when `lang` is "zh" and the model has
+    Chinese class names (the embedded model); unchanged otherwise."""
+    if lang != "zh" or not categories_zh:
+        return sweep
+    return dataclasses.replace(sweep, original_label=categories_zh[sweep.original_class])
+
+
 def lesion_sweep_card_from(
-    sweep: LesionSweep, categories: tuple[str, ...] | None = None, image_name: str = "image"
+    sweep: LesionSweep,
+    categories: tuple[str, ...] | None = None,
+    image_name: str | None = None,
+    lang: str = "en",
+    categories_zh: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Card and numbers of a computed lesion sweep (see `lesion_sweep_card`)."""
+    """Card and numbers of a computed lesion sweep (see `lesion_sweep_card`).
+
+    The numbers are the same in every language (class names in English); the card names the
+    class in Chinese too when `lang` is "zh" and `categories_zh` is given.
+    """
+    image_name = image_name or say("image", lang)
+    result = sweep.to_json(categories)
+    sweep = shown_sweep(sweep, categories_zh, lang)
     changed_b = [n for n, c in zip(sweep.block_names, sweep.branch_changed, strict=True) if c]
     changed_s = [n for n, c in zip(sweep.block_names, sweep.skip_changed, strict=True) if c]
     lines = [
-        _model_line(sweep.model_name, sweep.weights_source),
-        f"Image: {image_name} (sha1 {sweep.image_digest[:12]}) · bars: probability of the "
-        f"intact top-1 class, {sweep.original_label} ({sweep.original_prob * 100:.1f}% intact)",
-        "Switches: one block at a time — no-residual (branch removed) or no-skip (skip "
-        "removed); every other block intact.",
-        f"Top-1 changed ({charts.CHANGED}) with branch removed: {', '.join(changed_b) or 'none'}"
-        f" · with skip removed: {', '.join(changed_s) or 'none'} · {charts.DOWN} downsampling "
-        "block (projection shortcut).",
+        _model_line(sweep.model_name, sweep.weights_source, lang),
+        say(
+            "sweep_image_line",
+            lang,
+            image=image_name,
+            digest=sweep.image_digest[:12],
+            label=sweep.original_label,
+            prob=sweep.original_prob * 100,
+        ),
+        say("sweep_switch_line", lang),
+        say(
+            "sweep_changed_line",
+            lang,
+            changed=charts.CHANGED,
+            branch=", ".join(changed_b) or say("none", lang),
+            skip=", ".join(changed_s) or say("none", lang),
+            down=charts.DOWN,
+        ),
     ]
     card = compose_card(
-        f"Lesion sweep — {sweep.model_name} · {image_name}",
-        [charts.sweep_chart(sweep, width=CARD_WIDTH - 72 - 240)],
+        say("sweep_title", lang, model=sweep.model_name, image=image_name),
+        [charts.sweep_chart(sweep, width=CARD_WIDTH - 72 - 240, lang=lang)],
         lines,
         thumbnail=sweep.view,
     )
@@ -61,7 +95,7 @@ def lesion_sweep_card_from(
         "panel": "lesion_sweep",
         "image": image_name,
         "caption": lines,
-        "result": sweep.to_json(categories),
+        "result": result,
     }
     return card, numbers
 
@@ -69,43 +103,60 @@ def lesion_sweep_card_from(
 def lesion_sweep_card(
     model: LoadedModel,
     image: np.ndarray,
-    image_name: str = "image",
+    image_name: str | None = None,
     progress: Progress | None = None,
+    lang: str = "en",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Run (or fetch from the cache) a lesion sweep of one image and lay out its card.
 
     Args:
         model: the loaded network.
         image: RGB uint8 (H, W, 3).
-        image_name: shown in the caption. Default: "image".
+        image_name: shown in the caption. Default: "image" in `lang`.
         progress: optional callback, see `Progress`.
+        lang: "en" or "zh". Default: "en".
 
     Returns:
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     sweep = lesion_sweep(model, image, progress)
-    return lesion_sweep_card_from(sweep, model.categories, image_name)
+    return lesion_sweep_card_from(sweep, model.categories, image_name, lang, model.categories_zh)
 
 
 # ---- lesion curves ------------------------------------------------------------------------
 
 
-def lesion_curves_card_from(curves: LesionCurves) -> tuple[np.ndarray, dict[str, Any]]:
+def lesion_curves_card_from(
+    curves: LesionCurves, lang: str = "en"
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of computed lesion curves (see `lesion_curves_card`)."""
     k1 = min(1, len(curves.ks) - 1)
     k2 = min(2, len(curves.ks) - 1)
     lines = [
-        _model_line(curves.model_name, curves.weights_source),
-        f"Images: {curves.image_set} · score: {curves.metric} · intact: "
-        f"{curves.intact_score:.3f} · chance: {curves.chance:.3f}",
-        f"Switches: k random blocks no-residual (branches removed) or no-skip (skips removed), "
-        f"{curves.draws} random draws per k (seed {curves.seed}); band = ± 1 s.d. over draws.",
-        f"k={k1}: branches {curves.branch_mean[k1]:.3f} vs skips {curves.skip_mean[k1]:.3f} · "
-        f"k={k2}: branches {curves.branch_mean[k2]:.3f} vs skips {curves.skip_mean[k2]:.3f}",
+        _model_line(curves.model_name, curves.weights_source, lang),
+        say(
+            "curves_images_line",
+            lang,
+            images=image_set_name(curves.image_set, lang),
+            metric=say(curves.metric, lang),
+            intact=curves.intact_score,
+            chance=curves.chance,
+        ),
+        say("curves_switch_line", lang, draws=curves.draws, seed=curves.seed),
+        say(
+            "curves_k_line",
+            lang,
+            k1=k1,
+            b1=curves.branch_mean[k1],
+            s1=curves.skip_mean[k1],
+            k2=k2,
+            b2=curves.branch_mean[k2],
+            s2=curves.skip_mean[k2],
+        ),
     ]
     card = compose_card(
-        f"Lesion curves — {curves.model_name}",
-        [charts.curves_chart(curves, width=CARD_WIDTH - 72, height=520)],
+        say("curves_title", lang, model=curves.model_name),
+        [charts.curves_chart(curves, width=CARD_WIDTH - 72, height=520, lang=lang)],
         lines,
     )
     return card, {"panel": "lesion_curves", "caption": lines, "result": curves.to_json()}
@@ -118,6 +169,7 @@ def lesion_curves_card(
     draws: int = 5,
     seed: int = 0,
     progress: Progress | None = None,
+    lang: str = "en",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Compute lesion curves on an image set and lay out their card.
 
@@ -129,6 +181,7 @@ def lesion_curves_card(
         draws: random block subsets per k. Default: 5.
         seed: seed of the shapes and of the subsets. Default: 0.
         progress: optional callback, see `Progress`.
+        lang: "en" or "zh". Default: "en".
 
     Returns:
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
@@ -143,47 +196,52 @@ def lesion_curves_card(
         image_set=images.description,
         progress=progress,
     )
-    return lesion_curves_card_from(curves)
+    return lesion_curves_card_from(curves, lang)
 
 
 # ---- gradient flow ------------------------------------------------------------------------
 
 
-def summarize_gradient_flow(study: GradientFlowStudy) -> list[str]:
+def summarize_gradient_flow(study: GradientFlowStudy, lang: str = "en") -> list[str]:
     """One sentence per depth: what the measurements show (for captions and the UI)."""
     lines = []
     for depth in sorted({r.depth for r in study.results}):
         plain, residual = study.get(depth, False), study.get(depth, True)
         lines.append(
-            f"{depth} layers: neighbour-gradient similarity plain {plain.neighbour_correlation:.2f}"
-            f" vs ResNet {residual.neighbour_correlation:.2f}; gradient norm first/last block "
-            f"plain ×{plain.norm_ratio:.3g}, ResNet ×{residual.norm_ratio:.3g}."
+            say(
+                "flow_line",
+                lang,
+                depth=depth,
+                plain=plain.neighbour_correlation,
+                residual=residual.neighbour_correlation,
+                plain_ratio=plain.norm_ratio,
+                residual_ratio=residual.norm_ratio,
+            )
         )
     return lines
 
 
-def gradient_flow_card_from(study: GradientFlowStudy) -> tuple[np.ndarray, dict[str, Any]]:
+def gradient_flow_card_from(
+    study: GradientFlowStudy, lang: str = "en"
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of a computed gradient-flow study (see `gradient_flow_card`)."""
     depths = ", ".join(str(d) for d in sorted({r.depth for r in study.results}))
     if study.trained_steps == 0:
-        when = "at initialisation"
-        how = f"seed {study.seed}, BatchNorm statistics set from {study.n_train} shapes"
+        how = say("flow_how_init", lang, seed=study.seed, n=study.n_train)
     else:
-        when = f"after {study.trained_steps} steps"
-        how = f"{study.trained_steps} Adam steps (seed {study.seed}) on {study.n_train} shapes"
+        how = say(
+            "flow_how_trained", lang, steps=study.trained_steps, seed=study.seed, n=study.n_train
+        )
     lines = [
-        f"Models: CIFAR-style ResNets (He et al. 2016 §4.2, option-A shortcuts) and plain twins "
-        f"(skips off), depths {depths}, {how}, {study.image_size} px.",
-        "Gradient norm: mean over 32 images of ‖∂loss/∂(block input)‖. Similarity: cosine of "
-        "the input gradients of the class logit at points 1…8 steps apart on lines between "
-        "two images (32 points per line, 4 lines).",
-        *summarize_gradient_flow(study),
+        say("flow_models_line", lang, depths=depths, how=how, size=study.image_size),
+        say("flow_method_line", lang),
+        *summarize_gradient_flow(study, lang),
     ]
     card = compose_card(
-        f"Gradient flow — plain vs residual ({when})",
+        say("flow_title", lang, when=charts.when(study.trained_steps, lang)),
         [
-            charts.correlation_chart(study, width=CARD_WIDTH - 72, height=440),
-            charts.gradient_norm_chart(study, width=CARD_WIDTH - 72, height=440),
+            charts.correlation_chart(study, width=CARD_WIDTH - 72, height=440, lang=lang),
+            charts.gradient_norm_chart(study, width=CARD_WIDTH - 72, height=440, lang=lang),
         ],
         lines,
     )
@@ -195,6 +253,7 @@ def gradient_flow_card(
     trained_steps: int = 0,
     seed: int = 0,
     progress: Progress | None = None,
+    lang: str = "en",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Measure gradient flow of plain and residual twins and lay out the card.
 
@@ -202,28 +261,36 @@ def gradient_flow_card(
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     study = gradient_flow_study(depths, trained_steps, seed, progress=progress)
-    return gradient_flow_card_from(study)
+    return gradient_flow_card_from(study, lang)
 
 
 # ---- degradation race ---------------------------------------------------------------------
 
 
-def race_card_from(snapshot: RaceSnapshot) -> tuple[np.ndarray, dict[str, Any]]:
+def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of a race snapshot (see `race_card`)."""
     config = snapshot.config
     plain, residual = snapshot.recent_mean()
     lines = [
-        f"Models: plain-{config.depth} and ResNet-{config.depth} (CIFAR-style, option-"
-        f"{config.shortcut} shortcuts), identical starting weights (seed {config.seed}).",
-        f"Training: {snapshot.step} steps each ({snapshot.status}, {snapshot.elapsed_s:.0f} s), "
-        f"Adam lr {config.lr}, batch {config.batch_size}, fixed set of {config.n_train} "
-        f"synthetic shapes at {config.image_size} px, same batches for both.",
-        f"Mean training loss over the last 20 steps: plain {plain:.3f}, ResNet {residual:.3f} "
-        f"(chance level ln 10 = 2.303).",
+        say(
+            "race_models_line", lang, depth=config.depth, shortcut=config.shortcut, seed=config.seed
+        ),
+        say(
+            "race_training_line",
+            lang,
+            steps=snapshot.step,
+            status=say(snapshot.status, lang),
+            seconds=snapshot.elapsed_s,
+            lr=config.lr,
+            batch=config.batch_size,
+            n=config.n_train,
+            size=config.image_size,
+        ),
+        say("race_loss_line", lang, plain=plain, residual=residual),
     ]
     card = compose_card(
-        f"Degradation race — {config.depth} layers",
-        [charts.race_chart(snapshot, width=CARD_WIDTH - 72, height=480)],
+        say("race_title", lang, depth=config.depth),
+        [charts.race_chart(snapshot, width=CARD_WIDTH - 72, height=480, lang=lang)],
         lines,
     )
     return card, {"panel": "race", "caption": lines, "result": snapshot.to_json()}
@@ -235,6 +302,7 @@ def race_card(
     time_budget_s: float | None = None,
     seed: int = 0,
     stop: threading.Event | None = None,
+    lang: str = "en",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Run a whole race and lay out its card.
 
@@ -245,4 +313,4 @@ def race_card(
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     config = RaceConfig(depth=depth, max_steps=max_steps, time_budget_s=time_budget_s, seed=seed)
-    return race_card_from(race_to_end(config, stop))
+    return race_card_from(race_to_end(config, stop), lang)

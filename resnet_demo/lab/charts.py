@@ -1,7 +1,7 @@
 """The lab's results as pictures: thin wrappers that feed `resnet_demo.render` charts.
 
 Pure numpy in, RGB uint8 (H, W, 3) out; no torch. Every chart labels what was measured and on
-what, so a screenshot stands on its own.
+what, so a screenshot stands on its own, in English or 简体中文 (`lang`, "en" by default).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import RaceSnapshot
+from resnet_demo.lab.text import image_set_name, say
 from resnet_demo.render import bar_chart, line_chart
 
 DOWN = "↓"
@@ -50,7 +51,7 @@ def sweep_labels(sweep: LesionSweep, changed: np.ndarray) -> list[str]:
     ]
 
 
-def sweep_chart(sweep: LesionSweep, width: int = 1000) -> np.ndarray:
+def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.ndarray:
     """Two bar charts side by side: P(original class) with each branch / each skip removed.
 
     The first bar of each chart is the intact network (highlighted), for reference.
@@ -58,62 +59,76 @@ def sweep_chart(sweep: LesionSweep, width: int = 1000) -> np.ndarray:
     Args:
         sweep: result of `lesions.lesion_sweep`.
         width: total width in pixels (>= 440). Default: 1000.
+        lang: "en" or "zh". Default: "en".
 
     Returns:
         RGB uint8 (H, width, 3).
     """
     half = (width - 16) // 2
-    intact = f"intact: {sweep.original_label}"
+    intact = say("sweep_intact_bar", lang, label=sweep.original_label)
     left = bar_chart(
         [intact, *sweep_labels(sweep, sweep.branch_changed)],
         [sweep.original_prob, *sweep.branch_removed_prob],
         width=half,
         highlight=0,
-        title="Residual branch removed",
+        title=say("sweep_branch", lang),
     )
     right = bar_chart(
         [intact, *sweep_labels(sweep, sweep.skip_changed)],
         [sweep.original_prob, *sweep.skip_removed_prob],
         width=width - 16 - half,
         highlight=0,
-        title="Skip removed",
+        title=say("sweep_skip", lang),
     )
     return side_by_side([left, right])
 
 
-def curves_chart(curves: LesionCurves, width: int = 800, height: int = 440) -> np.ndarray:
+def curves_chart(
+    curves: LesionCurves, width: int = 800, height: int = 440, lang: str = "en"
+) -> np.ndarray:
     """Score against the number of lesioned blocks, both lesions, ± spread, chance line.
 
     Returns:
         RGB uint8 (height, width, 3).
     """
-    metric = "accuracy" if curves.metric == ACCURACY else "agreement with intact top-1"
+    metric = say("accuracy" if curves.metric == ACCURACY else "agreement", lang)
+    branches, skips = say("curves_branches", lang), say("curves_skips", lang)
     return line_chart(
         {
-            "residual branches removed": curves.branch_mean,
-            "skips removed": curves.skip_mean,
-            "intact": np.full(len(curves.ks), curves.intact_score),
-            "chance": np.full(len(curves.ks), curves.chance),
+            branches: curves.branch_mean,
+            skips: curves.skip_mean,
+            say("intact", lang): np.full(len(curves.ks), curves.intact_score),
+            say("chance", lang): np.full(len(curves.ks), curves.chance),
         },
         xs=curves.ks,
         width=width,
         height=height,
-        title=f"Lesion curves — {curves.model_name}, {curves.image_set}",
-        xlabel="blocks lesioned (k)",
+        title=say(
+            "curves_chart_title",
+            lang,
+            model=curves.model_name,
+            images=image_set_name(curves.image_set, lang),
+        ),
+        xlabel=say("curves_x", lang),
         ylabel=metric,
-        spread={
-            "residual branches removed": curves.branch_std,
-            "skips removed": curves.skip_std,
-        },
+        spread={branches: curves.branch_std, skips: curves.skip_std},
     )
 
 
-def _series_name(depth: int, residual: bool) -> str:
-    return f"{'ResNet' if residual else 'plain'}-{depth}"
+def series_name(depth: int, residual: bool, lang: str = "en") -> str:
+    """ "ResNet-20" or "plain-20" (普通网络-20)."""
+    return say("resnet_net" if residual else "plain_net", lang, depth=depth)
+
+
+def when(trained_steps: int, lang: str = "en") -> str:
+    """ "at initialisation" or "after N steps", for titles."""
+    if trained_steps == 0:
+        return say("at_init", lang)
+    return say("after_steps", lang, steps=trained_steps)
 
 
 def gradient_norm_chart(
-    study: GradientFlowStudy, width: int = 640, height: int = 400
+    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
 ) -> np.ndarray:
     """log10 of the gradient norm at each block's input, one line per network.
 
@@ -127,35 +142,35 @@ def gradient_norm_chart(
     for r in study.results:
         values = np.full(longest, np.nan)
         values[: len(r.grad_norms)] = np.log10(r.grad_norms)
-        series[_series_name(r.depth, r.residual)] = values
-    when = "at initialisation" if study.trained_steps == 0 else f"after {study.trained_steps} steps"
+        series[series_name(r.depth, r.residual, lang)] = values
     return line_chart(
         series,
         xs=np.arange(longest),
         width=width,
         height=height,
-        title=f"Gradient norm at each block's input ({when})",
-        xlabel="block (0 = nearest the input)",
+        title=say("flow_norm_title", lang, when=when(study.trained_steps, lang)),
+        xlabel=say("flow_norm_x", lang),
         ylabel="log10 ‖∂loss/∂input‖",
     )
 
 
-def correlation_chart(study: GradientFlowStudy, width: int = 640, height: int = 400) -> np.ndarray:
+def correlation_chart(
+    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
+) -> np.ndarray:
     """Autocorrelation of input gradients along a line, against the lag, per network.
 
     Returns:
         RGB uint8 (height, width, 3).
     """
     first = study.results[0]
-    when = "at initialisation" if study.trained_steps == 0 else f"after {study.trained_steps} steps"
     return line_chart(
-        {_series_name(r.depth, r.residual): r.autocorrelation for r in study.results},
+        {series_name(r.depth, r.residual, lang): r.autocorrelation for r in study.results},
         xs=first.lags,
         width=width,
         height=height,
-        title=f"Similarity of nearby input gradients ({when})",
-        xlabel="distance along the line (steps)",
-        ylabel="mean cosine similarity",
+        title=say("flow_corr_title", lang, when=when(study.trained_steps, lang)),
+        xlabel=say("flow_corr_x", lang),
+        ylabel=say("flow_corr_y", lang),
     )
 
 
@@ -170,7 +185,9 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[idx] - sums[lo]) / (idx - lo)
 
 
-def race_chart(snapshot: RaceSnapshot, width: int = 800, height: int = 420) -> np.ndarray:
+def race_chart(
+    snapshot: RaceSnapshot, width: int = 800, height: int = 420, lang: str = "en"
+) -> np.ndarray:
     """Both training-loss curves so far (running mean over 10 steps).
 
     Returns:
@@ -186,11 +203,11 @@ def race_chart(snapshot: RaceSnapshot, width: int = 800, height: int = 420) -> n
         residual = smooth(snapshot.residual_losses, 10)
         xs = np.arange(1, steps + 1)
     return line_chart(
-        {f"plain-{depth}": plain, f"ResNet-{depth}": residual},
+        {series_name(depth, False, lang): plain, series_name(depth, True, lang): residual},
         xs=xs,
         width=width,
         height=height,
-        title=f"Training loss, plain vs residual, {depth} layers ({snapshot.status})",
-        xlabel="training step",
-        ylabel="cross-entropy (running mean of 10)",
+        title=say("race_chart_title", lang, depth=depth, status=say(snapshot.status, lang)),
+        xlabel=say("race_x", lang),
+        ylabel=say("race_y", lang),
     )

@@ -9,6 +9,7 @@ import numpy as np
 
 from resnet_demo import shapes
 from resnet_demo.imaging import decode_image
+from resnet_demo.lab.text import say
 
 SHAPES = "shapes"
 """Freshly generated synthetic shapes with their labels (test seed namespace)."""
@@ -42,7 +43,7 @@ def shapes_set(n: int = 64, seed: int = 0, size: int = 128) -> ImageSet:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     first = CURVES_SEED + seed * n
     images, labels, _, _ = shapes.generate_batch(first, n, size=size)
-    return ImageSet(tuple(images), labels, f"{n} fresh shapes (seeds {first}…)")
+    return ImageSet(tuple(images), labels, say("set_shapes", "en", n=n, first=first))
 
 
 def example_set(directory: Path = EXAMPLES_DIR) -> ImageSet:
@@ -51,7 +52,7 @@ def example_set(directory: Path = EXAMPLES_DIR) -> ImageSet:
     if not paths:
         raise ValueError(f"no example images in {directory}")
     images = tuple(decode_image(p) for p in paths)
-    return ImageSet(images, None, f"{len(paths)} example pictures")
+    return ImageSet(images, None, say("set_examples", "en", n=len(paths)))
 
 
 def load_image_set(kind: str, n: int = 64, seed: int = 0) -> ImageSet:

@@ -1,0 +1,78 @@
+"""The lab speaks English and 简体中文: every string in both, cards and charts in either."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from test_lab_cards import tiny_model
+
+from resnet_demo import shapes
+from resnet_demo.lab import cards, charts
+from resnet_demo.lab.image_sets import example_set, shapes_set
+from resnet_demo.lab.race import FINISHED, OUT_OF_TIME, RUNNING, STOPPED, RaceConfig, race_to_end
+from resnet_demo.lab.text import STRINGS, image_set_name, norm_lang, say
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FIELD = re.compile(r"{(\w+)(?::[^}]*)?}")
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_every_string_exists_in_both_languages_with_the_same_fields() -> None:
+    for key, (en, zh) in STRINGS.items():
+        assert en.strip() and zh.strip(), key
+        assert sorted(FIELD.findall(en)) == sorted(FIELD.findall(zh)), key
+    for status in (RUNNING, FINISHED, OUT_OF_TIME, STOPPED):  # race states are looked up
+        assert _has_chinese(say(status, "zh"))
+    with pytest.raises(KeyError):
+        say("no-such-key")
+
+
+def test_say_fills_fields_and_falls_back_to_english() -> None:
+    assert say("after_steps", "zh", steps=30) == "训练 30 步后"
+    assert say("after_steps", "zh-CN", steps=30) == "训练 30 步后"
+    assert say("after_steps", "fr", steps=30) == "after 30 steps"
+    assert norm_lang(None) == "en" and norm_lang("ZH-hans") == "zh"
+
+
+def test_image_set_descriptions_are_translated() -> None:
+    shapes_description = shapes_set(8, 0, size=32).description
+    assert image_set_name(shapes_description, "en") == shapes_description
+    assert re.fullmatch(r"8 个新生成的形状（种子 \d+…）", image_set_name(shapes_description, "zh"))
+    examples = example_set().description
+    assert image_set_name(examples, "zh") == f"{len(example_set().images)} 张示例图片"
+    assert image_set_name("something else", "zh") == "something else"
+
+
+def test_a_chinese_card_has_chinese_text_and_the_same_numbers() -> None:
+    model = tiny_model()
+    image = shapes.generate_sample(shapes.TEST_SEED_START + 3).image
+    en_card, en = cards.lesion_sweep_card(model, image, "star.png")
+    zh_card, zh = cards.lesion_sweep_card(model, image, "star.png", lang="zh")
+    assert en["result"] == zh["result"]
+    assert all(_has_chinese(line) for line in zh["caption"])
+    assert not any(_has_chinese(line) for line in en["caption"][:1])
+    assert zh["caption"][0] == "模型：embedded · 权重：random(test)"
+    assert en_card.shape[1] == zh_card.shape[1] == 1200
+    assert not np.array_equal(en_card[:80], zh_card[:80])  # the title is drawn differently
+
+
+def test_race_and_curves_cards_in_chinese() -> None:
+    _, race = cards.race_card(depth=8, max_steps=2, seed=0, lang="zh")
+    assert race["caption"][0].startswith("模型：普通网络-8 与 ResNet-8")
+    assert "已完成" in race["caption"][1]
+    _, curves = cards.lesion_curves_card(tiny_model(), "shapes", 8, 1, 0, lang="zh")
+    assert "个新生成的形状" in curves["caption"][1] and "准确率" in curves["caption"][1]
+
+
+def test_charts_draw_in_either_language() -> None:
+    snapshot = race_to_end(RaceConfig(depth=8, max_steps=2, time_budget_s=None, seed=0))
+    en, zh = charts.race_chart(snapshot), charts.race_chart(snapshot, lang="zh")
+    assert en.shape == zh.shape and not np.array_equal(en, zh)
+    assert charts.series_name(20, False, "zh") == "普通网络-20"
+    assert charts.when(0, "zh") == "初始化时" and charts.when(5, "en") == "after 5 steps"
