@@ -153,11 +153,23 @@ def test_one_switch_in_the_strip(browser: Browser, url: str) -> None:
     expect(page.locator("#compare-table")).to_contain_text("→")
 
 
-def test_the_browser_language_is_followed(browser: Browser, url: str) -> None:
+def test_the_browser_language_is_followed(browser: Browser, url: str, shots: Path) -> None:
     page = open_page(browser, url, locale="zh-CN")
     expect(page.locator("#title")).to_contain_text("ResNet 演示")
     expect(page.locator("#lang input[value=zh]")).to_be_checked()
     expect(page.locator("#preset-intact")).to_contain_text("全部完整")
+    page.locator("#lab").get_by_text("课堂实验室").first.click()  # the lab speaks Chinese too
+    lab = page.locator("#lab")
+    expect(lab.get_by_role("button", name="运行逐块损伤")).to_be_visible()
+    expect(lab.get_by_role("tab", name="损伤曲线")).to_be_visible()
+    expect(lab.get_by_label("生成的形状")).to_be_visible()
+    expect(lab.locator(".lab-note").first).to_contain_text("逐块损伤")
+    lab.get_by_label("生成的形状").check()
+    lab.get_by_role("button", name="运行逐块损伤").click()
+    expect(lab.locator(".lab-summary").first).to_contain_text("条形：", timeout=90_000)
+    lab.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "7-lab-chinese.png")
 
 
 def test_a_bad_upload_shows_the_error_and_the_page_keeps_working(

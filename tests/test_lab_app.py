@@ -45,6 +45,14 @@ def test_lesion_sweep_panel(client: Client) -> None:
     assert _numbers(numbers)["result"]["blocks"][0]["name"] == "layer1.0"
 
 
+def test_lesion_sweep_panel_in_chinese(client: Client) -> None:
+    """The page's language is the last input of every lab endpoint."""
+    _, text, _, numbers = client.predict("shape", 3, "zh", api_name="/lab_sweep")
+    assert text.startswith("条形：")
+    assert _numbers(numbers)["caption"][0].startswith("模型：")
+    assert _numbers(numbers)["result"]["blocks"][0]["name"] == "layer1.0"
+
+
 def test_lesion_curves_panel(client: Client) -> None:
     chart, text, card, numbers = client.predict("shapes", 16, 1, 0, api_name="/lab_curves")
     _image_ok(chart)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from test_lab_cards import tiny_model
 
 from resnet_demo import shapes
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES
 from resnet_demo.lab.race import RaceSnapshot
 from resnet_demo.ui import lab_tab
 from resnet_demo.ui.lab_tab import NOTE_KEYS, LabHandlers, build_lab_tab
@@ -134,3 +137,67 @@ def test_notes_handler_switches_language_and_presenter_mode(lang: str, presenter
     assert all(t.startswith("### ") for t in texts)
     assert ("lab-presenter" in updates[0].elem_classes) == presenter
     assert any("\u4e00" <= ch <= "\u9fff" for ch in texts[0]) == (lang == "zh")
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
+    chart, summary, card, data = handlers.sweep(lab_tab.SHAPE_IMAGE, 3, None, Recorder(), "zh")
+    assert _is_chart(chart) and summary.startswith("条形：")
+    assert any(f"**{name}**" in summary for name in shapes.CLASS_NAMES_ZH)  # the class in Chinese
+    caption = json.loads(_files(card, data)[1].read_text(encoding="utf-8"))["caption"]
+    assert all(_chinese(line) for line in caption)
+    progress = Recorder()
+    _, curve_text, *_ = handlers.curves(SHAPES, 16, 1, 0, None, progress, "zh-CN")
+    assert "个新生成的形状" in curve_text and progress.calls[-1][1] == "计算中…"
+    flow = handlers.gradient_flow([8], 0, Recorder(), "zh")
+    assert flow[2].startswith("- 8 层：")
+    stream = handlers.race(8, 15, "zh")
+    *_, (_, status, snapshot) = [next(stream) for _ in range(2)]
+    stream.close()
+    assert "最近 20 步的平均训练损失" in status
+    assert handlers.race_stopped(snapshot, "zh")[1].startswith("已停止，用时")
+    assert handlers.race_stopped(None, "zh")[1] == "已停止。"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda h: h.sweep(lab_tab.SHAPE_IMAGE, -1, None, Recorder(), "zh"), "形状编号必须是"),
+        (lambda h: h.gradient_flow([], 0, Recorder(), "zh"), "请至少选择一个深度"),
+        (lambda h: h.race_export(None, "zh"), "请先运行赛跑"),
+        (lambda h: next(h.race("x", 15, "zh")), "深度必须是数字"),
+    ],
+)
+def test_errors_are_in_the_pages_language(handlers: LabHandlers, call: Any, message: str) -> None:
+    with pytest.raises(gr.Error, match=message):
+        call(handlers)
+
+
+def test_main_image_missing_is_explained_in_chinese() -> None:
+    h = LabHandlers(tiny_model, lambda: None)
+    with pytest.raises(gr.Error, match="请先在主页面载入一张图像"):
+        h.sweep(lab_tab.MAIN_IMAGE, 0, None, Recorder(), "zh")
+
+
+def test_relabel_gives_tab_names_and_choices_in_the_language() -> None:
+    updates = lab_tab.relabel_lab(True, "zh")
+    names = ["逐块损伤", "损伤曲线", "梯度流", "退化赛跑", "关于 ResNet"]
+    assert [u["label"] for u in updates[:5]] == names
+    assert updates[5]["choices"] == [("主页面的图像", lab_tab.MAIN_IMAGE), ("生成的形状", "shape")]
+    assert [value for _, value in updates[6]["choices"]] == [SHAPES, EXAMPLES]
+    assert [value for _, value in updates[7]["choices"]] == [0, 30]
+    english = lab_tab.relabel_lab(False, "en")
+    assert english[0]["label"] == "Lesion sweep" and len(english[5]["choices"]) == 1
+
+
+def test_the_apps_language_reaches_every_lab_event() -> None:
+    model = tiny_model()
+    with gr.Blocks() as demo, gr.Tab("Lab"):
+        language = gr.Radio(["en", "zh"], value="en")
+        build_lab_tab(lambda: model, language=language)
+    by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+    for name in ("lab_sweep", "lab_curves", "lab_gradient_flow", "lab_race", "lab_race_export"):
+        assert by_name[name].inputs[-1] is language, name

@@ -300,6 +300,7 @@ def build_demo(
                 get_model=handlers.engine.model,
                 get_image=lambda s: s.image,
                 state=session,
+                language=language,
             )
 
         # ---- wiring ----------------------------------------------------------------------
