@@ -39,9 +39,9 @@ import httpx
 from gradio_client import Client
 
 from resnet_demo.analysis import Analysis
+from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.ui import build_demo, configure_queue, launch_kwargs, parse_args
-from resnet_demo.ui.cache import LRUCache
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import CONCURRENCY, free_port
 

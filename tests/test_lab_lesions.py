@@ -13,7 +13,7 @@ from resnet_demo import shapes
 from resnet_demo.lab import lesions
 from resnet_demo.lab.curves import ACCURACY, AGREEMENT, choose_subsets, lesion_curves
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set, shapes_set
-from resnet_demo.lab.lesions import ResultCache, lesion_sweep
+from resnet_demo.lab.lesions import lesion_sweep
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, forward_with_modes
 
@@ -84,17 +84,6 @@ def test_sweep_is_cached_per_image_and_model(resnet18: LoadedModel, image: np.nd
 def test_sweep_refuses_what_is_not_an_rgb_image(resnet18: LoadedModel, bad: object) -> None:
     with pytest.raises(ValueError, match="RGB uint8"):
         lesion_sweep(resnet18, bad)  # type: ignore[arg-type]
-
-
-def test_result_cache_drops_the_least_recently_used() -> None:
-    cache = ResultCache(max_entries=2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1
-    cache.put("c", 3)
-    assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
-    with pytest.raises(ValueError, match="max_entries"):
-        ResultCache(0)
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,13 @@ import torchvision
 from PIL import Image, ImageDraw
 
 from resnet_demo.analysis import analyze
+from resnet_demo.cache import LRUCache, image_digest
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, WeightsUnavailable
 from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 from resnet_demo.switches import MODES, SwitchError, block_names
 from resnet_demo.ui import views
-from resnet_demo.ui.cache import LRUCache, image_digest
 from resnet_demo.ui.examples import EXAMPLES_DIR
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import STRINGS, normalize_lang, tr, translations

@@ -17,29 +17,19 @@ the two lesions of a block share one batched pass through the (intact) rest of t
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from resnet_demo.cache import LRUCache, image_digest
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, SwitchedBlock, SwitchedResNet
 
 Progress = Callable[[float, str], None]
 """progress(fraction in [0, 1], description) — called between steps of long runs."""
-
-
-def image_digest(image: np.ndarray) -> str:
-    """SHA-1 of an image's shape, dtype and pixels (a cache key, not a security measure)."""
-    h = hashlib.sha1(usedforsecurity=False)
-    h.update(repr((image.shape, image.dtype.str)).encode())
-    h.update(np.ascontiguousarray(image).data)
-    return h.hexdigest()
 
 
 def check_image(image: object) -> np.ndarray:
@@ -49,46 +39,6 @@ def check_image(image: object) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
         raise ValueError(f"the image must be an RGB uint8 array (H, W, 3), got {image.shape}")
     return image
-
-
-class ResultCache:
-    """A small thread-safe LRU map (results of lab experiments, keyed by their settings).
-
-    Args:
-        max_entries: most results kept (>= 1).
-    """
-
-    def __init__(self, max_entries: int = 16) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
-        self.max_entries = max_entries
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    def get(self, key: Hashable) -> Any | None:
-        """The result stored under `key` (now the most recently used), or None."""
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Store `value`; the least recently used entries beyond `max_entries` are dropped."""
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        """Drop every entry."""
-        with self._lock:
-            self._items.clear()
 
 
 @dataclass(frozen=True)
@@ -175,7 +125,7 @@ class LesionSweep:
         }
 
 
-_CACHE = ResultCache(max_entries=32)
+_CACHE: LRUCache[LesionSweep] = LRUCache(max_entries=32)
 
 
 def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | None) -> LesionSweep:

@@ -12,10 +12,10 @@ from typing import Any
 import gradio as gr
 
 from resnet_demo.analysis import AnalysisError
+from resnet_demo.cache import image_digest
 from resnet_demo.models import WeightsError
 from resnet_demo.switches import block_names
 from resnet_demo.ui import views
-from resnet_demo.ui.cache import image_digest
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports

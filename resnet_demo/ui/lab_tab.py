@@ -29,6 +29,7 @@ import gradio as gr
 import numpy as np
 
 from resnet_demo import lab, shapes
+from resnet_demo.cache import LRUCache
 from resnet_demo.imaging import ImageError, encode_png
 from resnet_demo.lab import charts, notes
 from resnet_demo.lab.cards import (
@@ -41,7 +42,6 @@ from resnet_demo.lab.cards import (
 )
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
-from resnet_demo.lab.lesions import ResultCache
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.text import image_set_name, norm_lang, say
 from resnet_demo.models import LoadedModel, ModelNameError, WeightsError
@@ -148,7 +148,7 @@ class LabHandlers:
         self.get_model = get_model
         self.get_image = get_image
         self.pass_state = pass_state
-        self.studies = ResultCache(max_entries=8)
+        self.studies: LRUCache[lab.GradientFlowStudy] = LRUCache(max_entries=8)
 
     def _call(self, fn: Callable[..., Any], state: Any) -> Any:
         return fn(state) if self.pass_state else fn()

@@ -12,10 +12,10 @@ from functools import partial
 import gradio as gr
 
 from resnet_demo.analysis import Analysis
+from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.ui import views
-from resnet_demo.ui.cache import LRUCache
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import normalize_lang, t, tr

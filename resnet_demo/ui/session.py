@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from resnet_demo.analysis import Analysis, AnalysisError, Comparison, analyze, compare
+from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import INTACT, block_names, resolve_layer
-from resnet_demo.ui.cache import LRUCache
 from resnet_demo.ui.registry import ModelRegistry
 
 MAX_TOP_K = 10

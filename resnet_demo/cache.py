@@ -1,8 +1,9 @@
-"""A small thread-safe LRU cache of intact analyses, so flipping a switch costs one analysis.
+"""A small thread-safe LRU cache and the image digest that keys it (numpy only, no Gradio).
 
-The intact network's analysis of an image depends only on (image, model, target, layer, top-k),
-not on the switches; the app computes it once and reuses it for every switch setting, every
-client and every repeated example click.
+The app keeps intact analyses in it, so flipping a switch costs one analysis: the intact
+network's analysis of an image depends only on (image, model, target, layer, top-k), not on the
+switches, and is reused for every switch setting, every client and every repeated example
+click. The classroom lab keeps its lesion sweeps and gradient-flow studies in it.
 """
 
 from __future__ import annotations
