@@ -12,7 +12,8 @@ from resnet_demo import shapes
 from resnet_demo.lab import cards, charts
 from resnet_demo.lab.image_sets import example_set, shapes_set
 from resnet_demo.lab.race import FINISHED, OUT_OF_TIME, RUNNING, STOPPED, RaceConfig, race_to_end
-from resnet_demo.lab.text import STRINGS, image_set_name, norm_lang, say
+from resnet_demo.lab.text import STRINGS, image_set_name, say
+from resnet_demo.language import normalize_lang
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -37,7 +38,7 @@ def test_say_fills_fields_and_falls_back_to_english() -> None:
     assert say("after_steps", "zh", steps=30) == "训练 30 步后"
     assert say("after_steps", "zh-CN", steps=30) == "训练 30 步后"
     assert say("after_steps", "fr", steps=30) == "after 30 steps"
-    assert norm_lang(None) == "en" and norm_lang("ZH-hans") == "zh"
+    assert normalize_lang(None) == "en" and normalize_lang("ZH-hans") == "zh"
 
 
 def test_image_set_descriptions_are_translated() -> None:

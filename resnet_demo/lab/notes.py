@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGS: tuple[str, ...] = ("en", "zh")
+from resnet_demo.language import LANGS
 
 REFERENCES: dict[str, str] = {
     "he2016": (

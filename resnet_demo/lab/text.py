@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-LANGS: tuple[str, ...] = ("en", "zh")
+from resnet_demo.language import lookup
 
 # key -> (English, 简体中文). Fields in braces are filled by `say`; full-width punctuation in
 # Chinese is intended.
@@ -203,19 +203,13 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def norm_lang(lang: object) -> str:
-    """ "zh" for any Chinese tag ("zh", "zh-CN"), else "en"."""
-    return "zh" if isinstance(lang, str) and lang.strip().lower().startswith("zh") else "en"
-
-
 def say(key: str, lang: object = "en", **values: Any) -> str:
     """The string `key` in `lang` ("en" or "zh"; anything else is English), fields filled in.
 
     Raises:
         KeyError: for an unknown key (a programming error, caught by the tests).
     """
-    text = STRINGS[key][1 if norm_lang(lang) == "zh" else 0]
-    return text.format(**values) if values else text
+    return lookup(STRINGS, key, lang, **values)
 
 
 _SET_PATTERNS = (

@@ -13,10 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-LANGS: tuple[str, ...] = ("en", "zh")
-"""Supported UI languages: English and Simplified Chinese."""
+from resnet_demo.language import DEFAULT_LANG, LANGS, lookup, normalize_lang
 
-DEFAULT_LANG = "en"
+__all__ = ["DEFAULT_LANG", "I18N", "LANGS", "STRINGS", "normalize_lang", "t", "tr", "translations"]
 
 # key -> (English, 简体中文). Full-width punctuation in Chinese is intended.
 STRINGS: dict[str, tuple[str, str]] = {
@@ -216,17 +215,6 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def normalize_lang(lang: object) -> str:
-    """Map anything a client sends ("zh-CN", "zh", None, 42) to a supported language code.
-
-    Returns:
-        "zh" for any Chinese tag, else "en".
-    """
-    if isinstance(lang, str) and lang.strip().lower().startswith("zh"):
-        return "zh"
-    return DEFAULT_LANG
-
-
 def tr(key: str, lang: str = DEFAULT_LANG, **values: Any) -> str:
     """The string `key` in `lang`, with `{name}` fields filled from `values`.
 
@@ -238,8 +226,7 @@ def tr(key: str, lang: str = DEFAULT_LANG, **values: Any) -> str:
     Raises:
         KeyError: for an unknown key (a programming error, caught by the tests).
     """
-    text = STRINGS[key][1 if normalize_lang(lang) == "zh" else 0]
-    return text.format(**values) if values else text
+    return lookup(STRINGS, key, lang, **values)
 
 
 KEY_PREFIX = "rd_"

@@ -43,10 +43,10 @@ from resnet_demo.lab.cards import (
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
-from resnet_demo.lab.text import image_set_name, norm_lang, say
+from resnet_demo.lab.text import image_set_name, say
 from resnet_demo.models import LoadedModel, ModelNameError, WeightsError
 from resnet_demo.switches import SwitchError
-from resnet_demo.ui.i18n import I18N, t, tr
+from resnet_demo.ui.i18n import I18N, normalize_lang, t, tr
 
 LOG = logging.getLogger("resnet_demo.ui.lab")
 
@@ -177,7 +177,7 @@ class LabHandlers:
         lang: Any = "en",
     ) -> tuple[Any, ...]:
         """Lesion sweep of one image -> (chart, summary, card download, JSON download)."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         with user_errors(lang):
             model = self._call(self.get_model, state)
             image, name = self._image(source, seed, state, lang)
@@ -205,7 +205,7 @@ class LabHandlers:
         lang: Any = "en",
     ) -> tuple[Any, ...]:
         """Lesion curves over an image set -> (chart, summary, card, JSON)."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         with user_errors(lang):
             model = self._call(self.get_model, state)
             seed = _int(seed, "field_seed", 0, 9999, lang)
@@ -232,7 +232,7 @@ class LabHandlers:
         self, depths: Any, steps: Any, progress: Any = _PROGRESS, lang: Any = "en"
     ) -> tuple[Any, ...]:
         """Gradient flow study -> (similarity chart, norm chart, summary, card, JSON)."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         with user_errors(lang):
             if not isinstance(depths, list | tuple) or not depths:
                 raise gr.Error(say("err_depths", lang))
@@ -260,7 +260,7 @@ class LabHandlers:
         self, depth: Any, budget: Any, lang: Any = "en"
     ) -> Iterator[tuple[Any, str, RaceSnapshot | None]]:
         """Stream the race -> (chart, status line, last snapshot) after every few steps."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         with user_errors(lang):
             config = RaceConfig(
                 depth=_int(depth, "field_depth", 8, 56, lang),
@@ -279,7 +279,7 @@ class LabHandlers:
     @staticmethod
     def race_stopped(snapshot: RaceSnapshot | None, lang: Any = "en") -> tuple[Any, str]:
         """After Stop: the last snapshot, marked stopped -> (chart, status line)."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         if not isinstance(snapshot, RaceSnapshot):
             return gr.skip(), say("race_stopped", lang)
         if not snapshot.done:
@@ -288,7 +288,7 @@ class LabHandlers:
 
     def race_export(self, snapshot: RaceSnapshot | None, lang: Any = "en") -> tuple[Any, Any]:
         """Card and numbers of the last race snapshot -> (card, JSON) downloads."""
-        lang = norm_lang(lang)
+        lang = normalize_lang(lang)
         with user_errors(lang):
             if not isinstance(snapshot, RaceSnapshot) or snapshot.step == 0:
                 raise gr.Error(say("err_race_first", lang))
@@ -567,7 +567,7 @@ def build_lab_tab(
         api_visibility="private",
     )
     if language is not None:  # the notes follow the page; the switch can still override them
-        language.change(norm_lang, language, note_lang, api_visibility="private")
+        language.change(normalize_lang, language, note_lang, api_visibility="private")
     return handlers
 
 
@@ -600,7 +600,7 @@ TAB_KEYS: tuple[str, ...] = (
 
 def relabel_lab(with_main_image: bool, lang: Any) -> tuple[Any, ...]:
     """Tab names and switch entries in `lang` (Gradio translates neither by itself)."""
-    lang = norm_lang(lang)
+    lang = normalize_lang(lang)
     return (
         *(gr.update(label=tr(key, lang)) for key in TAB_KEYS),
         gr.update(choices=source_choices(with_main_image, lang)),
