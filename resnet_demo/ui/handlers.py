@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from resnet_demo.analysis import AnalysisError
 from resnet_demo.cache import image_digest
@@ -156,9 +157,8 @@ class Handlers:
             return _skip(1 + len(views.VIEW_FIELDS))
         is_file = isinstance(source, str) and not source.startswith("data:")
         name = Path(source).name if is_file else tr("uploaded", normalize_lang(lang))
-        settings = self.settings(session, None, layer, top_k, opacity, strip, lang)
-        session = replace(session, image=image, digest=digest, image_name=name[:80])
-        return self.refresh(session, settings)
+        controls = (layer, top_k, opacity, strip, lang)
+        return self._new_image(session, image, name[:80], controls, digest)
 
     @user_errors
     def on_example(
@@ -178,9 +178,8 @@ class Handlers:
             raise AnalysisError(f"there is no example number {evt.index!r}")
         example = examples[index]
         image = example.image.copy()  # the shared example stays read-only
-        settings = self.settings(session, None, layer, top_k, opacity, strip, lang)
-        session = replace(session, image=image, digest=image_digest(image), image_name=example.name)
-        return (image, *self.refresh(session, settings))
+        controls = (layer, top_k, opacity, strip, lang)
+        return (image, *self._new_image(session, image, example.name, controls))
 
     @user_errors
     def on_drawing(
@@ -199,11 +198,22 @@ class Handlers:
         image = read_image(source)
         if _is_blank(image):
             raise NoImageError(tr("err_empty_drawing", normalize_lang(lang)))
-        settings = self.settings(session, None, layer, top_k, opacity, strip, lang)
-        session = replace(
-            session, image=image, digest=image_digest(image), image_name=tr("drawing", lang)
-        )
-        return self.refresh(session, settings)
+        controls = (layer, top_k, opacity, strip, lang)
+        return self._new_image(session, image, tr("drawing", lang), controls)
+
+    def _new_image(
+        self,
+        session: Session,
+        image: np.ndarray,
+        name: str,
+        controls: tuple[Any, ...],
+        digest: str | None = None,
+    ) -> Outputs:
+        """Analyse a new image with the page's (layer, top-k, opacity, strip, language)
+        controls; the Grad-CAM target goes back to automatic."""
+        settings = self.settings(session, None, *controls)
+        digest = digest or image_digest(image)
+        return self.refresh(replace(session, image=image, digest=digest, image_name=name), settings)
 
     @user_errors
     def on_settings(

@@ -381,6 +381,11 @@ def _race_status(snapshot: RaceSnapshot, lang: str = "en") -> str:
     return bar + say("race_step", lang, step=snapshot.step, plain=plain, residual=residual)
 
 
+def _chart(key: str) -> gr.Image:
+    """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
+    return gr.Image(label=t(key), interactive=False, show_label=False, format="png")
+
+
 def _note(key: str) -> gr.Markdown:
     return gr.Markdown(notes.note_markdown(key, "en"), elem_classes=["lab-note"])
 
@@ -439,9 +444,7 @@ def build_lab_tab(
                     )
                     sweep_seed = gr.Number(value=0, precision=0, label=t("lab_shape_number"))
                     sweep_run = gr.Button(t("lab_run_sweep"), variant="primary")
-                sweep_chart = gr.Image(
-                    label=t("lab_tab_sweep"), interactive=False, show_label=False, format="png"
-                )
+                sweep_chart = _chart("lab_tab_sweep")
                 sweep_text = gr.Markdown(elem_classes=["lab-summary"])
                 sweep_card, sweep_json = card_buttons()
             with gr.Column(scale=2):
@@ -458,9 +461,7 @@ def build_lab_tab(
                     curve_draws = gr.Slider(1, 10, value=5, step=1, label=t("lab_draws"))
                     curve_seed = gr.Number(value=0, precision=0, label=t("lab_seed"))
                     curve_run = gr.Button(t("lab_run_curves"), variant="primary")
-                curve_chart = gr.Image(
-                    label=t("lab_tab_curves"), interactive=False, show_label=False, format="png"
-                )
+                curve_chart = _chart("lab_tab_curves")
                 curve_text = gr.Markdown(elem_classes=["lab-summary"])
                 curve_card, curve_json = card_buttons()
             with gr.Column(scale=2):
@@ -475,12 +476,8 @@ def build_lab_tab(
                     )
                     flow_steps = gr.Radio(flow_choices("en"), value=0, label=t("lab_networks"))
                     flow_run = gr.Button(t("lab_measure"), variant="primary")
-                flow_corr = gr.Image(
-                    label=t("lab_shattered"), interactive=False, format="png", show_label=False
-                )
-                flow_norm = gr.Image(
-                    label=t("lab_norms"), interactive=False, format="png", show_label=False
-                )
+                flow_corr = _chart("lab_shattered")
+                flow_norm = _chart("lab_norms")
                 flow_text = gr.Markdown(elem_classes=["lab-summary"])
                 flow_card, flow_json = card_buttons()
             with gr.Column(scale=2):
@@ -494,9 +491,7 @@ def build_lab_tab(
                     race_budget = gr.Slider(15, 180, value=90, step=15, label=t("lab_seconds"))
                     race_start = gr.Button(t("lab_start_race"), variant="primary")
                     race_stop = gr.Button(t("lab_stop"), variant="stop")
-                race_chart = gr.Image(
-                    label=t("lab_loss"), interactive=False, show_label=False, format="png"
-                )
+                race_chart = _chart("lab_loss")
                 race_text = gr.Markdown(elem_classes=["lab-summary"])
                 race_last = gr.State(None)
                 with gr.Row():
