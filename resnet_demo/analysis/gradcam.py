@@ -55,8 +55,8 @@ def tail_grad_cam(
     try:
         cam = LayerGradCam(tail, tail.entry).attribute(
             activation.detach().clone(),
-            target=0,
-            relu_attributions=True,  # the tail's only logit
+            target=0,  # the tail's only logit: class `target`
+            relu_attributions=True,
         )
     finally:
         for block, record in zip(switched.blocks.values(), records, strict=True):
