@@ -28,11 +28,11 @@ def test_every_note_renders_in_both_languages(key: str, lang: str, presenter: bo
 @pytest.mark.parametrize("key", list(NOTES))
 def test_the_sources_a_note_lists_are_the_ones_it_names(key: str) -> None:
     note = NOTES[key]
-    named = {s for s, short in SHORT_NAMES.items() if short in note.body["en"]}
+    named = {s for s, short in SHORT_NAMES.items() if short in note.body("en")}
     assert named == set(note.sources)
     # The Chinese text names the same papers ("Veit 等人（2016）" or "Veit et al. 2016").
     for source in note.sources:
-        assert SHORT_NAMES[source].split()[0] in note.body["zh"], source
+        assert SHORT_NAMES[source].split()[0] in note.body("zh"), source
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_the_sources_a_note_lists_are_the_ones_it_names(key: str) -> None:
     ],
 )
 def test_notes_carry_the_required_claims(key: str, phrases: list[str]) -> None:
-    body = NOTES[key].body["en"]
+    body = NOTES[key].body("en")
     for phrase in phrases:
         assert phrase in body, phrase
 

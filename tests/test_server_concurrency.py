@@ -37,7 +37,7 @@ from playwright.sync_api import expect, sync_playwright
 from resnet_demo.analysis import Analysis, analyze, engine
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import block_names
-from resnet_demo.ui.i18n import STRINGS
+from resnet_demo.text import t
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.strip import strip_value
 from resnet_demo.ui.views import VIEW_FIELDS, class_names
@@ -375,7 +375,7 @@ def test_a_full_queue_is_refused_and_the_page_says_the_class_is_busy(
         assert wait_until_queued(busy_app, 1)
         with pytest.raises(QueueError, match="Queue is full"):
             refused.predict(handle_file(str(images[2])), api_name="/analyze")
-        busy_text = STRINGS["busy"][0]
+        busy_text = t("busy", "en")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]

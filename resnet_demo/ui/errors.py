@@ -1,8 +1,8 @@
 """Every failure a user can cause becomes a short `gr.Error`; nothing else reaches the page.
 
-Handlers are wrapped with `user_errors`. The engine's own exceptions already carry sentences
-meant for people (ImageError, SwitchError, AnalysisError, WeightsError, ModelNameError): they are
-shown under a translated title. Anything else is a bug: it is logged with its traceback on the
+Handlers are wrapped with `user_errors`. The engine's own exceptions (ImageError, SwitchError,
+AnalysisError, WeightsError, ModelNameError) name what was wrong; those that are `DemoError`s carry
+a catalogue key and are worded in the page's language, under a translated title. Anything else is a bug: it is logged with its traceback on the
 server and the user gets a generic "try again" (Gradio also runs with show_error=False).
 """
 
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from resnet_demo.analysis import AnalysisError
+from resnet_demo.errors import DemoError
 from resnet_demo.imaging import ImageError
 from resnet_demo.models import ModelNameError, WeightsError
 from resnet_demo.switches import SwitchError
@@ -63,7 +64,8 @@ def user_error(exc: Exception, lang: str) -> gr.Error:
         return exc
     for kind, title in _TITLES:
         if isinstance(exc, kind):
-            return _with_title(tr(title, lang), str(exc) or tr("err_failed_msg", lang), lang)
+            message = exc.words(lang) if isinstance(exc, DemoError) else str(exc)
+            return _with_title(tr(title, lang), message or tr("err_failed_msg", lang), lang)
     LOG.exception("unexpected error in a handler", exc_info=exc)
     return _with_title(tr("err_failed", lang), tr("err_failed_msg", lang), lang)
 

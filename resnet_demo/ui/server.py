@@ -24,7 +24,8 @@ import gradio as gr
 import torch
 
 from resnet_demo.models import EMBEDDED, LoadedModel, load_model, load_model_or_embedded
-from resnet_demo.ui.i18n import I18N, LANGS, STRINGS
+from resnet_demo.text import t
+from resnet_demo.ui.i18n import I18N, LANGS
 from resnet_demo.ui.layout import build_demo
 from resnet_demo.ui.registry import ModelRegistry
 
@@ -142,7 +143,7 @@ def head_html(lang: str | None) -> str:
         lang: "en"/"zh" to start every browser in that language (`--lang`), or None to follow
             each browser's own language.
     """
-    busy = {"en": STRINGS["busy"][0], "zh": STRINGS["busy"][1]}
+    busy = {lang: t("busy", lang) for lang in LANGS}
     return (
         HEAD_TEMPLATE.replace("__STRINGS__", json.dumps(busy, ensure_ascii=False))
         .replace("__DEFAULT_LANG__", json.dumps(lang if lang in LANGS else None))

@@ -1,0 +1,111 @@
+"""The one text catalogue: both languages hold the same keys and fields, and code uses only keys
+that exist."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from resnet_demo.errors import DemoError, InvalidValue, check_int, check_number
+from resnet_demo.text import LANGS, Term, catalogue, fields_of, normalize_lang, t
+
+PACKAGE = Path(__file__).resolve().parent.parent / "resnet_demo"
+LOOKUPS = {"t", "tr", "say"}
+"""Names of the functions that take a catalogue key as their first argument."""
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_both_languages_have_the_same_keys_and_fields() -> None:
+    en, zh = catalogue("en"), catalogue("zh")
+    assert set(en) == set(zh)
+    for key in en:
+        assert en[key].strip() and zh[key].strip(), key
+        assert fields_of(en[key]) == fields_of(zh[key]), key
+
+
+SAME_IN_BOTH = {
+    "stage_choice",
+    "strip_ratio",
+    "col_change",
+    "card_title",
+    "resnet_net",
+    "card_grad_cam",
+}
+"""Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""
+
+
+def test_chinese_strings_are_chinese() -> None:
+    en, zh = catalogue("en"), catalogue("zh")
+    assert {key for key in en if en[key] == zh[key]} <= SAME_IN_BOTH
+    assert all(_has_chinese(zh[key]) for key in en if key not in SAME_IN_BOTH)
+
+
+def _literal_keys() -> list[tuple[str, str]]:
+    """(file:line, key) of every `t("key", ...)`, `tr("key", ...)`, `say("key", ...)` call."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            first = node.args[0]
+            if name in LOOKUPS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.append((f"{path.relative_to(PACKAGE)}:{node.lineno}", first.value))
+    return found
+
+
+def test_every_key_the_code_names_is_in_the_catalogue() -> None:
+    keys = _literal_keys()
+    assert len(keys) > 100  # the scan really finds the lookups
+    missing = [(where, key) for where, key in keys if key not in catalogue("en")]
+    assert not missing
+
+
+def test_lookup_fills_fields_and_falls_back_to_english() -> None:
+    assert t("after_steps", "zh", steps=30) == "训练 30 步后"
+    assert t("after_steps", "zh-CN", steps=30) == "训练 30 步后"
+    assert t("after_steps", "fr", steps=30) == "after 30 steps"
+    assert normalize_lang(None) == "en" and normalize_lang("ZH-hans") == "zh"
+    with pytest.raises(KeyError):
+        t("no-such-key")
+    with pytest.raises(ValueError, match="unknown language"):
+        catalogue("fr")
+    assert set(LANGS) == {"en", "zh"}
+
+
+def test_a_term_is_worded_in_the_language_of_its_message() -> None:
+    assert t("value_too_small", "zh", name=Term("field_depth"), low=8, value=3).startswith("深度")
+    assert t("value_too_small", "en", name=Term("field_depth"), low=8, value=3).startswith("depth")
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        (True, "value_not_whole"),
+        (2.5, "value_not_whole"),
+        ("3", "value_not_whole"),
+        (0, "value_out_of_range"),
+        (11, "value_out_of_range"),
+    ],
+)
+def test_check_int_names_what_is_wrong(value: object, key: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        check_int(value, Term("field_depth"), 1, 10)
+    assert raised.value.key == key
+    assert str(raised.value).startswith("depth ")  # English for logs and scripts
+    assert raised.value.words("zh").startswith("深度")
+    assert "depth" not in raised.value.words("zh")
+
+
+def test_checks_accept_what_is_valid_and_bound_one_side() -> None:
+    assert check_int(7, "n", 1) == 7 and type(check_int(7, "n", 1)) is int
+    assert check_number(0.25, "opacity", 0.0, 1.0) == 0.25
+    with pytest.raises(DemoError, match="at most 3"):
+        check_int(4, "n", high=3)
+    with pytest.raises(DemoError, match="must be a number, got NaN"):
+        check_number(float("nan"), "opacity", 0.0, 1.0)
