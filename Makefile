@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers offline);
-# Noto Sans CJK lets cards and screenshots show the 简体中文 UI.
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+# Noto Sans CJK lets cards and screenshots show the 简体中文 UI; fontconfig brings `fc-list`.
+BROWSER_PACKAGES := chromium fonts-noto-cjk fontconfig
+HAVE_BROWSER := command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"
 
 .PHONY: run test browser lint typecheck format bench train clean
 
@@ -31,15 +32,15 @@ test: browser $(VENV)/.dev
 # Installs Chromium and the CJK font with apt-get when missing and run as root; otherwise
 # stops with the one command to run.
 browser:
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-	  :; \
-	elif [ "$$(id -u)" = 0 ]; then \
+	@if ! { $(HAVE_BROWSER); }; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make test needs Chromium and a CJK font; run: sudo apt-get update && sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; \
 	  echo "Installing $(BROWSER_PACKAGES) with apt-get (the browser tests need them)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
-	else \
-	  echo "make test needs Chromium and a CJK font; run: sudo apt-get update && sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
-	  exit 1; \
+	  apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null || exit 1; \
+	  { $(HAVE_BROWSER); } || { echo "Chromium or Noto Sans CJK still missing after apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; }; \
 	fi
 
 lint: $(VENV)/.dev

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
-PACKAGES = "chromium fonts-noto-cjk"
+PACKAGES = "chromium fonts-noto-cjk fontconfig"
 FONT_LINE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK SC:style=Regular"
 
 
@@ -43,9 +43,23 @@ def _script(path: Path, body: str) -> None:
 
 
 def _fake_machine(
-    tmp_path: Path, *, uid: int, chromium: bool, font: bool, apt_status: int = 0
+    tmp_path: Path,
+    *,
+    uid: int,
+    chromium: bool,
+    font: bool,
+    apt_status: int = 0,
+    apt_installs: bool = True,
 ) -> tuple[dict[str, str], Path]:
     """A PATH with only grep and fakes; the fake apt-get logs its arguments and environment.
+
+    Args:
+        tmp_path: folder for the fake PATH and the log.
+        uid: what `id -u` prints (0: root).
+        chromium: whether `chromium` is on PATH at first.
+        font: whether `fc-list` lists Noto Sans CJK at first.
+        apt_status: exit status of every apt-get call.
+        apt_installs: whether `apt-get install` makes Chromium and the font appear.
 
     Returns:
         (environment for make, path of the apt-get log).
@@ -53,16 +67,22 @@ def _fake_machine(
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "apt.log"
-    grep = shutil.which("grep")
-    assert grep is not None
+    grep, chmod = shutil.which("grep"), shutil.which("chmod")
+    assert grep is not None and chmod is not None
     (bin_dir / "grep").symlink_to(grep)
     _script(bin_dir / "id", f"echo {uid}")
     _script(bin_dir / "fc-list", f"echo '{FONT_LINE}'" if font else "echo 'DejaVu Sans'")
     if chromium:
         _script(bin_dir / "chromium", "exit 0")
+    install = (
+        f"printf '#!/bin/sh\\n' > {bin_dir}/chromium; {chmod} +x {bin_dir}/chromium; "
+        f"printf '#!/bin/sh\\necho \"{FONT_LINE}\"\\n' > {bin_dir}/fc-list"
+    )
+    on_install = f'[ "$1" = install ] && {{ {install}; }}' if apt_installs else ":"
     _script(
         bin_dir / "apt-get",
-        f'echo "DEBIAN_FRONTEND=$DEBIAN_FRONTEND apt-get $*" >> {log}\nexit {apt_status}',
+        f'echo "DEBIAN_FRONTEND=$DEBIAN_FRONTEND apt-get $*" >> {log}\n'
+        f"{on_install}\nexit {apt_status}",
     )
     return {"PATH": str(bin_dir), "HOME": str(tmp_path)}, log
 
@@ -90,8 +110,18 @@ def test_browser_check_installs_with_apt_as_root(
 
 
 def test_browser_check_fails_when_apt_fails(tmp_path: Path) -> None:
-    env, _ = _fake_machine(tmp_path, uid=0, chromium=False, font=True, apt_status=100)
-    assert _make("-s", "browser", env=env).returncode != 0
+    env, log = _fake_machine(tmp_path, uid=0, chromium=False, font=True, apt_status=100)
+    result = _make("-s", "browser", env=env)
+    assert result.returncode != 0
+    assert "still missing" not in result.stderr  # apt-get's own error is the message
+    assert len(log.read_text().splitlines()) == 1  # no install after a failed update
+
+
+def test_browser_check_fails_when_apt_installs_nothing_useful(tmp_path: Path) -> None:
+    env, _ = _fake_machine(tmp_path, uid=0, chromium=False, font=False, apt_installs=False)
+    result = _make("-s", "browser", env=env)
+    assert result.returncode != 0
+    assert "still missing" in result.stderr
 
 
 def test_browser_check_stops_with_the_command_when_not_root(tmp_path: Path) -> None:
