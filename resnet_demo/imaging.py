@@ -90,13 +90,15 @@ class ImageLimits:
         min_side: Shortest accepted side, in pixels. Default: 8.
     """
 
-    max_bytes: int = 20 * 1024 * 1024  # 20 MB
-    max_pixels: int = 40_000_000  # width * height from the header
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 40_000_000
     max_side: int = 12_000
-    max_aspect: float = 20.0  # long side / short side
+    max_aspect: float = 20.0
     min_side: int = 8
 
     def __post_init__(self) -> None:
+        # Limits are chosen by code, never by a request: nonsense here is a programming error,
+        # a plain ValueError for the developer rather than a catalogue message for the student.
         if min(self.max_bytes, self.max_pixels, self.max_side, self.min_side) < 1:
             raise ValueError(f"all limits must be positive, got {self}")
         if self.min_side > self.max_side:
@@ -318,7 +320,7 @@ def _read_file(path: str | os.PathLike[str] | os.PathLike[bytes], limits: ImageL
     try:
         info = os.fstat(fd)  # the file we opened, not whatever the path points to now
         if not stat.S_ISREG(info.st_mode):
-            raise ImageError("image_not_a_file", name=name)
+            raise ImageError("image_path_not_a_file", name=name)
         if info.st_size > limits.max_bytes:
             raise _too_big(info.st_size, limits)
         with os.fdopen(fd, "rb", closefd=False) as handle:

@@ -900,7 +900,7 @@ ERROR_CASES = [
         id="cannot-open",
     ),
     pytest.param(
-        "image_not_a_file",
+        "image_path_not_a_file",
         _directory,
         "'folder.png' is not an image file.",
         id="not-a-file",
