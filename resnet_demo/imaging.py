@@ -23,8 +23,10 @@ passed all of them:
 
 Then the first frame is decoded and normalised: EXIF orientation applied, transparency composited
 over white, palette / grey / 1-bit / CMYK / 16-bit / 32-bit / float images mapped to RGB 8-bit.
-Anything that goes wrong on the way is an :class:`ImageError` whose ``str()`` is a sentence for
-the student; the original exception is kept as ``__cause__`` for the logs.
+Anything that goes wrong on the way is an :class:`ImageError`: a key of the text catalogue
+(``image_*``, table ``[errors_image]``) and the values the message needs, never a sentence; the
+front ends word it with ``error.words(lang)`` (``str(error)`` is the English sentence). The
+original exception is kept as ``__cause__`` for the logs.
 
 This module never imports torch or gradio (DESIGN.md section 3).
 """
@@ -46,6 +48,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from resnet_demo.errors import DemoError
+from resnet_demo.text import Term
+
 __all__ = [
     "ALLOWED_FORMATS",
     "DEFAULT_LIMITS",
@@ -60,12 +65,14 @@ __all__ = [
 ]
 
 
-class ImageError(ValueError):
-    """An image that cannot be used; ``str(e)`` is a clear sentence meant for the student.
+class ImageError(DemoError):
+    """An image that cannot be used: empty, too large, not an allowed format, damaged, or an
+    unsupported colour mode.
 
-    Raised for every problem with the input itself: empty, too large, not an allowed format,
-    damaged, or an unsupported colour mode. The underlying Pillow/OS error, if any, is chained
-    as ``__cause__``.
+    ``key`` is one of the catalogue's ``image_*`` keys (table ``[errors_image]``) and ``fields``
+    its values (numbers, format names, the file's base name; words as ``Term``).
+    ``str(e)`` is the English sentence for the student, ``e.words(lang)`` the same in ``lang``.
+    The underlying Pillow/OS error, if any, is chained as ``__cause__``.
     """
 
 
@@ -83,13 +90,15 @@ class ImageLimits:
         min_side: Shortest accepted side, in pixels. Default: 8.
     """
 
-    max_bytes: int = 20 * 1024 * 1024  # 20 MB
-    max_pixels: int = 40_000_000  # width * height from the header
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 40_000_000
     max_side: int = 12_000
-    max_aspect: float = 20.0  # long side / short side
+    max_aspect: float = 20.0
     min_side: int = 8
 
     def __post_init__(self) -> None:
+        # Limits are chosen by code, never by a request: nonsense here is a programming error,
+        # a plain ValueError for the developer rather than a catalogue message for the student.
         if min(self.max_bytes, self.max_pixels, self.max_side, self.min_side) < 1:
             raise ValueError(f"all limits must be positive, got {self}")
         if self.min_side > self.max_side:
@@ -104,8 +113,8 @@ DEFAULT_LIMITS = ImageLimits()
 #: Pillow opens it through the JPEG plugin and reports it as "MPO".
 ALLOWED_FORMATS: frozenset[str] = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
 
-_SUPPORTED_TEXT = "JPEG, PNG, WebP, GIF, BMP or TIFF"
-_NOT_SUPPORTED = f"This file is not a supported image ({_SUPPORTED_TEXT})."
+#: The allowed formats in words ("JPEG, PNG, WebP, GIF, BMP or TIFF"), a field of several messages.
+_FORMATS = Term("image_formats")
 
 # Magic bytes -> the one Pillow plugin allowed to look at the file.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -120,15 +129,15 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00+", "TIFF"),  # BigTIFF
 )
 
-# Recognisable formats we refuse, to tell the student what they uploaded.
+# Recognisable formats we refuse, to tell the student what they uploaded (catalogue keys).
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 _KNOWN_OTHERS: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"%!PS", "a PostScript (EPS) file"),
-    (b"\xc5\xd0\xd3\xc6", "a PostScript (EPS) file"),
-    (b"8BPS", "a Photoshop (PSD) file"),
-    (b"\x00\x00\x01\x00", "an icon (ICO) file"),
-    (b"PK\x03\x04", "a ZIP archive or office document"),
+    (b"%PDF", "image_kind_pdf"),
+    (b"%!PS", "image_kind_eps"),
+    (b"\xc5\xd0\xd3\xc6", "image_kind_eps"),
+    (b"8BPS", "image_kind_psd"),
+    (b"\x00\x00\x01\x00", "image_kind_ico"),
+    (b"PK\x03\x04", "image_kind_zip"),
 )
 
 # Image.open + Pillow's bomb check run under a temporary warnings filter. catch_warnings()
@@ -151,6 +160,7 @@ _JPEG_MARKER = re.compile(rb"\xff[\xc0-\xcf\xd8-\xfe]")  # not stuffing (FF00), 
 
 _MB = 1024 * 1024
 _DATA_URL_HEADER_MAX = 256  # "data:image/png;name=...;base64," must end within this many chars
+_DATA_URL_SYNTAX = "data:image/...;base64,..."  # what a data URL must look like, for messages
 
 
 def decode_image(
@@ -182,10 +192,10 @@ def decode_image(
     """
     data = _read_source(source, limits)
     if not data:
-        raise ImageError(f"The file is empty (0 bytes). Please upload a {_SUPPORTED_TEXT} image.")
+        raise ImageError("image_empty", formats=_FORMATS)
     fmt = _sniff_format(data)
     if fmt is None:
-        raise ImageError(_describe_unsupported(data))
+        raise _unsupported(data)
     try:
         if fmt == "WEBP":
             _check_size(_webp_size(data), limits)
@@ -194,9 +204,9 @@ def decode_image(
     except ImageError:
         raise
     except MemoryError as error:
-        raise ImageError("There is not enough memory to decode this image.") from error
+        raise ImageError("image_out_of_memory") from error
     except Exception as error:
-        raise ImageError(_damaged(fmt)) from error
+        raise _damaged(fmt) from error
 
 
 def data_url_to_bytes(url: str, limits: ImageLimits = DEFAULT_LIMITS) -> bytes:
@@ -218,35 +228,33 @@ def data_url_to_bytes(url: str, limits: ImageLimits = DEFAULT_LIMITS) -> bytes:
         ImageError: If ``url`` is not a base64 ``data:image/...`` URL, is damaged, empty, or too
             large.
     """
-    not_data_url = "This is not an image data URL (expected data:image/...;base64,...)."
     if not isinstance(url, str) or url[:5].lower() != "data:":
-        raise ImageError(not_data_url)
+        raise ImageError("image_not_data_url", syntax=_DATA_URL_SYNTAX)
     comma = url.find(",", 0, _DATA_URL_HEADER_MAX)
     if comma < 0:
-        raise ImageError(not_data_url)
+        raise ImageError("image_not_data_url", syntax=_DATA_URL_SYNTAX)
     media_type, *params = (part.strip().lower() for part in url[5:comma].split(";"))
     if not media_type.startswith("image/"):
-        raise ImageError("The data URL does not contain an image (its type is not image/...).")
+        raise ImageError("image_data_url_not_image", media_type="image/...")
     if "base64" not in params:
-        raise ImageError("The data URL must be base64-encoded (data:image/...;base64,...).")
+        raise ImageError("image_data_url_not_base64", syntax=_DATA_URL_SYNTAX)
 
     encoded_length = len(url) - comma - 1
     max_encoded = 4 * -(-limits.max_bytes // 3)
     # Allow for MIME line breaks (2 characters every 76); the exact check follows decoding.
     if encoded_length > max_encoded + max_encoded // 16 + 64:
-        approx = encoded_length * 3 // 4
-        raise ImageError(f"The file is about {_mb(approx)}; the limit is {_mb(limits.max_bytes)}.")
+        raise _too_big(encoded_length * 3 // 4, limits, "image_about_too_big")
     payload = url[comma + 1 :]
     if any(c in payload for c in " \t\r\n"):
         payload = "".join(payload.split())
     try:
         data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
     except (binascii.Error, ValueError) as error:
-        raise ImageError("The image data in the data URL is damaged (not valid base64).") from error
+        raise ImageError("image_data_url_damaged") from error
     if not data:
-        raise ImageError("The data URL contains no image data.")
+        raise ImageError("image_data_url_empty")
     if len(data) > limits.max_bytes:
-        raise ImageError(f"The file is {_mb(len(data))}; the limit is {_mb(limits.max_bytes)}.")
+        raise _too_big(len(data), limits)
     return data
 
 
@@ -284,19 +292,16 @@ def _read_source(
 ) -> bytes:
     """Return the file's bytes, enforcing the byte cap before reading (paths) or copying."""
     if source is None:
-        raise ImageError(f"No image was given. Please upload a {_SUPPORTED_TEXT} image.")
+        raise ImageError("image_missing", formats=_FORMATS)
     if isinstance(source, bytes | bytearray | memoryview):
         size = source.nbytes if isinstance(source, memoryview) else len(source)
         if size > limits.max_bytes:
-            raise ImageError(f"The file is {_mb(size)}; the limit is {_mb(limits.max_bytes)}.")
+            raise _too_big(size, limits)
         # A private immutable copy: the caller's buffer is never read twice or written.
         return source if isinstance(source, bytes) else bytes(source)
     if isinstance(source, str | os.PathLike):
         return _read_file(source, limits)
-    raise ImageError(
-        f"Expected image file bytes or a file path, got {type(source).__name__}. "
-        f"Please upload a {_SUPPORTED_TEXT} image."
-    )
+    raise ImageError("image_wrong_type", type=type(source).__name__, formats=_FORMATS)
 
 
 def _read_file(path: str | os.PathLike[str] | os.PathLike[bytes], limits: ImageLimits) -> bytes:
@@ -306,30 +311,26 @@ def _read_file(path: str | os.PathLike[str] | os.PathLike[bytes], limits: ImageL
     except (TypeError, ValueError):
         name = "?"
     if isinstance(path, str) and path[:5].lower() == "data:":
-        raise ImageError(
-            "Got a data: URL where a file was expected; decode it with data_url_to_bytes()."
-        )
+        raise ImageError("image_data_url_as_path", scheme="data:", function="data_url_to_bytes()")
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except (OSError, ValueError) as error:  # missing, no permission, NUL byte, name too long
-        raise ImageError(f"The file '{name}' could not be opened.") from error
+        raise ImageError("image_cannot_open", name=name) from error
     try:
         info = os.fstat(fd)  # the file we opened, not whatever the path points to now
         if not stat.S_ISREG(info.st_mode):
-            raise ImageError(f"'{name}' is not an image file.")
+            raise ImageError("image_path_not_a_file", name=name)
         if info.st_size > limits.max_bytes:
-            raise ImageError(
-                f"The file is {_mb(info.st_size)}; the limit is {_mb(limits.max_bytes)}."
-            )
+            raise _too_big(info.st_size, limits)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limits.max_bytes + 1)  # the file may have grown since fstat
     except OSError as error:
-        raise ImageError(f"The file '{name}' could not be read.") from error
+        raise ImageError("image_cannot_read", name=name) from error
     finally:
         os.close(fd)
     if len(data) > limits.max_bytes:
-        raise ImageError(f"The file is over the limit of {_mb(limits.max_bytes)}.")
+        raise ImageError("image_over_limit", **_bytes_fields(limits.max_bytes, "limit"))
     return data
 
 
@@ -346,32 +347,39 @@ def _sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _describe_unsupported(data: bytes) -> str:
-    """Say the file is not supported and, where we can tell, what it looks like instead."""
+def _unsupported(data: bytes) -> ImageError:
+    """The file is not supported and, where we can tell, what it looks like instead (a photo
+    format also gets the advice to export it as JPEG or PNG)."""
+    kind = _kind_of(data)
+    if kind is None:
+        return ImageError("image_unsupported", formats=_FORMATS)
+    key = "image_unsupported_photo" if kind == "image_kind_heic" else "image_unsupported_kind"
+    return ImageError(key, formats=_FORMATS, kind=Term(kind))
+
+
+def _kind_of(data: bytes) -> str | None:
+    """The catalogue key (``image_kind_*``) of what an unsupported file looks like, or None."""
     kind = None
-    for magic, description in _KNOWN_OTHERS:
+    for magic, key in _KNOWN_OTHERS:
         if data.startswith(magic):
-            kind = description
+            kind = key
     if data[4:8] == b"ftyp":
         brand = data[8:12]
         if brand in _HEIF_BRANDS:
-            kind = "a HEIC/HEIF photo (the iPhone camera format)"
+            kind = "image_kind_heic"
         elif brand in (b"avif", b"avis"):
-            kind = "an AVIF image"
+            kind = "image_kind_avif"
         else:
-            kind = "a video or other media file"
+            kind = "image_kind_media"
     if kind is None:
         head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if head.startswith((b"<!doctype html", b"<html")):
-            kind = "a web page (HTML)"
+            kind = "image_kind_html"
         elif b"<svg" in head and head.startswith((b"<svg", b"<?xml", b"<!doctype svg", b"<!--")):
-            kind = "an SVG drawing"
+            kind = "image_kind_svg"
         elif _looks_like_text(data[:2048]):
-            kind = "a text file"
-    if kind is None:
-        return _NOT_SUPPORTED
-    advice = " Please save or export it as JPEG or PNG first." if "photo" in kind else ""
-    return f"{_NOT_SUPPORTED[:-1]}; it looks like {kind}.{advice}"
+            kind = "image_kind_text"
+    return kind
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -401,7 +409,7 @@ def _webp_size(data: bytes) -> tuple[int, int]:
     if chunk == b"VP8 " and len(payload) >= 10 and payload[3:6] == b"\x9d\x01\x2a":
         width, height = struct.unpack("<HH", payload[6:10])
         return width & 0x3FFF, height & 0x3FFF
-    raise ImageError(_damaged("WEBP"))
+    raise _damaged("WEBP")
 
 
 def _check_structure(data: bytes, fmt: str) -> None:
@@ -417,11 +425,9 @@ def _check_structure(data: bytes, fmt: str) -> None:
         _check_gif_structure(data)
 
 
-def _too_complex(fmt: str, what: str) -> ImageError:
-    return ImageError(
-        f"This {fmt} file contains {what}, which would take too long to read. "
-        "Please save it again as an ordinary JPEG or PNG."
-    )
+def _too_complex(fmt: str, count: int, parts: str) -> ImageError:
+    """A file with more than ``count`` of ``parts`` (an ``image_parts_*`` key)."""
+    return ImageError("image_too_complex", fmt=fmt, count=count, parts=Term(parts))
 
 
 def _check_jpeg_structure(data: bytes) -> None:
@@ -431,18 +437,18 @@ def _check_jpeg_structure(data: bytes) -> None:
         if scans == 0:  # before the first scan Pillow skips filler in Python, byte by byte
             filler += match.start() - position
             if filler > _MAX_FILLER:
-                raise ImageError(_damaged("JPEG"))
+                raise _damaged("JPEG")
         position = match.start()
         marker = data[position + 1]
         if marker == 0xD9:  # EOI: the end of the first picture (an MPO's others follow)
             return
         segments += 1
         if segments > MAX_BLOCKS:
-            raise _too_complex("JPEG", f"more than {MAX_BLOCKS:,} header segments")
+            raise _too_complex("JPEG", MAX_BLOCKS, "image_parts_segments")
         if marker == 0xDA:
             scans += 1
             if scans > MAX_JPEG_SCANS:
-                raise _too_complex("JPEG", f"more than {MAX_JPEG_SCANS} progressive scans")
+                raise _too_complex("JPEG", MAX_JPEG_SCANS, "image_parts_scans")
         if marker == 0xD8:  # a stray SOI has no length field
             position += 2
         else:  # skip the segment; after SOS the search skips the entropy-coded data in C
@@ -456,7 +462,7 @@ def _check_png_structure(data: bytes) -> None:
         if position + 8 > len(data) or data[position + 4 : position + 8] == b"IEND":
             return
         position += 12 + int.from_bytes(data[position : position + 4], "big")
-    raise _too_complex("PNG", f"more than {MAX_PNG_CHUNKS:,} chunks")
+    raise _too_complex("PNG", MAX_PNG_CHUNKS, "image_parts_chunks")
 
 
 def _check_gif_structure(data: bytes) -> None:
@@ -468,7 +474,7 @@ def _check_gif_structure(data: bytes) -> None:
         if data[position] != 0x21:  # not an extension: Pillow skips it one byte at a time
             filler += 1
             if filler > _MAX_FILLER:
-                raise ImageError(_damaged("GIF"))
+                raise _damaged("GIF")
             position += 1
             continue
         position += 2  # extension introducer and label
@@ -477,7 +483,7 @@ def _check_gif_structure(data: bytes) -> None:
             position += 1 + size
             blocks += 1
             if blocks > MAX_BLOCKS:
-                raise _too_complex("GIF", f"more than {MAX_BLOCKS:,} metadata blocks")
+                raise _too_complex("GIF", MAX_BLOCKS, "image_parts_blocks")
             if size == 0:
                 break
 
@@ -486,29 +492,33 @@ def _check_gif_structure(data: bytes) -> None:
 
 
 def _check_size(size: tuple[int, int], limits: ImageLimits) -> None:
-    """Refuse a (width, height) over the limits, in words a student understands."""
+    """Refuse a (width, height) over the limits, naming the size and the limit it breaks."""
     width, height = size
-    dims = f"{width} × {height} pixels"
     pixels = width * height
     if pixels > limits.max_pixels:
         raise ImageError(
-            f"The image is {dims} ({_pixels_text(pixels)}); "
-            f"the limit is {_pixels_text(limits.max_pixels)}."
+            "image_too_many_pixels",
+            width=width,
+            height=height,
+            **_pixels_fields(pixels, "pixels"),
+            **_pixels_fields(limits.max_pixels, "limit"),
         )
     long_side, short_side = max(width, height), min(width, height)
     if long_side > limits.max_side:
         raise ImageError(
-            f"The image is {dims}; its longest side may be at most {limits.max_side} pixels."
+            "image_side_too_long", width=width, height=height, max_side=limits.max_side
         )
     if short_side < limits.min_side:
         raise ImageError(
-            f"The image is {dims}; each side must be at least {limits.min_side} pixels."
+            "image_side_too_short", width=width, height=height, min_side=limits.min_side
         )
     if long_side > limits.max_aspect * short_side:
-        shape = "wider than tall" if width > height else "taller than wide"
         raise ImageError(
-            f"The image is {dims}, {long_side / short_side:.3g} times {shape}; "
-            f"the limit is {limits.max_aspect:g} to 1."
+            "image_too_wide" if width > height else "image_too_tall",
+            width=width,
+            height=height,
+            ratio=long_side / short_side,
+            max_aspect=limits.max_aspect,
         )
 
 
@@ -521,17 +531,21 @@ def _check_tiff_tiles(picture: Image.Image, limits: ImageLimits) -> None:
         return
     if tile_width * tile_height > limits.max_pixels:
         raise ImageError(
-            f"This TIFF image is stored in tiles of {tile_width} × {tile_height} pixels "
-            f"({_pixels_text(tile_width * tile_height)}); the limit is "
-            f"{_pixels_text(limits.max_pixels)}."
+            "image_tiles_too_big",
+            tile_width=tile_width,
+            tile_height=tile_height,
+            **_pixels_fields(tile_width * tile_height, "pixels"),
+            **_pixels_fields(limits.max_pixels, "limit"),
         )
 
 
-def _bomb_message(error: Exception, limits: ImageLimits) -> str:
-    """Word Pillow's decompression-bomb error, which carries the pixel count but not the size."""
+def _bomb(error: Exception, limits: ImageLimits) -> ImageError:
+    """Pillow's decompression-bomb error as ours: its text carries the pixel count, not the size."""
+    limit = _pixels_fields(limits.max_pixels, "limit")
     match = re.search(r"\((\d+) pixels\)", str(error))
-    size = _pixels_text(int(match.group(1))) if match else "too large"
-    return f"The image is {size}; the limit is {_pixels_text(limits.max_pixels)}."
+    if match is None:
+        return ImageError("image_bomb_unknown", **limit)
+    return ImageError("image_bomb", **_pixels_fields(int(match.group(1)), "pixels"), **limit)
 
 
 # ------------------------------------------------------------------------------------- decoding
@@ -544,14 +558,12 @@ def _decode(data: bytes, fmt: str, limits: ImageLimits) -> npt.NDArray[np.uint8]
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(_bomb_message(error, limits)) from error
+        raise _bomb(error, limits) from error
     except Image.UnidentifiedImageError as error:
-        raise ImageError(
-            f"This file starts like a {_display_name(fmt)} image, but its header is damaged."
-        ) from error
+        raise ImageError("image_header_damaged", fmt=_display_name(fmt)) from error
     with picture:
         if picture.format not in ALLOWED_FORMATS:  # belt and braces: formats=[fmt] ensures it
-            raise ImageError(_NOT_SUPPORTED)
+            raise ImageError("image_unsupported", formats=_FORMATS)
         _check_size(picture.size, limits)
         if picture.format == "TIFF":
             _check_tiff_tiles(picture, limits)
@@ -589,10 +601,7 @@ def _to_rgb(picture: Image.Image, fmt: str) -> npt.NDArray[np.uint8]:
                 return _over_white(np.array(picture.convert("RGBA")))
             return np.array(picture.convert("RGB"))
         except ValueError as error:  # a mode Pillow cannot convert to RGB
-            raise ImageError(
-                f"This {_display_name(fmt)} image uses a colour mode ({mode}) that is not "
-                "supported."
-            ) from error
+            raise ImageError("image_colour_mode", fmt=_display_name(fmt), mode=mode) from error
     return np.repeat(grey[:, :, None], 3, axis=2)
 
 
@@ -636,29 +645,41 @@ def _stretch(values: npt.NDArray[np.float64], low: float, high: float) -> npt.ND
     return np.rint((values - low) * (255.0 / (high - low))).astype(np.uint8)
 
 
-# -------------------------------------------------------------------------------------- wording
+# ------------------------------------------------------------------------- error keys and fields
 
 
-def _damaged(fmt: str) -> str:
-    return f"This {_display_name(fmt)} image is damaged or incomplete and could not be read."
+def _damaged(fmt: str) -> ImageError:
+    return ImageError("image_damaged", fmt=_display_name(fmt))
 
 
 def _display_name(fmt: str) -> str:
+    """The format's usual name: Pillow's "WEBP" is WebP, a multi-picture "MPO" is a JPEG."""
     return {"WEBP": "WebP", "MPO": "JPEG"}.get(fmt, fmt)
 
 
-def _mb(size: int) -> str:
-    """A byte count in words: '900 bytes', '7 KB', '25.3 MB' (1 MB = 1024 * 1024 bytes)."""
+def _too_big(size: int, limits: ImageLimits, key: str = "image_too_big") -> ImageError:
+    """A file of ``size`` bytes over ``limits.max_bytes`` (``key``: exact or "about" size)."""
+    return ImageError(
+        key, **_bytes_fields(size, "size"), **_bytes_fields(limits.max_bytes, "limit")
+    )
+
+
+def _bytes_fields(size: int, name: str) -> dict[str, str | Term]:
+    """A byte count as the fields ``{name}`` and ``{name}_unit``: ("900", bytes), ("7", "KB"),
+    ("25.3", "MB") (1 KB = 1024 bytes, 1 MB = 1024 * 1024 bytes; KB and MB are symbols, the
+    same in every language, "bytes" is a word)."""
     if size < 1024:
-        return f"{size} bytes"
+        return {name: str(size), f"{name}_unit": Term("image_unit_bytes")}
     if size < _MB:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / _MB:.1f}".removesuffix(".0") + " MB"
+        return {name: f"{size / 1024:.0f}", f"{name}_unit": "KB"}
+    return {name: f"{size / _MB:.1f}".removesuffix(".0"), f"{name}_unit": "MB"}
 
 
-def _pixels_text(pixels: int) -> str:
-    """'400 megapixels', '1.23 megapixels' or '5,000 pixels'."""
+def _pixels_fields(pixels: int, name: str) -> dict[str, str | Term]:
+    """A pixel count as the fields ``{name}`` and ``{name}_unit``: ("5,000", pixels) below
+    100,000, else megapixels to three digits ("1.23", "84.9") or whole ("400", "4,295")."""
     if pixels < 100_000:
-        return f"{pixels:,} pixels"
+        return {name: f"{pixels:,}", f"{name}_unit": Term("image_unit_pixels")}
     megapixels = pixels / 1e6
-    return f"{megapixels:,.0f} megapixels" if megapixels >= 100 else f"{megapixels:.3g} megapixels"
+    number = f"{megapixels:,.0f}" if megapixels >= 100 else f"{megapixels:.3g}"
+    return {name: number, f"{name}_unit": Term("image_unit_megapixels")}

@@ -18,7 +18,11 @@ every random choice, so ``generate_sample(s)`` is the same image on every machin
 - ``TEST_SEED_START`` (10,000,000) and above: test and example images, never trained on.
 
 Shapes are drawn with Pillow at 2x resolution and box-downsampled, so their edges are
-antialiased; about 0.3-0.5 ms per 128 px image on one CPU core.
+antialiased; about 0.3-0.5 ms per 128 px image on one CPU core. ``label_coverage(seed)`` gives
+the labelled shape's exact antialiased mask, the ground truth behind ``bbox``.
+
+``CLASS_NAMES`` are the classes' ids (the embedded model's categories); their words for a
+reader live in the text catalogue as ``shape_<name>`` (table ``[shapes]``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from functools import cache
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from resnet_demo.text import t
 
 CLASS_NAMES: tuple[str, ...] = (
     "circle",
@@ -42,21 +48,11 @@ CLASS_NAMES: tuple[str, ...] = (
     "arrow",
     "crescent",
 )
-"""Class names in English, index = label."""
+"""Class ids (English names), index = label; the embedded model's categories."""
 
-CLASS_NAMES_ZH: tuple[str, ...] = (
-    "圆形",
-    "正方形",
-    "三角形",
-    "五角星",
-    "十字",
-    "圆环",
-    "六边形",
-    "心形",
-    "箭头",
-    "月牙",
-)
-"""Class names in Simplified Chinese, same order as ``CLASS_NAMES``."""
+CLASS_NAMES_ZH: tuple[str, ...] = tuple(t(f"shape_{name}", "zh") for name in CLASS_NAMES)
+"""Class names in Simplified Chinese, same order as ``CLASS_NAMES`` (from the catalogue's
+``shape_<name>`` keys; the model card stores them as ``classes_zh``)."""
 
 TEST_SEED_START: int = 10_000_000
 """First seed of the test namespace; training never uses seeds at or above it."""
@@ -448,9 +444,24 @@ def _bbox(cover: _Coverage, threshold: float = 0.25) -> tuple[int, int, int, int
     )
 
 
-def _label_coverage(seed: int, size: int = 128, distractor_rate: float = 0.5) -> np.ndarray:
-    """Coverage of the labelled shape of ``generate_sample(seed, size, distractor_rate)``:
-    float32 ``(size, size)`` in [0, 1] (for tests of the bbox)."""
+def label_coverage(seed: int, size: int = 128, distractor_rate: float = 0.5) -> np.ndarray:
+    """The labelled shape's exact mask in ``generate_sample(seed, size, distractor_rate)``.
+
+    This is the ground truth a sample's ``bbox`` is derived from (its pixels with coverage
+    >= 0.25), and a pixel-exact mask that a Grad-CAM map can be scored against (for example the
+    share of the map's mass inside the shape). It renders the sample again (0.3-0.5 ms), so
+    ``ShapeSample`` does not carry it.
+
+    Args:
+        seed, size, distractor_rate: As for ``generate_sample``.
+
+    Returns:
+        float32 ``(size, size)``: the antialiased coverage of the labelled shape, in [0, 1]
+        (0 outside it, 1 where it covers a whole pixel); distractors are not in it.
+
+    Raises:
+        ValueError: As ``generate_sample``.
+    """
     _, _, cover, _ = _render(seed, size, distractor_rate)
     alpha = np.zeros((size, size), dtype=np.float32)
     h, w = cover.alpha.shape

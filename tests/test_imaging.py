@@ -7,10 +7,12 @@ import base64
 import contextlib
 import io
 import os
+import re
 import struct
 import subprocess
 import threading
 import time
+import tomllib
 import tracemalloc
 import warnings
 from collections.abc import Callable
@@ -23,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from resnet_demo import imaging
+from resnet_demo import imaging, text
+from resnet_demo.errors import DemoError
 from resnet_demo.imaging import (
     ALLOWED_FORMATS,
     ImageError,
@@ -32,6 +35,7 @@ from resnet_demo.imaging import (
     decode_image,
     encode_png,
 )
+from resnet_demo.text import Term
 
 
 def assert_valid_rgb(image: np.ndarray, limits: ImageLimits = imaging.DEFAULT_LIMITS) -> None:
@@ -795,3 +799,422 @@ def test_mutated_images_decode_or_raise_image_error(data: bytes) -> None:
         assert str(error)
     else:
         assert_valid_rgb(image, _FUZZ_LIMITS)
+
+
+# ---------------------------------------------------------------- messages in every language
+
+_Make = Callable[[pytest.MonkeyPatch, Path], object]
+_TINY = ImageLimits(max_bytes=1_000)
+_PNG_URL = "data:image/png;base64,"
+
+
+def _plain(call: Callable[[], object]) -> _Make:
+    return lambda monkeypatch, tmp_path: call()
+
+
+def _directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    (tmp_path / "folder.png").mkdir()
+    return decode_image(tmp_path / "folder.png")
+
+
+def _read_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    path = tmp_path / "unreadable.png"
+    path.write_bytes(fx.good_png_bytes())
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("read error")
+
+    monkeypatch.setattr(os, "fdopen", fail)
+    return decode_image(path)
+
+
+def _grew_after_fstat(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    """A file that fstat says is 10 bytes but holds 2000 (it grew between fstat and read)."""
+    path = tmp_path / "growing.png"
+    path.write_bytes(bytes(2_000))
+    real = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 10, *real(fd)[7:])))
+    return decode_image(path, _TINY)
+
+
+def _out_of_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(imaging, "_decode", fail)
+    return decode_image(fx.good_png_bytes())
+
+
+def _bomb_without_count(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise Image.DecompressionBombError("a future Pillow's wording, without the count")
+
+    monkeypatch.setattr(Image, "open", fail)
+    return decode_image(fx.good_png_bytes())
+
+
+def _colour_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    def fail(self: Image.Image, *args: object, **kwargs: object) -> Image.Image:
+        raise ValueError(f"conversion from {self.mode} not supported")
+
+    monkeypatch.setattr(Image.Image, "convert", fail)
+    return decode_image(fx.good_tiff_bytes())
+
+
+def _raised_by_the_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> object:
+    raise ImageError("image_not_image_file")  # ui.inputs.read_image, for a non-file input
+
+
+#: One bad input per message: (key, how to cause it, the English sentence, exactly as it read
+#: when it was written in imaging.py).
+ERROR_CASES = [
+    pytest.param(
+        "image_missing",
+        _plain(lambda: decode_image(None)),
+        "No image was given. Please upload a JPEG, PNG, WebP, GIF, BMP or TIFF image.",
+        id="missing",
+    ),
+    pytest.param(
+        "image_wrong_type",
+        _plain(lambda: decode_image(42)),
+        "Expected image file bytes or a file path, got int. Please upload a JPEG, PNG, "
+        "WebP, GIF, BMP or TIFF image.",
+        id="wrong-type",
+    ),
+    pytest.param(
+        "image_empty",
+        _plain(lambda: decode_image(b"")),
+        "The file is empty (0 bytes). Please upload a JPEG, PNG, WebP, GIF, BMP or TIFF image.",
+        id="empty",
+    ),
+    pytest.param(
+        "image_data_url_as_path",
+        _plain(lambda: decode_image(_PNG_URL + "AAAA")),
+        "Got a data: URL where a file was expected; decode it with data_url_to_bytes().",
+        id="data-url-as-path",
+    ),
+    pytest.param(
+        "image_cannot_open",
+        lambda mp, tmp: decode_image(tmp / "missing-cat.png"),
+        "The file 'missing-cat.png' could not be opened.",
+        id="cannot-open",
+    ),
+    pytest.param(
+        "image_path_not_a_file",
+        _directory,
+        "'folder.png' is not an image file.",
+        id="not-a-file",
+    ),
+    pytest.param(
+        "image_cannot_read",
+        _read_fails,
+        "The file 'unreadable.png' could not be read.",
+        id="cannot-read",
+    ),
+    pytest.param(
+        "image_too_big",
+        _plain(lambda: decode_image(fx.good_png_bytes(), _TINY)),
+        "The file is 7 KB; the limit is 1000 bytes.",
+        id="too-big-bytes",
+    ),
+    pytest.param(
+        "image_too_big",
+        _plain(lambda: decode_image(bytes(21 * 1024 * 1024))),
+        "The file is 21 MB; the limit is 20 MB.",
+        id="too-big-mb",
+    ),
+    pytest.param(
+        "image_about_too_big",
+        _plain(lambda: data_url_to_bytes(_PNG_URL + "A" * 20_000, _TINY)),
+        "The file is about 15 KB; the limit is 1000 bytes.",
+        id="about-too-big",
+    ),
+    pytest.param(
+        "image_over_limit",
+        _grew_after_fstat,
+        "The file is over the limit of 1000 bytes.",
+        id="over-limit",
+    ),
+    pytest.param(
+        "image_unsupported",
+        _plain(lambda: decode_image(fx.random_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF).",
+        id="unsupported",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.pdf_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a PDF document.",
+        id="pdf",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.eps_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a PostScript (EPS) file.",
+        id="eps",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.psd_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a Photoshop (PSD) file.",
+        id="psd",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.ico_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like an icon (ICO) file.",
+        id="ico",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(b"PK\x03\x04" + bytes(60))),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a ZIP archive or office document.",
+        id="zip",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.avif_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like an AVIF image.",
+        id="avif",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(b"\0\0\0\x18ftypmp42" + bytes(60))),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a video or other media file.",
+        id="video",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.html_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a web page (HTML).",
+        id="html",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.svg_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like an SVG drawing.",
+        id="svg",
+    ),
+    pytest.param(
+        "image_unsupported_kind",
+        _plain(lambda: decode_image(fx.text_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a text file.",
+        id="text",
+    ),
+    pytest.param(
+        "image_unsupported_photo",
+        _plain(lambda: decode_image(fx.heic_bytes())),
+        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
+        "like a HEIC/HEIF photo (the iPhone camera format). Please save or export it as "
+        "JPEG or PNG first.",
+        id="heic",
+    ),
+    pytest.param(
+        "image_too_complex",
+        _plain(lambda: decode_image(b"\xff\xd8" + b"\xff\xfe\0\x02" * 10_001)),
+        "This JPEG file contains more than 10,000 header segments, which would take too "
+        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        id="jpeg-segments",
+    ),
+    pytest.param(
+        "image_too_complex",
+        _plain(lambda: decode_image(fx.progressive_jpeg_bytes(200))),
+        "This JPEG file contains more than 100 progressive scans, which would take too "
+        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        id="jpeg-scans",
+    ),
+    pytest.param(
+        "image_too_complex",
+        _plain(lambda: decode_image(fx.gif_comments_bytes(20_000))),
+        "This GIF file contains more than 10,000 metadata blocks, which would take too "
+        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        id="gif-blocks",
+    ),
+    pytest.param(
+        "image_too_complex",
+        _plain(lambda: decode_image(fx.png_chunks_bytes(100_001))),
+        "This PNG file contains more than 100,000 chunks, which would take too long to "
+        "read. Please save it again as an ordinary JPEG or PNG.",
+        id="png-chunks",
+    ),
+    pytest.param(
+        "image_out_of_memory",
+        _out_of_memory,
+        "There is not enough memory to decode this image.",
+        id="out-of-memory",
+    ),
+    pytest.param(
+        "image_damaged",
+        _plain(lambda: decode_image(fx.truncated_png_bytes())),
+        "This PNG image is damaged or incomplete and could not be read.",
+        id="damaged",
+    ),
+    pytest.param(
+        "image_damaged",
+        _plain(lambda: decode_image(b"RIFF\0\0\0\0WEBPVP8Z" + bytes(20))),
+        "This WebP image is damaged or incomplete and could not be read.",
+        id="damaged-webp",
+    ),
+    pytest.param(
+        "image_header_damaged",
+        _plain(lambda: decode_image(fx.damaged_png_header_bytes())),
+        "This file starts like a PNG image, but its header is damaged.",
+        id="header-damaged",
+    ),
+    pytest.param(
+        "image_colour_mode",
+        _colour_mode,
+        "This TIFF image uses a colour mode (RGB) that is not supported.",
+        id="colour-mode",
+    ),
+    pytest.param(
+        "image_too_many_pixels",
+        _plain(lambda: decode_image(fx.good_png_bytes(), ImageLimits(max_pixels=1_000))),
+        "The image is 64 × 48 pixels (3,072 pixels); the limit is 1,000 pixels.",
+        id="too-many-pixels",
+    ),
+    pytest.param(
+        "image_side_too_long",
+        _plain(lambda: decode_image(fx.strip_png_bytes(1, 20_000))),
+        "The image is 1 × 20000 pixels; its longest side may be at most 12000 pixels.",
+        id="side-too-long",
+    ),
+    pytest.param(
+        "image_side_too_short",
+        _plain(lambda: decode_image(fx.strip_png_bytes(4, 100))),
+        "The image is 4 × 100 pixels; each side must be at least 8 pixels.",
+        id="side-too-short",
+    ),
+    pytest.param(
+        "image_too_wide",
+        _plain(lambda: decode_image(fx.strip_png_bytes(300, 10))),
+        "The image is 300 × 10 pixels, 30 times wider than tall; the limit is 20 to 1.",
+        id="too-wide",
+    ),
+    pytest.param(
+        "image_too_tall",
+        _plain(lambda: decode_image(fx.strip_png_bytes(10, 300))),
+        "The image is 10 × 300 pixels, 30 times taller than wide; the limit is 20 to 1.",
+        id="too-tall",
+    ),
+    pytest.param(
+        "image_tiles_too_big",
+        _plain(lambda: decode_image(fx.tiled_tiff_bytes(64, 64, 9216))),
+        "This TIFF image is stored in tiles of 9216 × 9216 pixels (84.9 megapixels); the "
+        "limit is 40 megapixels.",
+        id="tiles",
+    ),
+    pytest.param(
+        "image_bomb",
+        _plain(lambda: decode_image(fx.png_bomb_bytes())),
+        "The image is 400 megapixels; the limit is 40 megapixels.",
+        id="bomb",
+    ),
+    pytest.param(
+        "image_bomb_unknown",
+        _bomb_without_count,
+        "The image is too large; the limit is 40 megapixels.",
+        id="bomb-unknown",
+    ),
+    pytest.param(
+        "image_not_data_url",
+        _plain(lambda: data_url_to_bytes("https://example.com/cat.png")),
+        "This is not an image data URL (expected data:image/...;base64,...).",
+        id="not-data-url",
+    ),
+    pytest.param(
+        "image_data_url_not_image",
+        _plain(lambda: data_url_to_bytes("data:text/html;base64,PGh0bWw+")),
+        "The data URL does not contain an image (its type is not image/...).",
+        id="data-url-not-image",
+    ),
+    pytest.param(
+        "image_data_url_not_base64",
+        _plain(lambda: data_url_to_bytes("data:image/svg+xml,<svg></svg>")),
+        "The data URL must be base64-encoded (data:image/...;base64,...).",
+        id="data-url-not-base64",
+    ),
+    pytest.param(
+        "image_data_url_damaged",
+        _plain(lambda: data_url_to_bytes(_PNG_URL + "not*base64!")),
+        "The image data in the data URL is damaged (not valid base64).",
+        id="data-url-damaged",
+    ),
+    pytest.param(
+        "image_data_url_empty",
+        _plain(lambda: data_url_to_bytes(_PNG_URL)),
+        "The data URL contains no image data.",
+        id="data-url-empty",
+    ),
+    pytest.param(
+        "image_not_image_file",
+        _raised_by_the_page,
+        "This is not an image file.",
+        id="not-an-image-file",
+    ),
+]
+
+#: Latin words a Chinese message may contain: format and product names, and technical terms
+#: without a Chinese word (units such as MB, KB and px have under three letters).
+NAMES_IN_ANY_LANGUAGE = {
+    *("JPEG", "PNG", "WebP", "GIF", "BMP", "TIFF", "PDF", "EPS", "PSD", "ICO", "ZIP"),
+    *("HEIC", "HEIF", "AVIF", "HTML", "SVG", "PostScript", "Photoshop", "iPhone"),
+    *("URL", "base64"),
+}
+
+
+def _raise(make: _Make, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ImageError:
+    with pytest.raises(ImageError) as info:
+        make(monkeypatch, tmp_path)
+    monkeypatch.undo()
+    return info.value
+
+
+@pytest.mark.parametrize(("key", "make", "english"), ERROR_CASES)
+def test_every_error_is_a_key_with_the_english_sentence_unchanged(
+    key: str, make: _Make, english: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    error = _raise(make, monkeypatch, tmp_path)
+    assert isinstance(error, DemoError)
+    assert error.key == key
+    assert str(error) == english
+    assert error.words("en") == english
+
+
+@pytest.mark.parametrize(("key", "make", "english"), ERROR_CASES)
+def test_every_error_reads_in_chinese_without_english_words(
+    key: str, make: _Make, english: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    error = _raise(make, monkeypatch, tmp_path)
+    chinese = error.words("zh")
+    assert chinese != english
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), chinese
+    assert chinese.endswith("。")
+    # Values are not words: the file name, the type or mode name, the code a message quotes.
+    for value in error.fields.values():
+        if not isinstance(value, Term):
+            chinese = chinese.replace(str(value), " ")
+    latin = set(re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", chinese))
+    assert latin <= NAMES_IN_ANY_LANGUAGE, (chinese, latin - NAMES_IN_ANY_LANGUAGE)
+
+
+def test_the_cases_cover_every_key_of_the_image_errors_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    table = tomllib.loads(Path(text.__file__).with_name("en.toml").read_text("utf-8"))
+    keys = set(table["errors_image"])
+    used = set()
+    for case in ERROR_CASES:
+        error = _raise(case.values[1], monkeypatch, tmp_path)
+        used |= {error.key} | {v.key for v in error.fields.values() if isinstance(v, Term)}
+    assert used == keys

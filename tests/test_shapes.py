@@ -13,7 +13,9 @@ from resnet_demo.shapes import (
     ShapeSample,
     generate_batch,
     generate_sample,
+    label_coverage,
 )
+from resnet_demo.text import t
 
 N_CLASSES = len(CLASS_NAMES)
 
@@ -33,6 +35,9 @@ def test_class_names_cover_the_required_shapes_in_both_languages() -> None:
     assert len(set(CLASS_NAMES_ZH)) == len(CLASS_NAMES_ZH)
     assert CLASS_NAMES_ZH[CLASS_NAMES.index("circle")] == "圆形"
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in CLASS_NAMES_ZH)
+    # The words come from the catalogue; in English a class's word is its id.
+    assert [t(f"shape_{name}", "en") for name in CLASS_NAMES] == list(CLASS_NAMES)
+    assert [t(f"shape_{name}", "zh") for name in CLASS_NAMES] == list(CLASS_NAMES_ZH)
 
 
 @pytest.mark.parametrize("size", [64, 128])
@@ -109,7 +114,7 @@ def test_bbox_lies_inside_the_image_and_is_large(batch: tuple[np.ndarray, ...]) 
 @pytest.mark.parametrize("seed", [TEST_SEED_START + k for k in range(8)])
 def test_bbox_is_the_tight_box_of_the_labelled_shape(seed: int) -> None:
     sample = generate_sample(seed)
-    coverage = shapes._label_coverage(seed)
+    coverage = label_coverage(seed)
     assert coverage.dtype == np.float32 and coverage.shape == (128, 128)
     ys, xs = np.nonzero(coverage >= 0.25)
     assert sample.bbox == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
@@ -123,7 +128,7 @@ def test_bbox_is_the_tight_box_of_the_labelled_shape(seed: int) -> None:
 def test_labelled_shape_is_visible_against_its_background(seed: int) -> None:
     """Pixels fully covered by the labelled shape differ from the pixels just around it."""
     sample = generate_sample(seed, distractor_rate=0.0)
-    coverage = shapes._label_coverage(seed, distractor_rate=0.0)
+    coverage = label_coverage(seed, distractor_rate=0.0)
     image = sample.image.astype(np.float64)
     inside = image[coverage > 0.99].mean(axis=0)
     x0, y0, x1, y1 = sample.bbox

@@ -142,7 +142,7 @@ def read_image(source: object) -> np.ndarray:
     elif isinstance(source, str) and source:
         image = decode_image(Path(source))
     else:
-        raise ImageError("This is not an image file.")
+        raise ImageError("image_not_image_file")
     return shrink(image, MAX_STORED_PIXELS)
 
 
