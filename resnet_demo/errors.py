@@ -33,9 +33,17 @@ class DemoError(ValueError):
         self.key = key
         self.fields = fields
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuild from the key and fields, not from the English sentence in `args`.
+        return (_rebuild, (type(self), self.key, self.fields))
+
     def words(self, lang: object) -> str:
         """The message in `lang` ("en" or "zh"; anything else is English)."""
         return t(self.key, lang, **self.fields)
+
+
+def _rebuild(kind: type[DemoError], key: str, fields: dict[str, object]) -> DemoError:
+    return kind(key, **fields)
 
 
 class InvalidValue(DemoError):

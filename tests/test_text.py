@@ -4,6 +4,7 @@ that exist."""
 from __future__ import annotations
 
 import ast
+import pickle
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,10 @@ def test_checks_accept_what_is_valid_and_bound_one_side() -> None:
         check_int(4, "n", high=3)
     with pytest.raises(DemoError, match="must be a number, got NaN"):
         check_number(float("nan"), "opacity", 0.0, 1.0)
+
+
+def test_an_error_survives_pickling_with_its_key() -> None:
+    error = InvalidValue("value_too_small", name=Term("field_depth"), low=8, value=3)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is InvalidValue and copy.key == error.key and str(copy) == str(error)
+    assert copy.words("zh") == error.words("zh")
