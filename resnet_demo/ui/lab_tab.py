@@ -216,7 +216,7 @@ class LabHandlers:
                 images.labels,
                 draws=_int(draws, "field_draws", 1, 10, lang),
                 seed=seed,
-                image_set=images.description,
+                image_set=images,
                 progress=_progress_callback(progress, lang),
             )
             card, numbers = lesion_curves_card_from(curves, lang)
