@@ -5,9 +5,9 @@ layout ``[2, 2, 2, 2]`` (He et al. 2016, Table 1), with the same module names (`
 ``bn1``, ``relu``, ``maxpool``, ``layer1.0`` ... ``layer4.1``, ``avgpool``, ``fc``), so every
 feature of the app (Grad-CAM, block activations, switches) works on it exactly as on the
 ImageNet models. Only the stage widths are narrower: ``(w, 2w, 4w, 8w)`` instead of
-``(64, 128, 256, 512)``. The weights ship in ``assets/`` and are reproduced from a seed by
-``python -m resnet_demo.train_embedded``; the model card next to them records the data,
-normalisation, training run and measured quality.
+``(64, 128, 256, 512)``. The weights ship in ``assets/``; ``python -m training.train_embedded``
+retrains the same recipe from a seed (the shipped bits came from its version at commit 73a09cd).
+The model card next to them records the data, normalisation, training run and measured quality.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def read_card(card_path: Path = CARD_PATH) -> dict[str, Any]:
     """Read and check the embedded model card.
 
     Args:
-        card_path: JSON model card written by ``resnet_demo.train_embedded``.
+        card_path: JSON model card written by ``training.train_embedded``.
 
     Returns:
         The card as a dict (keys include ``classes``, ``classes_zh``, ``input_size``,
