@@ -48,7 +48,9 @@ class PadShortcut(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         if out_channels < in_channels:
-            raise ValueError(f"out_channels {out_channels} < in_channels {in_channels}")
+            raise InvalidValue(
+                "value_too_small", name="out_channels", low=in_channels, value=out_channels
+            )
         self.extra = out_channels - in_channels
         self.stride = stride
 

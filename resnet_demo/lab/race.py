@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from resnet_demo.errors import InvalidValue, check_int
+from resnet_demo.errors import InvalidValue, check_int, check_number
 from resnet_demo.lab.cifar_nets import check_depth, twin_nets
 from resnet_demo.lab.data import LAB_TRAIN_SEED, shape_set
 from resnet_demo.lab.training import DEFAULT_LR, batch_indices, make_optimizer, train_step
@@ -68,7 +68,7 @@ class RaceConfig:
         for name in ("max_steps", "n_train", "batch_size", "snapshot_every"):
             check_int(getattr(self, name), name, 1)
         budget = self.time_budget_s
-        if budget is not None and (isinstance(budget, bool) or not budget > 0):
+        if budget is not None and check_number(budget, "time_budget_s") <= 0:
             raise InvalidValue("race_time_budget", value=repr(budget))
         return self
 

@@ -16,6 +16,8 @@ import torch
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as F
 
+from resnet_demo.errors import InvalidValue
+
 
 def normalise(
     images: np.ndarray,
@@ -41,10 +43,11 @@ def normalise(
         A new float32 tensor (N, 3, H, W).
 
     Raises:
-        ValueError: `images` is not uint8 (N, H, W, 3).
+        InvalidValue: `images` is not uint8 (N, H, W, 3) (key `preprocess_not_rgb`, a
+            ValueError).
     """
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
-        raise ValueError(f"expected uint8 images (N, H, W, 3), got {images.dtype} {images.shape}")
+        raise InvalidValue("preprocess_not_rgb", got=f"{images.dtype} {images.shape}")
     x = torch.from_numpy(np.require(images, requirements=["C", "W"])).permute(0, 3, 1, 2)
     if channels_first:
         x = x.contiguous()
@@ -100,9 +103,7 @@ class Preprocessing:
             A new RGB uint8 array (crop_size, crop_size, 3): what the network sees.
         """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
-                f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}"
-            )
+            raise InvalidValue("preprocess_not_rgb", got=f"{image.dtype} {image.shape}")
         tensor = torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1)
         tensor = F.resize(
             tensor,
