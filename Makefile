@@ -60,7 +60,7 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_analysis.py
 
 train: $(VENV)/.runtime
-	$(PY) -m resnet_demo.train_embedded
+	$(PY) -m training.train_embedded
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

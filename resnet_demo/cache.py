@@ -16,6 +16,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from resnet_demo.errors import check_int
+
 V = TypeVar("V")
 
 
@@ -43,12 +45,13 @@ class LRUCache(Generic[V]):
 
     Args:
         max_entries: most values kept (>= 1); the least recently used is dropped beyond it.
+
+    Raises:
+        InvalidValue: max_entries is not an int >= 1 (a ValueError).
     """
 
     def __init__(self, max_entries: int = 32) -> None:
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise ValueError(f"max_entries must be an integer >= 1, got {max_entries!r}")
-        self.max_entries = max_entries
+        self.max_entries = check_int(max_entries, "max_entries", 1)
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0

@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from resnet_demo.errors import DemoError
+
 INTACT = "intact"
 NO_SKIP = "no-skip"
 NO_RESIDUAL = "no-residual"
@@ -32,8 +34,12 @@ MODES: tuple[str, ...] = (INTACT, NO_SKIP, NO_RESIDUAL)
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
 
 
-class SwitchError(ValueError):
-    """An unknown block, an unknown mode, or a value of the wrong type in a mode map."""
+class SwitchError(DemoError):
+    """An unknown block, an unknown mode, or a value of the wrong type in a mode map.
+
+    Raised with a key of the catalogue's `[errors_engine]` table (`switch_*`); `str(e)` is the
+    English message, which names the valid choices.
+    """
 
 
 def block_names(model: nn.Module) -> list[str]:
@@ -64,14 +70,14 @@ def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[st
     if modes is None:
         return full
     if not isinstance(modes, Mapping):
-        raise SwitchError(
-            f"switches must be a mapping of block name to mode, got {type(modes).__name__}"
-        )
+        raise SwitchError("switch_not_mapping", kind=type(modes).__name__)
     for key, mode in modes.items():
         if not isinstance(key, str) or not isinstance(mode, str):
-            raise SwitchError(f"switch {key!r}={mode!r}: block and mode must be strings")
+            raise SwitchError("switch_not_strings", block=repr(key), mode=repr(mode))
         if mode not in MODES:
-            raise SwitchError(f"unknown mode {mode!r} for {key}; choose one of: {', '.join(MODES)}")
+            raise SwitchError(
+                "switch_unknown_mode", mode=repr(mode), block=key, choices=", ".join(MODES)
+            )
         if key in STAGES:
             for name in names:
                 if name.startswith(key + "."):
@@ -79,7 +85,9 @@ def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[st
         elif key in full:
             full[key] = mode
         else:
-            raise SwitchError(f"unknown block {key!r}; blocks are {names[0]} … {names[-1]}")
+            raise SwitchError(
+                "switch_unknown_block", block=repr(key), first=names[0], last=names[-1]
+            )
     return full
 
 
@@ -93,7 +101,7 @@ def parse_switch_args(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         block, sep, mode = item.partition("=")
         if not sep or not block or not mode or "=" in mode:
-            raise SwitchError(f"switch {item!r} must look like BLOCK=MODE, e.g. layer3.1=no-skip")
+            raise SwitchError("switch_bad_argument", item=repr(item))
         modes[block.strip()] = mode.strip()
     return modes
 
@@ -134,22 +142,28 @@ def _per_image_norm(t: torch.Tensor) -> tuple[float, ...]:
 
 
 class SwitchedBlock(nn.Module):
-    """One residual block of a shared model, run in a given mode, recording its branch sizes.
+    """One residual block of a shared model, run in a given mode.
 
     Args:
         block: torchvision `BasicBlock` or `Bottleneck` (shared; never changed).
         mode: "intact", "no-skip" or "no-residual".
         name: the block's torchvision name, e.g. "layer3.1".
+        record_norms: measure ‖F(x)‖ and ‖shortcut(x)‖ of every forward pass into `norms`
+            (one `float` per image; costs two reductions). Default: False.
+
+    Attributes:
+        block, mode, name, record_norms: as given.
+        norms: the sizes measured in the last forward pass, or None (none yet, or not recorded).
     """
 
-    def __init__(self, block: nn.Module, mode: str, name: str) -> None:
+    def __init__(self, block: nn.Module, mode: str, name: str, record_norms: bool = False) -> None:
         super().__init__()
         if not isinstance(block, BasicBlock | Bottleneck):
-            raise SwitchError(f"{name} is a {type(block).__name__}, not a residual block")
+            raise SwitchError("switch_not_block", name=name, kind=type(block).__name__)
         self.block = block
         self.mode = mode
         self.name = name
-        self.record = True
+        self.record_norms = bool(record_norms)
         self.norms: BranchNorms | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -169,7 +183,7 @@ class SwitchedBlock(nn.Module):
         return torch.relu(identity)
 
     def _record(self, residual: torch.Tensor | None, identity: torch.Tensor | None) -> None:
-        if not self.record:
+        if not self.record_norms:
             return
         present = residual if residual is not None else identity
         zeros = (0.0,) * present.shape[0]
@@ -229,26 +243,40 @@ class SwitchedResNet(nn.Module):
     Args:
         model: a torchvision `ResNet` in eval mode.
         modes: block -> mode map (see `validate_modes`). Default: every block intact.
+        record_norms: every block records ‖F(x)‖ and ‖shortcut(x)‖ of each forward pass (its
+            `norms`); only the analysis needs them. Default: False.
 
     Attributes:
         stem: per-request wrapper of conv1..maxpool.
         blocks: block name -> `SwitchedBlock`, forward order.
         head: per-request wrapper of avgpool..fc.
         modes: the complete, validated mode map.
+        record_norms: as given.
     """
 
-    def __init__(self, model: nn.Module, modes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        modes: Mapping[str, str] | None = None,
+        record_norms: bool = False,
+    ) -> None:
         super().__init__()
         if not isinstance(model, ResNet):
-            raise SwitchError(f"switches need a torchvision ResNet, got {type(model).__name__}")
+            raise SwitchError("switch_not_resnet", kind=type(model).__name__)
         self.modes = validate_modes(model, modes)
+        self.record_norms = bool(record_norms)
         self.stem = _Stem(model)
         self._blocks = nn.ModuleList(
-            SwitchedBlock(model.get_submodule(name), mode, name)
+            SwitchedBlock(model.get_submodule(name), mode, name, record_norms)
             for name, mode in self.modes.items()
         )
         self.blocks: dict[str, SwitchedBlock] = {b.name: b for b in self._blocks}
         self.head = _Head(model)
+
+    @property
+    def model(self) -> ResNet:
+        """The shared torchvision ResNet this view runs (never changed by it)."""
+        return self.stem.model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes) for a normalised batch (N, 3, H, W)."""
@@ -256,6 +284,34 @@ class SwitchedResNet(nn.Module):
         for block in self._blocks:
             x = block(x)
         return self.head(x)
+
+    def block_inputs(
+        self, x: torch.Tensor, through: str | None = None
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Run the stem, then the blocks up to `through`, keeping each block's input.
+
+        Args:
+            x: normalised batch, float32 (N, 3, H, W).
+            through: the last block to run, e.g. "layer3.1". Default: every block.
+
+        Returns:
+            (inputs, output): block name -> its input (N, C_b, h_b, w_b), forward order, for
+            every block run; and the output of the last block run (N, C, h, w). The head is not
+            run: `self.head(output)` gives the logits.
+
+        Raises:
+            SwitchError: `through` is not a block of the model.
+        """
+        if through is not None:
+            self._index(through)
+        inputs: dict[str, torch.Tensor] = {}
+        h = self.stem(x)
+        for name, block in self.blocks.items():
+            inputs[name] = h
+            h = block(h)
+            if name == through:
+                break
+        return inputs, h
 
     def forward_from(
         self, name: str, activation: torch.Tensor, target: int | None = None
@@ -268,18 +324,36 @@ class SwitchedResNet(nn.Module):
             target: a class index to compute only that class's logit, (N, 1). Grad-CAM needs no
                 more: the other rows of fc take no part in its gradient (for a ResNet-50 they are
                 8 MB that the forward and backward pass would each read). Default: every class.
+
+        Raises:
+            SwitchError: `name` is not a block of the model.
         """
+        return self._run(self._index(name) + 1, activation, target)
+
+    def run_from(self, name: str, block_input: torch.Tensor) -> torch.Tensor:
+        """Logits (N, num_classes) computed from the input of block `name` (that block included).
+
+        Args:
+            name: a block name, e.g. "layer2.0".
+            block_input: that block's input (N, C, h, w), e.g. from `block_inputs`.
+
+        Raises:
+            SwitchError: `name` is not a block of the model.
+        """
+        return self._run(self._index(name), block_input, None)
+
+    def _index(self, name: str) -> int:
         names = list(self.blocks)
         if name not in self.blocks:
-            raise SwitchError(f"unknown block {name!r}")
-        x = activation
-        for block_name in names[names.index(name) + 1 :]:
-            x = self.blocks[block_name](x)
-        return self.head(x, target)
+            raise SwitchError(
+                "switch_unknown_block", block=repr(name), first=names[0], last=names[-1]
+            )
+        return names.index(name)
 
-    def branch_norms(self) -> dict[str, BranchNorms]:
-        """The ‖F(x)‖ and ‖shortcut(x)‖ each block recorded in the last forward pass."""
-        return {name: b.norms for name, b in self.blocks.items() if b.norms is not None}
+    def _run(self, start: int, x: torch.Tensor, target: int | None) -> torch.Tensor:
+        for block in self._blocks[start:]:
+            x = block(x)
+        return self.head(x, target)
 
 
 def forward_with_modes(
@@ -305,12 +379,10 @@ def resolve_layer(model: nn.Module, layer: str) -> str:
         SwitchError: for anything that is neither a stage nor a block of the model.
     """
     if not isinstance(layer, str):
-        raise SwitchError(f"layer must be a string like 'layer4' or 'layer3.1', got {layer!r}")
+        raise SwitchError("switch_layer_not_string", value=repr(layer))
     names = block_names(model)
     if layer in STAGES:
         return [n for n in names if n.startswith(layer + ".")][-1]
     if layer in names:
         return layer
-    raise SwitchError(
-        f"unknown layer {layer!r}; use a stage (layer1..layer4) or a block like {names[-1]}"
-    )
+    raise SwitchError("switch_unknown_layer", layer=repr(layer), example=names[-1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -10,12 +12,14 @@ import torch.nn.functional as F
 from resnet_demo.lab.cifar_nets import CifarResNet, PadShortcut, check_depth, twin_nets
 from resnet_demo.lab.data import LAB_TEST_SEED, LAB_TRAIN_SEED, MEAN, STD, normalise, shape_set
 from resnet_demo.lab.gradient_flow import (
+    GradientFlow,
     autocorrelation,
     block_input_grad_norms,
     gradient_flow_study,
     measure,
 )
 from resnet_demo.lab.training import calibrate_batchnorm, train
+from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -128,10 +132,29 @@ def test_gradient_norms_match_a_hand_computed_gradient() -> None:
     assert norms[0] == pytest.approx((float(g.norm()) + float(g1.norm())) / 2, rel=1e-4)
 
 
+PROGRESS: list[tuple[float, str, dict]] = []
+
+
 @pytest.fixture(scope="module")
 def deep_study() -> object:
     # Depth 32 at initialisation: enough depth for shattering to show, cheap enough for a test.
-    return gradient_flow_study((32,), trained_steps=0, seed=0, n_train=64)
+    return gradient_flow_study(
+        (32,),
+        trained_steps=0,
+        seed=0,
+        n_train=64,
+        progress=lambda f, key, **fields: PROGRESS.append((f, key, fields)),
+    )
+
+
+def test_study_reports_progress_as_catalogue_keys(deep_study: object) -> None:
+    assert [key for _, key, _ in PROGRESS] == [
+        "progress_flow_measuring_plain",
+        "progress_flow_measuring_residual",
+        "progress_done",
+    ]
+    assert [f for f, _, _ in PROGRESS] == [0.0, 0.5, 1.0]
+    assert t(PROGRESS[1][1], "en", **PROGRESS[1][2]) == "ResNet-32: measuring"
 
 
 def test_plain_gradients_decorrelate_more_than_residual_ones(deep_study: object) -> None:
@@ -159,6 +182,7 @@ def test_study_shapes_and_json(deep_study: object) -> None:
     assert data["networks"][0]["kind"] == "plain"
     assert len(data["networks"][1]["grad_norms"]) == 15
     assert len(data["networks"][1]["autocorrelation"]) == 8
+    json.dumps(data, allow_nan=False)  # no NaN reaches the JSON
 
 
 def test_measure_checks_its_settings() -> None:
@@ -175,3 +199,18 @@ def test_training_lowers_the_loss_and_records_every_step() -> None:
     assert len(losses) == 10
     assert not net.training
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
+
+
+def test_json_of_a_result_with_nan_holds_null() -> None:
+    """An all-zero gradient has no direction: its correlation is NaN, written as null."""
+    flow = GradientFlow(
+        depth=8,
+        residual=False,
+        trained_steps=0,
+        block_names=("layer1.0",),
+        grad_norms=np.array([0.5]),
+        lags=np.array([1, 2]),
+        autocorrelation=np.array([np.nan, 0.25]),
+    )
+    data = json.loads(json.dumps(flow.to_json(), allow_nan=False))
+    assert data["autocorrelation"] == [None, 0.25] and data["neighbour_correlation"] is None

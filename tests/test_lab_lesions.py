@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set, shapes_
 from resnet_demo.lab.lesions import lesion_sweep
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, forward_with_modes
+from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -38,8 +40,10 @@ def _probs(model: LoadedModel, image: np.ndarray, modes: dict[str, str]) -> torc
 
 def test_sweep_matches_one_forward_per_lesion(resnet18: LoadedModel, image: np.ndarray) -> None:
     before = image.copy()
-    calls: list[float] = []
-    sweep = lesion_sweep(resnet18, image, lambda f, _: calls.append(f), use_cache=False)
+    calls: list[tuple[float, str, dict]] = []
+    sweep = lesion_sweep(
+        resnet18, image, lambda f, key, **fields: calls.append((f, key, fields)), use_cache=False
+    )
     assert np.array_equal(image, before)
     intact = _probs(resnet18, image, {})
     assert sweep.original_class == int(intact.argmax())
@@ -52,7 +56,12 @@ def test_sweep_matches_one_forward_per_lesion(resnet18: LoadedModel, image: np.n
             oracle = _probs(resnet18, image, {name: mode})
             assert probs[i] == pytest.approx(float(oracle[sweep.original_class]), abs=1e-6)
             assert top1[i] == int(oracle.argmax())
-    assert calls[-1] == 1.0 and calls == sorted(calls)
+    fractions = [f for f, _, _ in calls]
+    assert fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert calls[-1][1:] == ("progress_done", {})
+    assert [fields["block"] for _, key, fields in calls[:-1]] == list(sweep.block_names)
+    for _, key, fields in calls:  # catalogue keys with their fields, worded in both languages
+        assert t(key, "zh", **fields) != t(key, "en", **fields)
 
 
 def test_sweep_marks_downsampling_blocks(resnet18: LoadedModel, image: np.ndarray) -> None:
@@ -71,8 +80,9 @@ def test_sweep_is_cached_per_image_and_model(resnet18: LoadedModel, image: np.nd
     lesions.clear_cache()
     first = lesion_sweep(resnet18, image)
     calls: list[str] = []
-    assert lesion_sweep(resnet18, image.copy(), lambda _, text: calls.append(text)) is first
-    assert calls == ["cached"]
+    progress = lambda _, key, **fields: calls.append(key)  # noqa: E731
+    assert lesion_sweep(resnet18, image.copy(), progress) is first
+    assert calls == ["progress_cached"]
     other = image.copy()
     other[0, 0] ^= 1
     assert lesion_sweep(resnet18, other) is not first
@@ -101,7 +111,20 @@ def test_choose_subsets(n: int, k: int, draws: int) -> None:
 
 def test_curves_match_the_oracle(resnet18: LoadedModel) -> None:
     images, labels, _, _ = shapes.generate_batch(shapes.TEST_SEED_START + 20, 3, size=64)
-    curves = lesion_curves(resnet18, images, labels, draws=2, seed=4, batch_size=2)
+    calls: list[tuple[float, str, dict]] = []
+    curves = lesion_curves(
+        resnet18,
+        images,
+        labels,
+        draws=2,
+        seed=4,
+        batch_size=2,
+        progress=lambda f, key, **fields: calls.append((f, key, fields)),
+    )
+    assert calls[0][1] == "progress_curves_intact" and calls[-1][0] == 1.0
+    assert [f for f, _, _ in calls] == sorted(f for f, _, _ in calls)
+    assert {key for _, key, _ in calls[1:]} == {"progress_curves_branches", "progress_curves_skips"}
+    assert calls[-1][2] == {"k": 8} and t(calls[-1][1], "zh", **calls[-1][2]).startswith("去掉 8")
     assert curves.metric == ACCURACY and curves.n_images == 3
     assert curves.ks.tolist() == list(range(9))
     assert curves.branch_scores.shape == curves.skip_scores.shape == (9, 2)
@@ -142,6 +165,15 @@ def test_curves_refuse_bad_arguments(resnet18: LoadedModel, kwargs: dict, match:
     args = {"images": [np.zeros((32, 32, 3), np.uint8)] * 2, "labels": None, **kwargs}
     with pytest.raises(ValueError, match=match):
         lesion_curves(resnet18, **args)
+
+
+def test_curves_keep_the_image_set_and_write_it_as_json(resnet18: LoadedModel) -> None:
+    images = shapes_set(2, seed=3, size=48)
+    curves = lesion_curves(resnet18, images.images, images.labels, draws=1, image_set=images)
+    assert curves.image_set is images
+    data = json.loads(json.dumps(curves.to_json(), allow_nan=False))
+    assert data["image_set"] == {"kind": SHAPES, "n": 2, "first_seed": images.first_seed}
+    assert lesion_curves(resnet18, images.images, None, draws=1).to_json()["image_set"] is None
 
 
 def test_image_sets() -> None:

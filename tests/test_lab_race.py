@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 
 import numpy as np
@@ -12,11 +13,13 @@ from resnet_demo.lab.race import (
     FINISHED,
     OUT_OF_TIME,
     RUNNING,
+    STATUSES,
     STOPPED,
     RaceConfig,
     race_to_end,
     run_race,
 )
+from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -47,6 +50,16 @@ def test_snapshots_stream_and_share_the_step_count() -> None:
     assert np.isnan(snapshots[0].recent_mean()).all()
     data = last.to_json()
     assert data["steps"] == 6 and len(data["plain_losses"]) == 6
+    # Before the first step the mean losses are NaN; the JSON holds null, never NaN.
+    first = json.loads(json.dumps(snapshots[0].to_json(), allow_nan=False))
+    assert first["final_mean_loss_last_20"] == {"plain": None, "residual": None}
+
+
+def test_status_constants_are_catalogue_suffixes() -> None:
+    assert STATUSES == (RUNNING, FINISHED, OUT_OF_TIME, STOPPED)
+    assert OUT_OF_TIME == "out_of_time"
+    for status in STATUSES:
+        assert t(f"race_status_{status}", "zh") != t(f"race_status_{status}", "en")
 
 
 def test_the_race_is_a_function_of_its_settings() -> None:

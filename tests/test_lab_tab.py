@@ -151,7 +151,7 @@ def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
     assert all(_chinese(line) for line in caption)
     progress = Recorder()
     _, curve_text, *_ = handlers.curves(SHAPES, 16, 1, 0, None, progress, "zh-CN")
-    assert "个新生成的形状" in curve_text and progress.calls[-1][1] == "计算中…"
+    assert "个新生成的形状" in curve_text and progress.calls[-1][1] == "去掉 8 个跳跃连接"
     flow = handlers.gradient_flow([8], 0, Recorder(), "zh")
     assert flow[2].startswith("- 8 层：")
     stream = handlers.race(8, 15, "zh")

@@ -10,7 +10,7 @@ from test_lab_cards import tiny_model
 
 from resnet_demo import shapes
 from resnet_demo.lab import cards, charts
-from resnet_demo.lab.image_sets import example_set, shapes_set
+from resnet_demo.lab.image_sets import CURVES_SEED, example_set, shapes_set
 from resnet_demo.lab.race import FINISHED, OUT_OF_TIME, RUNNING, STOPPED, RaceConfig, race_to_end
 from resnet_demo.lab.text import image_set_name, say
 from resnet_demo.text import normalize_lang
@@ -38,13 +38,16 @@ def test_say_fills_fields_and_falls_back_to_english() -> None:
     assert normalize_lang(None) == "en" and normalize_lang("ZH-hans") == "zh"
 
 
-def test_image_set_descriptions_are_translated() -> None:
-    shapes_description = shapes_set(8, 0, size=32).description
-    assert image_set_name(shapes_description, "en") == shapes_description
-    assert re.fullmatch(r"8 个新生成的形状（种子 \d+…）", image_set_name(shapes_description, "zh"))
-    examples = example_set().description
-    assert image_set_name(examples, "zh") == f"{len(example_set().images)} 张示例图片"
-    assert image_set_name("something else", "zh") == "something else"
+def test_image_set_names_are_worded_from_structure() -> None:
+    shapes = shapes_set(8, 0, size=32)
+    assert (shapes.kind, shapes.n, shapes.first_seed) == ("shapes", 8, CURVES_SEED)
+    assert image_set_name(shapes, "en") == f"8 fresh shapes (seeds {CURVES_SEED}…)"
+    assert image_set_name(shapes, "zh") == f"8 个新生成的形状（种子 {CURVES_SEED}…）"
+    examples = example_set()
+    assert (examples.kind, examples.first_seed) == ("examples", None)
+    assert image_set_name(examples, "zh") == f"{len(examples.images)} 张示例图片"
+    assert image_set_name(examples, "en") == f"{len(examples.images)} example pictures"
+    assert image_set_name(None, "zh") == ""
 
 
 def test_a_chinese_card_has_chinese_text_and_the_same_numbers() -> None:

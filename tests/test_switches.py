@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 from conftest import count_hooks
@@ -146,12 +148,15 @@ def test_switching_changes_nothing_shared(resnet18: LoadedModel) -> None:
     assert not resnet18.module.training
 
 
-def test_branch_norms_are_recorded(resnet18: LoadedModel) -> None:
-    switched = SwitchedResNet(resnet18.module, {"layer2.1": "no-residual", "layer3.0": "no-skip"})
+def test_branch_norms_are_recorded_only_when_asked(resnet18: LoadedModel) -> None:
+    modes = {"layer2.1": "no-residual", "layer3.0": "no-skip"}
     x = _input(3)[:1]
+    quiet = SwitchedResNet(resnet18.module, modes)
+    switched = SwitchedResNet(resnet18.module, modes, record_norms=True)
     with torch.no_grad():
-        switched(x)
-    norms = switched.branch_norms()
+        assert torch.equal(quiet(x), switched(x))
+    assert all(block.norms is None for block in quiet.blocks.values())
+    norms = {name: block.norms for name, block in switched.blocks.items()}
     assert list(norms) == block_names(resnet18.module)
     assert norms["layer2.1"].residual == (0.0,) and norms["layer2.1"].shortcut[0] > 0
     assert norms["layer3.0"].shortcut == (0.0,) and norms["layer3.0"].residual[0] > 0
@@ -213,3 +218,40 @@ def test_resolve_layer(resnet50: LoadedModel) -> None:
         resolve_layer(resnet50.module, "fc")
     with pytest.raises(SwitchError, match="must be a string"):
         resolve_layer(resnet50.module, 4)
+
+
+@pytest.mark.parametrize("through", [None, "layer2.0", "layer4.1"])
+def test_block_inputs_are_the_inputs_torchvision_feeds_each_block(
+    resnet18: LoadedModel, through: str | None
+) -> None:
+    m = resnet18.module
+    x = _input(6)
+    expected: dict[str, torch.Tensor] = {}
+
+    def keep(name: str) -> Callable[[torch.nn.Module, tuple[torch.Tensor, ...]], None]:
+        def hook(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+            expected[name] = args[0].clone()
+
+        return hook
+
+    handles = [m.get_submodule(n).register_forward_pre_hook(keep(n)) for n in block_names(m)]
+    try:
+        with torch.no_grad():
+            m(x)
+            inputs, output = SwitchedResNet(m).block_inputs(x, through=through)
+    finally:
+        for handle in handles:
+            handle.remove()
+    names = block_names(m)
+    last = names.index(through) if through is not None else len(names) - 1
+    assert list(inputs) == names[: last + 1]
+    for name, value in inputs.items():
+        assert torch.equal(value, expected[name]), name
+    if last + 1 < len(names):
+        assert torch.equal(output, expected[names[last + 1]])
+    with torch.no_grad():
+        lesioned = SwitchedResNet(m, {"layer4.1": "no-skip"})  # at or after every `last`
+        assert torch.equal(lesioned.run_from(names[last], inputs[names[last]]), lesioned(x))
+        assert torch.equal(SwitchedResNet(m).forward_from(names[last], output), m(x))
+    with pytest.raises(SwitchError, match="unknown block"):
+        SwitchedResNet(m).block_inputs(x, through="layer9.0")

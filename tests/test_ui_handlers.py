@@ -383,13 +383,13 @@ def test_model_that_cannot_be_downloaded_keeps_the_working_one(
     handlers: Handlers, analysed: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def offline(name: str, allow_download: bool | None = None) -> LoadedModel:
-        raise WeightsUnavailable("Could not get the resnet18 weights (no network). Copy it to X.")
+        raise WeightsUnavailable("weights_downloads_off", model="resnet18", url="U", path="X")
 
     monkeypatch.setattr(handlers.registry, "load", offline)
     with pytest.warns(UserWarning, match="still using embedded"):
         outputs = handlers.on_model("resnet18", analysed, "en")
     assert outputs[0]["value"] == "embedded"
-    assert outputs[1].startswith("⚠") and "Copy it to X" in outputs[1]
+    assert outputs[1].startswith("⚠") and "copy it to X" in outputs[1]
     assert all(out == gr.skip() for out in outputs[2:])
 
 

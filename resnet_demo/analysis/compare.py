@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from resnet_demo.analysis.engine import AnalysisError
 from resnet_demo.analysis.results import Analysis, ClassChange, Comparison
 
 
@@ -28,16 +29,17 @@ def compare(intact: Analysis, switched: Analysis) -> Comparison:
         1) with their difference `after - before` in [-1, 1].
 
     Raises:
-        ValueError: the two analyses are not of the same image, model, target and layer.
+        AnalysisError: the two analyses are not of the same image, model, target and layer
+            (keys `compare_models`, `compare_targets`, `compare_images`; a ValueError).
     """
     if intact.model_name != switched.model_name:
-        raise ValueError("compare needs two analyses of the same model")
+        raise AnalysisError("compare_models")
     if intact.target != switched.target or intact.cam_layer != switched.cam_layer:
-        raise ValueError("compare needs the same target class and Grad-CAM layer on both sides")
+        raise AnalysisError("compare_targets")
     if intact.image.shape != switched.image.shape or not np.array_equal(
         intact.image, switched.image
     ):
-        raise ValueError("compare needs two analyses of the same image")
+        raise AnalysisError("compare_images")
     ranks_before = _ranks(intact.probabilities)
     ranks_after = _ranks(switched.probabilities)
     indices = list(dict.fromkeys([*intact.top_indices.tolist(), *switched.top_indices.tolist()]))

@@ -14,24 +14,39 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from captum.attr import LayerActivation
+from captum.attr import LayerActivation, LayerAttribution
 
-from resnet_demo.analysis.gradcam import tail_grad_cam, upsample
+from resnet_demo.analysis.gradcam import tail_grad_cam
 from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
+from resnet_demo.errors import DemoError, Term, check_int
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import SwitchedResNet, resolve_layer
 
 
-class AnalysisError(ValueError):
-    """A request value of the wrong type or out of range (target class, top-k, layer)."""
+class AnalysisError(DemoError):
+    """A request value of the wrong type or out of range (target class, top-k, layer), or two
+    analyses that cannot be compared. Raised with a catalogue key (`[errors]`,
+    `[errors_engine]`)."""
 
 
-def _check_int(value: object, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise AnalysisError(f"{name} must be a whole number, got {value!r}")
-    if not low <= int(value) <= high:
-        raise AnalysisError(f"{name} must be between {low} and {high}, got {value}")
-    return int(value)
+def _target(model: LoadedModel, target: object) -> int:
+    """`target` as a class index of `model`, 0 .. num_classes - 1."""
+    return check_int(
+        target, Term("field_target_class"), 0, len(model.categories) - 1, error=AnalysisError
+    )
+
+
+def _model_input(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+    """(view, x): the uint8 (S, S, 3) crop the network sees and its normalised float32
+    (1, 3, S, S) tensor. The prologue of `analyze` and `grad_cam`."""
+    view = model.preprocessing.model_view(image)
+    return view, model.preprocessing.to_tensor(view)
+
+
+def _cam_at_input(coarse: torch.Tensor, size: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """Upsample a coarse (h, w) Grad-CAM bilinearly to `size` with Captum's `interpolate`, then
+    divide by its max: (float32 (H, W) in [0, 1], the max)."""
+    return _unit(LayerAttribution.interpolate(coarse[None, None], size, "bilinear")[0, 0])
 
 
 def _unit(t: torch.Tensor) -> tuple[np.ndarray, float]:
@@ -106,15 +121,13 @@ def analyze(
         AnalysisError: target/top_k out of range or of the wrong type.
         SwitchError: unknown block, mode or layer.
     """
-    num_classes = len(model.categories)
-    top_k = _check_int(top_k, "top_k", 1, num_classes)
-    n_channels = _check_int(n_channels, "n_channels", 1, 4096)
+    top_k = check_int(top_k, "top_k", 1, len(model.categories), error=AnalysisError)
+    n_channels = check_int(n_channels, "n_channels", 1, 4096, error=AnalysisError)
     if target is not None:
-        target = _check_int(target, "target class", 0, num_classes - 1)
-    view = model.preprocessing.model_view(image)
-    x = model.preprocessing.to_tensor(view)
+        target = _target(model, target)
+    view, x = _model_input(model, image)
     with model.lock:
-        switched = SwitchedResNet(model.module, switches)
+        switched = SwitchedResNet(model.module, switches, record_norms=True)
         layer = resolve_layer(model.module, cam_layer)
         layers = [*switched.blocks.values(), switched.head]
         *block_outputs, logits = LayerActivation(switched, layers).attribute(x)
@@ -122,9 +135,9 @@ def analyze(
         if target is None:
             target = int(probabilities.argmax())
         index = list(switched.blocks).index(layer)
-        coarse = tail_grad_cam(switched, layer, block_outputs[index], target)
         stats = _block_stats(switched, block_outputs)
-    cam, cam_scale = _unit(upsample(coarse, view.shape[:2]))
+        coarse = tail_grad_cam(switched, layer, block_outputs[index], target)
+    cam, cam_scale = _cam_at_input(coarse, view.shape[:2])
     cam_coarse, _ = _unit(coarse)
     top_probs, top_indices = probabilities.topk(top_k)
     return Analysis(
@@ -159,6 +172,9 @@ def grad_cam(
 ) -> np.ndarray:
     """Grad-CAM alone: forward to the layer without gradients, then Captum on the tail.
 
+    The same map as `analyze(...).cam` without the predictions, block maps and statistics (the
+    benchmarks time it against Captum on the whole network).
+
     Args:
         model: a loaded model.
         image: RGB uint8 (H, W, 3).
@@ -168,21 +184,17 @@ def grad_cam(
 
     Returns:
         float32 (S, S) in [0, 1] at the model's input resolution.
+
+    Raises:
+        AnalysisError: target out of range or of the wrong type.
+        SwitchError: unknown block, mode or layer.
     """
-    target = _check_int(target, "target class", 0, len(model.categories) - 1)
-    view = model.preprocessing.model_view(image)
-    x = model.preprocessing.to_tensor(view)
+    target = _target(model, target)
+    view, x = _model_input(model, image)
     with model.lock:
         switched = SwitchedResNet(model.module, switches)
         layer = resolve_layer(model.module, cam_layer)
-        for block in switched.blocks.values():
-            block.record = False  # no branch norms needed here
         with torch.inference_mode():  # the prefix needs no graph; the tail gets its own
-            activation = switched.stem(x)
-            for name, block in switched.blocks.items():
-                activation = block(activation)
-                if name == layer:
-                    break
+            _, activation = switched.block_inputs(x, through=layer)
         coarse = tail_grad_cam(switched, layer, activation, target)
-    cam, _ = _unit(upsample(coarse, view.shape[:2]))
-    return cam
+    return _cam_at_input(coarse, view.shape[:2])[0]

@@ -12,7 +12,6 @@ number as Captum on the whole network (tests check this against a hand-written h
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from captum.attr import LayerGradCam
 from torch import nn
 
@@ -40,7 +39,8 @@ def tail_grad_cam(
     """Grad-CAM of class `target` at block `name`, from that block's output.
 
     Args:
-        switched: the per-request network (its modes apply to the tail too).
+        switched: the per-request network (its modes apply to the tail too; it is not changed:
+            the tail runs on a fresh view with the same modes, which records no branch norms).
         name: block whose output is explained, e.g. "layer4.1".
         activation: that block's output, (1, C, h, w) float32; not modified.
         target: class index.
@@ -48,22 +48,10 @@ def tail_grad_cam(
     Returns:
         float32 tensor (h, w) >= 0: relu(sum_k alpha_k A^k), unscaled.
     """
-    tail = _Tail(switched, name, int(target))
-    records = [b.record for b in switched.blocks.values()]
-    for block in switched.blocks.values():
-        block.record = False  # the tail repeats blocks already measured in the main pass
-    try:
-        cam = LayerGradCam(tail, tail.entry).attribute(
-            activation.detach().clone(),
-            target=0,  # the tail's only logit: class `target`
-            relu_attributions=True,
-        )
-    finally:
-        for block, record in zip(switched.blocks.values(), records, strict=True):
-            block.record = record
+    tail = _Tail(SwitchedResNet(switched.model, switched.modes), name, int(target))
+    cam = LayerGradCam(tail, tail.entry).attribute(
+        activation.detach().clone(),
+        target=0,  # the tail's only logit: class `target`
+        relu_attributions=True,
+    )
     return cam.detach()[0, 0]
-
-
-def upsample(cam: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear upsampling of an (h, w) map to `size` (H, W), as Captum's `interpolate` does."""
-    return F.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]

@@ -193,7 +193,7 @@ def lesion_curves_card(
         images.labels,
         draws=draws,
         seed=seed,
-        image_set=images.description,
+        image_set=images,
         progress=progress,
     )
     return lesion_curves_card_from(curves, lang)

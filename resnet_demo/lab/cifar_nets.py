@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
+from resnet_demo.errors import InvalidValue, check_int
 from resnet_demo.switches import residual_branch
 
 SHORTCUTS: tuple[str, ...] = ("A", "B")
@@ -47,7 +48,9 @@ class PadShortcut(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         if out_channels < in_channels:
-            raise ValueError(f"out_channels {out_channels} < in_channels {in_channels}")
+            raise InvalidValue(
+                "value_too_small", name="out_channels", low=in_channels, value=out_channels
+            )
         self.extra = out_channels - in_channels
         self.stride = stride
 
@@ -57,11 +60,19 @@ class PadShortcut(nn.Module):
         return F.pad(x, (0, 0, 0, 0, 0, self.extra))
 
 
-def check_depth(depth: int) -> int:
-    """Return `depth` if it is 6n + 2 with n >= 1, else raise ValueError."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"depth must be 6n + 2 >= 8 (8, 20, 32, 44, 56, ...), got {depth!r}")
-    return depth
+def check_depth(depth: object) -> int:
+    """Return `depth` as an int if it is 6n + 2 with n >= 1.
+
+    Raises:
+        InvalidValue: key `lab_bad_depth` (a ValueError) for anything else, bools included.
+    """
+    try:
+        value = check_int(depth, "depth", 8)
+    except InvalidValue:
+        value = 0
+    if value < 8 or (value - 2) % 6:
+        raise InvalidValue("lab_bad_depth", value=repr(depth))
+    return value
 
 
 class CifarResNet(nn.Module):
@@ -91,7 +102,9 @@ class CifarResNet(nn.Module):
         super().__init__()
         n = (check_depth(depth) - 2) // 6
         if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
+            raise InvalidValue(
+                "lab_bad_shortcut", value=repr(shortcut), choices=", ".join(SHORTCUTS)
+            )
         self.depth, self.residual, self.shortcut = depth, bool(residual), shortcut
         first = STAGE_WIDTHS[0]
         self.conv1 = nn.Conv2d(in_channels, first, kernel_size=3, padding=1, bias=False)

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from resnet_demo.errors import InvalidValue, check_int
+from resnet_demo.lab.image_sets import ImageSet
 from resnet_demo.lab.lesions import check_image
 from resnet_demo.models import LoadedModel
+from resnet_demo.progress import Progress, report
 from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, SwitchedResNet, block_names
 
-Progress = Callable[[float, str], None]
-"""progress(fraction in [0, 1], description) — called between steps of long runs."""
+__all__ = ["ACCURACY", "AGREEMENT", "LesionCurves", "Progress", "choose_subsets", "lesion_curves"]
 
 ACCURACY = "accuracy"
 AGREEMENT = "agreement"
@@ -45,7 +47,8 @@ class LesionCurves:
     Attributes:
         model_name: e.g. "embedded".
         weights_source: where the weights came from.
-        image_set: description of the images, e.g. "shapes: 64 images, seeds 13000000…".
+        image_set: the image set scored (`kind`, `n`, `first_seed`; worded by the front ends
+            with `lab.text.image_set_name`), or None when the images came from elsewhere.
         n_images: number of images.
         metric: "accuracy" (vs true labels) or "agreement" (with the intact top-1).
         ks: int64 (B + 1,): 0 … B blocks lesioned.
@@ -60,7 +63,7 @@ class LesionCurves:
 
     model_name: str
     weights_source: str
-    image_set: str
+    image_set: ImageSet | None
     n_images: int
     metric: str
     ks: np.ndarray
@@ -100,7 +103,7 @@ class LesionCurves:
         return {
             "model": self.model_name,
             "weights_source": self.weights_source,
-            "image_set": self.image_set,
+            "image_set": None if self.image_set is None else self.image_set.to_json(),
             "n_images": self.n_images,
             "metric": self.metric,
             "intact_score": self.intact_score,
@@ -141,13 +144,57 @@ def _batch(model: LoadedModel, images: Sequence[np.ndarray]) -> torch.Tensor:
     return torch.cat([prep.to_tensor(prep.model_view(check_image(im))) for im in images])
 
 
+def _check_labels(labels: object, n_images: int, n_classes: int) -> np.ndarray | None:
+    """int64 (N,) class indices, or None; raises InvalidValue for a wrong length or range."""
+    if n_images == 0:
+        raise InvalidValue("lab_no_images")
+    if labels is None:
+        return None
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.shape != (n_images,):
+        raise InvalidValue("lab_labels_count", got=str(labels.shape), n=n_images)
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise InvalidValue("lab_labels_range", n_classes=n_classes)
+    return labels
+
+
+class _Lesioner:
+    """Block inputs of the intact network on every image, kept once; lesions run from them.
+
+    Every block before the first lesioned one computes what the intact network computes, so a
+    lesion of blocks {i, j, …} runs the network only from block i's recorded input on.
+
+    Args:
+        model: the loaded model (its lock held by the caller, under `torch.no_grad`).
+        x: float32 (N, 3, S, S) normalised images.
+        batch_size: images per forward pass.
+    """
+
+    def __init__(self, model: LoadedModel, x: torch.Tensor, batch_size: int) -> None:
+        self.module = model.module
+        net = SwitchedResNet(model.module)
+        self.chunks: list[dict[str, torch.Tensor]] = []  # [chunk] block -> its input
+        top1 = []
+        for start in range(0, x.shape[0], batch_size):
+            inputs, output = net.block_inputs(x[start : start + batch_size])
+            self.chunks.append(inputs)
+            top1.append(net.head(output).argmax(dim=1))
+        self.intact_top1: np.ndarray = torch.cat(top1).numpy()
+
+    def predictions(self, modes: dict[str, str]) -> np.ndarray:
+        """int64 (N,) top-1 of the network with `modes` (blocks named in forward order)."""
+        net = SwitchedResNet(self.module, modes)
+        first = next(name for name in net.blocks if name in modes)
+        return torch.cat([net.run_from(first, c[first]).argmax(dim=1) for c in self.chunks]).numpy()
+
+
 def lesion_curves(
     model: LoadedModel,
     images: Sequence[np.ndarray] | np.ndarray,
     labels: Sequence[int] | np.ndarray | None = None,
     draws: int = 5,
     seed: int = 0,
-    image_set: str = "",
+    image_set: ImageSet | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
 ) -> LesionCurves:
@@ -159,96 +206,56 @@ def lesion_curves(
         labels: true class of each image, or None to score agreement with the intact top-1.
         draws: random subsets of blocks per k (>= 1). Default: 5.
         seed: seed of the subset choice. Default: 0.
-        image_set: description stored in the result. Default: "".
+        image_set: the `ImageSet` the images came from, stored in the result (its `kind`, `n`
+            and `first_seed`), or None. Default: None.
         batch_size: images per forward pass. Default: 64.
-        progress: optional callback, see `Progress`.
+        progress: optional callback (`resnet_demo.progress.Progress`): keys
+            `progress_curves_intact`, `progress_curves_branches` and `progress_curves_skips`
+            (field k).
 
     Returns:
         A LesionCurves; the same subsets are drawn for both kinds of lesion.
 
     Raises:
-        ValueError: no images, labels of the wrong length or out of range, draws < 1.
+        InvalidValue: no images, labels of the wrong length or out of range, draws < 1 (a
+            ValueError).
     """
-    if len(images) == 0:
-        raise ValueError("need at least one image")
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
-    n_classes = len(model.categories)
-    if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-        if labels.shape != (len(images),):
-            raise ValueError(f"need one label per image: {labels.shape} for {len(images)} images")
-        if labels.min() < 0 or labels.max() >= n_classes:
-            raise ValueError(f"labels must be class indices in [0, {n_classes})")
+    draws = check_int(draws, "draws", 1)
+    labels = _check_labels(labels, len(images), len(model.categories))
     names = block_names(model.module)
-    n_blocks = len(names)
     rng = np.random.default_rng(seed)
-    subsets = [choose_subsets(n_blocks, k, draws, rng) for k in range(n_blocks + 1)]
+    subsets = [choose_subsets(len(names), k, draws, rng) for k in range(len(names) + 1)]
     total = 1 + 2 * sum(len(s) for s in subsets[1:])
-    done = 0
-
-    def tick(text: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done / total, text)
-
     with model.lock, torch.no_grad():
-        x = _batch(model, images)
-        intact_net = SwitchedResNet(model.module)
-        for block in intact_net.blocks.values():
-            block.record = False
-        # Inputs of every block in the intact network: a lesion of blocks {i, j, …} runs the
-        # network only from its first lesioned block on.
-        inputs: list[list[torch.Tensor]] = []  # [chunk][block] -> that block's input
-        intact_top1: list[torch.Tensor] = []
-        for start in range(0, x.shape[0], batch_size):
-            h = intact_net.stem(x[start : start + batch_size])
-            chunk = []
-            for block in intact_net.blocks.values():
-                chunk.append(h)
-                h = block(h)
-            inputs.append(chunk)
-            intact_top1.append(intact_net.head(h).argmax(dim=1))
-        reference = labels if labels is not None else torch.cat(intact_top1).numpy()
-        tick("intact network")
-
-        def score(mode: str, subset: tuple[int, ...]) -> float:
-            modes = {names[i]: mode for i in subset}
-            net = SwitchedResNet(model.module, modes)
-            first = subset[0]
-            blocks = list(net.blocks.values())
-            for block in blocks:
-                block.record = False
-            predictions = []
-            for chunk in inputs:
-                h = chunk[first]
-                for block in blocks[first:]:
-                    h = block(h)
-                predictions.append(net.head(h).argmax(dim=1))
-            return float((torch.cat(predictions).numpy() == reference).mean())
-
-        intact_score = float((torch.cat(intact_top1).numpy() == reference).mean())
-        branch = np.full((n_blocks + 1, draws), np.nan)
-        skip = np.full((n_blocks + 1, draws), np.nan)
+        lesioner = _Lesioner(model, _batch(model, images), batch_size)
+        reference = labels if labels is not None else lesioner.intact_top1
+        intact_score = float((lesioner.intact_top1 == reference).mean())
+        report(progress, 1 / total, "progress_curves_intact")
+        branch = np.full((len(names) + 1, draws), np.nan)
+        skip = np.full((len(names) + 1, draws), np.nan)
         branch[0, 0] = skip[0, 0] = intact_score
-        for k in range(1, n_blocks + 1):
+        done = 1
+        for k in range(1, len(names) + 1):
             for d, subset in enumerate(subsets[k]):
-                branch[k, d] = score(NO_RESIDUAL, subset)
-                tick(f"{k} residual branches removed")
-                skip[k, d] = score(NO_SKIP, subset)
-                tick(f"{k} skips removed")
+                for scores, mode, key in (
+                    (branch, NO_RESIDUAL, "progress_curves_branches"),
+                    (skip, NO_SKIP, "progress_curves_skips"),
+                ):
+                    predictions = lesioner.predictions({names[i]: mode for i in subset})
+                    scores[k, d] = float((predictions == reference).mean())
+                    done += 1
+                    report(progress, done / total, key, k=k)
     return LesionCurves(
         model_name=model.name,
         weights_source=model.source,
         image_set=image_set,
         n_images=len(images),
         metric=ACCURACY if labels is not None else AGREEMENT,
-        ks=np.arange(n_blocks + 1, dtype=np.int64),
+        ks=np.arange(len(names) + 1, dtype=np.int64),
         branch_scores=branch,
         skip_scores=skip,
         intact_score=intact_score,
-        chance=1.0 / n_classes,
+        chance=1.0 / len(model.categories),
         draws=draws,
         seed=seed,
     )

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from resnet_demo import shapes
+from resnet_demo.errors import check_int
+from resnet_demo.models import preprocessing
 
 LAB_TRAIN_SEED: int = 7_000_000
 """First shape seed of the lab's training sets (training namespace, far from the embedded
@@ -49,13 +51,9 @@ class ShapeSet:
 
 
 def normalise(images: np.ndarray) -> torch.Tensor:
-    """RGB uint8 (N, H, W, 3) -> float32 (N, 3, H, W) normalised with `MEAN`/`STD` (new tensor)."""
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
-        raise ValueError(f"expected uint8 images (N, H, W, 3), got {images.dtype} {images.shape}")
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(255.0)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    return ((x - mean) / std).contiguous()
+    """RGB uint8 (N, H, W, 3) -> float32 (N, 3, H, W) normalised with `MEAN`/`STD` (new tensor,
+    channels-first memory; `models.preprocessing.normalise`)."""
+    return preprocessing.normalise(images, MEAN, STD)
 
 
 @functools.lru_cache(maxsize=8)
@@ -70,9 +68,11 @@ def shape_set(seed: int, n: int, size: int = 32, distractor_rate: float = 0.5) -
 
     Returns:
         A `ShapeSet`. About 1-2 ms per image to generate on one CPU core.
+
+    Raises:
+        InvalidValue: n is not an int >= 1 (a ValueError).
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    check_int(n, "n", 1)
     images, labels, _, _ = shapes.generate_batch(
         seed, n, size=size, distractor_rate=distractor_rate
     )

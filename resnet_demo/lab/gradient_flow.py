@@ -23,7 +23,8 @@ untrained network's BatchNorm statistics are first set from real images
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from resnet_demo.errors import InvalidValue, check_int
 from resnet_demo.lab.cifar_nets import CifarResNet, check_depth, twin_nets
 from resnet_demo.lab.data import LAB_TEST_SEED, LAB_TRAIN_SEED, ShapeSet, shape_set
 from resnet_demo.lab.training import calibrate_batchnorm, train
+from resnet_demo.progress import Progress, report
 
-Progress = Callable[[float, str], None]
-"""progress(fraction in [0, 1], description) — called between steps of long runs."""
+__all__ = [
+    "GradientFlow",
+    "GradientFlowStudy",
+    "Progress",
+    "autocorrelation",
+    "block_input_grad_norms",
+    "gradient_flow_study",
+    "line_gradients",
+    "measure",
+]
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """JSON-ready floats: NaN/inf (e.g. the correlation of an all-zero gradient) become None."""
+    return [float(v) if math.isfinite(v) else None for v in values]
 
 
 @dataclass(frozen=True)
@@ -78,16 +94,16 @@ class GradientFlow:
         return float(self.grad_norms[0] / self.grad_norms[-1])
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready numbers."""
+        """JSON-ready numbers (NaN as None)."""
         return {
             "depth": self.depth,
             "kind": self.kind,
             "trained_steps": self.trained_steps,
             "blocks": list(self.block_names),
-            "grad_norms": [float(v) for v in self.grad_norms],
+            "grad_norms": _floats(self.grad_norms),
             "lags": [int(v) for v in self.lags],
-            "autocorrelation": [float(v) for v in self.autocorrelation],
-            "neighbour_correlation": self.neighbour_correlation,
+            "autocorrelation": _floats(self.autocorrelation),
+            "neighbour_correlation": _floats(self.autocorrelation[:1])[0],
         }
 
 
@@ -167,11 +183,13 @@ def measure(
 
     Returns:
         A GradientFlow.
+
+    Raises:
+        InvalidValue: too few images, or max_lag outside [1, line_points) (a ValueError).
     """
     if len(data) < max(n_images, 2 * lines):
-        raise ValueError(f"need {max(n_images, 2 * lines)} images, got {len(data)}")
-    if not 1 <= max_lag < line_points:
-        raise ValueError(f"max_lag must be in [1, line_points), got {max_lag}")
+        raise InvalidValue("flow_too_few_images", need=max(n_images, 2 * lines), got=len(data))
+    check_int(max_lag, "max_lag", 1, line_points - 1)
     net.eval()
     norms = block_input_grad_norms(net, data.x[:n_images], data.y[:n_images])
     curves = []
@@ -246,28 +264,32 @@ def gradient_flow_study(
         shortcut: "A" or "B". Default: "A".
         image_size: image side in pixels. Default: 32.
         n_train: training images. Default: 256.
-        progress: optional callback, see `Progress`.
+        progress: optional callback (`resnet_demo.progress.Progress`): keys
+            `progress_flow_training_plain`, `progress_flow_training_residual`,
+            `progress_flow_measuring_plain`, `progress_flow_measuring_residual` (field depth)
+            and `progress_done`.
 
     Returns:
         A GradientFlowStudy.
+
+    Raises:
+        InvalidValue: a depth that is not 6n + 2 >= 8, or trained_steps < 0 (a ValueError).
     """
     depths = sorted({check_depth(d) for d in depths})
-    if trained_steps < 0:
-        raise ValueError(f"trained_steps must be >= 0, got {trained_steps}")
+    trained_steps = check_int(trained_steps, "trained_steps", 0)
     train_set = shape_set(LAB_TRAIN_SEED, n_train, image_size)
     test_set = shape_set(LAB_TEST_SEED, 64, image_size)
     results = []
     jobs = [(d, kind) for d in depths for kind in (False, True)]
     for i, (depth, residual) in enumerate(jobs):
-        label = f"{'ResNet' if residual else 'plain'}-{depth}"
-        if progress is not None:
-            progress(i / len(jobs), f"{label}: {'training' if trained_steps else 'measuring'}")
+        step = "training" if trained_steps else "measuring"
+        kind = "residual" if residual else "plain"
+        report(progress, i / len(jobs), f"progress_flow_{step}_{kind}", depth=depth)
         net = twin_nets(depth, shortcut, seed=seed)[1 if residual else 0]
         if trained_steps:
             train(net, train_set, trained_steps, seed=seed)
         else:
             calibrate_batchnorm(net, train_set.x)
         results.append(measure(net, test_set, trained_steps))
-    if progress is not None:
-        progress(1.0, "done")
+    report(progress, 1.0, "progress_done")
     return GradientFlowStudy(tuple(results), trained_steps, seed, image_size, n_train)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from resnet_demo import shapes
+from resnet_demo.errors import InvalidValue, check_int
 from resnet_demo.imaging import decode_image
-from resnet_demo.lab.text import say
 
 SHAPES = "shapes"
 """Freshly generated synthetic shapes with their labels (test seed namespace)."""
@@ -24,45 +25,64 @@ CURVES_SEED: int = shapes.TEST_SEED_START + 4_000_000
 
 @dataclass(frozen=True, eq=False)
 class ImageSet:
-    """Images to score a network on.
+    """Images to score a network on, and what they are (worded by `lab.text.image_set_name`).
 
     Attributes:
         images: RGB uint8 arrays (H, W, 3), sizes may differ.
         labels: int64 (N,) true classes, or None (score agreement with the intact top-1).
-        description: e.g. "64 fresh shapes (seeds 14000000…)".
+        kind: "shapes" (fresh labelled shapes) or "examples" (the shipped pictures).
+        n: number of images.
+        first_seed: first shape seed of a "shapes" set (seeds first_seed .. first_seed + n - 1);
+            None for "examples".
     """
 
     images: tuple[np.ndarray, ...]
     labels: np.ndarray | None
-    description: str
+    kind: str
+    n: int
+    first_seed: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready description (no pixels): {"kind", "n", "first_seed"}."""
+        return {"kind": self.kind, "n": self.n, "first_seed": self.first_seed}
 
 
 def shapes_set(n: int = 64, seed: int = 0, size: int = 128) -> ImageSet:
-    """`n` labelled shapes never used in training (seeds CURVES_SEED + seed * n …)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    """`n` labelled shapes never used in training (seeds CURVES_SEED + seed * n …).
+
+    Returns:
+        An ImageSet of kind "shapes": n RGB uint8 (size, size, 3) images with int64 labels.
+
+    Raises:
+        InvalidValue: n is not an int >= 1 (a ValueError).
+    """
+    n = check_int(n, "n", 1)
     first = CURVES_SEED + seed * n
     images, labels, _, _ = shapes.generate_batch(first, n, size=size)
-    return ImageSet(tuple(images), labels, say("set_shapes", "en", n=n, first=first))
+    return ImageSet(tuple(images), labels, SHAPES, n, first)
 
 
 def example_set(directory: Path = EXAMPLES_DIR) -> ImageSet:
-    """Every example picture in `directory` (sorted by name), decoded by `imaging`."""
+    """Every example picture in `directory` (sorted by name), decoded by `imaging`.
+
+    Raises:
+        InvalidValue: the folder holds no .jpg/.jpeg/.png file (key `lab_no_examples`).
+    """
     paths = sorted(p for p in directory.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not paths:
-        raise ValueError(f"no example images in {directory}")
+        raise InvalidValue("lab_no_examples", folder=str(directory))
     images = tuple(decode_image(p) for p in paths)
-    return ImageSet(images, None, say("set_examples", "en", n=len(paths)))
+    return ImageSet(images, None, EXAMPLES, len(images))
 
 
 def load_image_set(kind: str, n: int = 64, seed: int = 0) -> ImageSet:
     """`shapes_set(n, seed)` for "shapes", `example_set()` for "examples".
 
     Raises:
-        ValueError: unknown kind.
+        InvalidValue: unknown kind (key `lab_unknown_image_set`, naming the choices).
     """
     if kind == SHAPES:
         return shapes_set(n, seed)
     if kind == EXAMPLES:
         return example_set()
-    raise ValueError(f"unknown image set {kind!r}; choose one of: {', '.join(IMAGE_SETS)}")
+    raise InvalidValue("lab_unknown_image_set", kind=repr(kind), choices=", ".join(IMAGE_SETS))

@@ -17,7 +17,6 @@ the two lesions of a block share one batched pass through the (intact) rest of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,19 +24,30 @@ import numpy as np
 import torch
 
 from resnet_demo.cache import LRUCache, image_digest
+from resnet_demo.errors import InvalidValue
 from resnet_demo.models import LoadedModel
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, SwitchedBlock, SwitchedResNet
+from resnet_demo.progress import Progress, report
+from resnet_demo.switches import (
+    NO_RESIDUAL,
+    NO_SKIP,
+    SwitchedBlock,
+    SwitchedResNet,
+    block_names,
+)
 
-Progress = Callable[[float, str], None]
-"""progress(fraction in [0, 1], description) — called between steps of long runs."""
+__all__ = ["LesionSweep", "Progress", "check_image", "clear_cache", "lesion_sweep"]
 
 
 def check_image(image: object) -> np.ndarray:
-    """Return `image` if it is an RGB uint8 array (H, W, 3), else raise ValueError."""
+    """Return `image` if it is an RGB uint8 array (H, W, 3).
+
+    Raises:
+        InvalidValue: key `lab_image_not_rgb` (a ValueError), with the shape it got.
+    """
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise ValueError("the image must be an RGB uint8 array (H, W, 3)")
+        raise InvalidValue("lab_image_not_rgb", got=type(image).__name__)
     if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise ValueError(f"the image must be an RGB uint8 array (H, W, 3), got {image.shape}")
+        raise InvalidValue("lab_image_not_rgb", got=str(image.shape))
     return image
 
 
@@ -128,36 +138,37 @@ class LesionSweep:
 _CACHE: LRUCache[LesionSweep] = LRUCache(max_entries=32)
 
 
+def _lesion_probabilities(
+    model: LoadedModel, x: torch.Tensor, progress: Progress | None
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Intact probabilities (num_classes,) and, per block, the original class's probability
+    and the top-1 with that block's branch / skip removed: float32 and int64 (2, B)."""
+    net = SwitchedResNet(model.module)
+    inputs, output = net.block_inputs(x)
+    intact = torch.softmax(net.head(output), dim=1)[0]
+    original = int(intact.argmax())
+    probs = np.zeros((2, len(inputs)), dtype=np.float32)
+    top1 = np.zeros((2, len(inputs)), dtype=np.int64)
+    for i, (name, block_input) in enumerate(inputs.items()):
+        report(progress, i / len(inputs), "progress_lesions", model=model.name, block=name)
+        shared = model.module.get_submodule(name)
+        lesioned = torch.cat(
+            [SwitchedBlock(shared, mode, name)(block_input) for mode in (NO_RESIDUAL, NO_SKIP)]
+        )
+        p = torch.softmax(net.forward_from(name, lesioned), dim=1)
+        probs[:, i] = p[:, original].numpy()
+        top1[:, i] = p.argmax(dim=1).numpy()
+    return intact, probs, top1
+
+
 def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | None) -> LesionSweep:
     view = model.preprocessing.model_view(image)
     x = model.preprocessing.to_tensor(view)
-    module = model.module
     with model.lock, torch.no_grad():
-        net = SwitchedResNet(module)
-        for block in net.blocks.values():
-            block.record = False  # the sweep needs logits only
-        inputs: dict[str, torch.Tensor] = {}
-        h = net.stem(x)
-        for name, block in net.blocks.items():
-            inputs[name] = h
-            h = block(h)
-        intact = torch.softmax(net.head(h), dim=1)[0]
-        original = int(intact.argmax())
-        names = tuple(net.blocks)
-        probs = np.zeros((2, len(names)), dtype=np.float32)
-        top1 = np.zeros((2, len(names)), dtype=np.int64)
-        for i, name in enumerate(names):
-            if progress is not None:
-                progress(i / len(names), f"lesions of {name}")
-            shared = module.get_submodule(name)
-            lesioned = torch.cat(
-                [SwitchedBlock(shared, mode, name)(inputs[name]) for mode in (NO_RESIDUAL, NO_SKIP)]
-            )
-            p = torch.softmax(net.forward_from(name, lesioned), dim=1)
-            probs[:, i] = p[:, original].numpy()
-            top1[:, i] = p.argmax(dim=1).numpy()
-    if progress is not None:
-        progress(1.0, "done")
+        intact, probs, top1 = _lesion_probabilities(model, x, progress)
+    report(progress, 1.0, "progress_done")
+    original = int(intact.argmax())
+    names = tuple(block_names(model.module))
     return LesionSweep(
         model_name=model.name,
         weights_source=model.source,
@@ -165,7 +176,7 @@ def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | N
         view=view,
         block_names=names,
         downsampling=np.array(
-            [module.get_submodule(n).downsample is not None for n in names], dtype=bool
+            [model.module.get_submodule(n).downsample is not None for n in names], dtype=bool
         ),
         original_class=original,
         original_label=model.categories[original],
@@ -189,7 +200,8 @@ def lesion_sweep(
         model: a loaded torchvision ResNet; its lock is held while it computes.
         image: RGB uint8 (H, W, 3), any size (the model's preprocessing resizes and crops it).
             Not modified.
-        progress: optional callback, see `Progress`.
+        progress: optional callback (`resnet_demo.progress.Progress`): keys
+            `progress_lesions` (fields model, block), `progress_cached`, `progress_done`.
         use_cache: return a stored result for the same image and model when there is one.
             Default: True.
 
@@ -197,19 +209,28 @@ def lesion_sweep(
         A LesionSweep (2 × B lesions, one intact pass).
 
     Raises:
-        ValueError: `image` is not an RGB uint8 array.
+        InvalidValue: `image` is not an RGB uint8 array (a ValueError).
     """
     image = check_image(image)
-    key = (image_digest(image), model.name, model.source, id(model.module))
-    if use_cache:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            if progress is not None:
-                progress(1.0, "cached")
-            return cached
-    result = _compute_sweep(model, image, progress)
-    _CACHE.put(key, result)
+    if not use_cache:
+        result = _compute_sweep(model, image, progress)
+        _CACHE.put(_cache_key(model, image), result)
+        return result
+    computed = False
+
+    def compute() -> LesionSweep:
+        nonlocal computed
+        computed = True
+        return _compute_sweep(model, image, progress)
+
+    result = _CACHE.get_or_compute(_cache_key(model, image), compute)
+    if not computed:
+        report(progress, 1.0, "progress_cached")
     return result
+
+
+def _cache_key(model: LoadedModel, image: np.ndarray) -> tuple[str, str, str, int]:
+    return (image_digest(image), model.name, model.source, id(model.module))
 
 
 def clear_cache() -> None:

@@ -14,6 +14,7 @@ the caller sets the stop flag; both networks always have the same number of step
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from resnet_demo.errors import InvalidValue, check_int, check_number
 from resnet_demo.lab.cifar_nets import check_depth, twin_nets
 from resnet_demo.lab.data import LAB_TRAIN_SEED, shape_set
 from resnet_demo.lab.training import DEFAULT_LR, batch_indices, make_optimizer, train_step
@@ -57,18 +59,35 @@ class RaceConfig:
     snapshot_every: int = 5
 
     def check(self) -> RaceConfig:
-        """Return self if every field is valid, else raise ValueError naming the field."""
+        """Return self if every field is valid.
+
+        Raises:
+            InvalidValue: naming the field (a ValueError).
+        """
         check_depth(self.depth)
         for name in ("max_steps", "n_train", "batch_size", "snapshot_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.time_budget_s is not None and not self.time_budget_s > 0:
-            raise ValueError(f"time_budget_s must be > 0 or None, got {self.time_budget_s!r}")
+            check_int(getattr(self, name), name, 1)
+        budget = self.time_budget_s
+        if budget is not None and check_number(budget, "time_budget_s") <= 0:
+            raise InvalidValue("race_time_budget", value=repr(budget))
         return self
 
 
-RUNNING, FINISHED, OUT_OF_TIME, STOPPED = "running", "finished", "out of time", "stopped"
+RUNNING = "running"
+"""Status of every snapshot but the last; words: catalogue key `race_status_running`."""
+FINISHED = "finished"
+"""`max_steps` reached (`race_status_finished`)."""
+OUT_OF_TIME = "out_of_time"
+"""The time budget was spent (`race_status_out_of_time`)."""
+STOPPED = "stopped"
+"""The caller set the stop flag (`race_status_stopped`)."""
+STATUSES: tuple[str, ...] = (RUNNING, FINISHED, OUT_OF_TIME, STOPPED)
+"""Every status; front ends word one with `t(f"race_status_{status}", lang)`."""
+
+
+def _finite_or_none(value: float) -> float | None:
+    """`value`, or None for NaN/inf (JSON has neither)."""
+    return value if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,8 @@ class RaceSnapshot:
         elapsed_s: seconds since the race started (data generation included).
         plain_losses: float32 (step,): training loss of the plain network at every step.
         residual_losses: float32 (step,): the same for the ResNet.
-        status: "running", "finished" (max_steps reached), "out of time" or "stopped".
+        status: one of `STATUSES`: "running", "finished" (max_steps reached), "out_of_time" or
+            "stopped".
     """
 
     config: RaceConfig
@@ -106,7 +126,8 @@ class RaceSnapshot:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready settings and curves."""
+        """JSON-ready settings and curves; the mean losses are None before the first step (no
+        NaN reaches the JSON)."""
         plain, residual = self.recent_mean()
         return {
             "depth": self.config.depth,
@@ -123,9 +144,12 @@ class RaceSnapshot:
                 "max_steps": self.config.max_steps,
                 "time_budget_s": self.config.time_budget_s,
             },
-            "final_mean_loss_last_20": {"plain": plain, "residual": residual},
-            "plain_losses": [float(v) for v in self.plain_losses],
-            "residual_losses": [float(v) for v in self.residual_losses],
+            "final_mean_loss_last_20": {
+                "plain": _finite_or_none(plain),
+                "residual": _finite_or_none(residual),
+            },
+            "plain_losses": [_finite_or_none(float(v)) for v in self.plain_losses],
+            "residual_losses": [_finite_or_none(float(v)) for v in self.residual_losses],
         }
 
 

@@ -7,10 +7,12 @@ in the app's table (`resnet_demo.ui.i18n`), which the browser translates by itse
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from resnet_demo.text import t
+
+if TYPE_CHECKING:
+    from resnet_demo.lab.image_sets import ImageSet
 
 # Old lab keys that the shared catalogue names differently (kept until the lab speaks in keys).
 _RENAMED = {
@@ -19,6 +21,7 @@ _RENAMED = {
     "running": "race_status_running",
     "finished": "race_status_finished",
     "out of time": "race_status_out_of_time",
+    "out_of_time": "race_status_out_of_time",
     "stopped": "race_status_stopped",
 }
 
@@ -32,19 +35,18 @@ def say(key: str, lang: object = "en", **values: Any) -> str:
     return t(_RENAMED.get(key, key), lang, **values)
 
 
-_SET_PATTERNS = (
-    ("set_shapes", re.compile(r"^(?P<n>\d+) fresh shapes \(seeds (?P<first>\d+)…\)$")),
-    ("set_examples", re.compile(r"^(?P<n>\d+) example pictures$")),
-)
+def image_set_name(image_set: ImageSet | None, lang: object = "en") -> str:
+    """Name an image set in `lang`, e.g. "64 fresh shapes (seeds 14000000…)".
 
+    Args:
+        image_set: a `lab.image_sets.ImageSet` (its `kind`, `n`, `first_seed`), or None.
+        lang: language tag ("en", "zh", …). Default: "en".
 
-def image_set_name(description: str, lang: object = "en") -> str:
-    """An image set's description (as `image_sets` writes it, in English) in `lang`.
-
-    Unknown descriptions come back unchanged.
+    Returns:
+        The catalogue's `set_shapes` or `set_examples` in `lang`; "" for None.
     """
-    for key, pattern in _SET_PATTERNS:
-        match = pattern.match(description)
-        if match:
-            return say(key, lang, **match.groupdict())
-    return description
+    if image_set is None:
+        return ""
+    if image_set.kind == "shapes":
+        return t("set_shapes", lang, n=image_set.n, first=image_set.first_seed)
+    return t("set_examples", lang, n=image_set.n)

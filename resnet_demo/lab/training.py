@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_demo.errors import InvalidValue, check_int, check_number
 from resnet_demo.lab.data import ShapeSet
 
 DEFAULT_LR: float = 1e-3
@@ -18,9 +19,13 @@ DEFAULT_LR: float = 1e-3
 
 
 def make_optimizer(net: nn.Module, lr: float = DEFAULT_LR) -> torch.optim.Optimizer:
-    """Adam over every parameter of `net` at learning rate `lr` (> 0)."""
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
+    """Adam over every parameter of `net` at learning rate `lr` (> 0).
+
+    Raises:
+        InvalidValue: lr is not a number > 0 (a ValueError).
+    """
+    if check_number(lr, "lr") <= 0:
+        raise InvalidValue("value_not_positive", name="lr", value=lr)
     return torch.optim.Adam(net.parameters(), lr=lr)
 
 
@@ -63,9 +68,11 @@ def train(
 
     Returns:
         The loss of every step (nats), in order.
+
+    Raises:
+        InvalidValue: steps is not an int >= 0 (a ValueError).
     """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    steps = check_int(steps, "steps", 0)
     optimizer = make_optimizer(net, lr)
     generator = torch.Generator().manual_seed(seed)
     losses = []

@@ -5,9 +5,9 @@ layout ``[2, 2, 2, 2]`` (He et al. 2016, Table 1), with the same module names (`
 ``bn1``, ``relu``, ``maxpool``, ``layer1.0`` ... ``layer4.1``, ``avgpool``, ``fc``), so every
 feature of the app (Grad-CAM, block activations, switches) works on it exactly as on the
 ImageNet models. Only the stage widths are narrower: ``(w, 2w, 4w, 8w)`` instead of
-``(64, 128, 256, 512)``. The weights ship in ``assets/`` and are reproduced from a seed by
-``python -m resnet_demo.train_embedded``; the model card next to them records the data,
-normalisation, training run and measured quality.
+``(64, 128, 256, 512)``. The weights ship in ``assets/``; ``python -m training.train_embedded``
+retrains the same recipe from a seed (the shipped bits came from its version at commit 73a09cd).
+The model card next to them records the data, normalisation, training run and measured quality.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
+
+from resnet_demo.errors import InvalidValue, check_int
 
 INPUT_SIZE: int = 128
 """Side of the square RGB input in pixels; layer4 maps are ``INPUT_SIZE / 32 = 4`` wide."""
@@ -66,8 +68,7 @@ class NarrowResNet(ResNet):
         nn.Module.__init__(self)
         if layers is None:
             layers = list(_RESNET18_LAYERS)
-        if width < 1:
-            raise ValueError(f"width must be >= 1, got {width}")
+        width = check_int(width, "width", 1)
         if norm_layer is None:
             norm_layer = nn.BatchNorm2d
         self._norm_layer = norm_layer
@@ -114,10 +115,9 @@ def build_embedded_resnet(num_classes: int, width: int) -> ResNet:
         ``(N, num_classes)`` logits.
 
     Raises:
-        ValueError: If ``num_classes < 2`` or ``width < 1``.
+        InvalidValue: If ``num_classes < 2`` or ``width < 1`` (a ValueError).
     """
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    check_int(num_classes, "num_classes", 2)
     return NarrowResNet(BasicBlock, list(_RESNET18_LAYERS), num_classes=num_classes, width=width)
 
 
@@ -125,7 +125,7 @@ def read_card(card_path: Path = CARD_PATH) -> dict[str, Any]:
     """Read and check the embedded model card.
 
     Args:
-        card_path: JSON model card written by ``resnet_demo.train_embedded``.
+        card_path: JSON model card written by ``training.train_embedded``.
 
     Returns:
         The card as a dict (keys include ``classes``, ``classes_zh``, ``input_size``,
@@ -133,12 +133,12 @@ def read_card(card_path: Path = CARD_PATH) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: If the card is missing.
-        ValueError: If a required key is missing.
+        InvalidValue: If a required key is missing (key `model_card_incomplete`, a ValueError).
     """
     card = json.loads(Path(card_path).read_text(encoding="utf-8"))
     missing = [key for key in _CARD_KEYS if key not in card]
     if missing:
-        raise ValueError(f"model card {card_path} lacks {', '.join(missing)}")
+        raise InvalidValue("model_card_incomplete", path=str(card_path), keys=", ".join(missing))
     return card
 
 

@@ -17,14 +17,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from resnet_demo.errors import DemoError
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.models.registry import EMBEDDED, ModelSpec, parse_model_name
 
 RANDOM = "random"
 
 
-class WeightsError(ValueError):
-    """Weights that cannot be used: missing, not a state_dict, wrong keys or shapes."""
+class WeightsError(DemoError):
+    """Weights that cannot be used: missing, not a state_dict, wrong keys or shapes (keys
+    `weights_*` of the catalogue's `[errors_engine]` table)."""
 
 
 class WeightsUnavailable(WeightsError):
@@ -94,18 +96,15 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
+        raise WeightsError("weights_not_found", path=str(path))
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsError(
-            f"{path} is not a plain PyTorch state_dict (refused to unpickle it: "
-            f"{type(exc).__name__})"
-        ) from exc
+        raise WeightsError("weights_not_plain", path=str(path), error=type(exc).__name__) from exc
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise WeightsError(f"{path} does not hold a state_dict (a mapping of names to tensors)")
+        raise WeightsError("weights_not_mapping", path=str(path))
     return dict(state)
 
 
@@ -125,15 +124,17 @@ def load_state_dict_strict(
         for k, v in expected.items()
         if k in state and state[k].shape != v.shape
     ]
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:3])})")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:3])})")
-    if mis_shaped:
-        problems.append(f"{len(mis_shaped)} wrong shapes (e.g. {'; '.join(mis_shaped[:3])})")
-    if problems:
-        raise WeightsError(f"weights from {origin} do not fit this model: " + "; ".join(problems))
+    if missing or unexpected or mis_shaped:
+        raise WeightsError(
+            "weights_do_not_fit",
+            origin=origin,
+            missing=len(missing),
+            missing_examples=", ".join(missing[:3]) or "-",
+            unexpected=len(unexpected),
+            unexpected_examples=", ".join(unexpected[:3]) or "-",
+            mis_shaped=len(mis_shaped),
+            mis_shaped_examples="; ".join(mis_shaped[:3]) or "-",
+        )
     module.load_state_dict(state, strict=True)
 
 
@@ -170,11 +171,11 @@ def _imagenet_model(
         try:
             state = _download(enum_weights.url, progress)
         except Exception as exc:
-            raise WeightsUnavailable(_manual_placement_message(spec, reason=str(exc))) from exc
+            raise _unavailable(spec, "weights_download_failed", error=str(exc)) from exc
         load_state_dict_strict(module, state, enum_weights.url)
         source = "download"
     else:
-        raise WeightsUnavailable(_manual_placement_message(spec, reason="downloads are off"))
+        raise _unavailable(spec, "weights_downloads_off")
     module.eval()
     return LoadedModel(
         spec=spec,
@@ -186,11 +187,10 @@ def _imagenet_model(
     )
 
 
-def _manual_placement_message(spec: ModelSpec, reason: str) -> str:
-    return (
-        f"Could not get the {spec.name} weights ({reason}). To use them offline, download "
-        f"{spec.weights.url} on a computer with internet and copy it to {hub_cache_path(spec)}, "
-        f"or start with --weights PATH."
+def _unavailable(spec: ModelSpec, key: str, **fields: object) -> WeightsUnavailable:
+    """The error for weights that cannot be had; its message says where to place the file."""
+    return WeightsUnavailable(
+        key, model=spec.name, url=spec.weights.url, path=str(hub_cache_path(spec)), **fields
     )
 
 

@@ -8,12 +8,51 @@ overlay is drawn on exactly the pixels the network received.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as F
+
+from resnet_demo.errors import InvalidValue
+
+
+def normalise(
+    images: np.ndarray,
+    mean: Sequence[float] | torch.Tensor,
+    std: Sequence[float] | torch.Tensor,
+    *,
+    channels_first: bool = True,
+) -> torch.Tensor:
+    """The one normaliser: RGB uint8 images -> the float input of a network.
+
+    Pixels are divided by 255, then `(x - mean) / std` per channel: torchvision's
+    `convert_image_dtype` and `normalize`, so the numbers are those of `weights.transforms()`.
+
+    Args:
+        images: RGB uint8 (N, H, W, 3). Not modified.
+        mean: per-channel mean (3,) for pixels in [0, 1].
+        std: per-channel standard deviation (3,).
+        channels_first: copy to channels-first memory before normalising (the same values, in a
+            third of the time: broadcasting the per-channel mean over the interleaved layout is
+            slow). False keeps the images' interleaved (channels-last) memory. Default: True.
+
+    Returns:
+        A new float32 tensor (N, 3, H, W).
+
+    Raises:
+        InvalidValue: `images` is not uint8 (N, H, W, 3) (key `preprocess_not_rgb`, a
+            ValueError).
+    """
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
+        raise InvalidValue("preprocess_not_rgb", got=f"{images.dtype} {images.shape}")
+    x = torch.from_numpy(np.require(images, requirements=["C", "W"])).permute(0, 3, 1, 2)
+    if channels_first:
+        x = x.contiguous()
+    x = F.convert_image_dtype(x, torch.float32)
+    return F.normalize(x, torch.as_tensor(mean).tolist(), torch.as_tensor(std).tolist())
 
 
 @dataclass(frozen=True)
@@ -64,9 +103,7 @@ class Preprocessing:
             A new RGB uint8 array (crop_size, crop_size, 3): what the network sees.
         """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(
-                f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}"
-            )
+            raise InvalidValue("preprocess_not_rgb", got=f"{image.dtype} {image.shape}")
         tensor = torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1)
         tensor = F.resize(
             tensor,
@@ -86,8 +123,4 @@ class Preprocessing:
         Returns:
             float32 tensor (1, 3, crop_size, crop_size), normalised with `mean` and `std`.
         """
-        tensor = torch.from_numpy(np.require(view, requirements=["C", "W"])).permute(2, 0, 1)
-        # Channels-first memory before normalising: the same values, in a third of the time
-        # (broadcasting the per-channel mean over the image's interleaved layout is slow).
-        tensor = F.convert_image_dtype(tensor, torch.float32).contiguous()
-        return F.normalize(tensor, list(self.mean), list(self.std)).unsqueeze(0)
+        return normalise(view[None], self.mean, self.std)

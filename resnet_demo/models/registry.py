@@ -1,4 +1,11 @@
-"""Which models exist: torchvision's ResNets with every published weights version, plus ours.
+"""Which models exist: torchvision's residual networks with every published weights version,
+plus ours.
+
+The list comes from torchvision's own registry (`torchvision.models.list_models`,
+`get_model_weights`, `get_model`): every ResNet, ResNeXt and Wide ResNet it ships. They are all
+the same `torchvision.models.resnet.ResNet` class with `BasicBlock`s or `Bottleneck`s (ResNeXt:
+grouped 3x3 convolutions, Xie et al. 2017; Wide ResNet: twice the bottleneck width, Zagoruyko &
+Komodakis 2016), so the switches, Grad-CAM and the lab work on each of them unchanged.
 
 A model is named `ARCH` (its default weights) or `ARCH:VERSION`, e.g. `resnet50:IMAGENET1K_V1`;
 `embedded` is the small ResNet this project trains on its own synthetic shapes.
@@ -6,37 +13,43 @@ A model is named `ARCH` (its default weights) or `ARCH:VERSION`, e.g. `resnet50:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
+from functools import cache
 
+import torchvision
 from torch import nn
-from torchvision.models import (
-    ResNet18_Weights,
-    ResNet34_Weights,
-    ResNet50_Weights,
-    ResNet101_Weights,
-    ResNet152_Weights,
-    WeightsEnum,
-    resnet18,
-    resnet34,
-    resnet50,
-    resnet101,
-    resnet152,
-)
+from torchvision.models import WeightsEnum, get_model, get_model_weights, list_models
+
+from resnet_demo.errors import DemoError
 
 EMBEDDED = "embedded"
 
-ARCHITECTURES: dict[str, tuple[Callable[..., nn.Module], type[WeightsEnum]]] = {
-    "resnet18": (resnet18, ResNet18_Weights),
-    "resnet34": (resnet34, ResNet34_Weights),
-    "resnet50": (resnet50, ResNet50_Weights),
-    "resnet101": (resnet101, ResNet101_Weights),
-    "resnet152": (resnet152, ResNet152_Weights),
-}
+FAMILIES: tuple[str, ...] = ("resnet*", "resnext*", "wide_resnet*")
+"""`list_models` patterns of the residual networks offered, in the order the picker lists them."""
 
 
-class ModelNameError(ValueError):
-    """An unknown architecture or weights version; the message lists what exists."""
+class ModelNameError(DemoError):
+    """An unknown architecture or weights version; the message lists what exists (keys
+    `model_*` of the catalogue's `[errors_engine]` table)."""
+
+
+def _natural(name: str) -> list[object]:
+    """Sort key that puts resnet18 before resnet101 (numbers compared as numbers)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+@cache
+def architectures() -> tuple[str, ...]:
+    """torchvision's residual-network builders, e.g. ("resnet18", …, "wide_resnet101_2").
+
+    Family by family (`FAMILIES`), shallow to deep; only the float models of
+    `torchvision.models` (not the quantized ones).
+    """
+    names: list[str] = []
+    for pattern in FAMILIES:
+        names.extend(sorted(list_models(torchvision.models, include=pattern), key=_natural))
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -65,17 +78,17 @@ class ModelSpec:
     def weights(self) -> WeightsEnum:
         """The torchvision weights enum member (ImageNet models only)."""
         if self.is_embedded:
-            raise ModelNameError("the embedded model has no torchvision weights")
-        return ARCHITECTURES[self.arch][1][self.version]
+            raise ModelNameError("model_embedded_no_weights")
+        return get_model_weights(self.arch)[self.version]
 
     def build(self) -> nn.Module:
         """An untrained torchvision network of this architecture (random init, 1000 classes)."""
         if self.is_embedded:
-            raise ModelNameError("build the embedded model with models.embedded")
-        return ARCHITECTURES[self.arch][0](weights=None)
+            raise ModelNameError("model_embedded_build")
+        return get_model(self.arch, weights=None)
 
 
-def parse_model_name(name: str) -> ModelSpec:
+def parse_model_name(name: object) -> ModelSpec:
     """Turn `resnet50`, `resnet50:IMAGENET1K_V1` or `embedded` into a ModelSpec.
 
     Args:
@@ -88,22 +101,22 @@ def parse_model_name(name: str) -> ModelSpec:
         ModelNameError: unknown architecture or version, with the valid choices in the message.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ModelNameError(f"model name must be a non-empty string, got {name!r}")
+        raise ModelNameError("model_name_empty", value=repr(name))
     arch, _, version = name.strip().partition(":")
     arch = arch.lower()
     if arch == EMBEDDED:
         if version:
-            raise ModelNameError("the embedded model has a single version; use 'embedded'")
+            raise ModelNameError("model_embedded_version")
         return ModelSpec(EMBEDDED)
-    if arch not in ARCHITECTURES:
-        raise ModelNameError(f"unknown model {arch!r}; choose one of: {', '.join(model_names())}")
-    enum = ARCHITECTURES[arch][1]
+    if arch not in architectures():
+        raise ModelNameError("model_unknown", arch=repr(arch), choices=", ".join(model_names()))
+    enum = get_model_weights(arch)
     if not version:
         return ModelSpec(arch, enum.DEFAULT.name)
     versions = [w.name for w in enum]
     if version.upper() not in versions:
         raise ModelNameError(
-            f"unknown weights {version!r} for {arch}; choose one of: {', '.join(versions)}"
+            "model_unknown_weights", version=repr(version), arch=arch, choices=", ".join(versions)
         )
     return ModelSpec(arch, version.upper())
 
@@ -111,6 +124,6 @@ def parse_model_name(name: str) -> ModelSpec:
 def model_names() -> list[str]:
     """Every model the app offers: `embedded`, then each architecture with each weights version."""
     names = [EMBEDDED]
-    for arch, (_, enum) in ARCHITECTURES.items():
-        names.extend(f"{arch}:{w.name}" for w in enum)
+    for arch in architectures():
+        names.extend(f"{arch}:{w.name}" for w in get_model_weights(arch))
     return names

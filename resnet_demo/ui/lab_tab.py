@@ -110,15 +110,12 @@ def write_card(card: np.ndarray, numbers: dict[str, Any], stem: str) -> tuple[st
     return str(png), str(data)
 
 
-def _progress_callback(progress: Any, lang: str = "en") -> Callable[[float, str], None]:
-    """Adapt a `gr.Progress` (or any callable(fraction, desc=...)) to the lab's callbacks.
+def _progress_callback(progress: Any, lang: str = "en") -> Callable[..., None]:
+    """Adapt a `gr.Progress` (or any callable(fraction, desc=...)) to the lab's callbacks
+    (`resnet_demo.progress.Progress`: a fraction and a catalogue key, worded here in `lang`)."""
 
-    The lab describes its steps in English ("lesions of layer2.0"); in Chinese the bar says
-    "计算中…" and its fraction shows the progress.
-    """
-
-    def report(fraction: float, text: str) -> None:
-        progress(fraction, desc=text if lang == "en" else say("working", lang))
+    def report(fraction: float, key: str, /, **fields: object) -> None:
+        progress(fraction, desc=say(key, lang, **fields))
 
     return report
 
@@ -216,7 +213,7 @@ class LabHandlers:
                 images.labels,
                 draws=_int(draws, "field_draws", 1, 10, lang),
                 seed=seed,
-                image_set=images.description,
+                image_set=images,
                 progress=_progress_callback(progress, lang),
             )
             card, numbers = lesion_curves_card_from(curves, lang)

@@ -8,8 +8,8 @@ order, at most `max_extra` of them, so a class that tries ResNet-152 does not pi
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
+from resnet_demo.cache import LRUCache
 from resnet_demo.models import (
     EMBEDDED,
     LoadedModel,
@@ -37,8 +37,7 @@ class ModelRegistry:
         self.default = default
         self.max_extra = max(1, int(max_extra))
         self.allow_download = allow_download
-        self._extra: OrderedDict[str, LoadedModel] = OrderedDict()
-        self._lock = threading.Lock()
+        self._extra: LRUCache[LoadedModel] = LRUCache(self.max_extra)
         self._load_lock = threading.Lock()
 
     def names(self) -> list[str]:
@@ -70,11 +69,7 @@ class ModelRegistry:
         """The loaded model called `name`, or None when it is not loaded."""
         if name == self.default.name:
             return self.default
-        with self._lock:
-            model = self._extra.get(name)
-            if model is not None:
-                self._extra.move_to_end(name)
-            return model
+        return self._extra.get(name)
 
     def load(self, name: str, allow_download: bool | None = None) -> LoadedModel:
         """The model called `name`, loading it (hub cache, then download) when needed.
@@ -94,20 +89,12 @@ class ModelRegistry:
         model = self.get(name)
         if model is not None:
             return model
-        with self._load_lock:
-            model = self.get(name)
-            if model is not None:
-                return model
-            if name == EMBEDDED:
-                model = load_model(EMBEDDED)
-            else:
-                download = self.allow_download if allow_download is None else allow_download
-                model = load_model(name, allow_download=download, progress=True)
-        with self._lock:
-            self._extra[name] = model
-            while len(self._extra) > self.max_extra:
-                self._extra.popitem(last=False)
-        return model
+        download = self.allow_download if allow_download is None else allow_download
+        with self._load_lock:  # a second client waits here, then finds the model cached
+            return self._extra.get_or_compute(
+                name,
+                lambda: load_model(name, allow_download=download, progress=True),
+            )
 
     def require(self, name: str) -> LoadedModel:
         """Like `load`, but never downloads: for a model a session already used."""
