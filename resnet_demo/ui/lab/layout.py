@@ -5,8 +5,8 @@
 degradation race and "About ResNets". Each experiment tab is the same shell (controls, charts,
 summary and downloads on the left, its teaching note on the right); its builder returns a
 NamedTuple of its components and its `_wire_*` function, just below it, connects them to
-`handlers.LabHandlers`. Static labels go through the app's `gr.I18n` table; what the handlers
-write follows the page's language, sent with every request.
+`handlers.LabHandlers`. Static labels are marked with `i18n.t(key)` for the app's `gr.I18n`
+table; what the handlers write follows the page's language, sent with every request.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.image_sets import SHAPES
 from resnet_demo.models import LoadedModel
 from resnet_demo.text import normalize_lang
-from resnet_demo.ui.i18n import t
+from resnet_demo.ui import i18n
 from resnet_demo.ui.lab.handlers import (
     MAIN_IMAGE,
     SHAPE_IMAGE,
@@ -64,7 +64,7 @@ class _Page(NamedTuple):
 
 def _chart(key: str) -> gr.Image:
     """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
-    return gr.Image(label=t(key), interactive=False, show_label=False, format="png")
+    return gr.Image(label=i18n.t(key), interactive=False, show_label=False, format="png")
 
 
 def _summary() -> gr.Markdown:
@@ -74,8 +74,8 @@ def _summary() -> gr.Markdown:
 def _download_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
     """The card (PNG) and numbers (JSON) downloads, hidden until there is something to get."""
     return (
-        gr.DownloadButton(t("lab_card"), visible=False),
-        gr.DownloadButton(t("lab_numbers"), visible=False),
+        gr.DownloadButton(i18n.t("lab_card"), visible=False),
+        gr.DownloadButton(i18n.t("lab_numbers"), visible=False),
     )
 
 
@@ -89,7 +89,7 @@ def _experiment_tab(
 ) -> Iterator[None]:
     """The shell of an experiment tab: the caller fills the wide left column; the note of the
     experiment sits on the right."""
-    with gr.Tab(t(key)) as tab, gr.Row():
+    with gr.Tab(i18n.t(key)) as tab, gr.Row():
         tabs.append(tab)
         with gr.Column(scale=3):
             yield
@@ -103,11 +103,11 @@ def _experiment_tab(
 def _header() -> Header:
     gr.HTML(f"<style>{LAB_CSS}</style>", visible=True, padding=False)
     with gr.Row(equal_height=True):
-        gr.Markdown(t("lab_heading"))
+        gr.Markdown(i18n.t("lab_heading"))
         notes_lang = gr.Radio(
-            [("English", "en"), ("简体中文", "zh")], value="en", label=t("lab_notes_lang")
+            [("English", "en"), ("简体中文", "zh")], value="en", label=i18n.t("lab_notes_lang")
         )
-        presenter = gr.Checkbox(value=False, label=t("lab_presenter"))
+        presenter = gr.Checkbox(value=False, label=i18n.t("lab_presenter"))
     return Header(notes_lang, presenter)
 
 
@@ -139,10 +139,10 @@ def _sweep_tab(with_main_image: bool, tabs: list[gr.Tab], boxes: dict) -> SweepP
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
                 value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
-                label=t("lab_image"),
+                label=i18n.t("lab_image"),
             )
-            seed = gr.Number(value=0, precision=0, label=t("lab_shape_number"))
-            run = gr.Button(t("lab_run_sweep"), variant="primary")
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+            run = gr.Button(i18n.t("lab_run_sweep"), variant="primary")
         chart, summary = _chart("lab_tab_sweep"), _summary()
         with gr.Row():
             card, numbers = _download_buttons()
@@ -171,11 +171,13 @@ def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
 def _curves_tab(tabs: list[gr.Tab], boxes: dict) -> CurvesPanel:
     with _experiment_tab("lab_tab_curves", "lesion_curves", tabs, boxes):
         with gr.Row():
-            image_set = gr.Radio(image_set_choices("en"), value=SHAPES, label=t("lab_image_set"))
-            n_images = gr.Slider(16, 256, value=64, step=16, label=t("lab_shapes"))
-            draws = gr.Slider(1, 10, value=5, step=1, label=t("lab_draws"))
-            seed = gr.Number(value=0, precision=0, label=t("lab_seed"))
-            run = gr.Button(t("lab_run_curves"), variant="primary")
+            image_set = gr.Radio(
+                image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set")
+            )
+            n_images = gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes"))
+            draws = gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws"))
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_seed"))
+            run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
         chart, summary = _chart("lab_tab_curves"), _summary()
         with gr.Row():
             card, numbers = _download_buttons()
@@ -206,9 +208,9 @@ def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None
 def _flow_tab(tabs: list[gr.Tab], boxes: dict) -> FlowPanel:
     with _experiment_tab("lab_tab_flow", "gradient_flow", tabs, boxes):
         with gr.Row():
-            depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=t("lab_depths"))
-            steps = gr.Radio(flow_choices("en"), value=0, label=t("lab_networks"))
-            run = gr.Button(t("lab_measure"), variant="primary")
+            depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.t("lab_depths"))
+            steps = gr.Radio(flow_choices("en"), value=0, label=i18n.t("lab_networks"))
+            run = gr.Button(i18n.t("lab_measure"), variant="primary")
         similarity, norms = _chart("lab_shattered"), _chart("lab_norms")
         summary = _summary()
         with gr.Row():
@@ -233,13 +235,13 @@ def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
 def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
     with _experiment_tab("lab_tab_race", "race", tabs, boxes):
         with gr.Row():
-            depth = gr.Radio(list(DEPTHS), value=20, label=t("lab_depth"))
-            budget = gr.Slider(15, 180, value=90, step=15, label=t("lab_seconds"))
-            start = gr.Button(t("lab_start_race"), variant="primary")
-            stop = gr.Button(t("lab_stop"), variant="stop")
+            depth = gr.Radio(list(DEPTHS), value=20, label=i18n.t("lab_depth"))
+            budget = gr.Slider(15, 180, value=90, step=15, label=i18n.t("lab_seconds"))
+            start = gr.Button(i18n.t("lab_start_race"), variant="primary")
+            stop = gr.Button(i18n.t("lab_stop"), variant="stop")
         chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
         with gr.Row():
-            export = gr.Button(t("lab_export_card"))
+            export = gr.Button(i18n.t("lab_export_card"))
             card, numbers = _download_buttons()
     return RacePanel(depth, budget, start, stop, chart, status, last, export, card, numbers)
 
@@ -273,7 +275,7 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
 
 
 def _about_tab(tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
-    with gr.Tab(t("lab_tab_about")) as tab, gr.Row():
+    with gr.Tab(i18n.t("lab_tab_about")) as tab, gr.Row():
         tabs.append(tab)
         for key in ABOUT_NOTES:
             with gr.Column():
