@@ -16,7 +16,6 @@ from resnet_demo.text import t
 # still call `say` (with race states as keys); new code calls `t` with `race_status_<status>`.
 _RENAMED = {
     "image": "image_word",
-    "err_failed": "lab_err_failed",
     "running": "race_status_running",
     "finished": "race_status_finished",
     "out of time": "race_status_out_of_time",
