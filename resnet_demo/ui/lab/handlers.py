@@ -131,7 +131,7 @@ class LabHandlers:
     """The lab's handlers, bound to the components they update.
 
     Args:
-        view: the lab's components (`layout.LabView`); handlers return dicts keyed by them.
+        view: the lab's components (`view.LabView`); handlers return dicts keyed by them.
         get_model: get_model(state) -> the model to experiment on.
         get_image: get_image(state) -> the main tab's image, or None for "no image yet"; None
             when the lab has no main tab (the sweep then offers generated shapes only).

@@ -13,11 +13,15 @@ import gradio as gr
 
 
 class Header(NamedTuple):
+    """Above the tabs: the notes' language and presenter mode (large notes, essentials)."""
+
     notes_lang: gr.Radio
     presenter: gr.Checkbox
 
 
 class SweepPanel(NamedTuple):
+    """Lesion sweep: image source and shape number in; chart, summary, downloads out."""
+
     source: gr.Radio
     seed: gr.Number
     run: gr.Button
@@ -28,6 +32,8 @@ class SweepPanel(NamedTuple):
 
 
 class CurvesPanel(NamedTuple):
+    """Lesion curves: image set, set size, draws per k and seed in; chart, summary, downloads."""
+
     image_set: gr.Radio
     n_images: gr.Slider
     draws: gr.Slider
@@ -40,6 +46,8 @@ class CurvesPanel(NamedTuple):
 
 
 class FlowPanel(NamedTuple):
+    """Gradient flow: depths and training steps in; two charts, summary, downloads out."""
+
     depths: gr.CheckboxGroup
     steps: gr.Radio
     run: gr.Button
@@ -51,6 +59,9 @@ class FlowPanel(NamedTuple):
 
 
 class RacePanel(NamedTuple):
+    """Degradation race: depth and time budget in; the streamed chart and status, the last
+    snapshot (`last`, a `gr.State`), and the export button with its downloads."""
+
     depth: gr.Radio
     budget: gr.Slider
     start: gr.Button
