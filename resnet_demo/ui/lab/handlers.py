@@ -68,7 +68,7 @@ TAB_KEYS: tuple[str, ...] = (
 _PROGRESS = gr.Progress()
 """Default of the handlers' `progress` argument: Gradio replaces it with the event's tracker."""
 
-Updates = dict[gr.components.Component, Any]
+Updates = dict[gr.blocks.Block, Any]
 """What a handler returns: the components it changes, each with its new value or update."""
 Panel = SweepPanel | CurvesPanel | FlowPanel | RacePanel
 

@@ -56,7 +56,7 @@ class _Page(NamedTuple):
     """What every panel's wiring reads besides its own components."""
 
     state: gr.components.Component
-    lang: gr.components.Component
+    lang: Any  # a component with a .change event: the app's language switch or the notes' Radio
 
 
 # ---- small pieces -------------------------------------------------------------------------
@@ -73,9 +73,10 @@ def _summary() -> gr.Markdown:
 
 def _download_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
     """The card (PNG) and numbers (JSON) downloads, hidden until there is something to get."""
+    # Gradio 6.31 hints the label as str; the I18nData that gr.I18n makes is what it expects.
     return (
-        gr.DownloadButton(i18n.t("lab_card"), visible=False),
-        gr.DownloadButton(i18n.t("lab_numbers"), visible=False),
+        gr.DownloadButton(i18n.t("lab_card"), visible=False),  # type: ignore[arg-type]
+        gr.DownloadButton(i18n.t("lab_numbers"), visible=False),  # type: ignore[arg-type]
     )
 
 
@@ -118,7 +119,7 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
         handlers.notes,
         inputs_kwargs={"lang": header.notes_lang, "presenter": header.presenter},
         outputs=list(view.notes.values()),
-        api_name=False,
+        api_visibility="private",
     )
     page.lang.change(
         handlers.relabel,
@@ -261,7 +262,7 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
         inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
         outputs=[panel.chart, panel.status],
         cancels=[running],
-        api_name=False,
+        api_visibility="private",
     )
     panel.export.click(
         handlers.race_export,
