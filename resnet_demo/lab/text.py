@@ -13,8 +13,7 @@ from typing import Any
 
 from resnet_demo.text import t
 
-# Old lab keys that the shared catalogue names differently. Only `lab.charts` and `lab.cards`
-# still call `say` (with race states as keys); new code calls `t` with `race_status_<status>`.
+# Old lab keys that the shared catalogue names differently (kept until the lab speaks in keys).
 _RENAMED = {
     "image": "image_word",
     "running": "race_status_running",
