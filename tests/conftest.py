@@ -1,7 +1,8 @@
 """Shared fixtures: random-weight torchvision ResNets written to files, loaded like real weights.
 
 No test downloads anything: ImageNet weights are replaced by seeded random weights of the same
-architecture, saved as plain state_dicts and loaded through the real loading code.
+architecture, saved as plain state_dicts and loaded through the real loading code. `tiny_model`
+(a plain function, `from conftest import tiny_model`) builds the embedded architecture small.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import pytest
 import torch
 import torchvision
 
-from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, load_model
+from resnet_demo.models.embedded import build_embedded_resnet
+from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 
 torch.set_num_threads(2)
 
@@ -27,6 +30,36 @@ def count_hooks(module: torch.nn.Module) -> int:
         + len(m._backward_hooks)
         + len(m._backward_pre_hooks)
         for m in module.modules()
+    )
+
+
+def tiny_model(
+    seed: int = 0,
+    categories: tuple[str, ...] = CLASS_NAMES,
+    *,
+    width: int = 8,
+    size: int = 64,
+    source: str = "random(test)",
+) -> LoadedModel:
+    """The embedded architecture (ResNet-18 layout) with seeded random weights, small and fast.
+
+    Args:
+        seed: torch seed of the weights (the global torch RNG is left as it was). Default: 0.
+        categories: class names; the shapes' Chinese names come along when they are the shapes'.
+        width: channels of the first stage. Default: 8 (every lab path in milliseconds).
+        size: input size in pixels. Default: 64.
+        source: the weights' source as cards and captions name it. Default: "random(test)".
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = build_embedded_resnet(len(categories), width).eval()
+    return LoadedModel(
+        spec=ModelSpec("embedded"),
+        module=module,
+        categories=categories,
+        categories_zh=CLASS_NAMES_ZH if categories == CLASS_NAMES else None,
+        preprocessing=Preprocessing(size, size, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
+        source=source,
     )
 
 

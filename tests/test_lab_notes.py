@@ -6,9 +6,21 @@ import re
 
 import pytest
 
-from resnet_demo.lab.notes import LANGS, NOTES, REFERENCES, SHORT_NAMES, note_markdown
+from resnet_demo.lab.notes import LANGS, NOTES, REFERENCES, note_markdown
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+SHORT_NAMES: dict[str, str] = {
+    "he2016": "He et al. 2016",
+    "veit2016": "Veit et al. 2016",
+    "li2018": "Li et al. 2018",
+    "balduzzi2017": "Balduzzi et al. 2017",
+    "selvaraju2017": "Selvaraju et al. 2017",
+    "yang2019": "Yang et al. 2019",
+    "chollet2017": "Chollet 2017",
+    "howard2017": "Howard et al. 2017",
+}
+"""Short names by which the notes cite `REFERENCES` in running text."""
 
 
 @pytest.mark.parametrize("key", list(NOTES))

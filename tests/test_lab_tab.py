@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 import pytest
-from test_lab_cards import tiny_model
+from conftest import tiny_model
 
 from resnet_demo import shapes
-from resnet_demo.lab.image_sets import EXAMPLES, SHAPES
-from resnet_demo.lab.race import RaceSnapshot
-from resnet_demo.ui import lab_tab
-from resnet_demo.ui.lab_tab import NOTE_KEYS, LabHandlers, build_lab_tab
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, example_set, shapes_set
+from resnet_demo.lab.race import STOPPED, RaceSnapshot
+from resnet_demo.lab.text import image_set_name
+from resnet_demo.text import Term, catalogue, t
+from resnet_demo.ui.lab import MAIN_IMAGE, NOTE_KEYS, SHAPE_IMAGE, LabHandlers, build_lab_tab
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -30,22 +32,36 @@ class Recorder:
         self.calls.append((fraction, desc))
 
 
+def _lab(get_image: Any = "shape", **kwargs: Any) -> LabHandlers:
+    """The lab built in a throwaway Blocks around the tiny model; `get_image` "shape" gives it a
+    main image (a generated shape)."""
+    model = tiny_model()
+    if get_image == "shape":
+        image = shapes.generate_sample(shapes.TEST_SEED_START + 11).image
+        get_image = lambda: image  # noqa: E731
+    with gr.Blocks(), gr.Tab("Lab"):
+        return build_lab_tab(lambda: model, get_image, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def handlers() -> LabHandlers:
-    model = tiny_model()
-    image = shapes.generate_sample(shapes.TEST_SEED_START + 11).image
-    return LabHandlers(lambda: model, lambda: image)
+    return _lab()
 
 
 def _is_chart(value: object) -> bool:
     return isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.shape[2] == 3
 
 
-def _files(*updates: object) -> list[Path]:
-    assert all(u["visible"] is True for u in updates)  # type: ignore[index]
-    paths = [Path(u["value"]) for u in updates]  # type: ignore[index]
+def _files(panel: Any, out: dict) -> list[Path]:
+    updates = [out[panel.card], out[panel.numbers]]
+    assert all(u["visible"] is True for u in updates)
+    paths = [Path(u["value"]) for u in updates]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     return paths
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def test_tab_builds_inside_the_callers_blocks() -> None:
@@ -55,6 +71,7 @@ def test_tab_builds_inside_the_callers_blocks() -> None:
     assert isinstance(handlers, LabHandlers)
     names = {fn.api_name for fn in demo.fns.values() if fn.api_name}
     assert {"lab_sweep", "lab_curves", "lab_gradient_flow", "lab_race"} <= names
+    assert list(handlers.view.notes) == list(NOTE_KEYS)
 
 
 def test_tab_passes_the_session_state_when_given() -> None:
@@ -63,134 +80,196 @@ def test_tab_passes_the_session_state_when_given() -> None:
     with gr.Blocks(), gr.Tab("Lab"):
         state = gr.State("session-1")
         handlers = build_lab_tab(lambda s: seen.append(s) or model, state=state)
-    handlers.sweep(lab_tab.SHAPE_IMAGE, 2, "session-1", Recorder())
+    handlers.sweep(source=SHAPE_IMAGE, seed=2, state="session-1", progress=Recorder())
     assert seen == ["session-1"]
 
 
-@pytest.mark.parametrize("source", [lab_tab.MAIN_IMAGE, lab_tab.SHAPE_IMAGE])
+@pytest.mark.parametrize("source", [MAIN_IMAGE, SHAPE_IMAGE])
 def test_sweep_handler_renders(handlers: LabHandlers, source: str) -> None:
-    progress = Recorder()
-    chart, summary, card, data = handlers.sweep(source, 3, None, progress)
-    assert _is_chart(chart)
-    assert "Top-1 changed in" in summary
-    png, js = _files(card, data)
+    out = handlers.sweep(source=source, seed=3, progress=Recorder())
+    panel = handlers.view.sweep
+    assert set(out) == {panel.chart, panel.summary, panel.card, panel.numbers}
+    assert _is_chart(out[panel.chart])
+    assert "Top-1 changed in" in out[panel.summary]
+    png, js = _files(panel, out)
     assert png.read_bytes().startswith(b"\x89PNG") and js.suffix == ".json"
 
 
 def test_sweep_handler_without_a_main_image_says_what_to_do() -> None:
-    h = LabHandlers(tiny_model, lambda: None)
+    h = _lab(lambda: None)
     with pytest.raises(gr.Error, match="main tab"):
-        h.sweep(lab_tab.MAIN_IMAGE, 0, None, Recorder())
+        h.sweep(source=MAIN_IMAGE, seed=0, progress=Recorder())
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "x", None, 10**7])
 def test_sweep_handler_refuses_bad_numbers(handlers: LabHandlers, seed: object) -> None:
     with pytest.raises(gr.Error, match="shape number"):
-        handlers.sweep(lab_tab.SHAPE_IMAGE, seed, None, Recorder())
+        handlers.sweep(source=SHAPE_IMAGE, seed=seed, progress=Recorder())
 
 
 def test_curves_handler_renders(handlers: LabHandlers) -> None:
     progress = Recorder()
-    chart, summary, card, data = handlers.curves("shapes", 16, 1, 0, None, progress)
-    assert _is_chart(chart) and "Accuracy on 16 fresh shapes" in summary
-    _files(card, data)
+    out = handlers.curves(image_set="shapes", n_images=16, draws=1, seed=0, progress=progress)
+    panel = handlers.view.curves
+    assert _is_chart(out[panel.chart])
+    assert out[panel.summary].startswith(f"Accuracy on {image_set_name(shapes_set(16, 0), 'en')}")
+    _files(panel, out)
     assert progress.calls[-1][0] == pytest.approx(1.0)
+    assert all(desc for _, desc in progress.calls)  # every step worded
 
 
 def test_curves_handler_refuses_unknown_sets(handlers: LabHandlers) -> None:
-    with pytest.raises(gr.Error, match="unknown image set"):
-        handlers.curves("faces", 16, 1, 0, None, Recorder())
+    with pytest.raises(gr.Error, match="faces"):
+        handlers.curves(image_set="faces", n_images=16, draws=1, seed=0, progress=Recorder())
 
 
 def test_gradient_flow_handler_renders_and_caches(handlers: LabHandlers) -> None:
-    first = handlers.gradient_flow([8], 0, Recorder())
-    assert _is_chart(first[0]) and _is_chart(first[1]) and "8 layers" in first[2]
-    _files(first[3], first[4])
+    panel = handlers.view.flow
+    first = handlers.gradient_flow(depths=[8], steps=0, progress=Recorder())
+    assert _is_chart(first[panel.similarity]) and _is_chart(first[panel.norms])
+    assert "8 layers" in first[panel.summary]
+    _files(panel, first)
     progress = Recorder()
-    handlers.gradient_flow(["8"], "0", progress)
+    handlers.gradient_flow(depths=["8"], steps="0", progress=progress)
     assert progress.calls == []  # served from the cache
-    with pytest.raises(gr.Error, match="at least one depth"):
-        handlers.gradient_flow([], 0, Recorder())
+    with pytest.raises(gr.Error, match=re.escape(t("err_depths", "en"))):
+        handlers.gradient_flow(depths=[], steps=0, progress=Recorder())
 
 
 def test_race_handler_streams_and_exports(handlers: LabHandlers) -> None:
-    stream = handlers.race(8, 15)
+    panel = handlers.view.race
+    stream = handlers.race(depth=8, budget=15)
     outputs = [next(stream) for _ in range(3)]
     stream.close()  # what the Stop button's cancel does
-    chart, status, snapshot = outputs[-1]
-    assert _is_chart(chart) and isinstance(snapshot, RaceSnapshot)
-    assert snapshot.step == 10 and "plain" in status
-    _files(*handlers.race_export(snapshot))
-    stopped_chart, stopped_text = handlers.race_stopped(snapshot)
-    assert _is_chart(stopped_chart) and stopped_text.startswith("Stopped after")
+    snapshot = outputs[-1][panel.last]
+    assert _is_chart(outputs[-1][panel.chart]) and isinstance(snapshot, RaceSnapshot)
+    assert snapshot.step == 10 and "plain" in outputs[-1][panel.status]
+    _files(panel, handlers.race_export(snapshot=snapshot))
+    stopped = handlers.race_stopped(snapshot=snapshot)
+    status = t("race_after", "en", status="Stopped", seconds=snapshot.elapsed_s)
+    assert _is_chart(stopped[panel.chart]) and stopped[panel.status].startswith(status)
+    assert handlers.race_stopped(snapshot=None) == {panel.status: t("race_stopped", "en")}
     with pytest.raises(gr.Error, match="Run the race first"):
-        handlers.race_export(None)
+        handlers.race_export(snapshot=None)
     with pytest.raises(gr.Error, match="depth"):
-        next(handlers.race(9, 15))
+        next(handlers.race(depth=9, budget=15))
 
 
 @pytest.mark.parametrize(("lang", "presenter"), [("en", False), ("zh", True), ("xx", False)])
-def test_notes_handler_switches_language_and_presenter_mode(lang: str, presenter: bool) -> None:
-    updates = LabHandlers.notes(lang, presenter)
-    assert len(updates) == len(NOTE_KEYS)
-    texts = [u.value for u in updates]
-    assert all(t.startswith("### ") for t in texts)
-    assert ("lab-presenter" in updates[0].elem_classes) == presenter
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in texts[0]) == (lang == "zh")
-
-
-def _chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+def test_notes_handler_switches_language_and_presenter_mode(
+    handlers: LabHandlers, lang: str, presenter: bool
+) -> None:
+    out = handlers.notes(lang, presenter)
+    assert list(out) == [handlers.view.notes[key] for key in NOTE_KEYS]
+    texts = [update.value for update in out.values()]
+    assert all(text.startswith("### ") for text in texts)
+    first = next(iter(out.values()))
+    assert ("lab-presenter" in first.elem_classes) == presenter
+    assert _chinese(texts[0]) == (lang == "zh")
 
 
 def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
-    chart, summary, card, data = handlers.sweep(lab_tab.SHAPE_IMAGE, 3, None, Recorder(), "zh")
-    assert _is_chart(chart) and summary.startswith("条形：")
+    view = handlers.view
+    out = handlers.sweep(source=SHAPE_IMAGE, seed=3, lang="zh", progress=Recorder())
+    summary = out[view.sweep.summary]
+    assert _is_chart(out[view.sweep.chart]) and _chinese(summary)
+    assert summary.startswith(catalogue("zh")["sweep_summary"].split("{")[0])
     assert any(f"**{name}**" in summary for name in shapes.CLASS_NAMES_ZH)  # the class in Chinese
-    caption = json.loads(_files(card, data)[1].read_text(encoding="utf-8"))["caption"]
+    caption = json.loads(_files(view.sweep, out)[1].read_text(encoding="utf-8"))["caption"]
     assert all(_chinese(line) for line in caption)
     progress = Recorder()
-    _, curve_text, *_ = handlers.curves(SHAPES, 16, 1, 0, None, progress, "zh-CN")
-    assert "个新生成的形状" in curve_text and progress.calls[-1][1] == "去掉 8 个跳跃连接"
-    flow = handlers.gradient_flow([8], 0, Recorder(), "zh")
-    assert flow[2].startswith("- 8 层：")
-    stream = handlers.race(8, 15, "zh")
-    *_, (_, status, snapshot) = [next(stream) for _ in range(2)]
+    out = handlers.curves(SHAPES, 16, 1, 0, lang="zh-CN", progress=progress)
+    assert image_set_name(shapes_set(16, 0), "zh") in out[view.curves.summary]
+    assert progress.calls and all(_chinese(desc) for _, desc in progress.calls)
+    flow = handlers.gradient_flow(depths=[8], steps=0, lang="zh", progress=Recorder())
+    assert flow[view.flow.summary].startswith("- 8 ") and _chinese(flow[view.flow.summary])
+
+
+def test_race_status_is_worded_in_the_pages_language(handlers: LabHandlers) -> None:
+    panel = handlers.view.race
+    stream = handlers.race(depth=8, budget=15, lang="zh")
+    *_, last = [next(stream) for _ in range(2)]
     stream.close()
-    assert "最近 20 步的平均训练损失" in status
-    assert handlers.race_stopped(snapshot, "zh")[1].startswith("已停止，用时")
-    assert handlers.race_stopped(None, "zh")[1] == "已停止。"
+    snapshot = last[panel.last]
+    plain, residual = snapshot.recent_mean()
+    step = t("race_step", "zh", step=snapshot.step, plain=plain, residual=residual)
+    assert last[panel.status].endswith(step)
+    stopped = handlers.race_stopped(snapshot=snapshot, lang="zh")[panel.status]
+    status = t(f"race_status_{STOPPED}", "zh")
+    assert stopped.startswith(t("race_after", "zh", status=status, seconds=snapshot.elapsed_s))
+    assert handlers.race_stopped(snapshot=None, lang="zh")[panel.status] == t("race_stopped", "zh")
 
 
 @pytest.mark.parametrize(
-    ("call", "message"),
+    ("call", "key", "fields"),
     [
-        (lambda h: h.sweep(lab_tab.SHAPE_IMAGE, -1, None, Recorder(), "zh"), "形状编号必须是"),
-        (lambda h: h.gradient_flow([], 0, Recorder(), "zh"), "请至少选择一个深度"),
-        (lambda h: h.race_export(None, "zh"), "请先运行赛跑"),
-        (lambda h: next(h.race("x", 15, "zh")), "深度必须是数字"),
+        (
+            lambda h: h.sweep(source=SHAPE_IMAGE, seed=-1, lang="zh", progress=Recorder()),
+            "err_range",
+            {"name": Term("field_shape_number"), "lo": 0, "hi": 999_999},
+        ),
+        (lambda h: h.gradient_flow(depths=[], steps=0, lang="zh"), "err_depths", {}),
+        (lambda h: h.race_export(snapshot=None, lang="zh"), "err_race_first", {}),
+        (
+            lambda h: next(h.race(depth="x", budget=15, lang="zh")),
+            "err_number",
+            {"name": Term("field_depth")},
+        ),
     ],
 )
-def test_errors_are_in_the_pages_language(handlers: LabHandlers, call: Any, message: str) -> None:
-    with pytest.raises(gr.Error, match=message):
+def test_errors_are_in_the_pages_language(
+    handlers: LabHandlers, call: Any, key: str, fields: dict
+) -> None:
+    with pytest.raises(gr.Error, match=re.escape(t(key, "zh", **fields))):
         call(handlers)
 
 
 def test_main_image_missing_is_explained_in_chinese() -> None:
-    h = LabHandlers(tiny_model, lambda: None)
-    with pytest.raises(gr.Error, match="请先在主页面载入一张图像"):
-        h.sweep(lab_tab.MAIN_IMAGE, 0, None, Recorder(), "zh")
+    h = _lab(lambda: None)
+    with pytest.raises(gr.Error, match=re.escape(t("err_main_image", "zh"))):
+        h.sweep(source=MAIN_IMAGE, seed=0, lang="zh", progress=Recorder())
 
 
-def test_relabel_gives_tab_names_and_choices_in_the_language() -> None:
-    updates = lab_tab.relabel_lab(True, "zh")
-    names = ["逐块损伤", "损伤曲线", "梯度流", "退化赛跑", "关于 ResNet"]
-    assert [u["label"] for u in updates[:5]] == names
-    assert updates[5]["choices"] == [("主页面的图像", lab_tab.MAIN_IMAGE), ("生成的形状", "shape")]
-    assert [value for _, value in updates[6]["choices"]] == [SHAPES, EXAMPLES]
-    assert [value for _, value in updates[7]["choices"]] == [0, 30]
-    english = lab_tab.relabel_lab(False, "en")
-    assert english[0]["label"] == "Lesion sweep" and len(english[5]["choices"]) == 1
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _english_words() -> set[str]:
+    """Every word of three or more letters in the catalogue's English side (lower case)."""
+    return {w.lower() for text in catalogue("en").values() for w in ENGLISH_WORD.findall(text)}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda h: h.sweep(source=SHAPE_IMAGE, seed="abc", lang="zh", progress=Recorder()),
+        lambda h: h.curves(SHAPES, 7, 1, 0, lang="zh", progress=Recorder()),
+        lambda h: next(h.race(depth=8, budget=5, lang="zh")),
+    ],
+)
+def test_a_chinese_lab_error_has_no_english_word(handlers: LabHandlers, call: Any) -> None:
+    with pytest.raises(gr.Error) as caught:
+        call(handlers)
+    message = str(caught.value.message)
+    assert _chinese(message)
+    english = {w.lower() for w in ENGLISH_WORD.findall(message)} & _english_words()
+    assert not english, (message, english)
+
+
+def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandlers) -> None:
+    view = handlers.view
+    out = handlers.relabel("zh")
+    keys = ["lab_tab_sweep", "lab_tab_curves", "lab_tab_flow", "lab_tab_race", "lab_tab_about"]
+    assert [out[tab]["label"] for tab in view.tabs] == [t(key, "zh") for key in keys]
+    assert out[view.sweep.source]["choices"] == [
+        (t("lab_src_main", "zh"), MAIN_IMAGE),
+        (t("lab_src_shape", "zh"), SHAPE_IMAGE),
+    ]
+    assert [value for _, value in out[view.curves.image_set]["choices"]] == [SHAPES, EXAMPLES]
+    assert [value for _, value in out[view.flow.steps]["choices"]] == [0, 30]
+    english = _lab(None).relabel("en")
+    tab = next(iter(english))
+    assert english[tab]["label"] == "Lesion sweep"
+    assert len(next(v for v in english.values() if "choices" in v)["choices"]) == 1
 
 
 def test_the_apps_language_reaches_every_lab_event() -> None:
@@ -201,3 +280,9 @@ def test_the_apps_language_reaches_every_lab_event() -> None:
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
     for name in ("lab_sweep", "lab_curves", "lab_gradient_flow", "lab_race", "lab_race_export"):
         assert by_name[name].inputs[-1] is language, name
+
+
+def test_image_sets_are_named_in_the_pages_language() -> None:
+    """The curves' summary names its set through `image_set_name`, from the set's numbers."""
+    assert _chinese(image_set_name(example_set(), "zh"))
+    assert not _chinese(image_set_name(shapes_set(8, 0, size=32), "en"))

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from test_lab_cards import tiny_model
+from conftest import tiny_model
 
 from resnet_demo import shapes
 from resnet_demo.lab import cards, charts

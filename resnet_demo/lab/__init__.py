@@ -7,7 +7,7 @@
 - `notes`: teaching notes in English and 简体中文 with their sources.
 - `cards`: a PNG-ready card and the numbers for every panel (the CLI calls these).
 
-Never imports gradio; the Gradio tab lives in `resnet_demo.ui.lab_tab`.
+Never imports gradio; the Gradio tab lives in `resnet_demo.ui.lab`.
 """
 
 from resnet_demo.lab.cards import (

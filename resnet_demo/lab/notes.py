@@ -53,17 +53,6 @@ REFERENCES: dict[str, str] = {
 }
 """Key -> full citation."""
 
-SHORT_NAMES: dict[str, str] = {
-    "he2016": "He et al. 2016",
-    "veit2016": "Veit et al. 2016",
-    "li2018": "Li et al. 2018",
-    "balduzzi2017": "Balduzzi et al. 2017",
-    "selvaraju2017": "Selvaraju et al. 2017",
-    "yang2019": "Yang et al. 2019",
-    "chollet2017": "Chollet 2017",
-    "howard2017": "Howard et al. 2017",
-}
-
 
 @dataclass(frozen=True)
 class Note:

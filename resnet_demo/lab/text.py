@@ -1,8 +1,9 @@
 """The lab's view of the text catalogue (`resnet_demo.text`), in English and 简体中文.
 
-Charts, cards, summaries, status lines and error messages of the classroom lab look their text up
-with `say(key, lang, **values)`. The lab's static labels (buttons, sliders, tab names) are
-in the app's table (`resnet_demo.ui.i18n`), which the browser translates by itself.
+The lab's words are catalogue keys looked up with `resnet_demo.text.t(key, lang, **fields)`
+(the UI's summaries, status lines and errors do so). `say` is a thin view of `t` that still
+knows a few older key names; only `lab.charts` and `lab.cards` call it, until they use `t`.
+`image_set_name` words an image set from its numbers.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ if TYPE_CHECKING:
 # Old lab keys that the shared catalogue names differently (kept until the lab speaks in keys).
 _RENAMED = {
     "image": "image_word",
-    "err_failed": "lab_err_failed",
     "running": "race_status_running",
     "finished": "race_status_finished",
     "out of time": "race_status_out_of_time",
-    "out_of_time": "race_status_out_of_time",
+    "out_of_time": "race_status_out_of_time",  # `lab.race.OUT_OF_TIME` once it has no space
     "stopped": "race_status_stopped",
 }
 

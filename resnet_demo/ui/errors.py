@@ -1,9 +1,10 @@
 """Every failure a user can cause becomes a short `gr.Error`; nothing else reaches the page.
 
-Handlers are wrapped with `user_errors`. The engine's own exceptions (ImageError, SwitchError,
-AnalysisError, WeightsError, ModelNameError) name what was wrong; those that are `DemoError`s carry
-a catalogue key and are worded in the page's language, under a translated title. Anything else is a bug: it is logged with its traceback on the
-server and the user gets a generic "try again" (Gradio also runs with show_error=False).
+Handlers (the page's and the lab's) are wrapped with `user_errors`. The engine's own exceptions
+(ImageError, SwitchError, AnalysisError, WeightsError, ModelNameError, any other `DemoError`)
+name what was wrong; `DemoError`s carry a catalogue key and are worded in the page's language,
+under a translated title. Anything else is a bug: it is logged with its traceback on the server
+and the user gets a generic "try again" (Gradio also runs with show_error=False).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -39,6 +40,7 @@ _TITLES: tuple[tuple[type[Exception], str], ...] = (
     (ModelNameError, "err_setting"),
     (SwitchError, "err_setting"),
     (AnalysisError, "err_setting"),
+    (DemoError, "err_setting"),  # any other value a user sent (a lab setting, an image set)
 )
 
 MAX_MESSAGE = 400
@@ -57,8 +59,9 @@ def _with_title(title: str, message: str, lang: str) -> gr.Error:
 def user_error(exc: Exception, lang: str) -> gr.Error:
     """The `gr.Error` to show for `exc` in `lang`.
 
-    Known engine errors keep their message (English, written for students) after a translated
-    title; unknown ones get a generic message and are logged with their traceback.
+    Known engine errors keep their message after a translated title (a `DemoError` worded in
+    `lang`); unknown ones get a generic message and are logged with their traceback. Messages
+    longer than `MAX_MESSAGE` characters are cut.
     """
     if isinstance(exc, gr.Error):
         return exc
@@ -73,19 +76,34 @@ def user_error(exc: Exception, lang: str) -> gr.Error:
 def user_errors(fn: F) -> F:
     """Wrap a handler so that any exception leaves it as a short `gr.Error`.
 
-    The handler's `lang` argument (if it has one) picks the language of the title.
+    The handler's `lang` argument (if it has one) picks the language of the message. Generator
+    handlers (streams) are wrapped too: an error while streaming ends the stream the same way.
     """
     signature = inspect.signature(fn)
+
+    def fail(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> gr.Error:
+        try:
+            lang = signature.bind_partial(*args, **kwargs).arguments.get("lang")
+        except TypeError:
+            lang = None
+        return user_error(exc, normalize_lang(lang))
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - the point: nothing escapes as a traceback
+                raise fail(exc, args, kwargs) from None
+
+        return stream  # type: ignore[return-value]  # same signature, as functools.wraps says
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the point: nothing escapes as a traceback
-            try:
-                lang = signature.bind_partial(*args, **kwargs).arguments.get("lang")
-            except TypeError:
-                lang = None
-            raise user_error(exc, normalize_lang(lang)) from None
+            raise fail(exc, args, kwargs) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature, as functools.wraps says

@@ -1,13 +1,21 @@
-"""Downloads of the current view: a result card (PNG, no metadata) and its numbers (JSON)."""
+"""Downloads: a card (PNG, no metadata) and its numbers (JSON), for the page and the lab.
+
+`write_files` is the one writer of downloads: every export (the page's result card, each lab
+panel's card) goes to a fresh folder under `EXPORT_DIR`, and folders older than `MAX_AGE_S` are
+deleted whenever a new one is written.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from resnet_demo.imaging import encode_png
 from resnet_demo.models import LoadedModel
@@ -89,34 +97,48 @@ def numbers(model: LoadedModel, session: Session) -> dict[str, Any]:
 
 
 def _clean_old(directory: Path, max_age_s: float) -> None:
-    """Delete the export folders older than `max_age_s` seconds."""
+    """Delete the export folders (and stray files) in `directory` older than `max_age_s` seconds."""
     cutoff = time.time() - max_age_s
     for path in directory.iterdir():
-        try:
+        with contextlib.suppress(OSError):  # another request may be deleting it too
             if path.stat().st_mtime < cutoff:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-        except OSError:
-            continue
+
+
+def write_files(card: np.ndarray, numbers: dict[str, Any], stem: str) -> tuple[str, str]:
+    """Write a card and its numbers to `<stem>.png` and `<stem>.json` in a fresh folder.
+
+    Args:
+        card: RGB uint8 (H, W, 3) picture; written as PNG without metadata.
+        numbers: JSON-ready dict (NaN and inf already turned into None by the `to_json`s).
+        stem: file name without extension, e.g. "lesion-sweep".
+
+    Returns:
+        (PNG path, JSON path).
+
+    Raises:
+        ValueError: `numbers` holds NaN or inf (`json.dumps(allow_nan=False)`), or `card` is not
+            an RGB uint8 picture.
+    """
+    text = json.dumps(numbers, indent=2, ensure_ascii=False, allow_nan=False)
+    png = encode_png(card)
+    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    _clean_old(EXPORT_DIR, MAX_AGE_S)
+    folder = Path(tempfile.mkdtemp(prefix=f"{stem}-", dir=EXPORT_DIR))
+    png_path, json_path = folder / f"{stem}.png", folder / f"{stem}.json"
+    png_path.write_bytes(png)
+    json_path.write_text(text, encoding="utf-8")
+    return str(png_path), str(json_path)
 
 
 def write_exports(model: LoadedModel, session: Session) -> tuple[str, str]:
-    """Write the card and the numbers to fresh files.
+    """Write the current view's result card and numbers to fresh files.
 
     Returns:
-        (card PNG path, JSON path).
+        (card PNG path, JSON path), named `resnet-demo-<first 10 hex digits of the image's sha1>`.
 
     Raises:
         ValueError: the session has no analysed image.
     """
     card = result_card(card_content(model, session))
-    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-    _clean_old(EXPORT_DIR, MAX_AGE_S)
-    stem = f"resnet-demo-{session.digest[:10]}-{time.time_ns() % 10**9}"
-    directory = Path(tempfile.mkdtemp(prefix=stem, dir=EXPORT_DIR))
-    card_path = directory / "result-card.png"
-    json_path = directory / "result.json"
-    card_path.write_bytes(encode_png(card))
-    json_path.write_text(
-        json.dumps(numbers(model, session), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    return str(card_path), str(json_path)
+    return write_files(card, numbers(model, session), f"resnet-demo-{session.digest[:10]}")

@@ -20,7 +20,7 @@ from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import normalize_lang, t, tr
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
-from resnet_demo.ui.lab_tab import build_lab_tab
+from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import MAX_TOP_K, Engine
 from resnet_demo.ui.strip import BlockStrip

@@ -1,0 +1,304 @@
+"""The lab's event handlers: named arguments in, a dict of the components they change out.
+
+Each handler runs one experiment of `resnet_demo.lab`, draws it (`lab.charts`, `lab.cards`),
+words it in the page's language (`summaries`, `resnet_demo.text.t`) and writes the downloads
+(`ui.export.write_files`). Every handler is wrapped by `ui.errors.user_errors`, so a bad setting
+becomes a short `gr.Error` in the page's language and anything else a logged, generic one.
+Tests call the handlers directly, without a browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import numpy as np
+
+from resnet_demo import lab, shapes
+from resnet_demo.cache import LRUCache
+from resnet_demo.errors import InvalidValue
+from resnet_demo.lab import charts, notes
+from resnet_demo.lab.cards import (
+    gradient_flow_card_from,
+    lesion_curves_card_from,
+    lesion_sweep_card_from,
+    race_card_from,
+    shown_sweep,
+)
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
+from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
+from resnet_demo.lab.text import image_set_name
+from resnet_demo.models import LoadedModel
+from resnet_demo.text import Term, normalize_lang, t
+from resnet_demo.ui.errors import user_errors
+from resnet_demo.ui.export import write_files
+from resnet_demo.ui.lab import summaries
+from resnet_demo.ui.lab.view import CurvesPanel, FlowPanel, LabView, RacePanel, SweepPanel
+
+if TYPE_CHECKING:
+    from resnet_demo.progress import Progress
+
+MAIN_IMAGE = "main"
+"""Sweep image source: the main tab's current image."""
+SHAPE_IMAGE = "shape"
+"""Sweep image source: a generated shape, picked by its number."""
+
+NOTE_KEYS: tuple[str, ...] = (
+    "lesion_sweep",
+    "lesion_curves",
+    "gradient_flow",
+    "race",
+    "block",
+    "gradcam",
+    "misconceptions",
+)
+"""The notes shown in the lab (keys of `lab.notes.NOTES`)."""
+
+TAB_KEYS: tuple[str, ...] = (
+    "lab_tab_sweep",
+    "lab_tab_curves",
+    "lab_tab_flow",
+    "lab_tab_race",
+    "lab_tab_about",
+)
+"""Catalogue keys of the lab's tab names, in tab order."""
+
+_PROGRESS = gr.Progress()
+"""Default of the handlers' `progress` argument: Gradio replaces it with the event's tracker."""
+
+Updates = dict[gr.blocks.Block, Any]
+"""What a handler returns: the components it changes, each with its new value or update."""
+Panel = SweepPanel | CurvesPanel | FlowPanel | RacePanel
+
+ModelOf = Callable[[Any], LoadedModel]
+"""get_model(state) -> the model to experiment on."""
+ImageOf = Callable[[Any], np.ndarray | None]
+"""get_image(state) -> the main tab's RGB uint8 (H, W, 3) image, or None."""
+
+
+def whole_number(value: Any, field: str, low: int, high: int) -> int:
+    """`value` (a number, or text holding one, as Gradio sends it) as an int in [low, high].
+
+    Args:
+        value: what the component sent, e.g. 3.0, "8" or None.
+        field: catalogue key naming the setting, e.g. "field_depth".
+        low: smallest allowed value.
+        high: largest allowed value.
+
+    Raises:
+        InvalidValue: not a number ("err_number"), or not whole or out of range ("err_range").
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValue("err_number", name=Term(field)) from None
+    if not number.is_integer() or not low <= number <= high:
+        raise InvalidValue("err_range", name=Term(field), lo=low, hi=high)
+    return int(number)
+
+
+def worded_progress(progress: Callable[..., Any], lang: str) -> Progress:
+    """Adapt a `gr.Progress` to the engine's `progress(fraction, key, **fields)`: the step is
+    worded from the catalogue in the page's language."""
+
+    def report(fraction: float, key: str, /, **fields: object) -> None:
+        progress(fraction, desc=t(key, lang, **fields))
+
+    return report
+
+
+def source_choices(with_main_image: bool, lang: str) -> list[tuple[str, str]]:
+    """Entries of the sweep's image switch: the main tab's image (when there is one), a shape."""
+    choices = [(t("lab_src_shape", lang), SHAPE_IMAGE)]
+    if with_main_image:
+        choices.insert(0, (t("lab_src_main", lang), MAIN_IMAGE))
+    return choices
+
+
+def image_set_choices(lang: str) -> list[tuple[str, str]]:
+    """Entries of the lesion curves' image-set switch."""
+    return [(t("lab_set_shapes", lang), SHAPES), (t("lab_set_examples", lang), EXAMPLES)]
+
+
+def flow_choices(lang: str) -> list[tuple[str, int]]:
+    """Entries of the gradient-flow switch: at initialisation, or after 30 training steps."""
+    return [(t("lab_at_init", lang), 0), (t("lab_after_30", lang), 30)]
+
+
+class LabHandlers:
+    """The lab's handlers, bound to the components they update.
+
+    Args:
+        view: the lab's components (`view.LabView`); handlers return dicts keyed by them.
+        get_model: get_model(state) -> the model to experiment on.
+        get_image: get_image(state) -> the main tab's image, or None for "no image yet"; None
+            when the lab has no main tab (the sweep then offers generated shapes only).
+    """
+
+    def __init__(self, view: LabView, get_model: ModelOf, get_image: ImageOf | None) -> None:
+        self.view = view
+        self.get_model = get_model
+        self.get_image = get_image
+        self.studies: LRUCache[lab.GradientFlowStudy] = LRUCache(max_entries=8)
+
+    def _downloads(
+        self, panel: Panel, card: np.ndarray, numbers: dict[str, Any], stem: str
+    ) -> Updates:
+        png, data = write_files(card, numbers, stem)
+        return {
+            panel.card: gr.update(value=png, visible=True),
+            panel.numbers: gr.update(value=data, visible=True),
+        }
+
+    def _image(self, source: str, seed: Any, state: Any, lang: str) -> tuple[np.ndarray, str]:
+        if source == MAIN_IMAGE:
+            image = self.get_image(state) if self.get_image is not None else None
+            if image is None:
+                raise gr.Error(t("err_main_image", lang), print_exception=False)
+            return image, t("main_image", lang)
+        n = whole_number(seed, "field_shape_number", 0, 999_999)
+        image = shapes.generate_sample(shapes.TEST_SEED_START + 5_000_000 + n).image
+        return image, t("shape_image", lang, n=n)
+
+    @user_errors
+    def sweep(
+        self, source: str, seed: Any, state: Any = None, lang: str = "en", progress: Any = _PROGRESS
+    ) -> Updates:
+        """Lesion sweep of one image -> chart, summary and the two downloads."""
+        lang = normalize_lang(lang)
+        model = self.get_model(state)
+        image, name = self._image(source, seed, state, lang)
+        sweep = lab.lesion_sweep(model, image, worded_progress(progress, lang))
+        card, numbers = lesion_sweep_card_from(
+            sweep, model.categories, name, lang, model.categories_zh
+        )
+        shown = shown_sweep(sweep, model.categories_zh, lang)
+        panel = self.view.sweep
+        return {
+            panel.chart: charts.sweep_chart(shown, lang=lang),
+            panel.summary: summaries.sweep_summary(shown, lang),
+            **self._downloads(panel, card, numbers, "lesion-sweep"),
+        }
+
+    @user_errors
+    def curves(
+        self,
+        image_set: str,
+        n_images: Any,
+        draws: Any,
+        seed: Any,
+        state: Any = None,
+        lang: str = "en",
+        progress: Any = _PROGRESS,
+    ) -> Updates:
+        """Lesion curves over an image set -> chart, summary and the two downloads."""
+        lang = normalize_lang(lang)
+        model = self.get_model(state)
+        seed = whole_number(seed, "field_seed", 0, 9999)
+        images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
+        curves = lab.lesion_curves(
+            model,
+            images.images,
+            images.labels,
+            draws=whole_number(draws, "field_draws", 1, 10),
+            seed=seed,
+            image_set=images,
+            progress=worded_progress(progress, lang),
+        )
+        card, numbers = lesion_curves_card_from(curves, lang)
+        panel = self.view.curves
+        return {
+            panel.chart: charts.curves_chart(curves, lang=lang),
+            panel.summary: summaries.curves_summary(curves, image_set_name(images, lang), lang),
+            **self._downloads(panel, card, numbers, "lesion-curves"),
+        }
+
+    @user_errors
+    def gradient_flow(
+        self, depths: Any, steps: Any, lang: str = "en", progress: Any = _PROGRESS
+    ) -> Updates:
+        """Gradient flow study (cached per settings) -> two charts, summary, two downloads."""
+        lang = normalize_lang(lang)
+        if not isinstance(depths, list | tuple) or not depths:
+            raise gr.Error(t("err_depths", lang), print_exception=False)
+        chosen = tuple(sorted({whole_number(d, "field_depth", 8, 56) for d in depths}))
+        trained = whole_number(steps, "field_steps", 0, 100)
+        study = self.studies.get_or_compute(
+            (chosen, trained),
+            lambda: lab.gradient_flow_study(
+                chosen, trained, progress=worded_progress(progress, lang)
+            ),
+        )
+        card, numbers = gradient_flow_card_from(study, lang)
+        panel = self.view.flow
+        return {
+            panel.similarity: charts.correlation_chart(study, lang=lang),
+            panel.norms: charts.gradient_norm_chart(study, lang=lang),
+            panel.summary: summaries.flow_summary(study, lang),
+            **self._downloads(panel, card, numbers, "gradient-flow"),
+        }
+
+    @user_errors
+    def race(self, depth: Any, budget: Any, lang: str = "en") -> Iterator[Updates]:
+        """Stream the race: chart, status line and last snapshot after every few steps."""
+        lang = normalize_lang(lang)
+        config = RaceConfig(
+            depth=whole_number(depth, "field_depth", 8, 56),
+            time_budget_s=float(whole_number(budget, "field_budget", 10, 300)),
+            max_steps=2000,
+        ).check()
+        panel = self.view.race
+        for snapshot in run_race(config):
+            yield {
+                panel.chart: charts.race_chart(snapshot, lang=lang),
+                panel.status: summaries.race_status(snapshot, lang),
+                panel.last: snapshot,
+            }
+
+    @user_errors
+    def race_stopped(self, snapshot: RaceSnapshot | None, lang: str = "en") -> Updates:
+        """After Stop: the last snapshot, marked stopped -> chart and status line."""
+        lang = normalize_lang(lang)
+        panel = self.view.race
+        if not isinstance(snapshot, RaceSnapshot):
+            return {panel.status: t("race_stopped", lang)}
+        if not snapshot.done:
+            snapshot = dataclasses.replace(snapshot, status=STOPPED)
+        return {
+            panel.chart: charts.race_chart(snapshot, lang=lang),
+            panel.status: summaries.race_status(snapshot, lang),
+        }
+
+    @user_errors
+    def race_export(self, snapshot: RaceSnapshot | None, lang: str = "en") -> Updates:
+        """Card and numbers of the last race snapshot -> the two downloads."""
+        lang = normalize_lang(lang)
+        if not isinstance(snapshot, RaceSnapshot) or snapshot.step == 0:
+            raise gr.Error(t("err_race_first", lang), print_exception=False)
+        card, numbers = race_card_from(snapshot, lang)
+        return self._downloads(self.view.race, card, numbers, "degradation-race")
+
+    def notes(self, lang: Any, presenter: Any) -> Updates:
+        """Every note in `lang`, full or presenter-mode (large type, essentials only)."""
+        lang = normalize_lang(lang)
+        classes = ["lab-note", "lab-presenter"] if presenter else ["lab-note"]
+        return {
+            box: gr.Markdown(notes.note_markdown(key, lang, bool(presenter)), elem_classes=classes)
+            for key, box in self.view.notes.items()
+        }
+
+    def relabel(self, lang: Any) -> Updates:
+        """Tab names and switch entries in `lang` (Gradio translates neither by itself)."""
+        lang = normalize_lang(lang)
+        view = self.view
+        return {
+            **{
+                tab: gr.update(label=t(key, lang))
+                for key, tab in zip(TAB_KEYS, view.tabs, strict=True)
+            },
+            view.sweep.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
+            view.curves.image_set: gr.update(choices=image_set_choices(lang)),
+            view.flow.steps: gr.update(choices=flow_choices(lang)),
+        }

@@ -1,0 +1,348 @@
+"""The lab's layout: one small builder per tab, each wired beside its components.
+
+`build_lab_tab` creates the components inside the caller's current Blocks/Tab context: a header
+(notes language, presenter mode), then the tabs lesion sweep, lesion curves, gradient flow,
+degradation race and "About ResNets". Each experiment tab is the same shell (controls, charts,
+summary and downloads on the left, its teaching note on the right); its builder returns a
+NamedTuple of its components and its `_wire_*` function, just below it, connects them to
+`handlers.LabHandlers`. Static labels are marked with `i18n.t(key)` for the app's `gr.I18n`
+table; what the handlers write follows the page's language, sent with every request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from importlib import resources
+from typing import Any, NamedTuple
+
+import gradio as gr
+import numpy as np
+
+from resnet_demo.lab import notes
+from resnet_demo.lab.cifar_nets import DEPTHS
+from resnet_demo.lab.image_sets import SHAPES
+from resnet_demo.models import LoadedModel
+from resnet_demo.text import normalize_lang
+from resnet_demo.ui import i18n
+from resnet_demo.ui.lab.handlers import (
+    MAIN_IMAGE,
+    SHAPE_IMAGE,
+    LabHandlers,
+    flow_choices,
+    image_set_choices,
+    source_choices,
+)
+from resnet_demo.ui.lab.view import (
+    CurvesPanel,
+    FlowPanel,
+    Header,
+    LabView,
+    RacePanel,
+    SweepPanel,
+)
+
+LAB = "lab"
+"""Concurrency group of the lab's model experiments: one at a time in the whole app."""
+RACE = "lab-race"
+"""Concurrency group of the race: one race at a time in the whole app (it uses the CPU fully)."""
+LAB_CSS = resources.files(__package__).joinpath("lab.css").read_text(encoding="utf-8")
+"""Styles of the lab (injected by `build_lab_tab`, so the tab works in any page)."""
+ABOUT_NOTES = ("block", "gradcam", "misconceptions")
+"""The notes of the "About ResNets" tab, side by side."""
+
+
+class _Page(NamedTuple):
+    """What every panel's wiring reads besides its own components."""
+
+    state: gr.components.Component
+    lang: Any  # a component with a .change event: the app's language switch or the notes' Radio
+
+
+# ---- small pieces -------------------------------------------------------------------------
+
+
+def _chart(key: str) -> gr.Image:
+    """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
+    return gr.Image(label=i18n.t(key), interactive=False, show_label=False, format="png")
+
+
+def _summary() -> gr.Markdown:
+    return gr.Markdown(elem_classes=["lab-summary"])
+
+
+def _download_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
+    """The card (PNG) and numbers (JSON) downloads, hidden until there is something to get."""
+    # Gradio 6.31 hints the label as str; the I18nData that gr.I18n makes is what it expects.
+    return (
+        gr.DownloadButton(i18n.t("lab_card"), visible=False),  # type: ignore[arg-type]
+        gr.DownloadButton(i18n.t("lab_numbers"), visible=False),  # type: ignore[arg-type]
+    )
+
+
+def _note(key: str) -> gr.Markdown:
+    return gr.Markdown(notes.note_markdown(key, "en"), elem_classes=["lab-note"])
+
+
+@contextlib.contextmanager
+def _experiment_tab(
+    key: str, note: str, tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]
+) -> Iterator[None]:
+    """The shell of an experiment tab: the caller fills the wide left column; the note of the
+    experiment sits on the right."""
+    with gr.Tab(i18n.t(key)) as tab, gr.Row():
+        tabs.append(tab)
+        with gr.Column(scale=3):
+            yield
+        with gr.Column(scale=2):
+            boxes[note] = _note(note)
+
+
+# ---- header -------------------------------------------------------------------------------
+
+
+def _header() -> Header:
+    gr.HTML(f"<style>{LAB_CSS}</style>", visible=True, padding=False)
+    with gr.Row(equal_height=True):
+        gr.Markdown(i18n.t("lab_heading"))
+        notes_lang = gr.Radio(
+            [("English", "en"), ("简体中文", "zh")], value="en", label=i18n.t("lab_notes_lang")
+        )
+        presenter = gr.Checkbox(value=False, label=i18n.t("lab_presenter"))
+    return Header(notes_lang, presenter)
+
+
+def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page: bool) -> None:
+    header = view.header
+    gr.on(
+        [header.notes_lang.change, header.presenter.change],
+        handlers.notes,
+        inputs_kwargs={"lang": header.notes_lang, "presenter": header.presenter},
+        outputs=list(view.notes.values()),
+        api_visibility="private",
+    )
+    page.lang.change(
+        handlers.relabel,
+        inputs_kwargs={"lang": page.lang},
+        outputs=[*view.tabs, view.sweep.source, view.curves.image_set, view.flow.steps],
+        api_visibility="private",
+    )
+    if follow_page:  # the notes follow the page; the switch can still override them
+        page.lang.change(normalize_lang, page.lang, header.notes_lang, api_visibility="private")
+
+
+# ---- lesion sweep -------------------------------------------------------------------------
+
+
+def _sweep_tab(with_main_image: bool, tabs: list[gr.Tab], boxes: dict) -> SweepPanel:
+    with _experiment_tab("lab_tab_sweep", "lesion_sweep", tabs, boxes):
+        with gr.Row():
+            source = gr.Radio(
+                source_choices(with_main_image, "en"),
+                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                label=i18n.t("lab_image"),
+            )
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+            run = gr.Button(i18n.t("lab_run_sweep"), variant="primary")
+        chart, summary = _chart("lab_tab_sweep"), _summary()
+        with gr.Row():
+            card, numbers = _download_buttons()
+    return SweepPanel(source, seed, run, chart, summary, card, numbers)
+
+
+def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
+    panel.run.click(
+        handlers.sweep,
+        inputs_kwargs={
+            "source": panel.source,
+            "seed": panel.seed,
+            "state": page.state,
+            "lang": page.lang,
+        },
+        outputs=[panel.chart, panel.summary, panel.card, panel.numbers],
+        api_name="lab_sweep",
+        concurrency_id=LAB,
+        concurrency_limit=1,
+    )
+
+
+# ---- lesion curves ------------------------------------------------------------------------
+
+
+def _curves_tab(tabs: list[gr.Tab], boxes: dict) -> CurvesPanel:
+    with _experiment_tab("lab_tab_curves", "lesion_curves", tabs, boxes):
+        with gr.Row():
+            image_set = gr.Radio(
+                image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set")
+            )
+            n_images = gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes"))
+            draws = gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws"))
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_seed"))
+            run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
+        chart, summary = _chart("lab_tab_curves"), _summary()
+        with gr.Row():
+            card, numbers = _download_buttons()
+    return CurvesPanel(image_set, n_images, draws, seed, run, chart, summary, card, numbers)
+
+
+def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None:
+    panel.run.click(
+        handlers.curves,
+        inputs_kwargs={
+            "image_set": panel.image_set,
+            "n_images": panel.n_images,
+            "draws": panel.draws,
+            "seed": panel.seed,
+            "state": page.state,
+            "lang": page.lang,
+        },
+        outputs=[panel.chart, panel.summary, panel.card, panel.numbers],
+        api_name="lab_curves",
+        concurrency_id=LAB,
+        concurrency_limit=1,
+    )
+
+
+# ---- gradient flow ------------------------------------------------------------------------
+
+
+def _flow_tab(tabs: list[gr.Tab], boxes: dict) -> FlowPanel:
+    with _experiment_tab("lab_tab_flow", "gradient_flow", tabs, boxes):
+        with gr.Row():
+            depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.t("lab_depths"))
+            steps = gr.Radio(flow_choices("en"), value=0, label=i18n.t("lab_networks"))
+            run = gr.Button(i18n.t("lab_measure"), variant="primary")
+        similarity, norms = _chart("lab_shattered"), _chart("lab_norms")
+        summary = _summary()
+        with gr.Row():
+            card, numbers = _download_buttons()
+    return FlowPanel(depths, steps, run, similarity, norms, summary, card, numbers)
+
+
+def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
+    panel.run.click(
+        handlers.gradient_flow,
+        inputs_kwargs={"depths": panel.depths, "steps": panel.steps, "lang": page.lang},
+        outputs=[panel.similarity, panel.norms, panel.summary, panel.card, panel.numbers],
+        api_name="lab_gradient_flow",
+        concurrency_id=LAB,
+        concurrency_limit=1,
+    )
+
+
+# ---- degradation race ---------------------------------------------------------------------
+
+
+def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
+    with _experiment_tab("lab_tab_race", "race", tabs, boxes):
+        with gr.Row():
+            depth = gr.Radio(list(DEPTHS), value=20, label=i18n.t("lab_depth"))
+            budget = gr.Slider(15, 180, value=90, step=15, label=i18n.t("lab_seconds"))
+            start = gr.Button(i18n.t("lab_start_race"), variant="primary")
+            stop = gr.Button(i18n.t("lab_stop"), variant="stop")
+        chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
+        with gr.Row():
+            export = gr.Button(i18n.t("lab_export_card"))
+            card, numbers = _download_buttons()
+    return RacePanel(depth, budget, start, stop, chart, status, last, export, card, numbers)
+
+
+def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
+    running = panel.start.click(
+        handlers.race,
+        inputs_kwargs={"depth": panel.depth, "budget": panel.budget, "lang": page.lang},
+        outputs=[panel.chart, panel.status, panel.last],
+        api_name="lab_race",
+        concurrency_id=RACE,
+        concurrency_limit=1,
+        show_progress="minimal",
+    )
+    panel.stop.click(
+        handlers.race_stopped,
+        inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
+        outputs=[panel.chart, panel.status],
+        cancels=[running],
+        api_visibility="private",
+    )
+    panel.export.click(
+        handlers.race_export,
+        inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
+        outputs=[panel.card, panel.numbers],
+        api_name="lab_race_export",
+    )
+
+
+# ---- about --------------------------------------------------------------------------------
+
+
+def _about_tab(tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
+    with gr.Tab(i18n.t("lab_tab_about")) as tab, gr.Row():
+        tabs.append(tab)
+        for key in ABOUT_NOTES:
+            with gr.Column():
+                boxes[key] = _note(key)
+
+
+# ---- the whole lab ------------------------------------------------------------------------
+
+
+def build_lab_tab(
+    get_model: Callable[..., LoadedModel],
+    get_image: Callable[..., np.ndarray | None] | None = None,
+    *,
+    state: gr.components.Component | None = None,
+    language: gr.components.Component | None = None,
+) -> LabHandlers:
+    """Create the lab's components and wiring inside the caller's current Blocks/Tab context.
+
+    Args:
+        get_model: returns the LoadedModel to experiment on (its lock is held while it runs);
+            called with the value of `state` when `state` is given, else with no argument.
+        get_image: returns the main tab's current RGB uint8 image (H, W, 3) or None; called
+            like `get_model`. Default: None (the lesion sweep then offers generated shapes only).
+        state: optional component (e.g. the app's session `gr.State`) whose value is passed to
+            `get_model` and `get_image`, for apps whose model and image live in the session.
+        language: optional component holding the page's language ("en" or "zh"), e.g. the
+            app's language switch: the lab then writes in that language, and its notes follow
+            it. Default: None (the lab's own notes-language switch sets the language).
+
+    Returns:
+        The handlers, bound to the lab's components (`handlers.view`).
+    """
+    tabs: list[gr.Tab] = []
+    boxes: dict[str, gr.Markdown] = {}
+    header = _header()
+    with gr.Tabs():
+        view = LabView(
+            header=header,
+            sweep=_sweep_tab(get_image is not None, tabs, boxes),
+            curves=_curves_tab(tabs, boxes),
+            flow=_flow_tab(tabs, boxes),
+            race=_race_tab(tabs, boxes),
+            tabs=tabs,
+            notes=boxes,
+        )
+        _about_tab(tabs, boxes)
+    page = _Page(
+        state=state if state is not None else gr.State(None),
+        lang=language if language is not None else header.notes_lang,
+    )
+    handlers = LabHandlers(view, *_with_state(state is not None, get_model, get_image))
+    _wire_header(view, handlers, page, follow_page=language is not None)
+    _wire_sweep(view.sweep, handlers, page)
+    _wire_curves(view.curves, handlers, page)
+    _wire_flow(view.flow, handlers, page)
+    _wire_race(view.race, handlers, page)
+    return handlers
+
+
+def _with_state(
+    takes_state: bool,
+    get_model: Callable[..., LoadedModel],
+    get_image: Callable[..., np.ndarray | None] | None,
+) -> tuple[Callable[[Any], LoadedModel], Callable[[Any], np.ndarray | None] | None]:
+    """`get_model` and `get_image` as functions of the state value, whether or not they take it."""
+    if takes_state:
+        return get_model, get_image
+    image_of = None if get_image is None else (lambda _state: get_image())
+    return (lambda _state: get_model()), image_of

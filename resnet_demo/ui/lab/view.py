@@ -1,0 +1,94 @@
+"""The lab's components, grouped per panel: what the builders return and the handlers update.
+
+Plain NamedTuples (and one dataclass for the whole lab), so a handler names the component it
+changes (`view.sweep.chart`) instead of counting output positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import gradio as gr
+
+
+class Header(NamedTuple):
+    """Above the tabs: the notes' language and presenter mode (large notes, essentials)."""
+
+    notes_lang: gr.Radio
+    presenter: gr.Checkbox
+
+
+class SweepPanel(NamedTuple):
+    """Lesion sweep: image source and shape number in; chart, summary, downloads out."""
+
+    source: gr.Radio
+    seed: gr.Number
+    run: gr.Button
+    chart: gr.Image
+    summary: gr.Markdown
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
+class CurvesPanel(NamedTuple):
+    """Lesion curves: image set, set size, draws per k and seed in; chart, summary, downloads."""
+
+    image_set: gr.Radio
+    n_images: gr.Slider
+    draws: gr.Slider
+    seed: gr.Number
+    run: gr.Button
+    chart: gr.Image
+    summary: gr.Markdown
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
+class FlowPanel(NamedTuple):
+    """Gradient flow: depths and training steps in; two charts, summary, downloads out."""
+
+    depths: gr.CheckboxGroup
+    steps: gr.Radio
+    run: gr.Button
+    similarity: gr.Image
+    norms: gr.Image
+    summary: gr.Markdown
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
+class RacePanel(NamedTuple):
+    """Degradation race: depth and time budget in; the streamed chart and status, the last
+    snapshot (`last`, a `gr.State`), and the export button with its downloads."""
+
+    depth: gr.Radio
+    budget: gr.Slider
+    start: gr.Button
+    stop: gr.Button
+    chart: gr.Image
+    status: gr.Markdown
+    last: gr.State
+    export: gr.Button
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
+@dataclass
+class LabView:
+    """Every component of the lab that a handler reads or changes.
+
+    Attributes:
+        header: the notes-language switch and the presenter-mode box.
+        sweep, curves, flow, race: the four experiment panels.
+        tabs: the five tabs, in `handlers.TAB_KEYS` order.
+        notes: note key (`lab.notes.NOTES`) -> its Markdown box.
+    """
+
+    header: Header
+    sweep: SweepPanel
+    curves: CurvesPanel
+    flow: FlowPanel
+    race: RacePanel
+    tabs: list[gr.Tab] = field(default_factory=list)
+    notes: dict[str, gr.Markdown] = field(default_factory=dict)
