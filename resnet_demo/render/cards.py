@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.lines import Line2D
 
 from resnet_demo.render.charts import _as_floats, check_bars, plot_bars
 from resnet_demo.render.colormaps import _as_map
@@ -49,8 +50,9 @@ class Row:
 
 def _draw_rows(fig: Figure, rows: Sequence[Row], heights: list[float], margin: float) -> None:
     """Place the rows in a grid whose slots 0 and -1 are the title and the caption."""
-    grid = fig.add_gridspec(len(heights), 3, height_ratios=heights,
-                            width_ratios=[margin, 1.0 - 2 * margin, margin])  # fmt: skip
+    grid = fig.add_gridspec(
+        len(heights), 3, height_ratios=heights, width_ratios=[margin, 1.0 - 2 * margin, margin]
+    )
     for i, row in enumerate(rows, start=1):
         slot = fig.add_subfigure(grid[i, 1])
         widths = list(row.widths) if row.widths is not None else [1.0] * len(row.panels)
@@ -94,8 +96,11 @@ def layout_card(
             y = 1.0 - (_MARGIN + i * _TITLE_LINE) / total
             fig.text(_MARGIN / 1200, y, line, fontsize=_TITLE_PT, weight="bold", va="top")
         rule = (bottom - _GAP / 2) / total
-        fig.add_artist(matplotlib.lines.Line2D([_MARGIN / 1200, 1 - _MARGIN / 1200], [rule, rule],
-                                               color=GRID, linewidth=1.0))  # fmt: skip
+        fig.add_artist(
+            Line2D(
+                [_MARGIN / 1200, 1 - _MARGIN / 1200], [rule, rule], color=GRID, linewidth=1.0
+            )
+        )
         for i, line in enumerate(captions):
             y = (bottom - _GAP - i * _CAPTION_LINE) / total
             fig.text(_MARGIN / 1200, y, line, fontsize=_CAPTION_PT, color=MUTED, va="top")
@@ -131,8 +136,15 @@ def picture(
         words = key or room_for_key
         if words is not None:
             mappable = ScalarMappable(Normalize(0.0, 1.0), matplotlib.colormaps[_HEAT_CMAP])
-            bar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.07,
-                               pad=0.03, aspect=18, ticks=[0.0, 1.0])  # fmt: skip
+            bar = fig.colorbar(
+                mappable,
+                ax=ax,
+                orientation="horizontal",
+                fraction=0.07,
+                pad=0.03,
+                aspect=18,
+                ticks=[0.0, 1.0],
+            )
             bar.ax.set_xticklabels([words[0], words[2]], fontsize=10)
             bar.set_label(words[1], fontsize=10, color=MUTED)
             bar.outline.set_visible(False)

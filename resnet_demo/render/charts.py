@@ -96,8 +96,15 @@ def plot_bars(fig: Canvas, bars: Bars, title: str | None = None, min_rows: int =
     ax.set_yticks(y, labels=[_shorten(n) for n in bars.names])
     for i, p in enumerate(bars.probs):
         bold = "bold" if i == bars.highlight else "normal"
-        ax.text(1.02, i, percent(float(p)), va="center", weight=bold, color=TEXT,
-                transform=ax.get_yaxis_transform())  # fmt: skip
+        ax.text(
+            1.02,
+            i,
+            percent(float(p)),
+            va="center",
+            weight=bold,
+            color=TEXT,
+            transform=ax.get_yaxis_transform(),
+        )
         ax.get_yticklabels()[i].set(color=TEXT, weight=bold)
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(max(len(y), min_rows) - 0.5, -0.5)  # first bar on top
@@ -195,10 +202,17 @@ def plot_lines(
         colour = f"C{i % 10}"
         if name in lines.spread:
             s = lines.spread[name]
-            ax.fill_between(lines.xs, np.ma.masked_invalid(y - s), np.ma.masked_invalid(y + s),
-                            color=colour, alpha=0.22, linewidth=0)  # fmt: skip
-        ax.plot(lines.xs, y, color=colour, linewidth=2.2, marker=markers, markersize=4.5,
-                label=name)  # fmt: skip
+            ax.fill_between(
+                lines.xs,
+                np.ma.masked_invalid(y - s),
+                np.ma.masked_invalid(y + s),
+                color=colour,
+                alpha=0.22,
+                linewidth=0,
+            )
+        ax.plot(
+            lines.xs, y, color=colour, linewidth=2.2, marker=markers, markersize=4.5, label=name
+        )
     ax.grid(True)
     ax.set_axisbelow(True)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=7, integer=lines.integer_x))
@@ -207,8 +221,14 @@ def plot_lines(
         ax.spines[side].set_visible(False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=min(len(lines.series), 4),
-              borderaxespad=0.0, handlelength=1.6, fontsize=10)  # fmt: skip
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01),
+        ncols=min(len(lines.series), 4),
+        borderaxespad=0.0,
+        handlelength=1.6,
+        fontsize=10,
+    )
     if title:
         fig.suptitle(title, x=0.0, ha="left", fontsize=13, weight="bold")
 
@@ -248,6 +268,4 @@ def line_chart(
     lines = check_lines(series, xs, spread)
     width = _check_size("width", width, 200)
     height = _check_size("height", height, 150)
-    return render_figure(
-        lambda fig: plot_lines(fig, lines, title, xlabel, ylabel), width, height
-    )
+    return render_figure(lambda fig: plot_lines(fig, lines, title, xlabel, ylabel), width, height)

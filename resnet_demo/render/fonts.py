@@ -1,4 +1,4 @@
-"""Fonts of every chart and card: DejaVu Sans for Latin text, the first installed CJK family after it.
+"""Fonts of charts and cards: DejaVu Sans for Latin, then the first installed CJK family.
 
 matplotlib's font manager finds the fonts and falls back glyph by glyph along `font.family`
 (matplotlib >= 3.6), so Latin letters and symbols (✗, ↓, ‖) come from DejaVu Sans, which

@@ -197,5 +197,7 @@ def feature_grid(
         if titles is not None:
             fnt = _font(size, bool(_CJK.search(titles[i])))
             label = _ellipsize(fnt, titles[i], tile + pad - 2)
-            draw.text((x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma")
+            draw.text(
+                (x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma"
+            )
     return np.asarray(canvas).copy()
