@@ -97,9 +97,7 @@ def layout_card(
             fig.text(_MARGIN / 1200, y, line, fontsize=_TITLE_PT, weight="bold", va="top")
         rule = (bottom - _GAP / 2) / total
         fig.add_artist(
-            Line2D(
-                [_MARGIN / 1200, 1 - _MARGIN / 1200], [rule, rule], color=GRID, linewidth=1.0
-            )
+            Line2D([_MARGIN / 1200, 1 - _MARGIN / 1200], [rule, rule], color=GRID, linewidth=1.0)
         )
         for i, line in enumerate(captions):
             y = (bottom - _GAP - i * _CAPTION_LINE) / total

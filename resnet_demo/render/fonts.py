@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 
 from matplotlib import font_manager
 
@@ -61,6 +62,8 @@ def cjk_family() -> str | None:
             "Install one, e.g. `apt-get install fonts-noto-cjk`.",
             ", ".join(CJK_FAMILIES[:3]) + ", …",
         )
+        # That line says it all: no further warning per missing glyph from every figure.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
     return found
 
 
