@@ -191,6 +191,13 @@ def run_train(args: argparse.Namespace) -> int:
     return train_embedded.main(argv) or 0
 
 
+def _command(
+    group: argparse._SubParsersAction, name: str, key: str, lang: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose flags are spelt out in full (`--depth` is not short for `--depths`)."""
+    return group.add_parser(name, help=t(key, lang), allow_abbrev=False)
+
+
 def _outputs(parser: argparse.ArgumentParser, lang: str, out_required: bool = True) -> None:
     """The flags every writing command shares: --lang and --out."""
     parser.add_argument("--lang", default="en", choices=LANGS, help=t("cli_lang_help", lang))
@@ -204,7 +211,7 @@ def _model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
-    explain = commands.add_parser("explain", help=t("cli_explain_help", lang))
+    explain = _command(commands, "explain", "cli_explain_help", lang)
     explain.add_argument("image", help=t("cli_image_help", lang))
     _model_flags(explain, lang)
     explain.add_argument("--target", default=None, help=t("cli_target_help", lang))
@@ -219,12 +226,12 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
 
 def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
     """`lab` with one subcommand per experiment, each with only its own flags."""
-    lab = commands.add_parser("lab", help=t("cli_lab_help", lang))
+    lab = _command(commands, "lab", "cli_lab_help", lang)
     experiments = lab.add_subparsers(dest="experiment_name", required=True)
-    sweep = experiments.add_parser("sweep", help=t("cli_sweep_help", lang))
+    sweep = _command(experiments, "sweep", "cli_sweep_help", lang)
     sweep.add_argument("image", help=t("cli_sweep_image_help", lang))
     _model_flags(sweep, lang)
-    curves = experiments.add_parser("curves", help=t("cli_curves_help", lang))
+    curves = _command(experiments, "curves", "cli_curves_help", lang)
     _model_flags(curves, lang)
     curves.add_argument(
         "--image-set",
@@ -234,12 +241,12 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
     )
     curves.add_argument("--images", type=int, default=64, help=t("cli_images_help", lang))
     curves.add_argument("--draws", type=int, default=5, help=t("cli_draws_help", lang))
-    flow = experiments.add_parser("gradient-flow", help=t("cli_flow_help", lang))
+    flow = _command(experiments, "gradient-flow", "cli_flow_help", lang)
     flow.add_argument(
         "--depths", type=int, nargs="+", default=[8, 20, 56], help=t("cli_depths_help", lang)
     )
     flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
-    race = experiments.add_parser("race", help=t("cli_race_help", lang))
+    race = _command(experiments, "race", "cli_race_help", lang)
     race.add_argument("--depth", type=int, default=20, help=t("cli_depth_help", lang))
     race.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
     runners = {sweep: run_sweep, curves: run_curves, flow: run_gradient_flow, race: run_race}
@@ -253,15 +260,15 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     """The argparse tree of `python -m resnet_demo`, its help in `lang`."""
     parser = argparse.ArgumentParser(
-        prog="python -m resnet_demo", description=t("cli_description", lang)
+        prog="python -m resnet_demo", allow_abbrev=False, description=t("cli_description", lang)
     )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_explain(commands, lang)
     _add_lab(commands, lang)
-    models = commands.add_parser("models", help=t("cli_models_help", lang))
+    models = _command(commands, "models", "cli_models_help", lang)
     _outputs(models, lang, out_required=False)
     models.set_defaults(func=run_models)
-    train = commands.add_parser("train", help=t("cli_train_help", lang))
+    train = _command(commands, "train", "cli_train_help", lang)
     train.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
     train.add_argument("--epochs", type=int, default=None, help=t("cli_epochs_help", lang))
     train.add_argument("--out", default="assets", help=t("cli_train_out_help", lang))
