@@ -623,3 +623,54 @@ def test_upscale_nearest_repeats_cells() -> None:
 def test_upscale_nearest_rejects_bad_factor_or_size(arg: object) -> None:
     with pytest.raises(ValueError, match=r"factor|size"):
         upscale_nearest(np.zeros((2, 2)), arg)  # type: ignore[arg-type]
+
+
+def _analysis(image: np.ndarray, cam: np.ndarray, switched: dict[str, str]) -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        model_name="resnet18",
+        weights_source="file:w.pth",
+        image=image,
+        top_indices=np.array([2, 0, 1]),
+        top_probs=np.array([0.7, 0.2, 0.1], np.float32),
+        target=2,
+        cam_layer="layer4.1",
+        cam=cam,
+        switched=switched,
+    )
+
+
+def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.ndarray) -> None:
+    from types import SimpleNamespace
+
+    from catalogue_words import english_words_in
+
+    from resnet_demo.render import report
+
+    h, w = image.shape[:2]
+    own_scale = np.ones((h, w), np.float32)  # the switched map on its own scale: all hot
+    shared = SimpleNamespace(
+        top1_before=0,
+        top1_after=2,
+        cam_before=np.full((h, w), 0.2, np.float32),
+        cam_after=np.full((h, w), 0.5, np.float32),
+        cam_diff=np.full((h, w), 0.3, np.float32),
+    )
+    current = _analysis(image, own_scale, {"layer4.0": "no-skip"})
+    names = report.class_names(["tabby", "tiger cat", "lynx"], ["虎斑猫", "虎猫", "猞猁"], "zh")
+    content = report.card_content(current, shared, names, "猫.jpg", "zh")
+    assert content.heat is shared.cam_before  # the intact map, on the shared scale
+    switched = overlay(image, shared.cam_after)
+    np.testing.assert_array_equal(content.extra_panels[0][1], switched)
+    np.testing.assert_array_equal(
+        content.extra_panels[1][1], colorize_diverging(shared.cam_diff, limit=1.0)
+    )
+    assert content.top_labels[0] == "猞猁 (lynx)" and content.lang == "zh"
+    with recording_texts() as texts:
+        result_card(content)
+    data = ["tabby", "tiger cat", "lynx", "resnet18", "file:w.pth", "layer4.1", "layer4.0"]
+    assert english_words_in(texts, data) == set()
+    intact = report.card_content(_analysis(image, own_scale, {}), None, names, "cat.jpg")
+    assert intact.heat is not None and intact.extra_panels == []
+    assert english_words_in(intact.caption_lines, data)  # English words are found in English

@@ -6,7 +6,7 @@ flip. Never imports torch or gradio. Every function returns a new RGB uint8 arra
 leaves its inputs unchanged.
 """
 
-from resnet_demo.render.cards import CardContent, Row, layout_card, picture, result_card
+from resnet_demo.render.cards import CardContent, ColourKey, Row, layout_card, picture, result_card
 from resnet_demo.render.charts import bar_chart, line_chart, plot_bars, plot_lines
 from resnet_demo.render.colormaps import colorize, colorize_diverging, lut
 from resnet_demo.render.figure import recording_texts, render_figure
@@ -15,6 +15,7 @@ from resnet_demo.render.overlay import overlay, resize_map
 
 __all__ = [
     "CardContent",
+    "ColourKey",
     "Row",
     "bar_chart",
     "colorize",

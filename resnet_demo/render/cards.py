@@ -84,7 +84,7 @@ def layout_card(
     inner = round((1200 - 2 * _MARGIN) * s)
     titles = wrap_lines([title], _TITLE_PT, inner, bold=True, scale=s) if title else []
     captions = wrap_lines([str(x) for x in caption_lines], _CAPTION_PT, inner, scale=s)
-    top = _MARGIN + len(titles) * _TITLE_LINE + (_GAP if titles else 0)
+    top = _MARGIN + len(titles) * _TITLE_LINE
     bottom = _GAP + len(captions) * _CAPTION_LINE + _MARGIN
     heights = [float(top)] + [float(r.height + _GAP) for r in rows] + [float(bottom)]
     total = sum(heights)
@@ -106,18 +106,37 @@ def layout_card(
     return render_figure(draw, width, round(total * s), scale=s)
 
 
+@dataclass(frozen=True)
+class ColourKey:
+    """A colour bar under a picture: what its colours mean.
+
+    Attributes:
+        low: Word at the left end (value 0, or -1 for a diverging map).
+        label: What the colours measure, printed under the bar.
+        high: Word at the right end (value 1).
+        cmap: The matplotlib colour map of the picture. Default: "inferno" (Grad-CAM).
+        diverging: The bar runs from -1 to 1 instead of 0 to 1. Default: False.
+    """
+
+    low: str
+    label: str
+    high: str
+    cmap: str = _HEAT_CMAP
+    diverging: bool = False
+
+
 def picture(
     heading: str,
     image: np.ndarray,
-    key: tuple[str, str, str] | None = None,
-    room_for_key: tuple[str, str, str] | None = None,
+    key: ColourKey | None = None,
+    room_for_key: ColourKey | None = None,
 ) -> Panel:
     """A panel showing an RGB uint8 image (H, W, 3) under a heading.
 
     Args:
         heading: Text above the picture.
         image: What to show; small pictures (< 64 px) stay blocky, cell for cell.
-        key: (low, label, high) words of a heat colour key drawn under the picture, or None.
+        key: The colour key drawn under the picture, or None.
         room_for_key: The key of a neighbouring picture: leave its room blank, so pictures in
             one row keep one size. Default: None.
     """
@@ -131,9 +150,11 @@ def picture(
         for spine in ax.spines.values():
             spine.set_color(GRID)
         ax.set_title(heading, fontsize=13, color=TEXT)
+        ax.set_anchor("N")  # pictures of one row hang from one line, under their headings
         words = key or room_for_key
         if words is not None:
-            mappable = ScalarMappable(Normalize(0.0, 1.0), matplotlib.colormaps[_HEAT_CMAP])
+            lo = -1.0 if words.diverging else 0.0
+            mappable = ScalarMappable(Normalize(lo, 1.0), matplotlib.colormaps[words.cmap])
             bar = fig.colorbar(
                 mappable,
                 ax=ax,
@@ -141,10 +162,10 @@ def picture(
                 fraction=0.07,
                 pad=0.03,
                 aspect=18,
-                ticks=[0.0, 1.0],
+                ticks=[lo, 1.0],
             )
-            bar.ax.set_xticklabels([words[0], words[2]], fontsize=10)
-            bar.set_label(words[1], fontsize=10, color=MUTED)
+            bar.ax.set_xticklabels([words.low, words.high], fontsize=10)
+            bar.set_label(words.label, fontsize=10, color=MUTED)
             bar.outline.set_visible(False)
             if key is None:  # keep the room, draw nothing
                 bar.ax.set_in_layout(True)
@@ -168,8 +189,9 @@ class CardContent:
         top_probs: Their probabilities in [0, 1], same length as `top_labels`.
         caption_lines: Facts to print under the figure: model, weights, switches, image name,
             Grad-CAM target and layer, ...
-        extra_panels: (title, RGB uint8 image) pairs shown after the overlay, e.g. the Grad-CAM
-            with a switch applied and the difference map. Default: none.
+        extra_panels: (title, RGB uint8 image) pairs, or (title, image, ColourKey) triples,
+            shown after the overlay, e.g. the Grad-CAM with a switch applied and the difference
+            map with its diverging key. Default: none.
         lang: Language of the card's own words (panel headings, colour key): "en" or "zh".
     """
 
@@ -179,7 +201,7 @@ class CardContent:
     top_labels: Sequence[str]
     top_probs: Sequence[float]
     caption_lines: Sequence[str]
-    extra_panels: Sequence[tuple[str, np.ndarray]] = ()
+    extra_panels: Sequence[tuple[str, np.ndarray] | tuple[str, np.ndarray, ColourKey]] = ()
     lang: str = "en"
 
 
@@ -189,7 +211,7 @@ def _pictures(content: CardContent) -> list[Panel]:
         raise ValueError(f"content must be a CardContent, got {type(content).__name__}")
     lang = content.lang
     image = _check_image(content.image, "content.image")
-    key = (t("card_low", lang), t("card_key", lang), t("card_high", lang))
+    key = ColourKey(t("card_low", lang), t("card_key", lang), t("card_high", lang))
     room = key if content.heat is not None else None
     panels = [picture(t("card_input", lang), image, room_for_key=room)]
     if content.heat is not None:
@@ -197,13 +219,19 @@ def _pictures(content: CardContent) -> list[Panel]:
         shown = overlay(image, heat, alpha=_HEAT_ALPHA, cmap=_HEAT_CMAP)
         panels.append(picture(t("card_grad_cam", lang), shown, key))
     for i, item in enumerate(content.extra_panels):
-        if not (isinstance(item, tuple | list) and len(item) == 2):
+        if not (isinstance(item, tuple | list) and len(item) in (2, 3)):
             raise ValueError(f"extra_panels[{i}] must be a (title, image) pair")
         extra = _check_image(item[1], f"extra_panels[{i}] image")
-        panels.append(picture(str(item[0]), extra, room_for_key=room))
+        own = item[2] if len(item) == 3 else None
+        panels.append(picture(str(item[0]), extra, own, room_for_key=room))
     if isinstance(content.caption_lines, str):
         raise ValueError("content.caption_lines must be a sequence of strings, got a string")
     return panels
+
+
+def _picture_row(cell: float) -> int:
+    """Height (px at 1200) of a row of pictures in cells `cell` px wide: picture, heading, key."""
+    return round(cell - 16 + 95)
 
 
 def result_card(content: CardContent, width: int = 1200) -> np.ndarray:
@@ -242,10 +270,10 @@ def result_card(content: CardContent, width: int = 1200) -> np.ndarray:
         n = len(panels)
         if n <= 3:
             side = (1128 - 420) / n
-            rows.append(Row(round(side) + 110, [*panels, top_k], [1.0] * n + [420 / side]))
+            rows.append(Row(_picture_row(side), [*panels, top_k], [1.0] * n + [420 / side]))
         else:
-            rows.append(Row(round((1128 - 20 * n) / n) + 110, panels))
+            rows.append(Row(_picture_row(1128 / n), panels))
             rows.append(Row(60 + 36 * len(labels), [top_k], None))
     else:
-        rows.append(Row(min(360, round(1128 / len(panels))) + 110, panels))
+        rows.append(Row(_picture_row(min(380, 1128 / len(panels))), panels))
     return layout_card(content.title, rows, content.caption_lines, width)

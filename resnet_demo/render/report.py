@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from resnet_demo.render.cards import CardContent
+from resnet_demo.render.cards import CardContent, ColourKey
 from resnet_demo.render.colormaps import colorize_diverging
 from resnet_demo.render.overlay import overlay
 from resnet_demo.text import t
@@ -107,9 +107,12 @@ def card_content(
         before, after = names[comparison.top1_before], names[comparison.top1_after]
         lines.append(t("card_top1", lang, before=before, after=after))
         heat = comparison.cam_before
+        diff_key = ColourKey(
+            t("card_less", lang), t("card_diff_key", lang), t("card_more", lang), "RdBu_r", True
+        )
         extra = [
             (t("panel_switched", lang), overlay(current.image, comparison.cam_after)),
-            (t("cam_diff", lang), colorize_diverging(comparison.cam_diff, limit=1.0)),
+            (t("panel_diff", lang), colorize_diverging(comparison.cam_diff, limit=1.0), diff_key),
         ]
     return CardContent(
         title=t("card_title", lang, model=current.model_name, image=image_name),
