@@ -243,7 +243,7 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
     curves.add_argument("--draws", type=int, default=5, help=t("cli_draws_help", lang))
     flow = _command(experiments, "gradient-flow", "cli_flow_help", lang)
     flow.add_argument(
-        "--depths", type=int, nargs="+", default=[8, 20, 56], help=t("cli_depths_help", lang)
+        "--depths", type=int, nargs="+", default=[20], help=t("cli_depths_help", lang)
     )
     flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
     race = _command(experiments, "race", "cli_race_help", lang)

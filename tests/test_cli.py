@@ -207,7 +207,7 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
     argv = ["explain", str(shape), "--switch", "layer4=no-skip", "--lang", "zh"]
     with recording_texts() as texts:
         assert main([*argv, "--out", str(tmp_path)]) == 0
-    for key in ("card_input", "panel_switched", "cam_diff", "card_key"):
+    for key in ("card_input", "panel_switched", "panel_diff", "card_key", "card_diff_key"):
         assert t(key, "zh") in texts  # intact, switched and their difference, one colour key
     assert texts.count(t("card_key", "zh")) == 1
     data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded"]

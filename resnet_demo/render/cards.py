@@ -84,7 +84,7 @@ def layout_card(
     inner = round((1200 - 2 * _MARGIN) * s)
     titles = wrap_lines([title], _TITLE_PT, inner, bold=True, scale=s) if title else []
     captions = wrap_lines([str(x) for x in caption_lines], _CAPTION_PT, inner, scale=s)
-    top = _MARGIN + len(titles) * _TITLE_LINE
+    top = _MARGIN + len(titles) * _TITLE_LINE + (_GAP // 2 if titles else 0)
     bottom = _GAP + len(captions) * _CAPTION_LINE + _MARGIN
     heights = [float(top)] + [float(r.height + _GAP) for r in rows] + [float(bottom)]
     total = sum(heights)
