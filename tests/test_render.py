@@ -531,6 +531,7 @@ def test_wrap_text_breaks_chinese_between_characters_and_latin_at_spaces() -> No
     assert len(lines) > 3 and "".join(lines) == chinese  # nothing lost, nothing added
     assert all(len(line) <= 13 for line in lines)  # closing punctuation may hang over
     assert not any(line[0] in "，。；：）" for line in lines)
+    assert not any(line[-1] in "（" for line in lines)
     assert wrap_text("one  two three", lambda line: True) == ["one two three"]
     assert wrap_text("one two three", lambda line: len(line) <= 8) == ["one two", "three"]
 

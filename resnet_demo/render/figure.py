@@ -115,6 +115,7 @@ def render_figure(
 _CJK = r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 _TOKENS = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
 _NO_LINE_START = set("，。、；：！？）」』》〉】…·,.;:!?)")
+_NO_LINE_END = set("（「『《〈【(")
 
 
 def wrap_text(text: str, fits: Callable[[str], bool]) -> list[str]:
@@ -127,7 +128,8 @@ def wrap_text(text: str, fits: Callable[[str], bool]) -> list[str]:
         fits: Whether a candidate line fits the width (measured by matplotlib's renderer).
 
     Returns:
-        The lines, at least one; closing punctuation never starts a line.
+        The lines, at least one; closing punctuation never starts a line, opening punctuation
+        never ends one.
     """
     lines: list[str] = []
     current = ""
@@ -135,7 +137,8 @@ def wrap_text(text: str, fits: Callable[[str], bool]) -> list[str]:
         if token.isspace():
             current += " " if current else ""
             continue
-        if not current or fits(current + token) or token in _NO_LINE_START:
+        keep = token in _NO_LINE_START or current[-1:] in _NO_LINE_END
+        if not current or keep or fits(current + token):
             current += token
             continue
         lines.append(current.rstrip())
