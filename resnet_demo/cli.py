@@ -1,42 +1,39 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
     python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--target CLASS]
-        [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] --out DIR
-    python -m resnet_demo lab sweep IMAGE | curves | gradient-flow | race [options] --out DIR
+        [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--lang en|zh] --out DIR
+    python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
+    python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
+    python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
+    python -m resnet_demo lab race [--depth D] [--steps S] [--seed S] --out DIR
     python -m resnet_demo train [--seed S] [--epochs E] [--out DIR]
     python -m resnet_demo models
 
-Bad input ends with a one-line message on stderr and exit code 2.
+Every line a user reads comes from the text catalogue (`--lang zh` for 简体中文). Bad input ends
+with a one-line message on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from resnet_demo.analysis import Analysis, AnalysisError, analyze, compare
-from resnet_demo.imaging import ImageError, decode_image, encode_png
-from resnet_demo.models import (
-    EMBEDDED,
-    LoadedModel,
-    ModelNameError,
-    WeightsError,
-    load_model,
-    model_names,
-    weights_status,
-)
-from resnet_demo.render import CardContent, colorize_diverging, overlay, result_card
-from resnet_demo.switches import SwitchError, parse_switch_args
+from resnet_demo.errors import DemoError
+from resnet_demo.imaging import decode_image, encode_png
+from resnet_demo.models import EMBEDDED, LoadedModel, load_model, model_names, weights_status
+from resnet_demo.render import overlay, result_card
+from resnet_demo.render.report import card_content, class_names
+from resnet_demo.text import LANGS, catalogue, normalize_lang, t
 
 
-class CliError(Exception):
-    """A user mistake; its message is printed as the one line of output."""
+class CliError(DemoError):
+    """A user mistake on the command line, named by a catalogue key (table `[cli]`)."""
 
 
 def resolve_target(model: LoadedModel, target: str | None) -> int | None:
@@ -50,139 +47,137 @@ def resolve_target(model: LoadedModel, target: str | None) -> int | None:
     if target.strip().lstrip("-").isdigit():
         index = int(target)
         if not 0 <= index < len(model.categories):
-            raise CliError(f"--target {index} is out of range 0..{len(model.categories) - 1}")
+            raise CliError("cli_target_range", index=index, last=len(model.categories) - 1)
         return index
     lowered = [c.lower() for c in model.categories]
     if target.strip().lower() in lowered:
         return lowered.index(target.strip().lower())
-    raise CliError(f"--target {target!r} is not a class of {model.name}")
+    raise CliError("cli_target_unknown", target=repr(target), model=model.name)
 
 
-def caption_lines(analysis: Analysis, image_name: str) -> list[str]:
-    """The caption of a result card: model, weights, image, switches, target and layer."""
-    switched = analysis.switched
-    switches = ", ".join(f"{k}={v}" for k, v in switched.items()) if switched else "all intact"
-    return [
-        f"Model: {analysis.model_name}   Weights: {analysis.weights_source}",
-        f"Image: {image_name}   Input: {analysis.image.shape[1]}×{analysis.image.shape[0]} px",
-        f"Switches: {switches}",
-        f"Grad-CAM: class '{analysis.target_label}' at {analysis.cam_layer}",
-    ]
-
-
-def explain_card(analysis: Analysis, image_name: str, intact: Analysis | None = None) -> np.ndarray:
-    """The result card of one analysis; with `intact`, also the intact Grad-CAM and the change.
-
-    Returns:
-        RGB uint8 (H, 1200, 3).
-    """
-    panels: list[tuple[str, np.ndarray]] = []
-    if intact is not None and analysis.switched:
-        comparison = compare(intact, analysis)
-        panels = [
-            ("Intact Grad-CAM", overlay(intact.image, comparison.cam_before)),
-            ("Change (red = more)", colorize_diverging(comparison.cam_diff, limit=1.0)),
-        ]
-    return result_card(
-        CardContent(
-            title=f"{analysis.model_name}: {analysis.top_labels[0]} "
-            f"({analysis.top_probs[0] * 100:.1f}%)",
-            image=analysis.image,
-            heat=analysis.cam,
-            top_labels=analysis.top_labels,
-            top_probs=[float(p) for p in analysis.top_probs],
-            caption_lines=caption_lines(analysis, image_name),
-            extra_panels=panels,
-        )
-    )
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def write_json(path: Path, data: Any) -> None:
+    """Write strict JSON (no NaN: every `to_json` turns NaN into null itself)."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """Analyse one image and write result.json, cam.npy, activations.npz, overlay.png, card.png."""
+    from resnet_demo.analysis import analyze, compare
+
     image = decode_image(Path(args.image))
     model = load_model(args.model, args.weights)
-    switches = parse_switch_args(args.switch)
+    switches = parse_switches(args.switch)
     target = resolve_target(model, args.target)
-    analysis = analyze(
-        model, image, switches=switches, target=target, cam_layer=args.cam_layer, top_k=args.top_k
-    )
-    intact = None
+    settings = {"cam_layer": args.cam_layer, "top_k": args.top_k}
+    analysis = analyze(model, image, switches=switches, target=target, **settings)
+    comparison = None
     if analysis.switched:
-        intact = analyze(
-            model, image, target=analysis.target, cam_layer=args.cam_layer, top_k=args.top_k
-        )
+        intact = analyze(model, image, target=analysis.target, **settings)
+        comparison = compare(intact, analysis)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result = analysis.to_json()
     result["image"] = Path(args.image).name
-    if intact is not None:
-        result["comparison"] = compare(intact, analysis).to_json()
-    (out / "result.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8"
-    )
+    if comparison is not None:
+        result["comparison"] = comparison.to_json()
+    write_json(out / "result.json", result)
     np.save(out / "cam.npy", analysis.cam.astype(np.float32))
     np.savez(out / "activations.npz", **{a.name: a.mean_map for a in analysis.activations})
     (out / "overlay.png").write_bytes(encode_png(overlay(analysis.image, analysis.cam)))
-    card = explain_card(analysis, Path(args.image).name, intact)
-    (out / "card.png").write_bytes(encode_png(card))
+    names = class_names(model.categories, model.categories_zh, args.lang)
+    content = card_content(analysis, comparison, names, Path(args.image).name, args.lang)
+    (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(
-        f"{label} {p * 100:.1f}%"
-        for label, p in zip(analysis.top_labels, analysis.top_probs, strict=True)
+        f"{names[int(i)]} {p * 100:.1f}%"
+        for i, p in zip(analysis.top_indices, analysis.top_probs, strict=True)
     )
-    print(f"{analysis.model_name} ({analysis.weights_source}): {top}")
-    print(f"wrote {out}/result.json, cam.npy, activations.npz, overlay.png, card.png")
+    print(
+        t("cli_top", args.lang, model=analysis.model_name, source=analysis.weights_source, top=top)
+    )
+    print(t("cli_wrote_explain", args.lang, out=out))
     return 0
+
+
+def parse_switches(items: Sequence[str] | None) -> dict[str, str]:
+    """`--switch BLOCK=MODE` arguments as {block: mode} (see `switches.parse_switch_args`)."""
+    from resnet_demo.switches import parse_switch_args
+
+    return parse_switch_args(items)
+
+
+def progress_printer(lang: str) -> Callable[..., None]:
+    """A `resnet_demo.progress.Progress` that prints each step on stderr, worded in `lang`."""
+
+    def report(fraction: float, key: str, /, **fields: object) -> None:
+        # Until every engine step speaks in catalogue keys, an unknown key is shown as it is.
+        step = t(key, lang, **fields) if key in catalogue(lang) else key
+        print(t("cli_progress", lang, percent=fraction * 100, step=step), file=sys.stderr)
+
+    return report
+
+
+def run_sweep(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab sweep`: the lesion-sweep card of one image."""
+    from resnet_demo.lab import cards
+
+    image = decode_image(Path(args.image))
+    model = load_model(args.model, args.weights)
+    progress = progress_printer(args.lang)
+    return cards.lesion_sweep_card(model, image, Path(args.image).name, progress, args.lang)
+
+
+def run_curves(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab curves`: the lesion-curves card of an image set."""
+    from resnet_demo.lab import cards
+
+    model = load_model(args.model, args.weights)
+    return cards.lesion_curves_card(
+        model,
+        args.image_set,
+        n_images=args.images,
+        draws=args.draws,
+        seed=args.seed,
+        progress=progress_printer(args.lang),
+        lang=args.lang,
+    )
+
+
+def run_gradient_flow(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab gradient-flow`: the gradient-flow card of plain and residual twins."""
+    from resnet_demo.lab import cards
+
+    return cards.gradient_flow_card(
+        depths=args.depths,
+        trained_steps=args.steps,
+        seed=args.seed,
+        progress=progress_printer(args.lang),
+        lang=args.lang,
+    )
+
+
+def run_race(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab race`: the degradation-race card (no time budget, so it can be remade exactly)."""
+    from resnet_demo.lab import cards
+
+    return cards.race_card(depth=args.depth, max_steps=args.steps, seed=args.seed, lang=args.lang)
 
 
 def run_lab(args: argparse.Namespace) -> int:
     """Remake a classroom-lab card (`card.png`) and its numbers (`result.json`)."""
-    from resnet_demo.lab import cards
-
-    if args.experiment == "sweep":
-        if not args.image:
-            raise CliError("lab sweep needs an IMAGE")
-        image = decode_image(Path(args.image))
-        model = load_model(args.model, args.weights)
-        card, numbers = cards.lesion_sweep_card(model, image, Path(args.image).name, lang=args.lang)
-    elif args.experiment == "curves":
-        model = load_model(args.model, args.weights)
-        card, numbers = cards.lesion_curves_card(
-            model,
-            args.image_set,
-            n_images=args.images,
-            draws=args.draws,
-            seed=args.seed,
-            lang=args.lang,
-        )
-    elif args.experiment == "gradient-flow":
-        card, numbers = cards.gradient_flow_card(
-            depths=args.depths, trained_steps=args.steps, seed=args.seed, lang=args.lang
-        )
-    else:
-        steps = args.steps or 150
-        card, numbers = cards.race_card(
-            depth=args.depths[0], max_steps=steps, seed=args.seed, lang=args.lang
-        )
+    card, numbers = args.experiment(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(
-        json.dumps(numbers, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8"
-    )
+    write_json(out / "result.json", numbers)
     (out / "card.png").write_bytes(encode_png(card))
-    print(f"wrote {out}/card.png and result.json")
+    print(t("cli_wrote_lab", args.lang, out=out))
     return 0
 
 
-def run_models(_: argparse.Namespace) -> int:
+def run_models(args: argparse.Namespace) -> int:
     """List every model with how its weights would be obtained now."""
     for name in model_names():
-        print(f"{name:28s} {weights_status(name)}")
+        state = t("state_" + weights_status(name).replace(" ", "_"), args.lang)
+        print(f"{name:28s} {state}")
     return 0
 
 
@@ -196,80 +191,115 @@ def run_train(args: argparse.Namespace) -> int:
     return train_embedded.main(argv) or 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse tree of `python -m resnet_demo`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m resnet_demo", description=__doc__.split("\n")[0]
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+def _command(
+    group: argparse._SubParsersAction, name: str, key: str, lang: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose flags are spelt out in full (`--depth` is not short for `--depths`)."""
+    return group.add_parser(name, help=t(key, lang), allow_abbrev=False)
 
-    explain = commands.add_parser("explain", help="analyse one image and write the figures")
-    explain.add_argument("image", help="JPEG, PNG, WebP, GIF, BMP or TIFF file")
+
+def _outputs(parser: argparse.ArgumentParser, lang: str, out_required: bool = True) -> None:
+    """The flags every writing command shares: --lang and --out."""
+    parser.add_argument("--lang", default="en", choices=LANGS, help=t("cli_lang_help", lang))
+    if out_required:
+        parser.add_argument("--out", required=True, help=t("cli_out_help", lang))
+
+
+def _model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("--model", default=EMBEDDED, help=t("cli_model_help", lang))
+    parser.add_argument("--weights", default=None, help=t("cli_weights_help", lang))
+
+
+def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
+    explain = _command(commands, "explain", "cli_explain_help", lang)
+    explain.add_argument("image", help=t("cli_image_help", lang))
+    _model_flags(explain, lang)
+    explain.add_argument("--target", default=None, help=t("cli_target_help", lang))
+    explain.add_argument("--cam-layer", default="layer4", help=t("cli_cam_layer_help", lang))
     explain.add_argument(
-        "--model", default=EMBEDDED, help="embedded, resnet18 … resnet152[:VERSION]"
+        "--switch", action="append", metavar="BLOCK=MODE", help=t("cli_switch_help", lang)
     )
-    explain.add_argument("--weights", default=None, help="state_dict file, or 'random'")
-    explain.add_argument("--target", default=None, help="class index or name (default: top-1)")
-    explain.add_argument(
-        "--cam-layer", default="layer4", help="layer1..layer4 or a block (layer3.1)"
-    )
-    explain.add_argument(
-        "--switch", action="append", metavar="BLOCK=MODE", help="e.g. layer3.1=no-skip (repeatable)"
-    )
-    explain.add_argument("--top-k", type=int, default=5)
-    explain.add_argument("--out", required=True, help="folder for the outputs")
+    explain.add_argument("--top-k", type=int, default=5, help=t("cli_top_k_help", lang))
+    _outputs(explain, lang)
     explain.set_defaults(func=run_explain)
 
-    lab = commands.add_parser("lab", help="remake a classroom-lab card and its numbers")
-    lab.add_argument("experiment", choices=["sweep", "curves", "gradient-flow", "race"])
-    lab.add_argument("image", nargs="?", help="the image of a lesion sweep")
-    lab.add_argument("--model", default=EMBEDDED, help="embedded, resnet18 … (sweep, curves)")
-    lab.add_argument("--weights", default=None, help="state_dict file, or 'random'")
-    lab.add_argument("--image-set", default="shapes", choices=["shapes", "examples"])
-    lab.add_argument("--images", type=int, default=64, help="images of the lesion curves")
-    lab.add_argument("--draws", type=int, default=5, help="random draws per k (curves)")
-    lab.add_argument(
-        "--depths", type=int, nargs="+", default=[20], help="gradient flow: depths; race: depth"
-    )
-    lab.add_argument(
-        "--steps", type=int, default=0, help="training steps (gradient flow: 0; race: 0 = 150)"
-    )
-    lab.add_argument("--seed", type=int, default=0)
-    lab.add_argument(
-        "--lang", default="en", choices=["en", "zh"], help="language of the card (zh: 简体中文)"
-    )
-    lab.add_argument("--out", required=True, help="folder for card.png and result.json")
-    lab.set_defaults(func=run_lab)
 
-    models = commands.add_parser("models", help="list models and where their weights are")
+def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
+    """`lab` with one subcommand per experiment, each with only its own flags."""
+    lab = _command(commands, "lab", "cli_lab_help", lang)
+    experiments = lab.add_subparsers(dest="experiment_name", required=True)
+    sweep = _command(experiments, "sweep", "cli_sweep_help", lang)
+    sweep.add_argument("image", help=t("cli_sweep_image_help", lang))
+    _model_flags(sweep, lang)
+    curves = _command(experiments, "curves", "cli_curves_help", lang)
+    _model_flags(curves, lang)
+    curves.add_argument(
+        "--image-set",
+        default="shapes",
+        choices=["shapes", "examples"],
+        help=t("cli_image_set_help", lang),
+    )
+    curves.add_argument("--images", type=int, default=64, help=t("cli_images_help", lang))
+    curves.add_argument("--draws", type=int, default=5, help=t("cli_draws_help", lang))
+    flow = _command(experiments, "gradient-flow", "cli_flow_help", lang)
+    flow.add_argument(
+        "--depths", type=int, nargs="+", default=[20], help=t("cli_depths_help", lang)
+    )
+    flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
+    race = _command(experiments, "race", "cli_race_help", lang)
+    race.add_argument("--depth", type=int, default=20, help=t("cli_depth_help", lang))
+    race.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
+    runners = {sweep: run_sweep, curves: run_curves, flow: run_gradient_flow, race: run_race}
+    for parser, runner in runners.items():
+        if parser is not sweep:
+            parser.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
+        _outputs(parser, lang)
+        parser.set_defaults(func=run_lab, experiment=runner)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The argparse tree of `python -m resnet_demo`, its help in `lang`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m resnet_demo", allow_abbrev=False, description=t("cli_description", lang)
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_explain(commands, lang)
+    _add_lab(commands, lang)
+    models = _command(commands, "models", "cli_models_help", lang)
+    _outputs(models, lang, out_required=False)
     models.set_defaults(func=run_models)
-
-    train = commands.add_parser("train", help="retrain the embedded model from its seed")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--out", default="assets")
-    train.set_defaults(func=run_train)
+    train = _command(commands, "train", "cli_train_help", lang)
+    train.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
+    train.add_argument("--epochs", type=int, default=None, help=t("cli_epochs_help", lang))
+    train.add_argument("--out", default="assets", help=t("cli_train_out_help", lang))
+    train.set_defaults(func=run_train, lang="en")
     return parser
+
+
+def _argv_lang(argv: Sequence[str]) -> str:
+    """The language asked for on the command line (for the help), before parsing."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return normalize_lang(argv[i + 1])
+        if arg.startswith("--lang="):
+            return normalize_lang(arg.split("=", 1)[1])
+    return "en"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_argv_lang(argv)).parse_args(argv)
     import torch
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
     try:
         return args.func(args)
-    except (
-        CliError,
-        ImageError,
-        SwitchError,
-        AnalysisError,
-        WeightsError,
-        ModelNameError,
-    ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except DemoError as exc:
+        message = exc.words(args.lang)
+    except ValueError as exc:  # engine errors that do not speak in catalogue keys yet
+        message = str(exc)
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 2
+        message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    print(t("cli_error", args.lang, message=message), file=sys.stderr)
+    return 2

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from catalogue_words import english_words_in
 from PIL import Image
 
-from resnet_demo.cli import _json_default, main
+from resnet_demo.cli import main, write_json
 from resnet_demo.imaging import decode_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,8 +144,8 @@ def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
     shape = REPO / "assets" / "examples" / "shapes_star.png"
     numbers = _lab(tmp_path, "sweep", "sweep", str(shape))
     _, expected = lesion_sweep_card(load_model(), decode_image(shape), shape.name)
-    assert numbers == json.loads(json.dumps(expected, default=_json_default))
-    race = [_lab(tmp_path, f"race{i}", "race", "--depths", "8", "--steps", "4") for i in (1, 2)]
+    assert numbers == json.loads(json.dumps(expected, allow_nan=False))
+    race = [_lab(tmp_path, f"race{i}", "race", "--depth", "8", "--steps", "4") for i in (1, 2)]
     for key in ("plain_losses", "residual_losses", "settings"):  # elapsed time may differ
         assert race[0]["result"][key] == race[1]["result"][key]
     assert len(race[0]["result"]["plain_losses"]) == 4
@@ -153,7 +154,64 @@ def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
 
 
 def test_lab_cards_in_chinese(tmp_path: Path) -> None:
-    numbers = _lab(tmp_path, "race", "race", "--depths", "8", "--steps", "2", "--lang", "zh")
+    numbers = _lab(tmp_path, "race", "race", "--depth", "8", "--steps", "2", "--lang", "zh")
     assert numbers["caption"][0].startswith("模型：普通网络-8 与 ResNet-8")
-    english = _lab(tmp_path, "race-en", "race", "--depths", "8", "--steps", "2")
+    english = _lab(tmp_path, "race-en", "race", "--depth", "8", "--steps", "2")
     assert english["result"]["plain_losses"] == numbers["result"]["plain_losses"]
+
+
+def test_lab_has_one_subcommand_per_experiment_with_its_own_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "out")
+    for argv in (
+        ["lab", "race", "--depths", "8", "--out", out],  # gradient flow's flag
+        ["lab", "gradient-flow", "--depth", "8", "--out", out],  # the race's flag
+        ["lab", "race", "--draws", "2", "--out", out],  # lesion curves' flag
+        ["lab", "sweep", "--out", out],  # the sweep needs its image
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_race_without_steps_is_written_as_strict_json(tmp_path: Path) -> None:
+    import threading
+
+    from resnet_demo.lab.cards import race_card
+
+    stopped = threading.Event()
+    stopped.set()  # the race stops before its first step: no losses, no mean loss yet
+    _, numbers = race_card(depth=8, max_steps=3, seed=0, stop=stopped)
+    assert numbers["result"]["steps"] == 0
+    write_json(tmp_path / "result.json", numbers)
+    text = (tmp_path / "result.json").read_text(encoding="utf-8")
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    result = json.loads(text, parse_constant=refuse)
+    assert result["result"]["final_mean_loss_last_20"] == {"plain": None, "residual": None}
+
+
+def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from resnet_demo import shapes
+    from resnet_demo.render import recording_texts
+    from resnet_demo.text import t
+
+    shape = REPO / "assets" / "examples" / "shapes_star.png"
+    argv = ["explain", str(shape), "--switch", "layer4=no-skip", "--lang", "zh"]
+    with recording_texts() as texts:
+        assert main([*argv, "--out", str(tmp_path)]) == 0
+    for key in ("card_input", "panel_switched", "panel_diff", "card_key", "card_diff_key"):
+        assert t(key, "zh") in texts  # intact, switched and their difference, one colour key
+    assert texts.count(t("card_key", "zh")) == 1
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded"]
+    assert english_words_in(texts, data) == set()
+    printed = capsys.readouterr().out
+    assert english_words_in(printed.splitlines(), [*data, str(tmp_path)]) == set()
+    assert "已写出" in printed

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from catalogue_words import english_words_in
 
 from resnet_demo import shapes
 from resnet_demo.lab import cards, charts
@@ -15,6 +16,7 @@ from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import RaceConfig, race_to_end
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing
 from resnet_demo.models.embedded import build_embedded_resnet
+from resnet_demo.render import Row, layout_card, picture, recording_texts
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -112,9 +114,24 @@ def test_smooth_is_a_trailing_mean(values: list[float], window: int, expected: l
     assert np.allclose(charts.smooth(np.array(values, float), window), expected)
 
 
-def test_compose_card_checks_width_and_keeps_inputs() -> None:
-    panel = np.zeros((50, 2000, 3), np.uint8)
-    card = cards.compose_card("t", [panel], ["a"], width=600, thumbnail=panel[:, :50])
-    assert card.shape[1] == 600 and panel.max() == 0
+def test_cards_share_one_layout_that_checks_width_and_keeps_inputs() -> None:
+    view = np.zeros((50, 80, 3), np.uint8)
+    row = Row(200, [picture("view", view)])
+    card = layout_card("t", [row], ["a"], width=600)
+    assert card.shape[1] == 600 and view.max() == 0
     with pytest.raises(ValueError, match="width"):
-        cards.compose_card("t", [panel], [], width=100)
+        layout_card("t", [row], [], width=100)
+
+
+def test_chinese_lab_card_has_no_english_word() -> None:
+    model = tiny_model()
+    image = shapes.generate_sample(shapes.TEST_SEED_START + 3).image
+    with recording_texts() as texts:
+        _, numbers = cards.lesion_sweep_card(model, image, image_name="star.png", lang="zh")
+    assert any("逐块损伤" in text for text in texts)  # the title, in Chinese
+    data = [*shapes.CLASS_NAMES, "star.png", model.name, model.source]
+    assert english_words_in(texts, data) == set()
+    assert english_words_in(numbers["caption"], data) == set()
+    with recording_texts() as english:
+        cards.lesion_sweep_card(model, image, image_name="star.png")
+    assert english_words_in(english, data)  # the check can fail

@@ -12,17 +12,21 @@ import pytest
 
 from resnet_demo.render import (
     CardContent,
+    Row,
     bar_chart,
     colorize,
     colorize_diverging,
     feature_grid,
+    layout_card,
     line_chart,
     lut,
     overlay,
+    recording_texts,
+    render_figure,
     resize_map,
     result_card,
+    upscale_nearest,
 )
-from resnet_demo.render.cards import DEFAULT_STRINGS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -363,7 +367,7 @@ def test_line_chart_rejects_bad_input(kwargs: dict, match: str) -> None:
         line_chart(**kwargs)
 
 
-# --- cards -----------------------------------------------------------------------------------
+# --- cards ---------------------------------------------------------------------------------
 
 
 def _content(image_: np.ndarray, heat_: np.ndarray | None, **changes: object) -> CardContent:
@@ -379,6 +383,11 @@ def _content(image_: np.ndarray, heat_: np.ndarray | None, **changes: object) ->
     return CardContent(**fields)
 
 
+def _has_colour(card: np.ndarray, colour: tuple[int, int, int] | np.ndarray, n: int) -> bool:
+    """Whether at least `n` pixels of `card` are (nearly) `colour`."""
+    return int((np.abs(card.astype(int) - np.asarray(colour)).sum(axis=2) < 6).sum()) >= n
+
+
 @pytest.mark.parametrize("width", [480, 800, 1200])
 @pytest.mark.parametrize("n_extra", [0, 2])
 def test_result_card_is_rgb_of_width(
@@ -387,8 +396,35 @@ def test_result_card_is_rgb_of_width(
     extra = [(f"panel {i}", image) for i in range(n_extra)]
     out = result_card(_content(image, heat, extra_panels=extra), width=width)
     _rgb(out)
-    assert out.shape[1] == width and out.shape[0] > 200
+    assert out.shape[1] == width and out.shape[0] > width // 4
     assert (out[0] == 255).all() and (out[-1] == 255).all()  # white margins
+
+
+def test_result_card_shows_the_picture_the_heat_map_and_the_bars() -> None:
+    flat = np.zeros((64, 64, 3), np.uint8)
+    flat[...] = (10, 200, 30)  # a colour nothing else on the card uses
+    hot = np.ones((7, 7), np.float32)
+    card = result_card(_content(flat, hot))
+    assert _has_colour(card, (10, 200, 30), 150 * 150)  # the input, drawn large
+    blended = (0.5 * flat[0, 0] + 0.5 * lut("inferno")[-1]).round()
+    assert _has_colour(card, blended, 150 * 150)  # the overlay at full heat
+    assert _has_colour(card, (76, 120, 168), 2000)  # the top-k bars
+    without = result_card(_content(flat, None))
+    assert not _has_colour(without, blended, 100)
+
+
+def test_result_card_text_comes_from_the_catalogue(image: np.ndarray, heat: np.ndarray) -> None:
+    from resnet_demo.text import t
+
+    for lang in ("en", "zh"):
+        with recording_texts() as texts:
+            result_card(_content(image, heat, lang=lang))
+        for key, fields in (("card_input", {}), ("card_top_k", {"k": 3}), ("card_key", {})):
+            assert t(key, lang, **fields) in texts
+        assert "ResNet-18 · cat.jpg" in texts and "tabby" in texts
+    assert not np.array_equal(
+        result_card(_content(image, heat, lang="zh")), result_card(_content(image, heat))
+    )
 
 
 def test_result_card_minimal_content(image: np.ndarray) -> None:
@@ -397,24 +433,16 @@ def test_result_card_minimal_content(image: np.ndarray) -> None:
     assert out.shape[1] == 1200
 
 
-def test_result_card_strings_and_cjk(image: np.ndarray, heat: np.ndarray) -> None:
-    zh = {"input": "输入", "top_k": "前 {k} 个预测"}
-    out = result_card(_content(image, heat, title="猫"), strings=zh)
-    assert out.shape[1] == 1200
-    assert not np.array_equal(out, result_card(_content(image, heat, title="猫")))
-    assert set(DEFAULT_STRINGS) >= set(zh)
-
-
 @pytest.mark.parametrize(
     ("changes", "kwargs", "match"),
     [
         ({"image": np.zeros((8, 8), np.uint8)}, {}, r"content.image must be RGB"),
         ({"heat": np.zeros(3)}, {}, "content.heat must be a 2-D"),
         ({"top_probs": [0.5]}, {}, "top_labels has 3 entries but top_probs has 1"),
+        ({"top_probs": [0.5, np.nan, 0.1]}, {}, "must not contain NaN"),
         ({"extra_panels": [("x",)]}, {}, "must be a \\(title, image\\) pair"),
         ({"caption_lines": "one line"}, {}, "caption_lines must be a sequence"),
         ({}, {"width": 100}, "width must be an integer >= 480"),
-        ({}, {"strings": {"nope": "x"}}, "unknown key in strings"),
     ],
 )
 def test_result_card_rejects_bad_input(
@@ -422,6 +450,18 @@ def test_result_card_rejects_bad_input(
 ) -> None:
     with pytest.raises(ValueError, match=match):
         result_card(_content(image, heat, **changes), **kwargs)
+
+
+def test_layout_card_wraps_long_captions_and_grows() -> None:
+    def chart(fig: object) -> None:
+        fig.add_subplot().plot([0, 1], [1, 0])  # type: ignore[attr-defined]
+
+    short = layout_card("t", [Row(200, [chart])], ["one line"])
+    with recording_texts() as texts:
+        long = layout_card("t", [Row(200, [chart])], ["无残差（移除分支）或无跳跃。" * 20])
+    assert long.shape[0] > short.shape[0] and long.shape[1] == short.shape[1] == 1200
+    caption = [x for x in texts if "无残差" in x]
+    assert len(caption) > 1 and "".join(caption) == "无残差（移除分支）或无跳跃。" * 20
 
 
 # --- no mutation, no heavy imports ------------------------------------------------------------
@@ -463,6 +503,7 @@ def test_render_does_not_import_torch_or_gradio() -> None:
     code = (
         "import sys, numpy as np;"
         "import resnet_demo.render as r;"
+        "import resnet_demo.render.report;"
         "r.result_card(r.CardContent('t', np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2)),"
         " ['a'], [1.0], ['c']));"
         "r.line_chart({'a': [0, 1]}); r.feature_grid([np.zeros((2, 2))]);"
@@ -480,36 +521,157 @@ def test_render_does_not_import_torch_or_gradio() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_wrap_breaks_chinese_between_characters_and_latin_at_spaces() -> None:
-    from resnet_demo.render import _text
+def test_wrap_text_breaks_chinese_between_characters_and_latin_at_spaces() -> None:
+    from resnet_demo.render.figure import wrap_text
 
-    chinese = "开关：每次只改一个块——无残差（移除分支）或无跳跃（移除跳跃连接）；其余块保持完整。"
-    chinese *= 3
-    fnt = _text.font(17, text=chinese)
-    lines = _text.wrap(fnt, chinese, 300)
+    chinese = (
+        "开关：每次只改一个块——无残差（移除分支）或无跳跃（移除跳跃连接）；其余块保持完整。" * 3
+    )
+    lines = wrap_text(chinese, lambda line: len(line) <= 12)
     assert len(lines) > 3 and "".join(lines) == chinese  # nothing lost, nothing added
-    assert all(_text.text_width(fnt, line) <= 300 + fnt.size for line in lines)
+    assert all(len(line) <= 13 for line in lines)  # closing punctuation may hang over
     assert not any(line[0] in "，。；：）" for line in lines)
-    latin = _text.font(17)
-    assert _text.wrap(latin, "one  two three", 10_000) == ["one two three"]
-    assert _text.wrap(latin, "mixed 中文 text", 10_000) == ["mixed 中文 text"]
+    assert not any(line[-1] in "（" for line in lines)
+    assert wrap_text("one  two three", lambda line: True) == ["one two three"]
+    assert wrap_text("one two three", lambda line: len(line) <= 8) == ["one two", "three"]
 
 
-def test_symbols_a_cjk_font_lacks_are_drawn_with_the_latin_font() -> None:
-    from PIL import Image, ImageDraw
+def test_chinese_is_drawn_with_a_cjk_font() -> None:
+    from resnet_demo.render import fonts
 
-    from resnet_demo.render import _text
+    assert fonts.cjk_family() is not None  # Noto Sans CJK is installed for the tests
 
-    cjk = _text.font(20, text="中")
-    assert _text._has_glyph(cjk, "中") and not _text._has_glyph(cjk, "✗")
+    def drawn(text: str) -> np.ndarray:
+        return render_figure(lambda fig: fig.text(0.1, 0.3, text, fontsize=30), 200, 80)
 
-    def drawn(fn: object) -> np.ndarray:
-        im = Image.new("RGB", (200, 40), "white")
-        fn(ImageDraw.Draw(im))  # type: ignore[operator]
-        return np.asarray(im)
+    with pytest.warns(UserWarning, match="missing from font"):  # private use: boxes
+        missing = drawn("\U000f0000\U000f0001")
+    chinese = drawn("中文")
+    assert (chinese < 128).any()
+    assert not np.array_equal(chinese, missing)
 
-    mixed = drawn(lambda d: _text.draw_line(d, (0, 0), "改变（✗）", cjk))
-    boxed = drawn(lambda d: d.text((0, 0), "改变（✗）", font=cjk, fill=_text.TEXT))
-    plain = drawn(lambda d: _text.draw_line(d, (0, 0), "改变", cjk))
-    assert not np.array_equal(mixed, boxed)  # the ✗ is not the missing-glyph box
-    assert np.array_equal(mixed[:, :35], plain[:, :35])  # the Chinese run is drawn as before
+
+def test_without_a_cjk_font_one_log_line_and_latin_still_renders(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    from resnet_demo.render import fonts
+
+    monkeypatch.setattr(fonts, "installed_families", lambda: {"DejaVu Sans"})
+    fonts.cjk_family.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=fonts.__name__):
+            latin = bar_chart(["tabby", "tiger cat"], [0.6, 0.3], title="Top-2")
+            line_chart({"a": [0, 1]}, title="猫")
+        assert fonts.font_families() == ["DejaVu Sans"]
+    finally:
+        fonts.cjk_family.cache_clear()
+    lines = [r for r in caplog.records if r.name == fonts.__name__]
+    assert len(lines) == 1 and "No CJK font" in lines[0].getMessage()
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]  # no more lines
+    _rgb(latin)
+    assert (latin < 100).all(axis=2).sum() > 200  # the labels are drawn
+
+
+def test_charts_and_cards_do_not_import_pyplot() -> None:
+    code = (
+        "import sys, numpy as np;"
+        "import resnet_demo.render as r;"
+        "r.bar_chart(['a'], [0.5]); r.line_chart({'a': [0, 1]});"
+        "r.result_card(r.CardContent('t', np.zeros((8, 8, 3), np.uint8), None, ['a'], [1.0], []));"
+        "print('matplotlib.pyplot' in sys.modules, 'matplotlib.figure' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "True"]
+
+
+def test_charts_from_two_threads_equal_sequential_ones() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [
+        lambda: line_chart({"残差": [0.9, 0.5, 0.2], "plain": [1, 2, 3]}, title="损伤曲线"),
+        lambda: bar_chart(["tabby", "tiger cat", "lynx"], [0.6, 0.3, 0.1], title="Top-3"),
+    ]
+    expected = [job() for job in jobs]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda i: jobs[i % 2](), range(8)))
+    for i, out in enumerate(results):
+        np.testing.assert_array_equal(out, expected[i % 2])
+
+
+def test_upscale_nearest_repeats_cells() -> None:
+    from PIL import Image
+
+    small = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    twice = upscale_nearest(small, 2)
+    assert (
+        twice.shape == (6, 8)
+        and (twice[::2, ::2] == small).all()
+        and (twice[1::2] == twice[::2]).all()
+    )
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    for size in [(7, 5), (23, 11), (224, 224), (3, 2)]:
+        pil = np.asarray(Image.fromarray(rgb).resize(size[::-1], Image.Resampling.NEAREST))
+        np.testing.assert_array_equal(upscale_nearest(rgb, size), pil)
+    assert not np.shares_memory(upscale_nearest(small, 1), small)
+
+
+@pytest.mark.parametrize("arg", [0, True, (0, 3), (2.5, 3), (1, 2, 3), "ab"])
+def test_upscale_nearest_rejects_bad_factor_or_size(arg: object) -> None:
+    with pytest.raises(ValueError, match=r"factor|size"):
+        upscale_nearest(np.zeros((2, 2)), arg)  # type: ignore[arg-type]
+
+
+def _analysis(image: np.ndarray, cam: np.ndarray, switched: dict[str, str]) -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        model_name="resnet18",
+        weights_source="file:w.pth",
+        image=image,
+        top_indices=np.array([2, 0, 1]),
+        top_probs=np.array([0.7, 0.2, 0.1], np.float32),
+        target=2,
+        cam_layer="layer4.1",
+        cam=cam,
+        switched=switched,
+    )
+
+
+def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.ndarray) -> None:
+    from types import SimpleNamespace
+
+    from catalogue_words import english_words_in
+
+    from resnet_demo.render import report
+
+    h, w = image.shape[:2]
+    own_scale = np.ones((h, w), np.float32)  # the switched map on its own scale: all hot
+    shared = SimpleNamespace(
+        top1_before=0,
+        top1_after=2,
+        cam_before=np.full((h, w), 0.2, np.float32),
+        cam_after=np.full((h, w), 0.5, np.float32),
+        cam_diff=np.full((h, w), 0.3, np.float32),
+    )
+    current = _analysis(image, own_scale, {"layer4.0": "no-skip"})
+    names = report.class_names(["tabby", "tiger cat", "lynx"], ["虎斑猫", "虎猫", "猞猁"], "zh")
+    content = report.card_content(current, shared, names, "猫.jpg", "zh")
+    assert content.heat is shared.cam_before  # the intact map, on the shared scale
+    switched = overlay(image, shared.cam_after)
+    np.testing.assert_array_equal(content.extra_panels[0][1], switched)
+    np.testing.assert_array_equal(
+        content.extra_panels[1][1], colorize_diverging(shared.cam_diff, limit=1.0)
+    )
+    assert content.top_labels[0] == "猞猁 (lynx)" and content.lang == "zh"
+    with recording_texts() as texts:
+        result_card(content)
+    data = ["tabby", "tiger cat", "lynx", "resnet18", "file:w.pth", "layer4.1", "layer4.0"]
+    assert english_words_in(texts, data) == set()
+    intact = report.card_content(_analysis(image, own_scale, {}), None, names, "cat.jpg")
+    assert intact.heat is not None and intact.extra_panels == []
+    assert english_words_in(intact.caption_lines, data)  # English words are found in English

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,18 +25,16 @@ from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
 from resnet_demo.lab.race import RaceConfig, RaceSnapshot, race_to_end
-from resnet_demo.lab.text import image_set_name, say
+from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import LoadedModel
-from resnet_demo.render import compose_card
+from resnet_demo.render import Row, layout_card, picture
+from resnet_demo.text import t
 
 CARD_WIDTH = 1200
 
 
 def _model_line(model_name: str, weights_source: str, lang: str) -> str:
-    return say("model_line", lang, model=model_name, weights=weights_source)
-
-
-# ---- lesion sweep -------------------------------------------------------------------------
+    return t("model_line", lang, model=model_name, weights=weights_source)
 
 
 def shown_sweep(
@@ -60,14 +59,14 @@ def lesion_sweep_card_from(
     The numbers are the same in every language (class names in English); the card names the
     class in Chinese too when `lang` is "zh" and `categories_zh` is given.
     """
-    image_name = image_name or say("image", lang)
+    image_name = image_name or t("image_word", lang)
     result = sweep.to_json(categories)
     sweep = shown_sweep(sweep, categories_zh, lang)
     changed_b = [n for n, c in zip(sweep.block_names, sweep.branch_changed, strict=True) if c]
     changed_s = [n for n, c in zip(sweep.block_names, sweep.skip_changed, strict=True) if c]
     lines = [
         _model_line(sweep.model_name, sweep.weights_source, lang),
-        say(
+        t(
             "sweep_image_line",
             lang,
             image=image_name,
@@ -75,21 +74,26 @@ def lesion_sweep_card_from(
             label=sweep.original_label,
             prob=sweep.original_prob * 100,
         ),
-        say("sweep_switch_line", lang),
-        say(
+        t("sweep_switch_line", lang),
+        t(
             "sweep_changed_line",
             lang,
             changed=charts.CHANGED,
-            branch=", ".join(changed_b) or say("none", lang),
-            skip=", ".join(changed_s) or say("none", lang),
+            branch=", ".join(changed_b) or t("none", lang),
+            skip=", ".join(changed_s) or t("none", lang),
             down=charts.DOWN,
         ),
     ]
-    card = compose_card(
-        say("sweep_title", lang, model=sweep.model_name, image=image_name),
-        [charts.sweep_chart(sweep, width=CARD_WIDTH - 72 - 240, lang=lang)],
-        lines,
-        thumbnail=sweep.view,
+    chart = Row(
+        charts.sweep_height(sweep),
+        [
+            picture(t("card_input", lang), sweep.view),
+            partial(charts.plot_sweep, sweep=sweep, lang=lang),
+        ],
+        [1.0, 4.0],
+    )
+    card = layout_card(
+        t("sweep_title", lang, model=sweep.model_name, image=image_name), [chart], lines
     )
     numbers = {
         "panel": "lesion_sweep",
@@ -123,9 +127,6 @@ def lesion_sweep_card(
     return lesion_sweep_card_from(sweep, model.categories, image_name, lang, model.categories_zh)
 
 
-# ---- lesion curves ------------------------------------------------------------------------
-
-
 def lesion_curves_card_from(
     curves: LesionCurves, lang: str = "en"
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -134,16 +135,16 @@ def lesion_curves_card_from(
     k2 = min(2, len(curves.ks) - 1)
     lines = [
         _model_line(curves.model_name, curves.weights_source, lang),
-        say(
+        t(
             "curves_images_line",
             lang,
             images=image_set_name(curves.image_set, lang),
-            metric=say(curves.metric, lang),
+            metric=t(curves.metric, lang),
             intact=curves.intact_score,
             chance=curves.chance,
         ),
-        say("curves_switch_line", lang, draws=curves.draws, seed=curves.seed),
-        say(
+        t("curves_switch_line", lang, draws=curves.draws, seed=curves.seed),
+        t(
             "curves_k_line",
             lang,
             k1=k1,
@@ -154,11 +155,8 @@ def lesion_curves_card_from(
             s2=curves.skip_mean[k2],
         ),
     ]
-    card = compose_card(
-        say("curves_title", lang, model=curves.model_name),
-        [charts.curves_chart(curves, width=CARD_WIDTH - 72, height=520, lang=lang)],
-        lines,
-    )
+    chart = Row(520, [partial(charts.plot_curves, curves=curves, lang=lang)])
+    card = layout_card(t("curves_title", lang, model=curves.model_name), [chart], lines)
     return card, {"panel": "lesion_curves", "caption": lines, "result": curves.to_json()}
 
 
@@ -199,16 +197,13 @@ def lesion_curves_card(
     return lesion_curves_card_from(curves, lang)
 
 
-# ---- gradient flow ------------------------------------------------------------------------
-
-
 def summarize_gradient_flow(study: GradientFlowStudy, lang: str = "en") -> list[str]:
     """One sentence per depth: what the measurements show (for captions and the UI)."""
     lines = []
     for depth in sorted({r.depth for r in study.results}):
         plain, residual = study.get(depth, False), study.get(depth, True)
         lines.append(
-            say(
+            t(
                 "flow_line",
                 lang,
                 depth=depth,
@@ -227,23 +222,22 @@ def gradient_flow_card_from(
     """Card and numbers of a computed gradient-flow study (see `gradient_flow_card`)."""
     depths = ", ".join(str(d) for d in sorted({r.depth for r in study.results}))
     if study.trained_steps == 0:
-        how = say("flow_how_init", lang, seed=study.seed, n=study.n_train)
+        how = t("flow_how_init", lang, seed=study.seed, n=study.n_train)
     else:
-        how = say(
+        how = t(
             "flow_how_trained", lang, steps=study.trained_steps, seed=study.seed, n=study.n_train
         )
     lines = [
-        say("flow_models_line", lang, depths=depths, how=how, size=study.image_size),
-        say("flow_method_line", lang),
+        t("flow_models_line", lang, depths=depths, how=how, size=study.image_size),
+        t("flow_method_line", lang),
         *summarize_gradient_flow(study, lang),
     ]
-    card = compose_card(
-        say("flow_title", lang, when=charts.when(study.trained_steps, lang)),
-        [
-            charts.correlation_chart(study, width=CARD_WIDTH - 72, height=440, lang=lang),
-            charts.gradient_norm_chart(study, width=CARD_WIDTH - 72, height=440, lang=lang),
-        ],
-        lines,
+    rows = [
+        Row(440, [partial(charts.plot_correlation, study=study, lang=lang)]),
+        Row(440, [partial(charts.plot_gradient_norms, study=study, lang=lang)]),
+    ]
+    card = layout_card(
+        t("flow_title", lang, when=charts.when(study.trained_steps, lang)), rows, lines
     )
     return card, {"panel": "gradient_flow", "caption": lines, "result": study.to_json()}
 
@@ -264,35 +258,27 @@ def gradient_flow_card(
     return gradient_flow_card_from(study, lang)
 
 
-# ---- degradation race ---------------------------------------------------------------------
-
-
 def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of a race snapshot (see `race_card`)."""
     config = snapshot.config
     plain, residual = snapshot.recent_mean()
     lines = [
-        say(
-            "race_models_line", lang, depth=config.depth, shortcut=config.shortcut, seed=config.seed
-        ),
-        say(
+        t("race_models_line", lang, depth=config.depth, shortcut=config.shortcut, seed=config.seed),
+        t(
             "race_training_line",
             lang,
             steps=snapshot.step,
-            status=say(snapshot.status, lang),
+            status=t(f"race_status_{snapshot.status.replace(' ', '_')}", lang),
             seconds=snapshot.elapsed_s,
             lr=config.lr,
             batch=config.batch_size,
             n=config.n_train,
             size=config.image_size,
         ),
-        say("race_loss_line", lang, plain=plain, residual=residual),
+        t("race_loss_line", lang, plain=plain, residual=residual),
     ]
-    card = compose_card(
-        say("race_title", lang, depth=config.depth),
-        [charts.race_chart(snapshot, width=CARD_WIDTH - 72, height=480, lang=lang)],
-        lines,
-    )
+    chart = Row(480, [partial(charts.plot_race, snapshot=snapshot, lang=lang)])
+    card = layout_card(t("race_title", lang, depth=config.depth), [chart], lines)
     return card, {"panel": "race", "caption": lines, "result": snapshot.to_json()}
 
 

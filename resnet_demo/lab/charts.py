@@ -1,12 +1,12 @@
-"""The lab's results as pictures: thin wrappers that feed `resnet_demo.render` charts.
+"""The lab's results as charts: matplotlib figures through `resnet_demo.render`.
 
-Pure numpy in, RGB uint8 (H, W, 3) out; no torch. Every chart labels what was measured and on
-what, so a screenshot stands on its own, in English or 简体中文 (`lang`, "en" by default).
+Each `plot_*` function draws one result into a matplotlib `Figure` or `SubFigure` (so a card can
+hold it); each `*_chart` function draws it on its own and returns RGB uint8 (H, W, 3). Every chart
+labels what was measured and on what, so a screenshot stands on its own, in English or 简体中文
+(`lang`, "en" by default); every word comes from the text catalogue.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,33 +14,15 @@ from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import RaceSnapshot
-from resnet_demo.lab.text import image_set_name, say
-from resnet_demo.render import bar_chart, line_chart
+from resnet_demo.lab.text import image_set_name
+from resnet_demo.render import plot_bars, plot_lines, render_figure
+from resnet_demo.render.charts import Canvas, check_bars, check_lines
+from resnet_demo.text import t
 
 DOWN = "↓"
 """Marks a downsampling block (projection shortcut) in labels."""
 CHANGED = "✗"
 """Marks a lesion that changed the top-1 class."""
-
-
-def _pad_to(image: np.ndarray, height: int) -> np.ndarray:
-    """`image` with white rows added below to reach `height`."""
-    missing = height - image.shape[0]
-    if missing <= 0:
-        return image
-    return np.concatenate([image, np.full((missing, *image.shape[1:]), 255, np.uint8)])
-
-
-def side_by_side(images: Sequence[np.ndarray], gap: int = 16) -> np.ndarray:
-    """RGB images in a row, top-aligned on white, `gap` pixels apart (a new array)."""
-    height = max(im.shape[0] for im in images)
-    spacer = np.full((height, gap, 3), 255, np.uint8)
-    parts: list[np.ndarray] = []
-    for i, im in enumerate(images):
-        if i:
-            parts.append(spacer)
-        parts.append(_pad_to(im, height))
-    return np.concatenate(parts, axis=1)
 
 
 def sweep_labels(sweep: LesionSweep, changed: np.ndarray) -> list[str]:
@@ -51,10 +33,23 @@ def sweep_labels(sweep: LesionSweep, changed: np.ndarray) -> list[str]:
     ]
 
 
-def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.ndarray:
+def plot_sweep(fig: Canvas, sweep: LesionSweep, lang: str = "en") -> None:
     """Two bar charts side by side: P(original class) with each branch / each skip removed.
 
     The first bar of each chart is the intact network (highlighted), for reference.
+    """
+    intact = t("sweep_intact_bar", lang, label=sweep.original_label)
+    left, right = fig.subfigures(1, 2, wspace=0.04)
+    for sub, probs, changed, key in (
+        (left, sweep.branch_removed_prob, sweep.branch_changed, "sweep_branch"),
+        (right, sweep.skip_removed_prob, sweep.skip_changed, "sweep_skip"),
+    ):
+        labels = [intact, *sweep_labels(sweep, changed)]
+        plot_bars(sub, check_bars(labels, [sweep.original_prob, *probs], 0), t(key, lang))
+
+
+def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.ndarray:
+    """`plot_sweep` on its own.
 
     Args:
         sweep: result of `lesions.lesion_sweep`.
@@ -62,80 +57,57 @@ def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.n
         lang: "en" or "zh". Default: "en".
 
     Returns:
-        RGB uint8 (H, width, 3).
+        RGB uint8 (H, width, 3); H follows from the number of blocks.
     """
-    half = (width - 16) // 2
-    intact = say("sweep_intact_bar", lang, label=sweep.original_label)
-    left = bar_chart(
-        [intact, *sweep_labels(sweep, sweep.branch_changed)],
-        [sweep.original_prob, *sweep.branch_removed_prob],
-        width=half,
-        highlight=0,
-        title=say("sweep_branch", lang),
-    )
-    right = bar_chart(
-        [intact, *sweep_labels(sweep, sweep.skip_changed)],
-        [sweep.original_prob, *sweep.skip_removed_prob],
-        width=width - 16 - half,
-        highlight=0,
-        title=say("sweep_skip", lang),
-    )
-    return side_by_side([left, right])
+    height = sweep_height(sweep)
+    return render_figure(lambda fig: plot_sweep(fig, sweep, lang), width, height)
+
+
+def sweep_height(sweep: LesionSweep) -> int:
+    """Pixels (at 100 dpi) that a sweep chart needs: one row per block, plus the intact bar."""
+    return 60 + 32 * (len(sweep.block_names) + 1)
+
+
+def plot_curves(fig: Canvas, curves: LesionCurves, lang: str = "en") -> None:
+    """Score against the number of lesioned blocks, both lesions, ± spread, chance line."""
+    metric = t("accuracy" if curves.metric == ACCURACY else "agreement", lang)
+    branches, skips = t("curves_branches", lang), t("curves_skips", lang)
+    n = len(curves.ks)
+    series = {
+        branches: curves.branch_mean,
+        skips: curves.skip_mean,
+        t("intact", lang): np.full(n, curves.intact_score),
+        t("chance", lang): np.full(n, curves.chance),
+    }
+    lines = check_lines(series, curves.ks, {branches: curves.branch_std, skips: curves.skip_std})
+    images = image_set_name(curves.image_set, lang)
+    title = t("curves_chart_title", lang, model=curves.model_name, images=images)
+    plot_lines(fig, lines, title, t("curves_x", lang), metric)
 
 
 def curves_chart(
     curves: LesionCurves, width: int = 800, height: int = 440, lang: str = "en"
 ) -> np.ndarray:
-    """Score against the number of lesioned blocks, both lesions, ± spread, chance line.
-
-    Returns:
-        RGB uint8 (height, width, 3).
-    """
-    metric = say("accuracy" if curves.metric == ACCURACY else "agreement", lang)
-    branches, skips = say("curves_branches", lang), say("curves_skips", lang)
-    return line_chart(
-        {
-            branches: curves.branch_mean,
-            skips: curves.skip_mean,
-            say("intact", lang): np.full(len(curves.ks), curves.intact_score),
-            say("chance", lang): np.full(len(curves.ks), curves.chance),
-        },
-        xs=curves.ks,
-        width=width,
-        height=height,
-        title=say(
-            "curves_chart_title",
-            lang,
-            model=curves.model_name,
-            images=image_set_name(curves.image_set, lang),
-        ),
-        xlabel=say("curves_x", lang),
-        ylabel=metric,
-        spread={branches: curves.branch_std, skips: curves.skip_std},
-    )
+    """`plot_curves` on its own: RGB uint8 (height, width, 3)."""
+    return render_figure(lambda fig: plot_curves(fig, curves, lang), width, height)
 
 
 def series_name(depth: int, residual: bool, lang: str = "en") -> str:
     """ "ResNet-20" or "plain-20" (普通网络-20)."""
-    return say("resnet_net" if residual else "plain_net", lang, depth=depth)
+    return t("resnet_net" if residual else "plain_net", lang, depth=depth)
 
 
 def when(trained_steps: int, lang: str = "en") -> str:
     """ "at initialisation" or "after N steps", for titles."""
     if trained_steps == 0:
-        return say("at_init", lang)
-    return say("after_steps", lang, steps=trained_steps)
+        return t("at_init", lang)
+    return t("after_steps", lang, steps=trained_steps)
 
 
-def gradient_norm_chart(
-    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
-) -> np.ndarray:
+def plot_gradient_norms(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
     """log10 of the gradient norm at each block's input, one line per network.
 
     x is the block index (0 = first block, nearest the input); shorter networks end early.
-
-    Returns:
-        RGB uint8 (height, width, 3).
     """
     longest = max(len(r.grad_norms) for r in study.results)
     series = {}
@@ -143,35 +115,31 @@ def gradient_norm_chart(
         values = np.full(longest, np.nan)
         values[: len(r.grad_norms)] = np.log10(r.grad_norms)
         series[series_name(r.depth, r.residual, lang)] = values
-    return line_chart(
-        series,
-        xs=np.arange(longest),
-        width=width,
-        height=height,
-        title=say("flow_norm_title", lang, when=when(study.trained_steps, lang)),
-        xlabel=say("flow_norm_x", lang),
-        ylabel="log10 ‖∂loss/∂input‖",
-    )
+    title = t("flow_norm_title", lang, when=when(study.trained_steps, lang))
+    lines = check_lines(series, np.arange(longest))
+    plot_lines(fig, lines, title, t("flow_norm_x", lang), t("flow_norm_y", lang))
+
+
+def gradient_norm_chart(
+    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
+) -> np.ndarray:
+    """`plot_gradient_norms` on its own: RGB uint8 (height, width, 3)."""
+    return render_figure(lambda fig: plot_gradient_norms(fig, study, lang), width, height)
+
+
+def plot_correlation(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
+    """Autocorrelation of input gradients along a line, against the lag, per network."""
+    series = {series_name(r.depth, r.residual, lang): r.autocorrelation for r in study.results}
+    title = t("flow_corr_title", lang, when=when(study.trained_steps, lang))
+    lines = check_lines(series, study.results[0].lags)
+    plot_lines(fig, lines, title, t("flow_corr_x", lang), t("flow_corr_y", lang))
 
 
 def correlation_chart(
     study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
 ) -> np.ndarray:
-    """Autocorrelation of input gradients along a line, against the lag, per network.
-
-    Returns:
-        RGB uint8 (height, width, 3).
-    """
-    first = study.results[0]
-    return line_chart(
-        {series_name(r.depth, r.residual, lang): r.autocorrelation for r in study.results},
-        xs=first.lags,
-        width=width,
-        height=height,
-        title=say("flow_corr_title", lang, when=when(study.trained_steps, lang)),
-        xlabel=say("flow_corr_x", lang),
-        ylabel=say("flow_corr_y", lang),
-    )
+    """`plot_correlation` on its own: RGB uint8 (height, width, 3)."""
+    return render_figure(lambda fig: plot_correlation(fig, study, lang), width, height)
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -185,16 +153,9 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[idx] - sums[lo]) / (idx - lo)
 
 
-def race_chart(
-    snapshot: RaceSnapshot, width: int = 800, height: int = 420, lang: str = "en"
-) -> np.ndarray:
-    """Both training-loss curves so far (running mean over 10 steps).
-
-    Returns:
-        RGB uint8 (height, width, 3).
-    """
-    depth = snapshot.config.depth
-    steps = snapshot.step
+def plot_race(fig: Canvas, snapshot: RaceSnapshot, lang: str = "en") -> None:
+    """Both training-loss curves so far (running mean over 10 steps); ln 10 before step 1."""
+    depth, steps = snapshot.config.depth, snapshot.step
     if steps == 0:
         plain = residual = np.array([np.log(10.0)])
         xs = np.array([0])
@@ -202,12 +163,14 @@ def race_chart(
         plain = smooth(snapshot.plain_losses, 10)
         residual = smooth(snapshot.residual_losses, 10)
         xs = np.arange(1, steps + 1)
-    return line_chart(
-        {series_name(depth, False, lang): plain, series_name(depth, True, lang): residual},
-        xs=xs,
-        width=width,
-        height=height,
-        title=say("race_chart_title", lang, depth=depth, status=say(snapshot.status, lang)),
-        xlabel=say("race_x", lang),
-        ylabel=say("race_y", lang),
-    )
+    series = {series_name(depth, False, lang): plain, series_name(depth, True, lang): residual}
+    status = t(f"race_status_{snapshot.status.replace(' ', '_')}", lang)
+    title = t("race_chart_title", lang, depth=depth, status=status)
+    plot_lines(fig, check_lines(series, xs), title, t("race_x", lang), t("race_y", lang))
+
+
+def race_chart(
+    snapshot: RaceSnapshot, width: int = 800, height: int = 420, lang: str = "en"
+) -> np.ndarray:
+    """`plot_race` on its own: RGB uint8 (height, width, 3)."""
+    return render_figure(lambda fig: plot_race(fig, snapshot, lang), width, height)

@@ -1,29 +1,179 @@
-"""Result cards: one exportable image that sums up an analysis, for slides and reports."""
+"""Cards: one exportable picture (title, rows of pictures and charts, caption) for slides.
+
+One layout, `layout_card`, serves every card: the result card of the page and the CLI
+(`result_card`) and the lab's cards. Rows hold panels, each a function that draws into its own
+matplotlib `SubFigure`; the height of the card follows from its rows and its wrapped text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
-from PIL import Image, ImageDraw
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.lines import Line2D
 
-from resnet_demo.render import _text
-from resnet_demo.render.charts import _as_floats, _draw_bars
-from resnet_demo.render.colormaps import _as_map, colorize
+from resnet_demo.render.charts import _as_floats, check_bars, plot_bars
+from resnet_demo.render.colormaps import _as_map
+from resnet_demo.render.figure import GRID, MUTED, TEXT, render_figure, wrap_lines
 from resnet_demo.render.overlay import _check_image, overlay
+from resnet_demo.text import t
+
+Panel = Callable[[SubFigure], None]
+"""Draws one part of a card into the `SubFigure` it is given."""
 
 _HEAT_CMAP = "inferno"
 _HEAT_ALPHA = 0.5
-# The card's own words; `result_card(strings=...)` replaces any of them (e.g. for the zh UI).
-DEFAULT_STRINGS: Mapping[str, str] = {
-    "input": "Input",
-    "grad_cam": "Grad-CAM",
-    "top_k": "Top-{k} predictions",
-    "key": "Grad-CAM relevance",
-    "low": "low",
-    "high": "high",
-}
+_MARGIN, _GAP = 36, 20  # pixels at a card width of 1200
+_TITLE_PT, _CAPTION_PT = 22.0, 12.5
+_TITLE_LINE, _CAPTION_LINE = 36, 24  # line heights in pixels at 1200
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a card.
+
+    Attributes:
+        height: Height in pixels at a card width of 1200 (scaled with the width).
+        panels: Drawn left to right, each in its own `SubFigure`.
+        widths: Relative widths of the panels. Default: equal.
+    """
+
+    height: int
+    panels: Sequence[Panel]
+    widths: Sequence[float] | None = None
+
+
+def _draw_rows(fig: Figure, rows: Sequence[Row], heights: list[float], margin: float) -> None:
+    """Place the rows in a grid whose slots 0 and -1 are the title and the caption."""
+    grid = fig.add_gridspec(
+        len(heights), 3, height_ratios=heights, width_ratios=[margin, 1.0 - 2 * margin, margin]
+    )
+    for i, row in enumerate(rows, start=1):
+        slot = fig.add_subfigure(grid[i, 1])
+        widths = list(row.widths) if row.widths is not None else [1.0] * len(row.panels)
+        cells = slot.subfigures(1, len(row.panels), width_ratios=widths, squeeze=False)[0]
+        for cell, panel in zip(cells, row.panels, strict=True):
+            panel(cell)
+
+
+def layout_card(
+    title: str, rows: Sequence[Row], caption_lines: Sequence[str], width: int = 1200
+) -> np.ndarray:
+    """Lay out a card: the title, the rows, a rule, the caption (all text wrapped to fit).
+
+    Args:
+        title: Heading (wrapped; Chinese breaks between characters).
+        rows: Pictures and charts, top to bottom.
+        caption_lines: Facts printed under a rule, each starting a new line.
+        width: Card width in pixels (>= 480). Every size scales with it. Default: 1200.
+
+    Returns:
+        New RGB uint8 array (H, width, 3) on white; H follows from the content.
+
+    Raises:
+        ValueError: If `width` is not an integer >= 480.
+    """
+    if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 480:
+        raise ValueError(f"width must be an integer >= 480, got {width!r}")
+    width, s = int(width), width / 1200
+    inner = round((1200 - 2 * _MARGIN) * s)
+    titles = wrap_lines([title], _TITLE_PT, inner, bold=True, scale=s) if title else []
+    captions = wrap_lines([str(x) for x in caption_lines], _CAPTION_PT, inner, scale=s)
+    top = _MARGIN + len(titles) * _TITLE_LINE + (_GAP // 2 if titles else 0)
+    bottom = _GAP + len(captions) * _CAPTION_LINE + _MARGIN
+    heights = [float(top)] + [float(r.height + _GAP) for r in rows] + [float(bottom)]
+    total = sum(heights)
+
+    def draw(fig: Figure) -> None:
+        fig.get_layout_engine().set(w_pad=0.06, h_pad=0.04, wspace=0.02, hspace=0.0)
+        _draw_rows(fig, rows, heights, _MARGIN / 1200)
+        for i, line in enumerate(titles):
+            y = 1.0 - (_MARGIN + i * _TITLE_LINE) / total
+            fig.text(_MARGIN / 1200, y, line, fontsize=_TITLE_PT, weight="bold", va="top")
+        rule = (bottom - _GAP / 2) / total
+        fig.add_artist(
+            Line2D([_MARGIN / 1200, 1 - _MARGIN / 1200], [rule, rule], color=GRID, linewidth=1.0)
+        )
+        for i, line in enumerate(captions):
+            y = (bottom - _GAP - i * _CAPTION_LINE) / total
+            fig.text(_MARGIN / 1200, y, line, fontsize=_CAPTION_PT, color=MUTED, va="top")
+
+    return render_figure(draw, width, round(total * s), scale=s)
+
+
+@dataclass(frozen=True)
+class ColourKey:
+    """A colour bar under a picture: what its colours mean.
+
+    Attributes:
+        low: Word at the left end (value 0, or -1 for a diverging map).
+        label: What the colours measure, printed under the bar.
+        high: Word at the right end (value 1).
+        cmap: The matplotlib colour map of the picture. Default: "inferno" (Grad-CAM).
+        diverging: The bar runs from -1 to 1 instead of 0 to 1. Default: False.
+    """
+
+    low: str
+    label: str
+    high: str
+    cmap: str = _HEAT_CMAP
+    diverging: bool = False
+
+
+def picture(
+    heading: str,
+    image: np.ndarray,
+    key: ColourKey | None = None,
+    room_for_key: ColourKey | None = None,
+) -> Panel:
+    """A panel showing an RGB uint8 image (H, W, 3) under a heading.
+
+    Args:
+        heading: Text above the picture.
+        image: What to show; small pictures (< 64 px) stay blocky, cell for cell.
+        key: The colour key drawn under the picture, or None.
+        room_for_key: The key of a neighbouring picture: leave its room blank, so pictures in
+            one row keep one size. Default: None.
+    """
+    small = max(image.shape[:2]) < 64
+
+    def draw(fig: SubFigure) -> None:
+        ax = fig.add_subplot()
+        ax.imshow(image, interpolation="nearest" if small else "antialiased")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color(GRID)
+        ax.set_title(heading, fontsize=13, color=TEXT)
+        ax.set_anchor("N")  # pictures of one row hang from one line, under their headings
+        words = key or room_for_key
+        if words is not None:
+            lo = -1.0 if words.diverging else 0.0
+            mappable = ScalarMappable(Normalize(lo, 1.0), matplotlib.colormaps[words.cmap])
+            bar = fig.colorbar(
+                mappable,
+                ax=ax,
+                orientation="horizontal",
+                fraction=0.07,
+                pad=0.03,
+                aspect=18,
+                ticks=[lo, 1.0],
+            )
+            bar.ax.set_xticklabels([words.low, words.high], fontsize=10)
+            bar.set_label(words.label, fontsize=10, color=MUTED)
+            bar.outline.set_visible(False)
+            if key is None:  # keep the room, draw nothing
+                bar.ax.set_in_layout(True)
+                for artist in (bar.solids, *bar.ax.get_xticklabels(), bar.ax.xaxis.label):
+                    artist.set_alpha(0.0)
+                bar.ax.tick_params(length=0)
+
+    return draw
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,8 +189,10 @@ class CardContent:
         top_probs: Their probabilities in [0, 1], same length as `top_labels`.
         caption_lines: Facts to print under the figure: model, weights, switches, image name,
             Grad-CAM target and layer, ...
-        extra_panels: (title, RGB uint8 image) pairs shown after the overlay, e.g. the Grad-CAM
-            with a switch applied and the difference map. Default: none.
+        extra_panels: (title, RGB uint8 image) pairs, or (title, image, ColourKey) triples,
+            shown after the overlay, e.g. the Grad-CAM with a switch applied and the difference
+            map with its diverging key. Default: none.
+        lang: Language of the card's own words (panel headings, colour key): "en" or "zh".
     """
 
     title: str
@@ -49,44 +201,56 @@ class CardContent:
     top_labels: Sequence[str]
     top_probs: Sequence[float]
     caption_lines: Sequence[str]
-    extra_panels: Sequence[tuple[str, np.ndarray]] = ()
+    extra_panels: Sequence[tuple[str, np.ndarray] | tuple[str, np.ndarray, ColourKey]] = ()
+    lang: str = "en"
 
 
-def _fit_image(image: np.ndarray, box: int) -> Image.Image:
-    """`image` scaled to fit a box×box square, aspect kept; tiny images stay blocky."""
-    h, w = image.shape[:2]
-    scale = box / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if max(h, w) < 64 and scale > 1:
-        resample = Image.Resampling.NEAREST  # a 7×7 map should look like 7×7 cells
-    elif scale > 1:
-        resample = Image.Resampling.BICUBIC
-    else:
-        resample = Image.Resampling.LANCZOS
-    return Image.fromarray(image).resize(size, resample)
-
-
-def _colour_bar(width: int, height: int) -> np.ndarray:
-    """A horizontal strip of the heat colour map, low (left) to high (right): RGB uint8."""
-    ramp = np.tile(np.linspace(0.0, 1.0, width, dtype=np.float32), (height, 1))
-    return colorize(ramp, _HEAT_CMAP, 0.0, 1.0)
-
-
-def _validate(
-    content: CardContent, words: Mapping[str, str]
-) -> tuple[list[tuple[str, np.ndarray]], list[str], np.ndarray]:
-    """Check every field; return the panels, the top-k labels and their probabilities."""
+def _pictures(content: CardContent) -> list[Panel]:
+    """Validated picture panels: the input, the Grad-CAM overlay with its key, the extras."""
     if not isinstance(content, CardContent):
         raise ValueError(f"content must be a CardContent, got {type(content).__name__}")
+    lang = content.lang
     image = _check_image(content.image, "content.image")
-    panels = [(words["input"], image)]
+    key = ColourKey(t("card_low", lang), t("card_key", lang), t("card_high", lang))
+    room = key if content.heat is not None else None
+    panels = [picture(t("card_input", lang), image, room_for_key=room)]
     if content.heat is not None:
         heat = _as_map(content.heat, "content.heat")
-        panels.append((words["grad_cam"], overlay(image, heat, alpha=_HEAT_ALPHA, cmap=_HEAT_CMAP)))
+        shown = overlay(image, heat, alpha=_HEAT_ALPHA, cmap=_HEAT_CMAP)
+        panels.append(picture(t("card_grad_cam", lang), shown, key))
     for i, item in enumerate(content.extra_panels):
-        if not (isinstance(item, tuple | list) and len(item) == 2):
+        if not (isinstance(item, tuple | list) and len(item) in (2, 3)):
             raise ValueError(f"extra_panels[{i}] must be a (title, image) pair")
-        panels.append((str(item[0]), _check_image(item[1], f"extra_panels[{i}] image")))
+        extra = _check_image(item[1], f"extra_panels[{i}] image")
+        own = item[2] if len(item) == 3 else None
+        panels.append(picture(str(item[0]), extra, own, room_for_key=room))
+    if isinstance(content.caption_lines, str):
+        raise ValueError("content.caption_lines must be a sequence of strings, got a string")
+    return panels
+
+
+def _picture_row(cell: float) -> int:
+    """Height (px at 1200) of a row of pictures in cells `cell` px wide: picture, heading, key."""
+    return round(cell - 16 + 95)
+
+
+def result_card(content: CardContent, width: int = 1200) -> np.ndarray:
+    """Lay out one analysis: title, pictures (input, Grad-CAM, extras), top-k bars, caption.
+
+    With up to three pictures the top-k bars stand beside them; with more, in a row below.
+
+    Args:
+        content: What to show. Not modified.
+        width: Card width in pixels (>= 480). Default: 1200, a slide-sized figure.
+
+    Returns:
+        New RGB uint8 array (H, width, 3) on a white background; H follows from the content.
+
+    Raises:
+        ValueError: If a field of `content` has the wrong shape, dtype or length, or `width`
+            is not an integer >= 480.
+    """
+    panels = _pictures(content)
     if isinstance(content.top_labels, str):
         raise ValueError("content.top_labels must be a sequence of strings, got a string")
     labels = [str(label) for label in content.top_labels]
@@ -95,216 +259,21 @@ def _validate(
         raise ValueError(f"top_labels has {len(labels)} entries but top_probs has {len(probs)}")
     if np.isnan(probs).any():
         raise ValueError("content.top_probs must not contain NaN")
-    if isinstance(content.caption_lines, str):
-        raise ValueError("content.caption_lines must be a sequence of strings, got a string")
-    return panels, labels, np.clip(probs, 0.0, 1.0)
-
-
-def result_card(
-    content: CardContent, width: int = 1200, *, strings: Mapping[str, str] | None = None
-) -> np.ndarray:
-    """Lay out one analysis as a single image: title, panels, top-k bars and caption.
-
-    Layout: the title across the top; a row of square panels (the input, the Grad-CAM overlay
-    with a low-to-high colour key, then `extra_panels`), each with a heading; the top-k bars
-    beside the panels when there is room (otherwise under them); the caption lines last. All
-    sizes scale with `width`, so the card reads the same at any export size.
-
-    Args:
-        content: What to show. Not modified.
-        width: Card width in pixels (>= 480). Default: 1200, a slide-sized figure.
-        strings: Replacements for the card's own words, by key of `DEFAULT_STRINGS` ("input",
-            "grad_cam", "top_k" with a "{k}" placeholder, "key", "low", "high"). Default: English.
-
-    Returns:
-        New RGB uint8 array (H, width, 3) on a white background; H follows from the content.
-
-    Raises:
-        ValueError: If a field of `content` has the wrong shape, dtype or length, or `width`
-            is not an integer >= 480, or `strings` has an unknown key.
-    """
-    if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 480:
-        raise ValueError(f"width must be an integer >= 480, got {width!r}")
-    width = int(width)
-    words = dict(DEFAULT_STRINGS)
-    for key, value in (strings or {}).items():
-        if key not in DEFAULT_STRINGS:
-            raise ValueError(f"unknown key in strings: {key!r}; known: {sorted(DEFAULT_STRINGS)}")
-        words[key] = str(value)
-    panels, labels, probs = _validate(content, words)
-    captions = [str(line) for line in content.caption_lines]
-
-    s = width / 1200  # every size below is designed at 1200 px and scaled
-    margin, gap = round(36 * s), round(24 * s)
-    title_font = _text.font(round(32 * s), bold=True, text=content.title)
-    head_font = _text.font(round(20 * s), bold=True)
-    body_size = round(18 * s)
-    small_font = _text.font(round(15 * s))
-    caption_font = _text.font(body_size)
-    inner = width - 2 * margin
-
-    # Panels are squares of at most 360 px (at 1200). With few panels the top-k bars go in a
-    # column beside them; with many, the panels take the full width and the bars go below.
-    n = len(panels)
-    side = min(round(360 * s), (inner - (n - 1) * gap) // n)
-    bars_min = round(380 * s)
-    side_beside = min(side, (inner - n * gap - gap - bars_min) // n)
-    beside = bool(labels) and side_beside >= round(260 * s)
-    if beside:
-        side = side_beside
-    panels_w = n * side + (n - 1) * gap
-    bars_pad = body_size  # _draw_bars pads by its font size; bleed it into our margins
-    bars = None
+    rows: list[Row] = []
     if labels:
-        title = words["top_k"].replace("{k}", str(len(labels)))
-        if beside:
-            bars_w = min(inner - panels_w - 2 * gap, round(560 * s)) + 2 * bars_pad
-            bars = _draw_bars(labels, probs, bars_w, 0, title, body_size, stacked=True)
+        bars = check_bars(labels, probs, None)
+        heading = t("card_top_k", content.lang, k=len(labels))
+
+        def top_k(fig: SubFigure) -> None:
+            plot_bars(fig, bars, heading, min_rows=5)
+
+        n = len(panels)
+        if n <= 3:
+            side = (1128 - 420) / n
+            rows.append(Row(_picture_row(side), [*panels, top_k], [1.0] * n + [420 / side]))
         else:
-            bars_w = min(inner, round(640 * s)) + 2 * bars_pad
-            bars = _draw_bars(labels, probs, bars_w, 0, title, body_size)
-
-    # Measure every block first, then draw on a canvas of the right height.
-    title_lines = _text.wrap(title_font, content.title, inner) if content.title else []
-    title_h = len(title_lines) * _text.line_height(title_font)
-    head_h = _text.line_height(head_font) + round(8 * s)
-    key_h = round(14 * s) + round(6 * s) + _text.line_height(small_font)
-    has_key = content.heat is not None
-    panels_h = head_h + side + (key_h + round(6 * s) if has_key else 0)
-    caption_lines: list[tuple[str, _text.Font]] = []
-    for line in captions:
-        fnt = _text.font(body_size, text=line)
-        caption_lines.extend((part, fnt) for part in _text.wrap(fnt, line, inner))
-    caption_line_h = round(_text.line_height(caption_font) * 1.25)
-    caption_h = len(caption_lines) * caption_line_h
-
-    y = margin
-    y_title = y
-    y += title_h + (gap if title_lines else 0)
-    y_panels = y
-    if beside and bars is not None:
-        y += max(panels_h, bars.shape[0] - 2 * bars_pad)
+            rows.append(Row(_picture_row(1128 / n), panels))
+            rows.append(Row(60 + 36 * len(labels), [top_k], None))
     else:
-        y += panels_h
-        y_bars = y + gap
-        y += gap + bars.shape[0] - 2 * bars_pad if bars is not None else 0
-    y_rule = y + gap
-    y_caption = y_rule + round(14 * s)
-    height = (y_caption + caption_h if caption_lines else y) + margin
-
-    canvas = Image.new("RGB", (width, height), _text.WHITE)
-    draw = ImageDraw.Draw(canvas)
-    for i, line in enumerate(title_lines):
-        draw.text(
-            (margin, y_title + i * _text.line_height(title_font)),
-            line,
-            font=title_font,
-            fill=_text.TEXT,
-        )
-
-    for i, (name, image) in enumerate(panels):
-        x0 = margin + i * (side + gap)
-        head = _text.font(head_font.size, bold=True, text=name)
-        draw.text((x0, y_panels), _text.ellipsize(head, name, side), font=head, fill=_text.TEXT)
-        fitted = _fit_image(image, side)
-        ix = x0 + (side - fitted.width) // 2
-        iy = y_panels + head_h + (side - fitted.height) // 2
-        canvas.paste(fitted, (ix, iy))
-        draw.rectangle((ix - 1, iy - 1, ix + fitted.width, iy + fitted.height), outline=_text.GRID)
-        if has_key and i == 1:  # the overlay panel gets the colour key
-            ky = y_panels + head_h + side + round(10 * s)
-            kh = round(14 * s)
-            canvas.paste(Image.fromarray(_colour_bar(side, kh)), (x0, ky))
-            ty = ky + kh + round(4 * s)
-            for tx, word, anchor in (
-                (x0, words["low"], "la"),
-                (x0 + side / 2, words["key"], "ma"),
-                (x0 + side, words["high"], "ra"),
-            ):
-                key_font = _text.font(small_font.size, text=word)
-                draw.text((tx, ty), word, font=key_font, fill=_text.MUTED, anchor=anchor)
-
-    if bars is not None:
-        if beside:
-            bars_xy = (margin + panels_w + 2 * gap - bars_pad, y_panels - bars_pad)
-        else:
-            bars_xy = (margin - bars_pad, y_bars - bars_pad)
-        canvas.paste(Image.fromarray(bars), bars_xy)
-
-    if caption_lines:
-        draw.line((margin, y_rule, width - margin, y_rule), fill=_text.GRID, width=max(1, round(s)))
-        for i, (line, fnt) in enumerate(caption_lines):
-            draw.text((margin, y_caption + i * caption_line_h), line, font=fnt, fill=_text.MUTED)
-    return np.asarray(canvas).copy()
-
-
-def compose_card(
-    title: str,
-    panels: Sequence[np.ndarray],
-    caption_lines: Sequence[str],
-    width: int = 1200,
-    thumbnail: np.ndarray | None = None,
-) -> np.ndarray:
-    """Lay out a card: title, an optional thumbnail beside the first panel, panels, caption.
-
-    Args:
-        title: heading.
-        panels: RGB uint8 charts, stacked top to bottom; wider ones are scaled down to fit.
-        caption_lines: facts printed under a rule (wrapped to the width).
-        width: card width in pixels (>= 480). Default: 1200.
-        thumbnail: RGB uint8 image shown left of the first panel (e.g. what the model saw).
-
-    Returns:
-        New RGB uint8 (H, width, 3) on white.
-    """
-    if width < 480:
-        raise ValueError(f"width must be >= 480, got {width}")
-    margin, gap = 36, 20
-    inner = width - 2 * margin
-    title_font = _text.font(30, bold=True, text=title)
-    title_lines = _text.wrap(title_font, title, inner)
-    title_h = len(title_lines) * _text.line_height(title_font)
-    thumb = None
-    if thumbnail is not None:
-        side = 220
-        thumb = Image.fromarray(thumbnail).resize((side, side), Image.Resampling.LANCZOS)
-    fitted = []
-    for i, panel in enumerate(panels):
-        room = inner - (thumb.width + gap if i == 0 and thumb is not None else 0)
-        im = Image.fromarray(panel)
-        if im.width > room:
-            im = im.resize((room, round(im.height * room / im.width)), Image.Resampling.LANCZOS)
-        fitted.append(im)
-    caption: list[tuple[str, _text.Font]] = []
-    for line in caption_lines:
-        fnt = _text.font(17, text=line)
-        caption.extend((part, fnt) for part in _text.wrap(fnt, line, inner))
-    line_h = round(_text.line_height(_text.font(17)) * 1.3)
-    rows_h = [
-        max(im.height, thumb.height if i == 0 and thumb is not None else 0)
-        for i, im in enumerate(fitted)
-    ]
-    height = margin + title_h + gap + sum(h + gap for h in rows_h) + 14 + len(caption) * line_h
-    height += margin
-
-    canvas = Image.new("RGB", (width, height), _text.WHITE)
-    draw = ImageDraw.Draw(canvas)
-    y = margin
-    for line in title_lines:
-        _text.draw_line(draw, (margin, y), line, title_font)
-        y += _text.line_height(title_font)
-    y += gap
-    for i, im in enumerate(fitted):
-        x = margin
-        if i == 0 and thumb is not None:
-            canvas.paste(thumb, (x, y))
-            draw.rectangle((x - 1, y - 1, x + thumb.width, y + thumb.height), outline=_text.GRID)
-            x += thumb.width + gap
-        canvas.paste(im, (x, y))
-        y += rows_h[i] + gap
-    draw.line((margin, y, width - margin, y), fill=_text.GRID, width=1)
-    y += 14
-    for line, fnt in caption:
-        _text.draw_line(draw, (margin, y), line, fnt, _text.MUTED)
-        y += line_h
-    return np.asarray(canvas).copy()
+        rows.append(Row(_picture_row(min(380, 1128 / len(panels))), panels))
+    return layout_card(content.title, rows, content.caption_lines, width)

@@ -1,20 +1,24 @@
-"""Small charts drawn directly with Pillow: horizontal probability bars and line charts.
+"""Charts in matplotlib: horizontal probability bars and line charts with ± bands.
 
-No matplotlib figures: these are a few dozen rectangles and lines, and drawing them directly
-keeps rendering fast (DESIGN.md §7) and the look identical on every machine.
+`plot_bars` and `plot_lines` draw into any matplotlib `Figure` or `SubFigure` (so a card can hold
+them beside pictures); `bar_chart` and `line_chart` draw one on its own and return RGB pixels.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import MaxNLocator
 
-from resnet_demo.render import _text
+from resnet_demo.render.figure import BAR, BAR_HIGHLIGHT, BAR_TRACK, TEXT, render_figure
 
-_SUPERSAMPLE = 2  # line charts are drawn at 2× and shrunk, which antialiases lines
+Canvas = Figure | SubFigure
+"""Anything a chart can be drawn into."""
+
+_LABEL_CHARS = 34  # longer class names are cut with "…" (ImageNet has a few very long ones)
 
 
 def _check_size(name: str, value: object, minimum: int) -> int:
@@ -36,11 +40,80 @@ def _as_floats(name: str, values: object) -> np.ndarray:
     return arr
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
     """A probability as a percentage with one decimal; tiny non-zero values read "<0.1%"."""
     if 0.0 < value < 0.0005:
         return "<0.1%"
     return f"{value * 100:.1f}%"
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= _LABEL_CHARS else name[: _LABEL_CHARS - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Validated bar-chart input: names, probabilities float64 (n,) in [0, 1], highlight."""
+
+    names: list[str]
+    probs: np.ndarray
+    highlight: int | None
+
+
+def check_bars(labels: Sequence[str], values: Sequence[float], highlight: int | None) -> Bars:
+    """Validate bar-chart input (see `bar_chart`); values are clipped to [0, 1]."""
+    if isinstance(labels, str):
+        raise ValueError("labels must be a sequence of strings, got a single string")
+    names = [str(label) for label in labels]
+    probs = _as_floats("values", values)
+    if not names:
+        raise ValueError("labels must hold at least one label")
+    if len(names) != len(probs):
+        raise ValueError(f"labels has {len(names)} entries but values has {len(probs)}")
+    if np.isnan(probs).any():
+        raise ValueError("values must not contain NaN")
+    if highlight is not None and (
+        isinstance(highlight, bool)
+        or not isinstance(highlight, int | np.integer)
+        or not 0 <= highlight < len(names)
+    ):
+        raise ValueError(f"highlight must be an index in [0, {len(names)}), got {highlight!r}")
+    return Bars(names, np.clip(probs, 0.0, 1.0), None if highlight is None else int(highlight))
+
+
+def plot_bars(fig: Canvas, bars: Bars, title: str | None = None, min_rows: int = 1) -> None:
+    """Draw horizontal probability bars into `fig`, one row per name, top to bottom.
+
+    Each bar sits on a light track that stands for 100 %, so bar lengths are absolute: a top-1
+    of 31 % looks like 31 %, not like certainty. The percentage is printed right of the track.
+    With fewer than `min_rows` names the bars keep the thickness they would have at `min_rows`.
+    """
+    ax = fig.add_subplot()
+    y = np.arange(len(bars.names))
+    colours = [BAR_HIGHLIGHT if i == bars.highlight else BAR for i in y]
+    ax.barh(y, np.ones(len(y)), height=0.62, color=BAR_TRACK)
+    ax.barh(y, bars.probs, height=0.62, color=colours)
+    ax.set_yticks(y, labels=[_shorten(n) for n in bars.names])
+    for i, p in enumerate(bars.probs):
+        bold = "bold" if i == bars.highlight else "normal"
+        ax.text(
+            1.02,
+            i,
+            percent(float(p)),
+            va="center",
+            weight=bold,
+            color=TEXT,
+            transform=ax.get_yaxis_transform(),
+        )
+        ax.get_yticklabels()[i].set(color=TEXT, weight=bold)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(max(len(y), min_rows) - 0.5, -0.5)  # first bar on top
+    ax.set_xticks([])
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        fig.suptitle(title, x=0.0, ha="left", fontsize=13, weight="bold")
 
 
 def bar_chart(
@@ -52,11 +125,8 @@ def bar_chart(
 ) -> np.ndarray:
     """Horizontal bars of probabilities, one row per label, with the value as a percentage.
 
-    Each bar sits on a light track that stands for 100 %, so bar lengths are absolute, not
-    relative to the largest value: a top-1 of 31 % looks like 31 %, not like certainty.
-
     Args:
-        labels: One name per bar, drawn left of the bar (shortened with "…" when too long).
+        labels: One name per bar, drawn left of the bar (very long ones cut with "…").
         values: Probabilities in [0, 1], same length as `labels`, top to bottom. Values outside
             [0, 1] (e.g. 1.0000001 from float rounding) are clipped for drawing.
         width: Image width in pixels (>= 200). Default: 480. The height follows from the rows.
@@ -71,150 +141,96 @@ def bar_chart(
         ValueError: If `labels` is empty or a string, lengths differ, a value is NaN, `width`
             is too small, or `highlight` is not a valid index.
     """
-    if isinstance(labels, str):
-        raise ValueError("labels must be a sequence of strings, got a single string")
-    names = [str(label) for label in labels]
-    probs = _as_floats("values", values)
-    if not names:
-        raise ValueError("labels must hold at least one label")
-    if len(names) != len(probs):
-        raise ValueError(f"labels has {len(names)} entries but values has {len(probs)}")
-    if np.isnan(probs).any():
-        raise ValueError("values must not contain NaN")
+    bars = check_bars(labels, values, highlight)
     width = _check_size("width", width, 200)
-    if highlight is not None and (
-        isinstance(highlight, bool)
-        or not isinstance(highlight, int | np.integer)
-        or not 0 <= highlight < len(names)
-    ):
-        raise ValueError(f"highlight must be an index in [0, {len(names)}), got {highlight!r}")
-    return _draw_bars(names, np.clip(probs, 0.0, 1.0), width, highlight, title)
+    height = 24 + 34 * len(bars.names) + (34 if title else 0)
+    return render_figure(lambda fig: plot_bars(fig, bars, title), width, height)
 
 
-def _draw_bars(
-    names: list[str],
-    probs: np.ndarray,
-    width: int,
-    highlight: int | None,
-    title: str | None,
-    size: int | None = None,
-    stacked: bool = False,
-) -> np.ndarray:
-    """Draw validated bars (probs already in [0, 1]).
+@dataclass(frozen=True)
+class Lines:
+    """Validated line-chart input: float64 series (n,), shared xs (n,), spreads by name."""
 
-    Args:
-        names, probs, width, highlight, title: As in `bar_chart`, already validated.
-        size: Font size in pixels. Default: derived from `width`.
-        stacked: Put each label on its own line above its bar (for narrow columns, so long
-            class names need not be cut) instead of left of it.
+    series: dict[str, np.ndarray]
+    xs: np.ndarray
+    spread: dict[str, np.ndarray]
+    integer_x: bool
+
+
+def check_lines(
+    series: Mapping[str, Sequence[float]],
+    xs: Sequence[float] | None = None,
+    spread: Mapping[str, Sequence[float]] | None = None,
+) -> Lines:
+    """Validate line-chart input (see `line_chart`)."""
+    if not isinstance(series, Mapping) or not series:
+        raise ValueError("series must be a non-empty mapping of name -> values")
+    ys = {str(name): _as_floats(f"series[{name!r}]", v) for name, v in series.items()}
+    n = len(next(iter(ys.values())))
+    x = np.arange(n, dtype=np.float64) if xs is None else _as_floats("xs", xs)
+    if len(x) == 0:
+        raise ValueError("series must hold at least one point")
+    if not np.isfinite(x).all():
+        raise ValueError("xs must be finite numbers")
+    for name, y in ys.items():
+        if len(y) != len(x):
+            raise ValueError(f"series {name!r} has {len(y)} values for {len(x)} x positions")
+    spreads: dict[str, np.ndarray] = {}
+    for name, s in (spread or {}).items():
+        if str(name) not in ys:
+            raise ValueError(f"spread names a series that does not exist: {name!r}")
+        s_arr = _as_floats(f"spread[{name!r}]", s)
+        if len(s_arr) != len(x):
+            raise ValueError(f"spread {name!r} has {len(s_arr)} values for {len(x)} x positions")
+        if (s_arr < 0).any():
+            raise ValueError(f"spread {name!r} must be >= 0")
+        spreads[str(name)] = s_arr
+    return Lines(ys, x, spreads, bool(np.all(x == np.round(x))))
+
+
+def plot_lines(
+    fig: Canvas, lines: Lines, title: str | None = None, xlabel: str = "", ylabel: str = ""
+) -> None:
+    """Draw a multi-line chart into `fig`: grid, legend above the plot, ± bands, NaN as gaps.
+
+    Colours follow the Tableau 10 palette in series order; a band [y - s, y + s] is shaded in
+    its series' colour. Points get markers when there are at most 25 of them.
     """
-    if size is None:
-        size = max(12, min(20, round(width / 28)))
-    fnt, bold = _text.font(size), _text.font(size, bold=True)
-    pad, gap = size, size // 2
-    title_font = _text.font(size + 2, bold=True, text=title or "")
-    title_h = _text.line_height(title_font) + gap if title else 0
-    pct_w = _text.text_width(bold, "100.0%")
-    if stacked:
-        text_h = _text.line_height(fnt)
-        bar_h = round(size * 0.8)
-        row_h = text_h + gap // 2 + bar_h + gap + gap // 2
-        label_w = width - 2 * pad - pct_w - gap
-        track_x0, track_x1 = pad, width - pad
-    else:
-        text_h = 0
-        bar_h = round(size * 1.3)
-        row_h = round(size * 2.0)
-        widest = max(_text.text_width(bold, n) for n in names)
-        label_w = min(widest, round(0.45 * (width - 2 * pad - pct_w)))
-        track_x0 = pad + label_w + gap
-        track_x1 = width - pad - pct_w - gap
-    bar_top = text_h + gap // 2 if stacked else 0  # bar offset inside a row
-    height = pad + title_h + (len(names) - 1) * row_h + bar_top + bar_h + pad
-
-    canvas = Image.new("RGB", (width, height), _text.WHITE)
-    draw = ImageDraw.Draw(canvas)
+    ax = fig.add_subplot()
+    markers = "o" if len(lines.xs) <= 25 else None
+    for i, (name, y) in enumerate(lines.series.items()):
+        colour = f"C{i % 10}"
+        if name in lines.spread:
+            s = lines.spread[name]
+            ax.fill_between(
+                lines.xs,
+                np.ma.masked_invalid(y - s),
+                np.ma.masked_invalid(y + s),
+                color=colour,
+                alpha=0.22,
+                linewidth=0,
+            )
+        ax.plot(
+            lines.xs, y, color=colour, linewidth=2.2, marker=markers, markersize=4.5, label=name
+        )
+    ax.grid(True)
+    ax.set_axisbelow(True)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=7, integer=lines.integer_x))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01),
+        ncols=min(len(lines.series), 4),
+        borderaxespad=0.0,
+        handlelength=1.6,
+        fontsize=10,
+    )
     if title:
-        shown = _text.ellipsize(title_font, title, width - 2 * pad)
-        draw.text((pad, pad), shown, font=title_font, fill=_text.TEXT)
-    for i, (name, p) in enumerate(zip(names, probs, strict=True)):
-        is_highlight = i == highlight
-        label_font = _text.font(size, bold=is_highlight, text=name)
-        label = _text.ellipsize(label_font, name, label_w)
-        pct_font = bold if is_highlight else fnt
-        row_y = pad + title_h + i * row_h
-        if stacked:
-            draw.text((pad, row_y), label, font=label_font, fill=_text.TEXT)
-            draw.text(
-                (width - pad, row_y),
-                _percent(float(p)),
-                font=pct_font,
-                fill=_text.TEXT,
-                anchor="ra",
-            )
-            y0 = row_y + bar_top
-        else:
-            y0 = row_y
-            yc = y0 + bar_h / 2
-            draw.text((track_x0 - gap, yc), label, font=label_font, fill=_text.TEXT, anchor="rm")
-            draw.text(
-                (width - pad, yc), _percent(float(p)), font=pct_font, fill=_text.TEXT, anchor="rm"
-            )
-        draw.rectangle((track_x0, y0, track_x1, y0 + bar_h - 1), fill=_text.BAR_TRACK)
-        bar_end = track_x0 + round(float(p) * (track_x1 - track_x0))
-        if bar_end > track_x0:
-            colour = _text.BAR_HIGHLIGHT if is_highlight else _text.BAR
-            draw.rectangle((track_x0, y0, bar_end - 1, y0 + bar_h - 1), fill=colour)
-    return np.asarray(canvas).copy()
-
-
-def _nice_step(span: float, target: int) -> float:
-    """A 1-2-5 × 10^k step that divides `span` into about `target` intervals."""
-    raw = span / max(1, target)
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if raw <= factor * magnitude:
-            return factor * magnitude
-    return 10.0 * magnitude
-
-
-def _ticks(lo: float, hi: float, target: int, widen: bool) -> tuple[float, float, list[float], int]:
-    """Axis bounds, tick positions and decimals for the tick labels.
-
-    With `widen` the bounds grow to whole steps (the y axis: data never touches the frame);
-    without, they stay at the data range and only the ticks inside it are kept (the x axis).
-    """
-    if not hi > lo:
-        half = max(abs(lo) * 0.1, 0.5)
-        lo, hi = lo - half, hi + half
-    step = _nice_step(hi - lo, target)
-    start, stop = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
-    count = round((stop - start) / step)
-    ticks = [start + k * step for k in range(count + 1)]
-    if widen:
-        lo, hi = start, stop
-    else:
-        eps = 1e-9 * (hi - lo)
-        ticks = [t for t in ticks if lo - eps <= t <= hi + eps]
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if step * 10**decimals % 1 > 1e-6:  # e.g. step 0.25 needs one more decimal
-        decimals += 1
-    return lo, hi, ticks, decimals
-
-
-def _segments(xs: np.ndarray, ys: np.ndarray) -> list[np.ndarray]:
-    """Runs of consecutive finite points as (n, 2) arrays; NaN breaks a line."""
-    finite = np.isfinite(ys)
-    runs, current = [], []
-    for x, y, ok in zip(xs, ys, finite, strict=True):
-        if ok:
-            current.append((x, y))
-        elif current:
-            runs.append(np.array(current))
-            current = []
-    if current:
-        runs.append(np.array(current))
-    return runs
+        fig.suptitle(title, x=0.0, ha="left", fontsize=13, weight="bold")
 
 
 def line_chart(
@@ -249,151 +265,7 @@ def line_chart(
         ValueError: If `series` is empty, lengths differ, `xs` holds non-finite values, a
             `spread` name is not in `series` or a spread is negative, or a size is too small.
     """
-    if not isinstance(series, Mapping) or not series:
-        raise ValueError("series must be a non-empty mapping of name -> values")
-    ys = {str(name): _as_floats(f"series[{name!r}]", v) for name, v in series.items()}
-    n = len(next(iter(ys.values())))
-    x = np.arange(n, dtype=np.float64) if xs is None else _as_floats("xs", xs)
-    if len(x) == 0:
-        raise ValueError("series must hold at least one point")
-    if not np.isfinite(x).all():
-        raise ValueError("xs must be finite numbers")
-    for name, y in ys.items():
-        if len(y) != len(x):
-            raise ValueError(f"series {name!r} has {len(y)} values for {len(x)} x positions")
-    spreads: dict[str, np.ndarray] = {}
-    for name, s in (spread or {}).items():
-        if str(name) not in ys:
-            raise ValueError(f"spread names a series that does not exist: {name!r}")
-        s_arr = _as_floats(f"spread[{name!r}]", s)
-        if len(s_arr) != len(x):
-            raise ValueError(f"spread {name!r} has {len(s_arr)} values for {len(x)} x positions")
-        if (s_arr < 0).any():
-            raise ValueError(f"spread {name!r} must be >= 0")
-        spreads[str(name)] = s_arr
+    lines = check_lines(series, xs, spread)
     width = _check_size("width", width, 200)
     height = _check_size("height", height, 150)
-
-    k = _SUPERSAMPLE
-    big_w, big_h = width * k, height * k
-    size = max(10, min(16, round(min(width, height * 1.6) / 42)))
-    fnt = _text.font(size * k)  # tick labels: digits
-    small = _text.font(round(size * 0.9) * k, text="".join(ys))  # legend
-    label_font = _text.font(size * k, text=f"{xlabel}{ylabel}")  # axis labels
-    title_font = _text.font(round(size * 1.2) * k, bold=True, text=title or "")
-    pad, gap = 12 * k, 6 * k
-
-    # y range over the data and the bands, x range over xs; both widened to whole ticks.
-    lows = [y for y in ys.values()] + [ys[name] - s for name, s in spreads.items()]
-    highs = [y for y in ys.values()] + [ys[name] + s for name, s in spreads.items()]
-    lo_vals = np.concatenate([v[np.isfinite(v)] for v in lows])
-    hi_vals = np.concatenate([v[np.isfinite(v)] for v in highs])
-    y_lo = float(lo_vals.min()) if lo_vals.size else 0.0
-    y_hi = float(hi_vals.max()) if hi_vals.size else 1.0
-    y0, y1, yticks, ydec = _ticks(y_lo, y_hi, 5, widen=True)
-    x0, x1, xticks, xdec = _ticks(float(x.min()), float(x.max()), 6, widen=False)
-    if xs is None or np.all(x == np.round(x)):
-        xticks = [t for t in xticks if abs(t - round(t)) < 1e-9]  # no ticks at 0.5 for indices
-        xdec = 0
-
-    canvas = Image.new("RGB", (big_w, big_h), _text.WHITE)
-    draw = ImageDraw.Draw(canvas)
-
-    # Header: title, then a legend row that wraps.
-    top = pad
-    if title:
-        draw.text(
-            (pad, top),
-            _text.ellipsize(title_font, title, big_w - 2 * pad),
-            font=title_font,
-            fill=_text.TEXT,
-        )
-        top += _text.line_height(title_font) + gap
-    swatch = 18 * k
-    lx, line_h = pad, _text.line_height(small)
-    legend_rows = 1
-    for i, name in enumerate(ys):
-        item_w = swatch + gap + _text.text_width(small, name) + 3 * gap
-        if lx + item_w > big_w - pad and lx > pad:
-            lx, legend_rows = pad, legend_rows + 1
-            top += line_h + gap // 2
-        colour = _text.SERIES[i % len(_text.SERIES)]
-        ymid = top + line_h // 2
-        draw.line((lx, ymid, lx + swatch, ymid), fill=colour, width=3 * k)
-        draw.text((lx + swatch + gap, ymid), name, font=small, fill=_text.TEXT, anchor="lm")
-        lx += item_w
-    top += line_h + gap
-
-    # Plot area, leaving room for tick labels and axis labels.
-    ytick_labels = [f"{t:.{ydec}f}" for t in yticks]
-    left = pad + max(_text.text_width(fnt, s) for s in ytick_labels) + gap
-    if ylabel:
-        left += _text.line_height(label_font) + gap
-    bottom = big_h - pad - _text.line_height(fnt) - gap
-    if xlabel:
-        bottom -= _text.line_height(label_font) + gap
-    right = big_w - pad - _text.text_width(fnt, f"{xticks[-1]:.{xdec}f}") // 2
-    if bottom - top < 40 * k or right - left < 60 * k:
-        raise ValueError(f"width={width}, height={height} leave no room for the plot")
-
-    def px(v: float) -> float:
-        return left + (v - x0) / (x1 - x0) * (right - left)
-
-    def py(v: float) -> float:
-        return bottom - (v - y0) / (y1 - y0) * (bottom - top)
-
-    for t, label in zip(yticks, ytick_labels, strict=True):
-        draw.line((left, py(t), right, py(t)), fill=_text.GRID, width=k)
-        draw.text((left - gap, py(t)), label, font=fnt, fill=_text.MUTED, anchor="rm")
-    for t in xticks:
-        draw.line((px(t), top, px(t), bottom), fill=_text.GRID, width=k)
-        draw.text((px(t), bottom + gap), f"{t:.{xdec}f}", font=fnt, fill=_text.MUTED, anchor="ma")
-    draw.line((left, bottom, right, bottom), fill=_text.AXIS, width=k)
-    draw.line((left, top, left, bottom), fill=_text.AXIS, width=k)
-    if xlabel:
-        label = _text.ellipsize(label_font, xlabel, right - left)
-        draw.text(
-            ((left + right) / 2, big_h - pad), label, font=label_font, fill=_text.TEXT, anchor="md"
-        )
-    if ylabel:
-        label = _text.ellipsize(label_font, ylabel, bottom - top)
-        text_img = Image.new(
-            "RGB",
-            (_text.text_width(label_font, label) + 2, _text.line_height(label_font)),
-            _text.WHITE,
-        )
-        ImageDraw.Draw(text_img).text((1, 0), label, font=label_font, fill=_text.TEXT)
-        rotated = text_img.rotate(90, expand=True)
-        canvas.paste(rotated, (pad, round((top + bottom) / 2 - rotated.height / 2)))
-
-    # Bands first (translucent, under every line), then lines and markers.
-    if spreads:
-        layer = Image.new("RGBA", (big_w, big_h), (0, 0, 0, 0))
-        band_draw = ImageDraw.Draw(layer)
-        for i, name in enumerate(ys):
-            if name not in spreads:
-                continue
-            colour = _text.SERIES[i % len(_text.SERIES)]
-            y_up, y_down = ys[name] + spreads[name], ys[name] - spreads[name]
-            for run_up, run_down in zip(_segments(x, y_up), _segments(x, y_down), strict=True):
-                if len(run_up) < 2:
-                    continue
-                poly = [(px(a), py(b)) for a, b in run_up]
-                poly += [(px(a), py(b)) for a, b in run_down[::-1]]
-                band_draw.polygon(poly, fill=(*colour, 56))
-        canvas = Image.alpha_composite(canvas.convert("RGBA"), layer).convert("RGB")
-        draw = ImageDraw.Draw(canvas)
-    markers = len(x) <= 25
-    for i, y in enumerate(ys.values()):
-        colour = _text.SERIES[i % len(_text.SERIES)]
-        for run in _segments(x, y):
-            points = [(px(a), py(b)) for a, b in run]
-            if len(points) > 1:
-                draw.line(points, fill=colour, width=3 * k, joint="curve")
-            if markers or len(points) == 1:
-                r = 3.5 * k
-                for cx, cy in points:
-                    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
-
-    shrunk = canvas.reduce(k)  # box filter: each output pixel averages k×k samples
-    return np.asarray(shrunk).copy()
+    return render_figure(lambda fig: plot_lines(fig, lines, title, xlabel, ylabel), width, height)

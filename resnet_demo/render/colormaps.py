@@ -2,7 +2,8 @@
 
 A lookup table (LUT) is sampled once per colour-map name from matplotlib's registry
 (`matplotlib.colormaps[name]`) and cached, so colourising a map is one integer index into a small
-(N, 3) uint8 array: no matplotlib figure machinery, no per-call matplotlib work.
+(N, 3) uint8 array: no matplotlib figure machinery, no per-call matplotlib work. It stays
+numpy because every switch flip colours several maps, on the page's hot path.
 """
 
 from __future__ import annotations

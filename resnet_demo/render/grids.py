@@ -1,15 +1,23 @@
-"""Feature-map grids: many small scalar maps (activations, channels) tiled into one image."""
+"""Feature-map grids: many small scalar maps (activations, channels) tiled into one image.
+
+Stays numpy + Pillow, not matplotlib: the page redraws these grids on every switch flip, where
+pasting coloured tiles into one array beats building a figure with an axes per tile.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from matplotlib import font_manager
+from PIL import Image, ImageDraw, ImageFont
 
-from resnet_demo.render import _text
 from resnet_demo.render.colormaps import _as_map, colorize
+from resnet_demo.render.figure import TEXT
+from resnet_demo.render.fonts import LATIN_FAMILY, cjk_family
 
 _NORMALIZE_MODES = ("each", "global", "none")
 
@@ -37,6 +45,64 @@ def _normalized(maps: list[np.ndarray], normalize: str) -> list[np.ndarray]:
     return out
 
 
+def upscale_nearest(map_: np.ndarray, factor_or_size: int | tuple[int, int]) -> np.ndarray:
+    """Enlarge a map or picture by repeating its cells (nearest neighbour), no smoothing.
+
+    A 7×7 Grad-CAM or a 32-px shape shown large should look like 7×7 cells, honestly.
+
+    Args:
+        map_: Array (h, w) or (h, w, C) of any dtype. Not modified.
+        factor_or_size: A whole factor >= 1 (each cell becomes factor×factor), or the target
+            (H, W) in pixels, each >= 1 (cell edges land where Pillow's NEAREST puts them).
+
+    Returns:
+        New array (H, W) or (H, W, C), same dtype.
+
+    Raises:
+        ValueError: If `map_` has no pixels or fewer than 2 dimensions, or the factor or size
+            is not positive whole numbers.
+    """
+    arr = np.asarray(map_)
+    if arr.ndim not in (2, 3) or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"map must be a non-empty (h, w) or (h, w, C) array, got {arr.shape}")
+    if isinstance(factor_or_size, int | np.integer) and not isinstance(factor_or_size, bool):
+        if factor_or_size < 1:
+            raise ValueError(f"factor must be >= 1, got {factor_or_size}")
+        return np.repeat(np.repeat(arr, factor_or_size, axis=0), factor_or_size, axis=1)
+    size = tuple(factor_or_size) if isinstance(factor_or_size, tuple | list) else ()
+    if len(size) != 2 or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in size
+    ):
+        raise ValueError(f"size must be two positive integers (H, W), got {factor_or_size!r}")
+    h, w = arr.shape[:2]
+    rows = ((np.arange(size[0]) + 0.5) * h / size[0]).astype(np.intp)
+    cols = ((np.arange(size[1]) + 0.5) * w / size[1]).astype(np.intp)
+    return arr[np.minimum(rows, h - 1)][:, np.minimum(cols, w - 1)]
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int, cjk: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow font of the tile captions: the chart fonts, found by matplotlib's font manager."""
+    family = (cjk_family() if cjk else None) or LATIN_FAMILY
+    path = font_manager.findfont(font_manager.FontProperties(family=family))
+    try:
+        return ImageFont.truetype(path, size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _ellipsize(fnt: ImageFont.FreeTypeFont | ImageFont.ImageFont, text: str, room: int) -> str:
+    """`text` cut with "…" so that it fits in `room` pixels."""
+    if fnt.getlength(text) <= room:
+        return text
+    while text and fnt.getlength(text + "…") > room:
+        text = text[:-1]
+    return text.rstrip() + "…" if text else ""
+
+
 def _fit(shape: tuple[int, int], box: int) -> tuple[int, int]:
     """(H, W) of a `shape` scaled to fit a box×box square, keeping the aspect ratio."""
     h, w = shape
@@ -54,8 +120,7 @@ def _tile_image(map01: np.ndarray, tile: int, cmap: str) -> np.ndarray:
     if (th, tw) == map01.shape:
         return colorize(map01, cmap, 0.0, 1.0)
     if th >= map01.shape[0] and tw >= map01.shape[1]:
-        rgb = Image.fromarray(colorize(map01, cmap, 0.0, 1.0))
-        return np.asarray(rgb.resize((tw, th), Image.Resampling.NEAREST))
+        return upscale_nearest(colorize(map01, cmap, 0.0, 1.0), (th, tw))
     filled = np.nan_to_num(map01, nan=0.0).astype(np.float32)
     small = Image.fromarray(filled).resize((tw, th), Image.Resampling.BILINEAR)
     return colorize(np.asarray(small), cmap, 0.0, 1.0)
@@ -117,10 +182,10 @@ def feature_grid(
     rows = math.ceil(n / cols)
 
     pad = max(4, tile // 12)
-    fnt = _text.font(max(10, min(16, tile // 7)))
-    title_h = _text.line_height(fnt) + pad // 2 if titles is not None else 0
+    size = max(10, min(16, tile // 7))
+    title_h = round(size * 1.2) + pad // 2 if titles is not None else 0
     cell_w, cell_h = tile + pad, tile + title_h + pad
-    canvas = Image.new("RGB", (cols * cell_w + pad, rows * cell_h + pad), _text.WHITE)
+    canvas = Image.new("RGB", (cols * cell_w + pad, rows * cell_h + pad), "white")
     draw = ImageDraw.Draw(canvas)
 
     for i, map01 in enumerate(_normalized(arrays, normalize)):
@@ -130,13 +195,9 @@ def feature_grid(
         th, tw = rgb.shape[:2]
         canvas.paste(Image.fromarray(rgb), (x0 + (tile - tw) // 2, y0 + (tile - th) // 2))
         if titles is not None:
-            label = _text.ellipsize(fnt, titles[i], tile + pad - 2)
-            label_font = _text.font(fnt.size, text=label)
+            fnt = _font(size, bool(_CJK.search(titles[i])))
+            label = _ellipsize(fnt, titles[i], tile + pad - 2)
             draw.text(
-                (x0 + tile / 2, y0 + tile + pad // 3),
-                label,
-                font=label_font,
-                fill=_text.TEXT,
-                anchor="ma",
+                (x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma"
             )
     return np.asarray(canvas).copy()

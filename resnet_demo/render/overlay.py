@@ -1,4 +1,8 @@
-"""Heat-map overlays: a [0, 1] map, coloured, blended over the image the model saw."""
+"""Heat-map overlays: a [0, 1] map, coloured, blended over the image the model saw.
+
+Stays numpy + Pillow, not matplotlib: overlays are redrawn on every switch flip and opacity
+change, and a LUT lookup plus one blend is all they need.
+"""
 
 from __future__ import annotations
 

@@ -19,10 +19,10 @@ import numpy as np
 
 from resnet_demo.imaging import encode_png
 from resnet_demo.models import LoadedModel
-from resnet_demo.render import CardContent, colorize_diverging, overlay, result_card
+from resnet_demo.render import CardContent, report, result_card
 from resnet_demo.ui.i18n import tr
 from resnet_demo.ui.session import Session
-from resnet_demo.ui.views import class_names, switches_text
+from resnet_demo.ui.views import class_names
 
 EXPORT_DIR = Path(tempfile.gettempdir()) / "resnet-demo-exports"
 """Where export files are written before Gradio copies them into its own cache."""
@@ -32,46 +32,18 @@ MAX_AGE_S = 3600.0
 
 
 def card_content(model: LoadedModel, session: Session) -> CardContent:
-    """What the result card shows for the current view.
+    """What the result card shows for the current view (the CLI's card, through one function).
 
     Raises:
         ValueError: the session has no analysed image.
     """
-    current, intact, comparison = session.current, session.intact, session.comparison
+    current, intact = session.current, session.intact
     if current is None or intact is None:
         raise ValueError("nothing to export yet")
     lang = session.settings.lang
     names = class_names(model, lang)
-    lines = [
-        tr("card_model", lang, model=model.name, source=model.source),
-        tr("card_target", lang, target=names[current.target], layer=current.cam_layer),
-        tr("card_switches", lang, switches=switches_text(dict(current.switched), lang, limit=12)),
-    ]
-    heat = current.cam
-    extra: list[tuple[str, Any]] = []
-    if comparison is not None:
-        heat = comparison.cam_before
-        lines.append(
-            tr(
-                "card_top1",
-                lang,
-                before=names[comparison.top1_before],
-                after=names[comparison.top1_after],
-            )
-        )
-        extra = [
-            (tr("panel_switched", lang), overlay(current.image, comparison.cam_after)),
-            (tr("panel_diff", lang), colorize_diverging(comparison.cam_diff, limit=1.0)),
-        ]
-    return CardContent(
-        title=tr("card_title", lang, model=model.name, image=session.image_name or "image"),
-        image=current.image,
-        heat=heat,
-        top_labels=[names[int(i)] for i in current.top_indices],
-        top_probs=[float(p) for p in current.top_probs],
-        caption_lines=lines,
-        extra_panels=extra,
-    )
+    image_name = session.image_name or tr("image_word", lang)
+    return report.card_content(current, session.comparison, names, image_name, lang)
 
 
 def numbers(model: LoadedModel, session: Session) -> dict[str, Any]:

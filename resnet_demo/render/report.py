@@ -1,0 +1,126 @@
+"""The result card of one analysis, for every front end: the page's export and the CLI.
+
+`card_content` turns the intact analysis, the current (possibly switched) one and their
+comparison into a `CardContent`, worded from the text catalogue. Grad-CAM maps always come from
+the comparison when there is one, so the intact map, the switched map and their difference share
+one scale. No torch here: the analyses are read through their numpy fields only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from resnet_demo.render.cards import CardContent, ColourKey
+from resnet_demo.render.colormaps import colorize_diverging
+from resnet_demo.render.overlay import overlay
+from resnet_demo.text import t
+
+_MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual": "mode_no_residual"}
+
+
+class AnalysisView(Protocol):
+    """What a card reads of an `analysis.Analysis`."""
+
+    model_name: str
+    weights_source: str
+    image: np.ndarray  # RGB uint8 (S, S, 3), what the model saw
+    top_indices: np.ndarray  # int (k,), most probable first
+    top_probs: np.ndarray  # float32 (k,) in [0, 1]
+    target: int
+    cam_layer: str
+    cam: np.ndarray  # float32 (S, S) in [0, 1], on its own scale
+
+    @property
+    def switched(self) -> Mapping[str, str]: ...
+
+
+class ComparisonView(Protocol):
+    """What a card reads of an `analysis.Comparison`."""
+
+    top1_before: int
+    top1_after: int
+    cam_before: np.ndarray  # float32 (S, S) in [0, 1], intact, on the shared scale
+    cam_after: np.ndarray  # float32 (S, S) in [0, 1], switched, on the shared scale
+    cam_diff: np.ndarray  # float32 (S, S) in [-1, 1]
+
+
+def class_names(
+    categories: Sequence[str], categories_zh: Sequence[str] | None, lang: str
+) -> list[str]:
+    """Display name of every class: Chinese first where the model has it, duplicates numbered.
+
+    ImageNet has a few repeated names ("crane" the bird and the machine); they get " #index" so
+    every name maps back to one class.
+    """
+    names = list(categories)
+    if lang == "zh" and categories_zh is not None:
+        names = [f"{zh} ({en})" for zh, en in zip(categories_zh, names, strict=True)]
+    counts = Counter(names)
+    return [f"{n} #{i}" if counts[n] > 1 else n for i, n in enumerate(names)]
+
+
+def switches_text(switched: Mapping[str, str], lang: str, limit: int = 12) -> str:
+    """The switched blocks in words ("layer1.0 no skip, …", at most `limit` named), or the
+    catalogue's "all blocks intact"."""
+    if not switched:
+        return t("no_switches", lang)
+    items = [f"{name} {t(_MODE_KEYS[mode], lang)}" for name, mode in switched.items()]
+    if len(items) > limit:
+        items = [*items[:limit], f"… (+{len(items) - limit})"]
+    return ", ".join(items)
+
+
+def card_content(
+    current: AnalysisView,
+    comparison: ComparisonView | None,
+    names: Sequence[str],
+    image_name: str,
+    lang: str = "en",
+) -> CardContent:
+    """What the result card shows for one analysis, in `lang`.
+
+    Args:
+        current: The analysis on screen (switched or not).
+        comparison: `compare(intact, current)` when blocks are switched, else None. With it the
+            card shows the intact Grad-CAM, the switched one and their difference, all on the
+            comparison's shared scale; without it, the one Grad-CAM on its own scale.
+        names: Display name of every class, in `lang` (see `class_names`).
+        image_name: Shown in the title and the caption.
+        lang: "en" or "zh". Default: "en".
+
+    Returns:
+        The card's content; draw it with `render.result_card`.
+    """
+    size = current.image.shape
+    lines = [
+        t("card_model", lang, model=current.model_name, source=current.weights_source),
+        t("card_image", lang, image=image_name, width=size[1], height=size[0]),
+        t("card_target", lang, target=names[current.target], layer=current.cam_layer),
+        t("card_switches", lang, switches=switches_text(current.switched, lang)),
+    ]
+    heat, extra = current.cam, []
+    if comparison is not None:
+        before, after = names[comparison.top1_before], names[comparison.top1_after]
+        lines.append(t("card_top1", lang, before=before, after=after))
+        heat = comparison.cam_before
+        diff_key = ColourKey(
+            t("card_less", lang), t("card_diff_key", lang), t("card_more", lang), "RdBu_r", True
+        )
+        extra = [
+            (t("panel_switched", lang), overlay(current.image, comparison.cam_after)),
+            (t("panel_diff", lang), colorize_diverging(comparison.cam_diff, limit=1.0), diff_key),
+        ]
+    return CardContent(
+        title=t("card_title", lang, model=current.model_name, image=image_name),
+        image=current.image,
+        heat=heat,
+        top_labels=[names[int(i)] for i in current.top_indices],
+        top_probs=[float(p) for p in current.top_probs],
+        caption_lines=lines,
+        extra_panels=extra,
+        lang=lang,
+    )
