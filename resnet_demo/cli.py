@@ -6,7 +6,6 @@
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
     python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
     python -m resnet_demo lab race [--depth D] [--steps S] [--seed S] --out DIR
-    python -m resnet_demo train [--seed S] [--epochs E] [--out DIR]
     python -m resnet_demo models
 
 Every line a user reads comes from the text catalogue (`--lang zh` for 简体中文). Bad input ends
@@ -181,16 +180,6 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Retrain the embedded model (see `resnet_demo.train_embedded`)."""
-    from resnet_demo import train_embedded
-
-    argv = ["--seed", str(args.seed), "--out", args.out]
-    if args.epochs is not None:
-        argv += ["--epochs", str(args.epochs)]
-    return train_embedded.main(argv) or 0
-
-
 def _command(
     group: argparse._SubParsersAction, name: str, key: str, lang: str
 ) -> argparse.ArgumentParser:
@@ -268,11 +257,6 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     models = _command(commands, "models", "cli_models_help", lang)
     _outputs(models, lang, out_required=False)
     models.set_defaults(func=run_models)
-    train = _command(commands, "train", "cli_train_help", lang)
-    train.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
-    train.add_argument("--epochs", type=int, default=None, help=t("cli_epochs_help", lang))
-    train.add_argument("--out", default="assets", help=t("cli_train_out_help", lang))
-    train.set_defaults(func=run_train, lang="en")
     return parser
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from conftest import tiny_model
@@ -12,12 +10,10 @@ from resnet_demo import shapes
 from resnet_demo.lab import cards, charts
 from resnet_demo.lab.image_sets import CURVES_SEED, example_set, shapes_set
 from resnet_demo.lab.race import FINISHED, OUT_OF_TIME, RUNNING, STOPPED, RaceConfig, race_to_end
-from resnet_demo.lab.text import image_set_name, say
-from resnet_demo.text import normalize_lang
+from resnet_demo.lab.text import image_set_name
+from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-FIELD = re.compile(r"{(\w+)(?::[^}]*)?}")
 
 
 def _has_chinese(text: str) -> bool:
@@ -25,17 +21,9 @@ def _has_chinese(text: str) -> bool:
 
 
 def test_race_states_are_worded_in_both_languages() -> None:
-    for status in (RUNNING, FINISHED, OUT_OF_TIME, STOPPED):  # race states are looked up
-        assert _has_chinese(say(status, "zh"))
-    with pytest.raises(KeyError):
-        say("no-such-key")
-
-
-def test_say_fills_fields_and_falls_back_to_english() -> None:
-    assert say("after_steps", "zh", steps=30) == "训练 30 步后"
-    assert say("after_steps", "zh-CN", steps=30) == "训练 30 步后"
-    assert say("after_steps", "fr", steps=30) == "after 30 steps"
-    assert normalize_lang(None) == "en" and normalize_lang("ZH-hans") == "zh"
+    for status in (RUNNING, FINISHED, OUT_OF_TIME, STOPPED):  # race states are catalogue keys
+        assert _has_chinese(t(f"race_status_{status}", "zh"))
+        assert not _has_chinese(t(f"race_status_{status}", "en"))
 
 
 def test_image_set_names_are_worded_from_structure() -> None:

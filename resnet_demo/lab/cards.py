@@ -268,7 +268,7 @@ def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray
             "race_training_line",
             lang,
             steps=snapshot.step,
-            status=t(f"race_status_{snapshot.status.replace(' ', '_')}", lang),
+            status=t(f"race_status_{snapshot.status}", lang),
             seconds=snapshot.elapsed_s,
             lr=config.lr,
             batch=config.batch_size,

@@ -164,7 +164,7 @@ def plot_race(fig: Canvas, snapshot: RaceSnapshot, lang: str = "en") -> None:
         residual = smooth(snapshot.residual_losses, 10)
         xs = np.arange(1, steps + 1)
     series = {series_name(depth, False, lang): plain, series_name(depth, True, lang): residual}
-    status = t(f"race_status_{snapshot.status.replace(' ', '_')}", lang)
+    status = t(f"race_status_{snapshot.status}", lang)
     title = t("race_chart_title", lang, depth=depth, status=status)
     plot_lines(fig, check_lines(series, xs), title, t("race_x", lang), t("race_y", lang))
 

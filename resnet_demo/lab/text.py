@@ -1,38 +1,16 @@
-"""The lab's view of the text catalogue (`resnet_demo.text`), in English and 简体中文.
+"""Words for the lab's structured values: `image_set_name` names an image set from its numbers.
 
-The lab's words are catalogue keys looked up with `resnet_demo.text.t(key, lang, **fields)`
-(the UI's summaries, status lines and errors do so). `say` is a thin view of `t` that still
-knows a few older key names; only `lab.charts` and `lab.cards` call it, until they use `t`.
-`image_set_name` words an image set from its numbers.
+Every other lab word is a catalogue key looked up with `resnet_demo.text.t(key, lang, **fields)`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from resnet_demo.text import t
 
 if TYPE_CHECKING:
     from resnet_demo.lab.image_sets import ImageSet
-
-# Old lab keys that the shared catalogue names differently (kept until the lab speaks in keys).
-_RENAMED = {
-    "image": "image_word",
-    "running": "race_status_running",
-    "finished": "race_status_finished",
-    "out of time": "race_status_out_of_time",
-    "out_of_time": "race_status_out_of_time",  # `lab.race.OUT_OF_TIME` once it has no space
-    "stopped": "race_status_stopped",
-}
-
-
-def say(key: str, lang: object = "en", **values: Any) -> str:
-    """The string `key` in `lang` ("en" or "zh"; anything else is English), fields filled in.
-
-    Raises:
-        KeyError: for an unknown key (a programming error, caught by the tests).
-    """
-    return t(_RENAMED.get(key, key), lang, **values)
 
 
 def image_set_name(image_set: ImageSet | None, lang: object = "en") -> str:
