@@ -368,7 +368,7 @@ class Handlers:
         browser = request.headers.get("accept-language") if request is not None else None
         choices = (saved, query, self.default_lang, browser)
         lang = next((c for c in choices if isinstance(c, str) and c.strip()), "en")
-        return {self.p.header.language: normalize_lang(lang), **self.on_lang(lang, session)}
+        return merge(self.on_lang(lang, session), {self.p.header.language: normalize_lang(lang)})
 
     @user_errors
     def on_export(self, session: Session, lang: Any) -> Update:
