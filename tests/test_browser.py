@@ -24,7 +24,7 @@ from resnet_demo.imaging import decode_image
 from resnet_demo.switches import block_names
 from resnet_demo.ui import parse_args, serve
 from resnet_demo.ui.registry import ModelRegistry
-from resnet_demo.ui.server import BUSY_GRADIO
+from resnet_demo.ui._compat import BUSY_GRADIO
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
