@@ -141,7 +141,7 @@ def test_language_switch_translates_server_text(client: Client, server: str) -> 
     field = output_positions(server, "/language")
     banner, status = out[field["banner"]], out[field["model_status"]]
     assert "所有残差块都完整" in banner and "正在使用" in status
-    assert out[field["preset_no_skip"]]["value"] == "关闭全部跳跃连接"  # static words too
+    assert out[field["title"]]["value"] == "ResNet 演示"  # static words too
 
 
 def test_a_model_without_weights_keeps_the_working_model(client: Client) -> None:
