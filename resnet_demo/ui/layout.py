@@ -21,6 +21,7 @@ from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.ui import views
+from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
@@ -205,6 +206,9 @@ def _wire_header(demo: gr.Blocks, page: Page, handlers: Handlers) -> None:
     # .input, not .change: the load event below sets the switch without re-wording twice.
     h.language.input(
         handlers.on_lang, [h.language, page.state], page.everything(), api_name="language"
+    )
+    h.language.change(
+        None, h.language, None, js=static_text("html_lang.js"), api_visibility="private"
     )
     demo.load(
         handlers.on_load,
