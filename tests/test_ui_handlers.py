@@ -271,6 +271,8 @@ def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
     assert again[page.maps.inspect] == "layer1.1"
     with pytest.raises(gr.Error, match="unknown block"):
         handlers.on_inspect("layer9.9", analysed, "en")
+    with pytest.raises(gr.Error, match="无效的设置：未知的残差块"):
+        handlers.on_inspect("layer9.9", analysed, "zh")
 
 
 def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:

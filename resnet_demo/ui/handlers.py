@@ -18,6 +18,7 @@ import numpy as np
 
 from resnet_demo.analysis import AnalysisError
 from resnet_demo.cache import image_digest
+from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
@@ -53,6 +54,13 @@ _STATUS_KEYS = {
     "on disk": "state_on_disk",
     "needs download": "state_needs_download",
 }
+
+
+class ChoiceError(AnalysisError, DemoError):
+    """A pick that is not on the page's list (an example, a class, a block); a catalogue key.
+
+    An `AnalysisError` (shown under "Invalid setting") worded in the page's language.
+    """
 
 
 def merge(*updates: Update) -> Update:
@@ -238,7 +246,7 @@ class Handlers:
         examples = examples_for(session.model_name)
         index = evt.index if isinstance(evt.index, int) else -1
         if not 0 <= index < len(examples):
-            raise AnalysisError(f"there is no example number {evt.index!r}")
+            raise ChoiceError("page_no_example", index=repr(evt.index))
         example = examples[index]
         image = example.image.copy()  # the shared example stays read-only
         update = self._new_image(session, image, example.name, lang=lang, **controls)
@@ -269,7 +277,7 @@ class Handlers:
         names = views.class_names(self.engine.model(session), normalize_lang(lang))
         label = evt.value if isinstance(evt.value, str) else None
         if label not in names:
-            raise AnalysisError(f"unknown class {evt.value!r}")
+            raise ChoiceError("page_unknown_class", value=repr(evt.value))
         controls["target"] = names.index(label)
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
@@ -303,7 +311,7 @@ class Handlers:
             block if isinstance(block, dict) else {"selected": block}, names, ""
         )
         if not block:
-            raise AnalysisError("unknown block; pick one from the list")
+            raise ChoiceError("page_unknown_block")
         settings = replace(session.settings, inspect=block, lang=normalize_lang(lang))
         session = replace(session, settings=settings)
         p = self.p

@@ -16,6 +16,7 @@ import gradio as gr
 import numpy as np
 
 from resnet_demo.imaging import ImageError, data_url_to_bytes, decode_image
+from resnet_demo.text import t
 from resnet_demo.ui._compat import is_inside, no_stub_files, upload_folder
 
 ImageSource = str | bytes
@@ -25,10 +26,8 @@ MAX_STORED_PIXELS = 2_000_000
 """Larger images are shrunk (area filter) before they are kept in a session: the models see at
 most 256 px of the shorter side, and thirty sessions must not each hold a 40-megapixel photo."""
 
-NOT_UPLOADED = (
-    "Could not read this image: send the picture itself (upload the file, or a "
-    "data:image/...;base64 URL); names of files on the server are not accepted."
-)
+NOT_UPLOADED = t("page_not_uploaded", "en")
+"""Why a file name was refused (English: `preprocess` does not know the page's language)."""
 
 
 def uploaded_path(path: str) -> str:
