@@ -211,7 +211,8 @@ def test_the_running_app_queues_everything_and_cleans_its_cache(app: RunningApp)
     assert app.host == "127.0.0.1"
     config = httpx.get(f"{app.url}config", timeout=10).json()
     assert config["enable_queue"] is True
-    assert all(dependency["queue"] is not False for dependency in config["dependencies"])
+    served = [d for d in config["dependencies"] if d["backend_fn"]]  # not the js-only ones
+    assert served and all(dependency["queue"] is not False for dependency in served)
     # The bound (`QUEUE_MAX_SIZE`) is what `configure_queue` passes to `demo.queue`
     # (test_ui_handlers); a full queue's answer is test_server_concurrency's busy test.
     assert demo.api_open is False
