@@ -67,14 +67,13 @@ def busy_head(messages: Mapping[str, str]) -> str:
             in the language switch (`#lang`).
 
     Returns:
-        One `<script>` element (from `static/busy.js`).
+        One `<script>` element (`static/busy.html`, its two placeholders filled in).
     """
-    script = (
-        static_text("busy.js")
+    return (
+        static_text("busy.html")
         .replace("__MESSAGES__", json.dumps(dict(messages), ensure_ascii=False))
         .replace("__BUSY_GRADIO__", json.dumps(BUSY_GRADIO))
     )
-    return f"<script>\n{script}</script>\n"
 
 
 INTERNAL_CSS = static_text("gradio-internals.css")
