@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 import numpy as np
@@ -83,7 +83,7 @@ def _is_update(value: object) -> bool:
 
 
 def _as_update(value: object) -> dict[str, Any]:
-    return value if _is_update(value) else gr.update(value=value)  # type: ignore[return-value]
+    return cast(dict[str, Any], value) if _is_update(value) else gr.update(value=value)
 
 
 def _is_blank(image: Any) -> bool:

@@ -118,9 +118,9 @@ def relabel(words: Words, lang: str) -> dict[Any, Any]:
     lang = normalize_lang(lang)
     updates = {}
     for block, keys in words:
-        props = {p: text.t(k, lang) for p, k in keys.items() if p != "choices"}
+        props: dict[str, Any] = {p: text.t(k, lang) for p, k in keys.items() if p != "choices"}
         if "choices" in keys:
             catalogue = text.catalogue(lang)
             props["choices"] = [(catalogue.get(k, k), v) for k, v in keys["choices"]]
-        updates[block] = gr.update(**props)
+        updates[block] = gr.update(**props)  # type: ignore[arg-type]  # props are str/list
     return updates

@@ -236,7 +236,7 @@ def _inputs(session: Session, lang: str) -> Inputs:
         with gr.Tab(t("tab_draw"), id="draw"):
             sketch = UntrustedSketchpad(
                 type="filepath",
-                image_mode=None,
+                image_mode=None,  # type: ignore[arg-type]  # None keeps the file's mode; the hint omits it
                 sources=(),
                 brush=gr.Brush(
                     colors=["#1d4ed8", "#dc2626", "#16a34a", "#111827"],
@@ -492,10 +492,16 @@ def _export() -> Export:
     with gr.Row(elem_id="export"):
         button = gr.Button(t("export"), elem_id="export-button", scale=2)
         card = gr.DownloadButton(
-            t("download_card"), visible=False, elem_id="download-card", scale=2
+            t("download_card"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            visible=False,
+            elem_id="download-card",
+            scale=2,
         )
         numbers = gr.DownloadButton(
-            t("download_json"), visible=False, elem_id="download-json", scale=2
+            t("download_json"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            visible=False,
+            elem_id="download-json",
+            scale=2,
         )
     return Export(button, card, numbers)
 

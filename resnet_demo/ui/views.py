@@ -87,12 +87,17 @@ def blocky(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST)).copy()
 
 
+def _factor(image: np.ndarray) -> int:
+    """The whole factor `enlarge` scales `image` by (1 when it is large enough)."""
+    return max(1, -(-DISPLAY_SIDE // max(image.shape[:2])))
+
+
 def enlarge(image: np.ndarray | None) -> np.ndarray | None:
     """`image` repeated pixel for pixel by the smallest whole factor that reaches DISPLAY_SIDE."""
     if image is None:
         return None
-    factor = -(-DISPLAY_SIDE // max(image.shape[:2]))
-    if factor <= 1:
+    factor = _factor(image)
+    if factor == 1:
         return image
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
@@ -222,7 +227,7 @@ def raw_cam(session: Session) -> np.ndarray | None:
     current = session.current
     if current is None:
         return None
-    side = enlarge(current.image).shape[0]
+    side = current.image.shape[0] * _factor(current.image)
     return blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), side)
 
 
