@@ -358,6 +358,7 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
 def busy_app(model: LoadedModel) -> Iterator[RunningApp]:
     """A second app whose queue holds one waiting event and runs one at a time."""
     with running_app(model, queue_max_size=1, concurrency=1) as running:
+        FIELD.update(output_positions(running.url, "/analyze"))
         yield running
 
 
