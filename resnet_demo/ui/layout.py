@@ -187,7 +187,8 @@ def _header(handlers: Handlers, session: Session, lang: str) -> Header:
             scale=2,
             min_width=200,
         )
-    saved_lang = gr.BrowserState("", storage_key=LANG_KEY)
+    # A fixed secret: the choice ("en"/"zh") is no secret, and it should outlive a restart.
+    saved_lang = gr.BrowserState("", storage_key=LANG_KEY, secret=LANG_KEY)
     return Header(picker, status, language, saved_lang)
 
 
