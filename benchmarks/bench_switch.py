@@ -31,10 +31,9 @@ import torch  # noqa: E402 - after the path so the script runs from a checkout
 
 from resnet_demo.models import LoadedModel, load_model  # noqa: E402
 from resnet_demo.switches import block_names  # noqa: E402
-from resnet_demo.ui.handlers import Handlers  # noqa: E402
+from resnet_demo.ui.layout import build_page  # noqa: E402
 from resnet_demo.ui.registry import ModelRegistry  # noqa: E402
 from resnet_demo.ui.server import default_threads, free_port  # noqa: E402
-from resnet_demo.ui.session import Engine  # noqa: E402
 
 FLIP_BUDGET_S = 1.0
 START_BUDGET_S = 15.0
@@ -49,13 +48,13 @@ def example_for(model_name: str) -> Path:
 
 def flip_times(model: LoadedModel, flips: int) -> tuple[float, list[float]]:
     """(first analysis time, flip handler times) in seconds."""
-    handlers = Handlers(Engine(ModelRegistry(model, allow_download=False)))
+    _, page, handlers = build_page(model, registry=ModelRegistry(model, allow_download=False))
     session = handlers.new_session()
     controls = {"layer": "layer4", "top_k": 5, "opacity": 0.5, "lang": "en"}
     start = time.perf_counter()
     session = handlers.on_image(
-        str(example_for(model.spec.arch)), session, -1, strip=None, **controls
-    )[0]
+        str(example_for(model.spec.arch)), session, target=-1, strip=None, **controls
+    )[page.state]
     first = time.perf_counter() - start
     blocks = block_names(model.module)
     times = []
@@ -64,9 +63,9 @@ def flip_times(model: LoadedModel, flips: int) -> tuple[float, list[float]]:
         mode = ("no-skip", "no-residual")[(i // len(blocks)) % 2]
         strip = {"modes": {block: mode}}
         start = time.perf_counter()
-        outputs = handlers.on_settings(session, -1, strip=strip, **controls)
+        outputs = handlers.on_settings(session, target=-1, strip=strip, **controls)
         times.append(time.perf_counter() - start)
-        assert outputs[0].comparison is not None, "a flip must produce a comparison"
+        assert outputs[page.state].comparison is not None, "a flip must produce a comparison"
     return first, times[1:]
 
 

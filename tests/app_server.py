@@ -185,6 +185,26 @@ def fn_index(url: str, api_name: str) -> int:
     raise KeyError(f"no endpoint named {api_name!r}")
 
 
+def output_positions(url: str, api_name: str) -> dict[str, int]:
+    """Where each output of endpoint `api_name` sits in a client's answer, by component.
+
+    Read from Gradio's public `/config`: the outputs a client never sees (session state) are
+    left out, as `gradio_client` does. Keys are the components' elem_ids with "-" as "_"
+    ("predictions", "raw_cam", "compare_table", ...).
+    """
+    config = httpx.get(f"{url}config", timeout=10).json()
+    components = {c["id"]: c for c in config["components"]}
+    for dependency in config["dependencies"]:
+        if dependency.get("api_name") == api_name.lstrip("/"):
+            shown = [components[i] for i in dependency["outputs"]]
+            shown = [c for c in shown if not c.get("skip_api", c["type"] == "state")]
+            return {
+                (c["props"].get("elem_id") or str(c["id"])).replace("-", "_"): n
+                for n, c in enumerate(shown)
+            }
+    raise KeyError(f"no endpoint named {api_name!r}")
+
+
 def raw_join(url: str, api_name: str, data: list[Any], session_hash: str) -> httpx.Response:
     """Put one event on the queue exactly as `data` says (no client-side file handling)."""
     payload = {

@@ -23,8 +23,8 @@ from resnet_demo.analysis import analyze, compare
 from resnet_demo.imaging import decode_image
 from resnet_demo.switches import block_names
 from resnet_demo.ui import parse_args, serve
+from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.registry import ModelRegistry
-from resnet_demo.ui.server import BUSY_GRADIO
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -170,6 +170,22 @@ def test_the_browser_language_is_followed(browser: Browser, url: str, shots: Pat
     lab.evaluate("e => e.scrollIntoView()")
     settle(page)
     page.screenshot(path=shots / "7-lab-chinese.png")
+
+
+def test_the_language_choice_survives_a_reload(browser: Browser, url: str) -> None:
+    page = open_page(browser, url)
+    page.locator("#lang label", has_text="简体中文").click()
+    expect(page.locator("#preset-intact")).to_contain_text("全部完整")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.reload()
+    expect(page.locator("#lang input[value=zh]")).to_be_checked()
+    expect(page.locator("#title")).to_contain_text("ResNet 演示")
+    expect(page.locator("#preset-intact")).to_contain_text("全部完整")
+    page.locator("#lang label", has_text="English").click()
+    expect(page.locator("#title")).to_contain_text("ResNet Demo")
+    linked = open_page(browser, f"{url}?lang=zh")  # a fresh browser: nothing saved yet
+    expect(linked.locator("#lang input[value=zh]")).to_be_checked()
+    expect(linked.locator("#cam-intact")).to_contain_text("Grad-CAM（完整）")
 
 
 def test_a_bad_upload_shows_the_error_and_the_page_keeps_working(

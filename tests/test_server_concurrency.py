@@ -24,6 +24,7 @@ from app_server import (
     RunningApp,
     default_model,
     new_client,
+    output_positions,
     raw_join,
     raw_upload,
     running_app,
@@ -40,9 +41,10 @@ from resnet_demo.switches import block_names
 from resnet_demo.text import t
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.strip import strip_value
-from resnet_demo.ui.views import VIEW_FIELDS, class_names
+from resnet_demo.ui.views import class_names
 
-FIELD = {name: i for i, name in enumerate(VIEW_FIELDS)}
+FIELD: dict[str, int] = {}
+"""Position of each view output in a client's answer, by name (from the running app's config)."""
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 25  # 8 x 25 = 200 requests
 CACHE_ENTRIES = 4
@@ -99,6 +101,7 @@ def model() -> LoadedModel:
 @pytest.fixture(scope="module")
 def app(model: LoadedModel) -> Iterator[RunningApp]:
     with running_app(model, cache_entries=CACHE_ENTRIES) as running:
+        FIELD.update(output_positions(running.url, "/analyze"))
         yield running
 
 
@@ -355,6 +358,7 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
 def busy_app(model: LoadedModel) -> Iterator[RunningApp]:
     """A second app whose queue holds one waiting event and runs one at a time."""
     with running_app(model, queue_max_size=1, concurrency=1) as running:
+        FIELD.update(output_positions(running.url, "/analyze"))
         yield running
 
 

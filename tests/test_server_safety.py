@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import image_fixtures as fx
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ from app_server import (
     RunningApp,
     default_model,
     new_client,
+    output_positions,
     raw_call,
     raw_get,
     raw_post,
@@ -42,10 +44,11 @@ from resnet_demo.models import LoadedModel
 from resnet_demo.ui import launch_kwargs, parse_args
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.layout import DELETE_CACHE
-from resnet_demo.ui.server import MAX_FILE_SIZE, QUEUE_MAX_SIZE
-from resnet_demo.ui.views import VIEW_FIELDS, class_names
+from resnet_demo.ui.server import MAX_FILE_SIZE
+from resnet_demo.ui.views import class_names
 
-FIELD = {name: i for i, name in enumerate(VIEW_FIELDS)}
+FIELD: dict[str, int] = {}
+"""Position of each view output in a client's answer, by name (from the running app's config)."""
 IMAGE_TITLE = "Could not read this image: "
 SETTING_TITLE = "Invalid setting: "
 NOT_SUPPORTED = "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF)"
@@ -106,6 +109,7 @@ def model() -> LoadedModel:
 @pytest.fixture(scope="module")
 def app(model: LoadedModel) -> Iterator[RunningApp]:
     with running_app(model) as running:
+        FIELD.update(output_positions(running.url, "/analyze"))
         yield running
 
 
@@ -205,8 +209,12 @@ def test_default_launch_settings_are_the_safe_ones() -> None:
 def test_the_running_app_queues_everything_and_cleans_its_cache(app: RunningApp) -> None:
     demo = app.demo
     assert app.host == "127.0.0.1"
-    assert demo._queue.max_size == QUEUE_MAX_SIZE
-    assert demo._queue.max_size is not None and demo._queue.max_size > 0
+    config = httpx.get(f"{app.url}config", timeout=10).json()
+    assert config["enable_queue"] is True
+    served = [d for d in config["dependencies"] if d["backend_fn"]]  # not the js-only ones
+    assert served and all(dependency["queue"] is not False for dependency in served)
+    # The bound (`QUEUE_MAX_SIZE`) is what `configure_queue` passes to `demo.queue`
+    # (test_ui_handlers); a full queue's answer is test_server_concurrency's busy test.
     assert demo.api_open is False
     assert demo.delete_cache == DELETE_CACHE and DELETE_CACHE[0] > 0
     assert demo.max_file_size == 20 * 1024 * 1024

@@ -29,9 +29,10 @@ from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 from resnet_demo.switches import MODES, SwitchError, block_names
 from resnet_demo.ui import views
+from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.examples import EXAMPLES_DIR
-from resnet_demo.ui.handlers import Handlers
-from resnet_demo.ui.i18n import normalize_lang, tr, translations
+from resnet_demo.ui.handlers import Handlers, merge
+from resnet_demo.ui.i18n import normalize_lang, relabel, tr, translations
 from resnet_demo.ui.inputs import (
     MAX_STORED_PIXELS,
     CheckedSlider,
@@ -39,10 +40,11 @@ from resnet_demo.ui.inputs import (
     read_image,
     shrink,
 )
+from resnet_demo.ui.layout import Page, build_page
 from resnet_demo.ui.presets import PRESETS, preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import (
-    BUSY_GRADIO,
+    CONCURRENCY,
     MAX_FILE_SIZE,
     QUEUE_MAX_SIZE,
     configure_queue,
@@ -65,7 +67,6 @@ CONTROLS = {
     "lang": "en",
 }
 NO_TARGET = {k: v for k, v in CONTROLS.items() if k != "target"}
-N_OUT = 1 + len(views.VIEW_FIELDS)
 
 
 def tiny_model(seed: int = 0, categories: tuple[str, ...] = CLASS_NAMES) -> LoadedModel:
@@ -88,27 +89,43 @@ def tiny() -> LoadedModel:
     return tiny_model()
 
 
-@pytest.fixture
-def handlers(tiny: LoadedModel) -> Handlers:
-    return Handlers(Engine(ModelRegistry(tiny)))
+@pytest.fixture(scope="module")
+def page(tiny: LoadedModel) -> Page:
+    """The page's components, built once: handlers key their answers by them."""
+    return build_page(tiny)[1]
 
 
 @pytest.fixture
-def analysed(handlers: Handlers) -> Session:
-    return handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[0]
+def handlers(tiny: LoadedModel, page: Page) -> Handlers:
+    return Handlers(Engine(ModelRegistry(tiny)), page)
+
+
+@pytest.fixture
+def analysed(handlers: Handlers, page: Page) -> Session:
+    return handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
 
 
 @pytest.fixture(scope="module")
-def shared(tiny: LoadedModel) -> tuple[Handlers, Session]:
+def shared(tiny: LoadedModel, page: Page) -> tuple[Handlers, Session]:
     """One analysed session for tests that only read it (saves an analysis per case)."""
-    handlers = Handlers(Engine(ModelRegistry(tiny)))
-    return handlers, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[0]
+    handlers = Handlers(Engine(ModelRegistry(tiny)), page)
+    return handlers, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
 
 
-def view_of(outputs: tuple) -> dict:
-    """Outputs of a full refresh as {field: value}, after the session."""
-    assert len(outputs) == N_OUT
-    return dict(zip(views.VIEW_FIELDS, outputs[1:], strict=True))
+def view_of(page: Page, outputs: dict) -> dict:
+    """A full refresh's answer as {name: value}: every view component, nothing else."""
+    names = {
+        page.state: "session",
+        **{c: n for n, c in page.results._asdict().items()},
+        page.switches.strip: "strip",
+        **{c: n for n, c in page.comparison._asdict().items()},
+        page.maps.activations: "activations",
+        page.maps.channels: "channels",
+        page.export.download_card: "download_card",
+        page.export.download_json: "download_json",
+    }
+    assert set(outputs) <= set(names) and set(outputs) == set(page.view())
+    return {names[c]: v for c, v in outputs.items()}
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -131,9 +148,9 @@ def png_chunks(data: bytes) -> list[bytes]:
 # ---- handlers: the happy paths --------------------------------------------------------------
 
 
-def test_image_fills_every_output(handlers: Handlers) -> None:
-    outputs = handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)
-    session, view = outputs[0], view_of(outputs)
+def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
+    view = view_of(page, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS))
+    session = view["session"]
     assert session.image_name == "chelsea.jpg" and session.comparison is None
     assert len(view["predictions"]) == 5
     assert set(view["predictions"]) <= set(CLASS_NAMES)
@@ -152,26 +169,27 @@ def test_image_fills_every_output(handlers: Handlers) -> None:
     assert all(mode == "intact" for mode in view["strip"]["modes"].values())
     assert view["activations"].ndim == 3 and view["channels"].ndim == 3
     assert "layer4.1" in view["caption"] and "128×128" in view["caption"]
+    assert view["download_card"]["visible"] is False and view["target"]["value"] == -1
 
 
 def test_same_image_again_changes_nothing(handlers: Handlers, analysed: Session) -> None:
-    outputs = handlers.on_image(str(CAT), analysed, **CONTROLS)
-    assert all(out == gr.skip() for out in outputs)
-    assert handlers.on_image(None, analysed, **CONTROLS) == outputs
+    assert handlers.on_image(str(CAT), analysed, **CONTROLS) == {}
+    assert handlers.on_image(None, analysed, **CONTROLS) == {}
 
 
-def test_flip_reuses_the_cached_intact_analysis(handlers: Handlers, analysed: Session) -> None:
+def test_flip_reuses_the_cached_intact_analysis(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
     cache = handlers.engine.cache
     hits, misses = cache.hits, cache.misses
     strip = {"modes": {"layer3.1": "no-skip"}}
-    outputs = handlers.on_settings(analysed, -1, "layer4", 5, 0.5, strip, "en")
-    session = outputs[0]
+    view = view_of(page, handlers.on_settings(analysed, **{**CONTROLS, "strip": strip}))
+    session = view["session"]
     assert (cache.hits, cache.misses) == (hits + 1, misses)
     assert session.intact is analysed.intact
     assert not session.intact.cam.flags.writeable  # shared between sessions: read-only
     assert not session.intact.activations[0].top_maps.flags.writeable
     assert session.comparison is not None and session.comparison.switched == {"layer3.1": "no-skip"}
-    view = view_of(outputs)
     assert view["strip"]["modes"]["layer3.1"] == "no-skip"
     assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
     assert "layer3.1" in view["banner"] and (
@@ -181,82 +199,102 @@ def test_flip_reuses_the_cached_intact_analysis(handlers: Handlers, analysed: Se
 
 @pytest.mark.parametrize("preset", ["all-no-skip", "stage-no-residual"])
 def test_switched_view_equals_direct_analysis_with_intact_target(
-    handlers: Handlers, analysed: Session, tiny: LoadedModel, preset: str
+    handlers: Handlers, analysed: Session, tiny: LoadedModel, page: Page, preset: str
 ) -> None:
-    outputs = handlers.on_preset(preset, "layer2", analysed, -1, "layer4", 5, 0.5, None, "en")
-    session = outputs[0]
+    view = view_of(page, handlers.on_preset(preset, "layer2", analysed, **CONTROLS))
+    session = view["session"]
     modes = preset_modes(tiny.module, preset, "layer2")
     switched = {k: v for k, v in modes.items() if v != "intact"}
     oracle = analyze(tiny, session.image, switches=switched, target=analysed.intact.target)
     assert session.current.target == analysed.intact.target
     np.testing.assert_array_equal(session.current.probabilities, oracle.probabilities)
     np.testing.assert_array_equal(session.current.cam, oracle.cam)
-    rows = view_of(outputs)["table"]["data"]
+    rows = view["table"]["data"]
     assert {r[0] for r in rows} >= {CLASS_NAMES[i] for i in oracle.top_indices}
 
 
-def test_all_intact_preset_removes_the_comparison(handlers: Handlers, analysed: Session) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")
-    back = handlers.on_preset("all-intact", None, switched[0], -1, "layer4", 5, 0.5, None, "en")
-    assert back[0].comparison is None and back[0].current is back[0].intact
+def test_all_intact_preset_removes_the_comparison(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    back = handlers.on_preset("all-intact", None, switched, **CONTROLS)[page.state]
+    assert back.comparison is None and back.current is back.intact
 
 
-def test_target_and_layer_change_the_explanation(handlers: Handlers, analysed: Session) -> None:
+def test_target_and_layer_change_the_explanation(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
     target = int(analysed.intact.top_indices[-1])
-    session = handlers.on_settings(analysed, str(target), "layer3.0", 3, 0.5, None, "en")[0]
+    controls = {**CONTROLS, "target": str(target), "layer": "layer3.0", "top_k": 3}
+    session = handlers.on_settings(analysed, **controls)[page.state]
     assert session.intact.target == target and session.current.cam_layer == "layer3.0"
     assert len(session.current.top_indices) == 3
     assert session.current.cam_coarse.shape == (8, 8)  # layer3 at 128 px: stride 16
 
 
-def test_clicking_a_bar_explains_that_class(handlers: Handlers, analysed: Session) -> None:
+def test_clicking_a_bar_explains_that_class(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
     label = CLASS_NAMES[int(analysed.current.top_indices[2])]
     evt = gr.SelectData(None, {"index": 2, "value": label, "selected": True})
-    session = handlers.on_label_select(evt, analysed, **NO_TARGET)[0]
-    assert session.current.target == CLASS_NAMES.index(label)
+    out = handlers.on_label_select(evt, analysed, **NO_TARGET)
+    assert out[page.state].current.target == CLASS_NAMES.index(label)
+    assert out[page.results.target]["value"] == CLASS_NAMES.index(label)
     with pytest.raises(gr.Error, match="unknown class"):
         bad = gr.SelectData(None, {"index": 0, "value": "dragon", "selected": True})
         handlers.on_label_select(bad, analysed, **NO_TARGET)
 
 
-def test_opacity_recolours_without_analysis(handlers: Handlers, analysed: Session) -> None:
+def test_opacity_recolours_only_the_overlays_without_analysis(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
     misses = handlers.engine.cache.misses
-    faint, _, _ = handlers.on_opacity(analysed, 0.0)
-    strong, _, _ = handlers.on_opacity(analysed, 1.0)
-    np.testing.assert_array_equal(faint[::2, ::2], analysed.current.image)  # shown 2× enlarged
-    assert not np.array_equal(strong, faint)
+    faint = handlers.on_opacity(analysed, 0.0)
+    strong = handlers.on_opacity(analysed, 1.0)
+    overlays = {page.results.overlay, page.comparison.cam_intact, page.comparison.cam_switched}
+    assert set(faint) == set(strong) == overlays
+    main = page.results.overlay
+    np.testing.assert_array_equal(faint[main][::2, ::2], analysed.current.image)  # 2× enlarged
+    assert not np.array_equal(strong[main], faint[main])
     assert handlers.engine.cache.misses == misses
 
 
-def test_inspect_picks_a_block(handlers: Handlers, analysed: Session) -> None:
-    session, block, strip, channels = handlers.on_inspect("layer3.0", analysed, "en")
-    assert block == "layer3.0" and strip["selected"] == "layer3.0"
-    assert session.settings.inspect == "layer3.0" and channels.ndim == 3
-    assert handlers.on_inspect({"selected": "layer1.1"}, analysed, "en")[1] == "layer1.1"
+def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    out = handlers.on_inspect("layer3.0", analysed, "en")
+    assert set(out) == {page.state, page.maps.inspect, page.switches.strip, page.maps.channels}
+    assert out[page.maps.inspect] == "layer3.0"
+    assert out[page.switches.strip]["selected"] == "layer3.0"
+    assert out[page.state].settings.inspect == "layer3.0" and out[page.maps.channels].ndim == 3
+    again = handlers.on_inspect({"selected": "layer1.1"}, analysed, "en")
+    assert again[page.maps.inspect] == "layer1.1"
     with pytest.raises(gr.Error, match="unknown block"):
         handlers.on_inspect("layer9.9", analysed, "en")
+    with pytest.raises(gr.Error, match="无效的设置：未知的残差块"):
+        handlers.on_inspect("layer9.9", analysed, "zh")
 
 
-def test_example_click_shows_and_analyses_the_example(handlers: Handlers) -> None:
+def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:
     evt = gr.SelectData(None, {"index": 0, "value": None, "selected": True})
-    outputs = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)
-    shown, session = outputs[0], outputs[1]
+    out = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)
+    shown, session = out[page.inputs.image], out[page.state]
     np.testing.assert_array_equal(shown, decode_image(EXAMPLES_DIR / session.image_name))
     assert session.image is shown and session.current is not None and shown.flags.writeable
     # The input then reports the shown picture (saved losslessly): same digest, nothing recomputed.
-    again = handlers.on_image(png_bytes(shown), session, **CONTROLS)
-    assert all(out == gr.skip() for out in again)
+    assert handlers.on_image(png_bytes(shown), session, **CONTROLS) == {}
     with pytest.raises(gr.Error, match="no example number"):
         bad = gr.SelectData(None, {"index": 99, "value": None, "selected": True})
         handlers.on_example(bad, handlers.new_session(), **NO_TARGET)
 
 
-def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers) -> None:
+def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page: Page) -> None:
     canvas = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
     ImageDraw.Draw(canvas).ellipse((60, 60, 196, 196), fill=(29, 78, 216, 255))
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
-    session = handlers.on_drawing(buffer.getvalue(), handlers.new_session(), **NO_TARGET)[0]
+    out = handlers.on_drawing(buffer.getvalue(), handlers.new_session(), **NO_TARGET)
+    session = out[page.state]
     assert session.image_name == "drawing" and session.current is not None
     assert tuple(session.image[0, 0]) == (255, 255, 255)  # transparency composited over white
     blank = png_bytes(np.full((256, 256, 3), 255, np.uint8))
@@ -265,28 +303,81 @@ def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers) -> No
             handlers.on_drawing(source, handlers.new_session(), **NO_TARGET)
 
 
-def test_language_switch_relabels_the_server_text(handlers: Handlers, analysed: Session) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")[
-        0
-    ]
-    outputs = handlers.on_lang("zh-CN", switched)
-    picker, status = outputs[0], outputs[1]
-    session = outputs[5]
-    view = dict(zip(views.VIEW_FIELDS, outputs[6:], strict=True))
-    assert session.settings.lang == "zh"
+def test_language_switch_rewords_the_whole_page(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    out = handlers.on_lang("zh-CN", switched)
+    assert out[page.state].settings.lang == "zh"
+    picker, status = out[page.header.picker], out[page.header.status]
     assert "内置" in picker["choices"][0][0] and "正在使用" in status
-    assert "第一名" in view["banner"] and view["table"]["headers"][0] == "类别"
-    assert view["strip"]["labels"]["no-skip"] == "无跳跃"
-    shape_captions = {c for _, c in outputs[4]} & set(CLASS_NAMES_ZH)
+    assert picker["label"] == "模型"  # static label re-worded, choices kept (merged updates)
+    banner, table = out[page.results.banner], out[page.comparison.table]
+    assert "第一名" in banner and table["value"]["headers"][0] == "类别"
+    assert table["label"] == tr("compare_table", "zh")
+    assert out[page.switches.strip]["labels"]["no-skip"] == "无跳跃"
+    assert out[page.switches.presets["all-no-skip"]]["value"] == "关闭全部跳跃连接"
+    assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
+    gallery = out[page.inputs.gallery]
+    shape_captions = {c for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
     assert shape_captions or not (EXAMPLES_DIR / "shapes_star.png").exists()
-    assert all("(" in name for name in view["predictions"])  # 圆形 (circle)
+    predictions = out[page.results.predictions]["value"]
+    assert predictions and all("(" in name for name in predictions)  # 圆形 (circle)
+    assert set(page.everything()) >= set(out)
 
 
-def test_export_writes_a_clean_png_and_the_numbers(handlers: Handlers, analysed: Session) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, -1, "layer4", 5, 0.5, None, "en")[
-        0
-    ]
-    card, numbers = handlers.on_export(switched, "en")
+def test_every_static_word_is_reworded(page: Page) -> None:
+    updates = relabel(page.words, "zh")
+    target = gr.update(label=tr("target", "zh"), info=tr("target_info", "zh"))
+    assert updates[page.results.target] == target and "Grad-CAM" in target["label"]
+    assert updates[page.export.button] == gr.update(value=tr("export", "zh"))
+    keys = {k for _, props in page.words for p, k in props.items() if p != "choices"}
+    assert {"title", "blocks_heading", "tab_photo", "tab_draw", "lab", "download_card"} <= keys
+    assert merge({page.header.picker: gr.update(label="x")}, {page.header.picker: ["a"]}) == {
+        page.header.picker: gr.update(label="x", value=["a"])
+    }
+
+
+class FakeRequest:
+    """What `on_load` reads of a `gr.Request`: the query parameters and the headers."""
+
+    def __init__(self, query: dict[str, str], headers: dict[str, str]) -> None:
+        self.query_params, self.headers = query, headers
+
+
+@pytest.mark.parametrize(
+    ("saved", "query", "default", "browser", "lang"),
+    [
+        ("zh", "en", "en", "en-US", "zh"),
+        ("", "zh", "en", "en-US", "zh"),
+        ("", "", "zh", "en-US", "zh"),
+        ("", "", None, "zh-CN,zh;q=0.9", "zh"),
+        ("", "", None, "", "en"),
+        ("", "", "en", "zh-CN", "en"),
+    ],
+)
+def test_page_load_keeps_the_saved_language_then_query_then_server_then_browser(
+    handlers: Handlers,
+    page: Page,
+    saved: str,
+    query: str,
+    default: str | None,
+    browser: str,
+    lang: str,
+) -> None:
+    handlers.default_lang = default
+    request = FakeRequest({"lang": query} if query else {}, {"accept-language": browser})
+    out = handlers.on_load(saved, handlers.new_session(), request)
+    assert out[page.header.language]["value"] == lang and out[page.state].settings.lang == lang
+    assert out[page.header.saved_lang] == lang
+
+
+def test_export_writes_a_clean_png_and_the_numbers(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    out = handlers.on_export(switched, "en")
+    card, numbers = out[page.export.download_card], out[page.export.download_json]
     assert card["visible"] and numbers["visible"]
     data = Path(card["value"]).read_bytes()
     assert png_chunks(data) == [b"IHDR", b"IDAT", b"IEND"] or set(png_chunks(data)) == {
@@ -346,7 +437,7 @@ def test_bad_control_values_give_a_short_error(
     ],
 )
 def test_bad_files_give_the_image_error_and_the_next_request_works(
-    handlers: Handlers, tmp_path: Path, content: bytes, message: str
+    handlers: Handlers, page: Page, tmp_path: Path, content: bytes, message: str
 ) -> None:
     path = tmp_path / "upload.png"
     path.write_bytes(content)
@@ -354,7 +445,7 @@ def test_bad_files_give_the_image_error_and_the_next_request_works(
     with pytest.raises(gr.Error, match=message) as info:
         handlers.on_image(str(path), session, **CONTROLS)
     assert info.value.title == "Could not read this image"
-    assert handlers.on_image(str(COFFEE), session, **CONTROLS)[0].current is not None
+    assert handlers.on_image(str(COFFEE), session, **CONTROLS)[page.state].current is not None
 
 
 def test_error_titles_follow_the_language(shared: tuple[Handlers, Session]) -> None:
@@ -380,7 +471,7 @@ def test_an_unexpected_failure_is_generic(
 
 
 def test_model_that_cannot_be_downloaded_keeps_the_working_one(
-    handlers: Handlers, analysed: Session, monkeypatch: pytest.MonkeyPatch
+    handlers: Handlers, analysed: Session, page: Page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def offline(name: str, allow_download: bool | None = None) -> LoadedModel:
         raise WeightsUnavailable("weights_downloads_off", model="resnet18", url="U", path="X")
@@ -388,13 +479,18 @@ def test_model_that_cannot_be_downloaded_keeps_the_working_one(
     monkeypatch.setattr(handlers.registry, "load", offline)
     with pytest.warns(UserWarning, match="still using embedded"):
         outputs = handlers.on_model("resnet18", analysed, "en")
-    assert outputs[0]["value"] == "embedded"
-    assert outputs[1].startswith("⚠") and "copy it to X" in outputs[1]
-    assert all(out == gr.skip() for out in outputs[2:])
+    assert set(outputs) == {page.header.picker, page.header.status}  # the view stays
+    assert outputs[page.header.picker]["value"] == "embedded"
+    status = outputs[page.header.status]
+    assert status.startswith("⚠") and "copy it to X" in status
 
 
 def test_model_from_the_hub_cache_replaces_the_view(
-    handlers: Handlers, analysed: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    handlers: Handlers,
+    analysed: Session,
+    page: Page,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     checkpoints = tmp_path / "hub" / "checkpoints"
@@ -406,8 +502,10 @@ def test_model_from_the_hub_cache_replaces_the_view(
     )
 
     outputs = handlers.on_model("resnet18", analysed, "en")
-    picker, status, _, _, gallery, session = outputs[:6]
-    targets = dict(zip(views.VIEW_FIELDS, outputs[6:], strict=True))["target"]
+    picker, status = outputs[page.header.picker], outputs[page.header.status]
+    gallery, session = outputs[page.inputs.gallery], outputs[page.state]
+    targets = outputs[page.results.target]
+    assert set(outputs) == set(page.model_parts()) | set(page.view())
     assert picker["value"] == "resnet18:IMAGENET1K_V1" and "hub-cache" in status
     assert session.current.image.shape == (224, 224, 3)
     assert session.digest == analysed.digest and len(targets["choices"]) == 1001
@@ -615,14 +713,25 @@ def test_launch_defaults_are_safe_for_a_classroom() -> None:
 def test_queue_is_bounded_and_cannot_be_bypassed(tiny: LoadedModel) -> None:
     from resnet_demo.ui import build_demo
 
-    demo = configure_queue(build_demo(tiny))
-    assert demo._queue.max_size == QUEUE_MAX_SIZE and demo.api_open is False
-    assert demo.delete_cache == (600, 3600)
+    demo = build_demo(tiny)
+    queue = demo.queue
+    settings: dict[str, object] = {}
+
+    def recording_queue(**kwargs: object) -> gr.Blocks:
+        settings.update(kwargs)
+        return queue(**kwargs)
+
+    demo.queue = recording_queue  # type: ignore[method-assign] - records Gradio's public call
+    assert configure_queue(demo) is demo and demo.api_open is False
+    assert settings == {
+        "max_size": QUEUE_MAX_SIZE,
+        "default_concurrency_limit": CONCURRENCY,
+        "api_open": False,
+    }
+    assert QUEUE_MAX_SIZE == 64 and demo.delete_cache == (600, 3600)
 
 
 def test_head_script_rewrites_the_busy_message_in_both_languages() -> None:
-    head = head_html("zh")
+    head = head_html()
     assert json.dumps(BUSY_GRADIO) in head and "The class is busy" in head and "同学们" in head
-    assert 'resnetDemoDefaultLang = "zh"' in head and "resnetDemoDefaultLang = null" in head_html(
-        None
-    )
+    assert head.startswith("<script>") and "#lang input:checked" in head

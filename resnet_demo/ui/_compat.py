@@ -1,18 +1,41 @@
-"""Work-arounds for Gradio behaviour the app must not inherit.
+"""Every use of Gradio internals, in one place, each pinned by `tests/test_gradio_compat.py`.
 
-Gradio's component metaclass writes a `.pyi` stub next to the source file of every `Component`
-subclass the moment the class is defined (for Gradio's own development). For an installed app
-that means writing into the package directory at import time: files the repository does not
-want, and a silent no-op on a read-only install. `no_stub_files()` turns that off while our
-component classes are defined.
+Tested with Gradio 6.31.0 (`TESTED_GRADIO`). Gradio offers no public API for these four needs;
+each is kept as small as it can be, and the tests fail loudly when an upgrade moves one:
+
+1. `no_stub_files()`: Gradio's component metaclass writes a `.pyi` stub next to the source file
+   of every `Component` subclass the moment the class is defined (for Gradio's own development).
+   For an installed app that means writing into the package directory at import time. Our three
+   subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider`, `BlockStrip`) override
+   the public `preprocess`/`api_info` hooks; only their definition needs this guard.
+2. `upload_folder()` / `is_inside()`: the uploads an image input may point to. Gradio checks
+   only payloads it marked itself; a hand-made API payload naming a server file is refused by
+   comparing against Gradio's upload folder, which only `gradio.utils` knows.
+3. `busy_head(lang)`: Gradio's front end answers a full queue with a fixed English sentence
+   (`BUSY_GRADIO`), with no setting to word it; a small head script rewrites that text.
+4. `INTERNAL_CSS` (`static/gradio-internals.css`): a few rules that reach inside Gradio's
+   components (label bars, gallery grid and captions, table cells) by their internal classes.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 
 import gradio.component_meta as component_meta
+from gradio.utils import get_upload_folder, is_in_or_equal
+
+from resnet_demo.ui.assets import static_text
+
+TESTED_GRADIO = "6.31.0"
+"""The Gradio version these work-arounds were written and tested against."""
+
+BUSY_GRADIO = "This application is currently busy. Please try again."
+"""What Gradio's front end says when the queue is full (fixed in Gradio's client code)."""
+
+INTERNAL_CLASSES: tuple[str, ...] = ("confidence-set", "caption-label", "grid-container")
+"""Gradio's internal CSS classes that `gradio-internals.css` styles."""
 
 
 @contextlib.contextmanager
@@ -24,3 +47,34 @@ def no_stub_files() -> Iterator[None]:
         yield
     finally:
         component_meta.create_or_modify_pyi = saved
+
+
+def upload_folder() -> str:
+    """Gradio's upload cache of this process (`GRADIO_TEMP_DIR`, or Gradio's default)."""
+    return str(get_upload_folder())
+
+
+def is_inside(path: str, folder: str) -> bool:
+    """True when `path`, resolved (no `..` or link escapes), lies in `folder`."""
+    return bool(is_in_or_equal(path, folder))
+
+
+def busy_head(messages: Mapping[str, str]) -> str:
+    """The `<head>` script that words Gradio's "queue full" sentence as the app does.
+
+    Args:
+        messages: language code -> the app's sentence; the page's language is the one checked
+            in the language switch (`#lang`).
+
+    Returns:
+        One `<script>` element (`static/busy.html`, its two placeholders filled in).
+    """
+    return (
+        static_text("busy.html")
+        .replace("__MESSAGES__", json.dumps(dict(messages), ensure_ascii=False))
+        .replace("__BUSY_GRADIO__", json.dumps(BUSY_GRADIO))
+    )
+
+
+INTERNAL_CSS = static_text("gradio-internals.css")
+"""CSS on Gradio's internal classes (`INTERNAL_CLASSES`), appended to the page's own CSS."""

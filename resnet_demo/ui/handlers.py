@@ -1,26 +1,32 @@
 """Event handlers: a few lines each, turning control values into a new session and a new view.
 
-Every handler is wrapped by `user_errors` (any failure becomes a short `gr.Error`) and returns
-values in the order the layout wires them (`views.VIEW_FIELDS`, after the session state). The
-numbers come from `Session`/`Engine` (analysis) and the pictures from `views` (render).
+Every handler is wrapped by `user_errors` (any failure becomes a short `gr.Error`), receives the
+page's controls by name (`target`, `layer`, `top_k`, `opacity`, `strip`, `lang`, wired with
+Gradio's `inputs_kwargs`), and returns a dict of only the components it changes, keyed by the
+components of the `Page` the layout built. The numbers come from `Session`/`Engine` (analysis)
+and the pictures from `views` (render).
 """
+
+from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 import numpy as np
 
 from resnet_demo.analysis import AnalysisError
 from resnet_demo.cache import image_digest
+from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
 from resnet_demo.switches import block_names
+from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui import views
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports
-from resnet_demo.ui.i18n import normalize_lang, tr
+from resnet_demo.ui.i18n import relabel
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.presets import preset_modes
 from resnet_demo.ui.registry import ModelRegistry
@@ -36,7 +42,11 @@ from resnet_demo.ui.session import (
 )
 from resnet_demo.ui.strip import modes_from_value, selected_from_value
 
-Outputs = tuple[Any, ...]
+if TYPE_CHECKING:
+    from resnet_demo.ui.layout import Page
+
+Update = dict[Any, Any]
+"""What a handler returns: component -> new value (or `gr.update(...)`), only what changed."""
 
 _STATUS_KEYS = {
     "loaded": "state_loaded",
@@ -46,8 +56,34 @@ _STATUS_KEYS = {
 }
 
 
-def _skip(n: int) -> Outputs:
-    return tuple(gr.skip() for _ in range(n))
+class ChoiceError(AnalysisError, DemoError):
+    """A pick that is not on the page's list (an example, a class, a block); a catalogue key.
+
+    An `AnalysisError` (shown under "Invalid setting") worded in the page's language.
+    """
+
+
+def merge(*updates: Update) -> Update:
+    """Several updates as one: properties of the same component are combined, later ones win.
+
+    A plain value counts as `gr.update(value=...)`, so a relabelled dropdown keeps the choices
+    another update gave it.
+    """
+    merged: Update = {}
+    for update in updates:
+        for component, new in update.items():
+            if component in merged and (_is_update(merged[component]) or _is_update(new)):
+                new = {**_as_update(merged[component]), **_as_update(new)}
+            merged[component] = new
+    return merged
+
+
+def _is_update(value: object) -> bool:
+    return isinstance(value, dict) and value.get("__type__") == "update"
+
+
+def _as_update(value: object) -> dict[str, Any]:
+    return cast(dict[str, Any], value) if _is_update(value) else gr.update(value=value)
 
 
 def _is_blank(image: Any) -> bool:
@@ -56,19 +92,33 @@ def _is_blank(image: Any) -> bool:
 
 
 class Handlers:
-    """The app's event handlers, sharing one `Engine`.
+    """The app's event handlers, sharing one `Engine`, writing into one `Page`.
 
     Args:
         engine: analyses, models and the intact-analysis cache.
+        page: the page's components (set by the layout once they exist).
+        default_lang: "en"/"zh" to start every browser in that language (`--lang`), or None
+            to follow each browser's own language.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, page: Page | None = None, default_lang: str | None = None
+    ) -> None:
         self.engine = engine
+        self.page: Page | None = page
+        self.default_lang = default_lang
 
     @property
     def registry(self) -> ModelRegistry:
         """The shared model registry."""
         return self.engine.registry
+
+    @property
+    def p(self) -> Page:
+        """The page (raises before the layout has built it)."""
+        if self.page is None:
+            raise RuntimeError("Handlers.page is not set; build the page first")
+        return self.page
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -80,7 +130,8 @@ class Handlers:
     def settings(
         self,
         session: Session,
-        target: object,
+        *,
+        target: object = None,
         layer: object,
         top_k: object,
         opacity: object,
@@ -100,188 +151,159 @@ class Handlers:
             lang=normalize_lang(lang),
         )
 
-    def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Outputs:
-        """Run the analyses for `settings` and render the whole view."""
-        session = self.engine.run(session, settings)
+    def view(self, session: Session, with_choices: bool = False) -> Update:
+        """Every panel that shows the session's analysis, and the session itself.
+
+        Args:
+            session: the analysed (or empty) session.
+            with_choices: also send the target dropdown's class list (model or language change).
+        """
+        p = self.p
         model = self.engine.model(session)
-        return (session, *views.render_view(model, session, with_choices=with_choices))
+        lang = session.settings.lang
+        names = views.class_names(model, lang)
+        main, cam_intact, cam_switched = views.overlays(session, session.settings.opacity)
+        hidden = gr.update(value=None, visible=False)
+        return {
+            p.state: session,
+            p.results.predictions: views.predictions(session, names),
+            p.results.overlay: main,
+            p.results.raw_cam: views.raw_cam(session),
+            p.results.caption: views.caption(session, names),
+            p.results.banner: views.banner_html(session, names, lang),
+            p.results.target: views.target(model, session, with_choices),
+            p.switches.strip: views.strip(model, session),
+            p.comparison.table: views.table_value(session, names, lang),
+            p.comparison.cam_intact: cam_intact,
+            p.comparison.cam_switched: cam_switched,
+            p.comparison.cam_diff: views.cam_diff(session),
+            p.maps.activations: views.activation_grid(session),
+            p.maps.channels: views.channel_grid(session),
+            p.export.download_card: hidden,
+            p.export.download_json: hidden,
+        }
+
+    def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Update:
+        """Run the analyses for `settings` and render the whole view."""
+        return self.view(self.engine.run(session, settings), with_choices)
 
     def model_choices(self, lang: str) -> list[tuple[str, str]]:
         """The picker's entries, each with its weights state in words."""
         return [
-            (f"{name} — {tr(_STATUS_KEYS[self.registry.status(name)], lang)}", name)
+            (f"{name} — {t(_STATUS_KEYS[self.registry.status(name)], lang)}", name)
             for name in self.registry.names()
         ]
 
     def status_text(self, session: Session, lang: str) -> str:
         """The status line: which model this session uses and where its weights came from."""
         model = self.engine.model(session)
-        source = tr("state_embedded", lang) if model.source == "embedded" else model.source
-        return tr("using_model", lang, model=model.name, source=source)
+        source = t("state_embedded", lang) if model.source == "embedded" else model.source
+        return t("using_model", lang, model=model.name, source=source)
 
-    def model_outputs(self, session: Session, lang: str) -> Outputs:
-        """What depends on the model besides the view: picker, status, layers, blocks, examples.
-
-        (The target dropdown's classes travel with the view: `render_view(with_choices=True)`.)
-        """
+    def model_parts(self, session: Session, lang: str) -> Update:
+        """What depends on the model besides the view: picker, status, layers, blocks, examples."""
+        p = self.p
         model = self.engine.model(session)
-        names = block_names(model.module)
-        return (
-            gr.update(choices=self.model_choices(lang), value=session.model_name),
-            self.status_text(session, lang),
-            gr.update(choices=views.layer_choices(model, lang), value=session.settings.cam_layer),
-            gr.update(choices=names, value=session.settings.inspect),
-            gallery_value(session.model_name, lang),
-        )
+        layers = views.layer_choices(model, lang)
+        return {
+            p.header.picker: gr.update(choices=self.model_choices(lang), value=session.model_name),
+            p.header.status: self.status_text(session, lang),
+            p.results.layer: gr.update(choices=layers, value=session.settings.cam_layer),
+            p.maps.inspect: gr.update(
+                choices=block_names(model.module), value=session.settings.inspect
+            ),
+            p.inputs.gallery: gallery_value(session.model_name, lang),
+        }
+
+    def _new_image(
+        self, session: Session, image: np.ndarray, name: str, digest: str = "", **controls: Any
+    ) -> Update:
+        """Analyse a new image with the page's controls; the target goes back to automatic."""
+        settings = self.settings(session, **{**controls, "target": None})
+        session = replace(session, image=image, digest=digest or image_digest(image))
+        return self.refresh(replace(session, image_name=name), settings)
 
     # ---- events --------------------------------------------------------------------------
 
     @user_errors
-    def on_image(
-        self,
-        source: Any,
-        session: Session,
-        target: Any,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+    def on_image(self, source: Any, session: Session, lang: Any, **controls: Any) -> Update:
         """A new upload, webcam shot, paste or API image: decode it and analyse it."""
         if source is None:
-            return _skip(1 + len(views.VIEW_FIELDS))
+            return {}
         image = read_image(source)
         digest = image_digest(image)
         if digest == session.digest and session.has_view:
-            return _skip(1 + len(views.VIEW_FIELDS))
+            return {}
         is_file = isinstance(source, str) and not source.startswith("data:")
-        name = Path(source).name if is_file else tr("uploaded", normalize_lang(lang))
-        controls = (layer, top_k, opacity, strip, lang)
-        return self._new_image(session, image, name[:80], controls, digest)
+        name = Path(source).name if is_file else t("uploaded", lang)
+        return self._new_image(session, image, name[:80], digest, lang=lang, **controls)
 
     @user_errors
     def on_example(
-        self,
-        evt: gr.SelectData,
-        session: Session,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+        self, evt: gr.SelectData, session: Session, lang: Any, **controls: Any
+    ) -> Update:
         """A click in the example gallery: show the example in the input and analyse it."""
         examples = examples_for(session.model_name)
         index = evt.index if isinstance(evt.index, int) else -1
         if not 0 <= index < len(examples):
-            raise AnalysisError(f"there is no example number {evt.index!r}")
+            raise ChoiceError("page_no_example", index=repr(evt.index))
         example = examples[index]
         image = example.image.copy()  # the shared example stays read-only
-        controls = (layer, top_k, opacity, strip, lang)
-        return (image, *self._new_image(session, image, example.name, controls))
+        update = self._new_image(session, image, example.name, lang=lang, **controls)
+        return {self.p.inputs.image: image, **update}
 
     @user_errors
-    def on_drawing(
-        self,
-        source: Any,
-        session: Session,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+    def on_drawing(self, source: Any, session: Session, lang: Any, **controls: Any) -> Update:
         """The "Classify drawing" button: analyse the sketchpad's picture."""
         if source is None:
-            raise NoImageError(tr("err_empty_drawing", normalize_lang(lang)))
+            raise NoImageError(t("err_empty_drawing", lang))
         image = read_image(source)
         if _is_blank(image):
-            raise NoImageError(tr("err_empty_drawing", normalize_lang(lang)))
-        controls = (layer, top_k, opacity, strip, lang)
-        return self._new_image(session, image, tr("drawing", lang), controls)
-
-    def _new_image(
-        self,
-        session: Session,
-        image: np.ndarray,
-        name: str,
-        controls: tuple[Any, ...],
-        digest: str | None = None,
-    ) -> Outputs:
-        """Analyse a new image with the page's (layer, top-k, opacity, strip, language)
-        controls; the Grad-CAM target goes back to automatic."""
-        settings = self.settings(session, None, *controls)
-        digest = digest or image_digest(image)
-        return self.refresh(replace(session, image=image, digest=digest, image_name=name), settings)
+            raise NoImageError(t("err_empty_drawing", lang))
+        return self._new_image(session, image, t("drawing", lang), lang=lang, **controls)
 
     @user_errors
-    def on_settings(
-        self,
-        session: Session,
-        target: Any,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+    def on_settings(self, session: Session, lang: Any, **controls: Any) -> Update:
         """Any control changed (target, layer, top-k, a switch): re-analyse."""
-        return self.refresh(
-            session, self.settings(session, target, layer, top_k, opacity, strip, lang)
-        )
+        return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
     def on_label_select(
-        self,
-        evt: gr.SelectData,
-        session: Session,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+        self, evt: gr.SelectData, session: Session, lang: Any, **controls: Any
+    ) -> Update:
         """A click on a prediction bar: explain that class."""
         if session.current is None:
-            return _skip(1 + len(views.VIEW_FIELDS))
+            return {}
         names = views.class_names(self.engine.model(session), normalize_lang(lang))
         label = evt.value if isinstance(evt.value, str) else None
         if label not in names:
-            raise AnalysisError(f"unknown class {evt.value!r}")
-        target = names.index(label)
-        return self.refresh(
-            session, self.settings(session, target, layer, top_k, opacity, strip, lang)
-        )
+            raise ChoiceError("page_unknown_class", value=repr(evt.value))
+        controls["target"] = names.index(label)
+        return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
     def on_preset(
-        self,
-        preset: str,
-        stage: Any,
-        session: Session,
-        target: Any,
-        layer: Any,
-        top_k: Any,
-        opacity: Any,
-        strip: Any,
-        lang: Any,
-    ) -> Outputs:
+        self, preset: str, stage: Any, session: Session, lang: Any, **controls: Any
+    ) -> Update:
         """A preset button: replace every switch with the preset's modes."""
         model = self.engine.model(session)
         modes = preset_modes(model.module, preset, stage if isinstance(stage, str) else None)
-        strip = {"modes": modes, "selected": session.settings.inspect}
-        return self.refresh(
-            session, self.settings(session, target, layer, top_k, opacity, strip, lang)
-        )
+        controls["strip"] = {"modes": modes, "selected": session.settings.inspect}
+        return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
-    def on_opacity(self, session: Session, opacity: Any) -> Outputs:
+    def on_opacity(self, session: Session, opacity: Any) -> Update:
         """The opacity slider: recolour the overlays only (no analysis)."""
-        return views.overlays(session, parse_opacity(opacity))
+        main, cam_intact, cam_switched = views.overlays(session, parse_opacity(opacity))
+        p = self.p
+        return {
+            p.results.overlay: main,
+            p.comparison.cam_intact: cam_intact,
+            p.comparison.cam_switched: cam_switched,
+        }
 
     @user_errors
-    def on_inspect(self, block: Any, session: Session, lang: Any) -> Outputs:
+    def on_inspect(self, block: Any, session: Session, lang: Any) -> Update:
         """Pick the block whose strongest channels are shown (dropdown or a click in the strip)."""
         model = self.engine.model(session)
         names = block_names(model.module)
@@ -289,11 +311,16 @@ class Handlers:
             block if isinstance(block, dict) else {"selected": block}, names, ""
         )
         if not block:
-            raise AnalysisError("unknown block; pick one from the list")
+            raise ChoiceError("page_unknown_block")
         settings = replace(session.settings, inspect=block, lang=normalize_lang(lang))
         session = replace(session, settings=settings)
-        view = dict(zip(views.VIEW_FIELDS, views.render_view(model, session), strict=True))
-        return session, block, view["strip"], view["channels"]
+        p = self.p
+        return {
+            p.state: session,
+            p.maps.inspect: block,
+            p.switches.strip: views.strip(model, session),
+            p.maps.channels: views.channel_grid(session),
+        }
 
     @user_errors
     def on_model(
@@ -302,54 +329,62 @@ class Handlers:
         session: Session,
         lang: Any,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio's idiom
-    ) -> Outputs:
+    ) -> Update:
         """The model picker: load the model (download with progress if needed) or stay put."""
         lang = normalize_lang(lang)
         try:
-            progress(0, desc=tr("downloading", lang, model=name))
+            progress(0, desc=t("downloading", lang, model=name))
             model = self.registry.load(name)
         except WeightsError as exc:
             current = session.model_name
             gr.Warning(
-                tr("download_failed", lang, model=name, current=current),
-                title=tr("err_model", lang),
+                t("download_failed", lang, model=name, current=current), title=t("err_model", lang)
             )
-            return (
-                gr.update(choices=self.model_choices(lang), value=current),
-                f"⚠ {exc}",
-                *_skip(3 + 1 + len(views.VIEW_FIELDS)),
-            )
+            return {
+                self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
+                self.p.header.status: f"⚠ {exc}",
+            }
         fresh = Session(model_name=model.name, settings=default_settings(model, lang))
         fresh = replace(
             fresh, image=session.image, digest=session.digest, image_name=session.image_name
         )
-        return (
-            *self.model_outputs(fresh, lang),
-            *self.refresh(fresh, fresh.settings, with_choices=True),
-        )
+        return {
+            **self.model_parts(fresh, lang),
+            **self.refresh(fresh, fresh.settings, with_choices=True),
+        }
 
     @user_errors
-    def on_lang(self, lang: Any, session: Session) -> Outputs:
-        """The language switch (or the browser's language at page load): re-label everything."""
+    def on_lang(self, lang: Any, session: Session) -> Update:
+        """The language switch: every word on the page, static and computed, in `lang`."""
         lang = normalize_lang(lang)
         session = replace(session, settings=replace(session.settings, lang=lang))
-        model = self.engine.model(session)
-        return (
-            *self.model_outputs(session, lang),
-            session,
-            *views.render_view(model, session, with_choices=True),
+        return merge(
+            relabel(self.p.words, lang),
+            self.model_parts(session, lang),
+            self.view(session, with_choices=True),
+            {self.p.header.saved_lang: lang},
         )
 
     @user_errors
-    def tab_labels(self, lang: Any) -> Outputs:
-        """The input tabs' labels in `lang` (set from the server; see layout)."""
-        lang = normalize_lang(lang)
-        return gr.update(label=tr("tab_photo", lang)), gr.update(label=tr("tab_draw", lang))
+    def on_load(self, saved: Any, session: Session, request: gr.Request) -> Update:
+        """Page load: the language a reload should keep, then every word in it.
+
+        The choice is, in order: the one this browser saved (`gr.BrowserState`), a `?lang=`
+        query parameter, the server's `--lang`, the browser's `Accept-Language`, English.
+        """
+        query = request.query_params.get("lang") if request is not None else None
+        browser = request.headers.get("accept-language") if request is not None else None
+        choices = (saved, query, self.default_lang, browser)
+        lang = next((c for c in choices if isinstance(c, str) and c.strip()), "en")
+        return merge(self.on_lang(lang, session), {self.p.header.language: normalize_lang(lang)})
 
     @user_errors
-    def on_export(self, session: Session, lang: Any) -> Outputs:
+    def on_export(self, session: Session, lang: Any) -> Update:
         """The "Prepare downloads" button: write the card and the numbers of the current view."""
         if session.current is None:
-            raise NoImageError(tr("err_no_image_msg", normalize_lang(lang)))
+            raise NoImageError(t("err_no_image_msg", normalize_lang(lang)))
         card, numbers = write_exports(self.engine.model(session), session)
-        return gr.update(value=card, visible=True), gr.update(value=numbers, visible=True)
+        return {
+            self.p.export.download_card: gr.update(value=card, visible=True),
+            self.p.export.download_json: gr.update(value=numbers, visible=True),
+        }

@@ -1,29 +1,51 @@
 """The page's view of the text catalogue (`resnet_demo.text`), in English and 简体中文.
 
-The catalogue serves both halves of the page. Static text (labels, headings, buttons) is sent to the
-browser once through Gradio's `gr.I18n`, and the browser picks the language; text the server
-writes at run time (the comparison banner, table headings, block strip, error titles) is looked
-up with `tr(key, lang)` using the language the page reports with every request.
+Static text (labels, headings, buttons) is built with `t(key)`: a `gr.I18n` marker, so the first
+paint is already in the browser's language. The language switch (and page load) then re-words
+every such marker from the server with `relabel(...)`, a plain `gr.update` per component: public
+Gradio API, live, no reload. Text the server writes at run time (the comparison banner, table
+headings, block strip, error titles) is looked up with `resnet_demo.text.t(key, lang)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import gradio as gr
 
 from resnet_demo import text
 from resnet_demo.text import DEFAULT_LANG, LANGS, normalize_lang
 
-__all__ = ["DEFAULT_LANG", "I18N", "LANGS", "normalize_lang", "t", "tr", "translations"]
+__all__ = [
+    "DEFAULT_LANG",
+    "I18N",
+    "LANGS",
+    "Words",
+    "normalize_lang",
+    "relabel",
+    "t",
+    "tr",
+    "translations",
+    "words_of",
+]
 
 tr = text.t
-"""The string `key` in `lang`, fields filled in (`resnet_demo.text.t`)."""
-
+"""The string `key` in `lang`, fields filled in (`resnet_demo.text.t`; new code calls it)."""
 
 KEY_PREFIX = "rd_"
 """Prefix of our keys in the browser's tables: Gradio's own keys ("image", "common", …) are
 nested objects there, and a bare "image" would shadow them."""
+
+MARKER = "__i18n__"
+"""How Gradio writes an `I18nData` that became a string (a Markdown's or a Button's value)."""
+
+WORDED_PROPS: tuple[str, ...] = ("label", "info", "placeholder", "value")
+"""Component properties that may hold a static catalogue string."""
+
+Words = list[tuple[Any, dict[str, Any]]]
+"""Static text of the page: (component, {property: catalogue key, or "choices": [(key, value)]})."""
 
 
 def translations(lang: str) -> dict[str, str]:
@@ -56,3 +78,49 @@ def t(key: str) -> gr.i18n.I18nData:
     if key not in text.catalogue(DEFAULT_LANG):
         raise KeyError(key)
     return I18N(KEY_PREFIX + key)
+
+
+def _key(value: object) -> str | None:
+    """Our catalogue key inside an `I18nData` (or its string form), else None."""
+    if isinstance(value, gr.i18n.I18nData):
+        key = value.key
+    elif isinstance(value, str) and value.startswith(MARKER):
+        key = json.loads(value[len(MARKER) :]).get("key", "")
+    else:
+        return None
+    return key[len(KEY_PREFIX) :] if isinstance(key, str) and key.startswith(KEY_PREFIX) else None
+
+
+def words_of(blocks: Iterable[Any]) -> Words:
+    """Find every static catalogue string in `blocks` (e.g. `demo.blocks.values()`).
+
+    Returns:
+        One entry per component that shows a `t(key)` marker, with the keys of its properties
+        (and of its choices' labels).
+    """
+    found: Words = []
+    for block in blocks:
+        keys: dict[str, Any] = {}
+        for prop in WORDED_PROPS:
+            key = _key(getattr(block, prop, None))
+            if key is not None:
+                keys[prop] = key
+        choices = getattr(block, "choices", None)
+        if isinstance(choices, list) and any(_key(c[0]) for c in choices if len(c) == 2):
+            keys["choices"] = [(_key(label) or label, value) for label, value in choices]
+        if keys:
+            found.append((block, keys))
+    return found
+
+
+def relabel(words: Words, lang: str) -> dict[Any, Any]:
+    """Every static string of the page in `lang`: component -> `gr.update(...)`."""
+    lang = normalize_lang(lang)
+    updates = {}
+    for block, keys in words:
+        props: dict[str, Any] = {p: text.t(k, lang) for p, k in keys.items() if p != "choices"}
+        if "choices" in keys:
+            catalogue = text.catalogue(lang)
+            props["choices"] = [(catalogue.get(k, k), v) for k, v in keys["choices"]]
+        updates[block] = gr.update(**props)  # type: ignore[arg-type]  # props are str/list
+    return updates

@@ -14,11 +14,10 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-from gradio.components.image_editor import EditorData
-from gradio.utils import get_upload_folder, is_in_or_equal
 
 from resnet_demo.imaging import ImageError, data_url_to_bytes, decode_image
-from resnet_demo.ui._compat import no_stub_files
+from resnet_demo.text import t
+from resnet_demo.ui._compat import is_inside, no_stub_files, upload_folder
 
 ImageSource = str | bytes
 """A path in Gradio's upload cache, a `data:` URL, or the bytes of a file."""
@@ -27,10 +26,8 @@ MAX_STORED_PIXELS = 2_000_000
 """Larger images are shrunk (area filter) before they are kept in a session: the models see at
 most 256 px of the shorter side, and thirty sessions must not each hold a 40-megapixel photo."""
 
-NOT_UPLOADED = (
-    "Could not read this image: send the picture itself (upload the file, or a "
-    "data:image/...;base64 URL); names of files on the server are not accepted."
-)
+NOT_UPLOADED = t("page_not_uploaded", "en")
+"""Why a file name was refused (English: `preprocess` does not know the page's language)."""
 
 
 def uploaded_path(path: str) -> str:
@@ -43,7 +40,7 @@ def uploaded_path(path: str) -> str:
     Raises:
         gr.Error: for any path outside the upload cache.
     """
-    if not is_in_or_equal(path, get_upload_folder()):
+    if not is_inside(path, upload_folder()):
         raise gr.Error(NOT_UPLOADED, print_exception=False)
     return path
 
@@ -79,11 +76,11 @@ with no_stub_files():
             """Use the front end of `gr.ImageEditor`."""
             return "imageeditor"
 
-        def preprocess(self, payload: EditorData | None) -> ImageSource | None:  # type: ignore[override]
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]
             """Pass the flattened drawing on without opening it.
 
-            The browser sends the composite either as an uploaded file or, for drawings, as bytes
-            stored earlier under `payload.id`.
+            The browser sends the composite (`payload`, Gradio's `EditorData`) either as an
+            uploaded file or, for drawings, as bytes stored earlier under `payload.id`.
 
             Returns:
                 The composite's path or bytes, or None when nothing was drawn.

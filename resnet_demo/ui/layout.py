@@ -1,28 +1,34 @@
-"""The page: `build_demo` lays out the components and wires the handlers.
+"""The page: one small builder per section, each with its event wiring beside it.
 
 Reading order follows a lesson: a picture goes in (left), the prediction and Grad-CAM appear
 (right) with the "top-1 changed" banner under them; below, the strip of residual blocks, which
-is also the switch panel; then the comparison, the activations and the export.
+is also the switch panel; then the comparison, the activations and the export; the classroom lab
+last. Each builder returns a NamedTuple of its components; `build_demo` collects them in a `Page`,
+which the `Handlers` write into by component (`{page.results.banner: ...}`), never by position.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any, NamedTuple
 
 import gradio as gr
 
+from resnet_demo import text
 from resnet_demo.analysis import Analysis
 from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.ui import views
+from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
-from resnet_demo.ui.i18n import normalize_lang, t, tr
+from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.registry import ModelRegistry
-from resnet_demo.ui.session import MAX_TOP_K, Engine
+from resnet_demo.ui.session import MAX_TOP_K, Engine, Session
 from resnet_demo.ui.strip import BlockStrip
 
 DELETE_CACHE = (600, 3600)
@@ -31,32 +37,554 @@ DELETE_CACHE = (600, 3600)
 WORK = "analysis"
 """Concurrency group of every event that runs a network (limit set by `demo.queue`)."""
 
-DETECT_LANG_JS = """
-() => {
-  const stored = window.localStorage.getItem('resnet-demo-lang');
-  if (stored === 'en' || stored === 'zh') return stored;
-  if (window.resnetDemoDefaultLang) return window.resnetDemoDefaultLang;
-  const tag = (navigator.language || 'en').toLowerCase();
-  return tag.startsWith('zh') ? 'zh' : 'en';
-}
-"""
+LANG_KEY = "resnet-demo-lang"
+"""Where the browser keeps the reader's language choice (`gr.BrowserState`), across reloads."""
 
-APPLY_LANG_JS = """
-async (lang, session) => {
-  if (window.resnetDemoSetLocale) { await window.resnetDemoSetLocale(lang); }
-  return [lang, session];
-}
-"""
+PRESETS = ("all-intact", "all-no-skip", "stage-no-skip", "stage-no-residual")
+"""The preset buttons, in page order (see `ui.presets`)."""
 
-REMEMBER_LANG_JS = """
-(lang) => { window.localStorage.setItem('resnet-demo-lang', lang); return lang; }
-"""
+
+class Header(NamedTuple):
+    picker: gr.Dropdown
+    status: gr.Markdown
+    language: gr.Radio
+    saved_lang: gr.BrowserState
+
+
+class Inputs(NamedTuple):
+    image: UntrustedImage
+    sketch: UntrustedSketchpad
+    classify: gr.Button
+    gallery: gr.Gallery
+
+
+class Results(NamedTuple):
+    predictions: gr.Label
+    overlay: gr.Image
+    raw_cam: gr.Image
+    caption: gr.Markdown
+    banner: gr.HTML
+    target: gr.Dropdown
+    layer: gr.Dropdown
+    opacity: CheckedSlider
+    top_k: CheckedSlider
+
+
+class Switches(NamedTuple):
+    strip: BlockStrip
+    stage: gr.Dropdown
+    presets: dict[str, gr.Button]
+
+
+class Comparison(NamedTuple):
+    table: gr.Dataframe
+    cam_intact: gr.Image
+    cam_switched: gr.Image
+    cam_diff: gr.Image
+
+
+class BlockMaps(NamedTuple):
+    activations: gr.Image
+    inspect: gr.Dropdown
+    channels: gr.Image
+
+
+class Export(NamedTuple):
+    button: gr.Button
+    download_card: gr.DownloadButton
+    download_json: gr.DownloadButton
+
+
+@dataclass(eq=False)
+class Page:
+    """Every section's components, the session state, and the page's static words."""
+
+    state: gr.State
+    header: Header
+    inputs: Inputs
+    results: Results
+    switches: Switches
+    comparison: Comparison
+    maps: BlockMaps
+    export: Export
+    words: Words = field(default_factory=list)
+
+    def controls(self) -> dict[str, Any]:
+        """The controls every analysis reads, by the handlers' parameter names."""
+        r = self.results
+        return {
+            "target": r.target,
+            "layer": r.layer,
+            "top_k": r.top_k,
+            "opacity": r.opacity,
+            "strip": self.switches.strip,
+            "lang": self.header.language,
+        }
+
+    def view(self) -> list[Any]:
+        """The outputs of a full refresh (`Handlers.view`), session state first."""
+        r, c = self.results, self.comparison
+        return [
+            self.state,
+            r.predictions, r.overlay, r.raw_cam, r.caption, r.banner, r.target,
+            self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
+            self.maps.activations, self.maps.channels,
+            self.export.download_card, self.export.download_json,
+        ]  # fmt: skip
+
+    def model_parts(self) -> list[Any]:
+        """What a model change updates besides the view (`Handlers.model_parts`)."""
+        h = self.header
+        return [h.picker, h.status, self.results.layer, self.maps.inspect, self.inputs.gallery]
+
+    def everything(self) -> list[Any]:
+        """The outputs of a language change: every worded component, the model parts, the view."""
+        parts = [*self.model_parts(), *self.view(), self.header.saved_lang]
+        extra = [block for block, _ in self.words if block not in parts]
+        return [*parts, *extra]
+
+
+def _picture(key: str, elem_id: str, height: int, **kwargs: Any) -> gr.Image:
+    """An output picture (PNG, not editable) labelled with the catalogue's `key`."""
+    return gr.Image(
+        label=t(key), interactive=False, format="png", height=height, elem_id=elem_id, **kwargs
+    )
+
+
+def _work(page: Page) -> dict[str, Any]:
+    """Event settings of every analysis: one queue group, the newest request wins, and progress
+    (and Gradio's per-output "Error" badge) only on the caption line, so a failed request
+    leaves the last good view visible instead of covering it."""
+    return {
+        "concurrency_id": WORK,
+        "trigger_mode": "always_last",
+        "show_progress_on": page.results.caption,
+    }
+
+
+# ---- header ------------------------------------------------------------------------------
+
+
+def _header(handlers: Handlers, session: Session, lang: str) -> Header:
+    with gr.Row(equal_height=True, elem_id="header"):
+        with gr.Column(scale=5, min_width=420):
+            gr.Markdown(t("title"), elem_id="title")
+            gr.Markdown(t("subtitle"), elem_id="subtitle")
+        with gr.Column(scale=4, min_width=300):
+            picker = gr.Dropdown(
+                choices=handlers.model_choices(lang),
+                value=session.model_name,
+                label=t("model"),
+                elem_id="model",
+                filterable=False,
+            )
+            status = gr.Markdown(handlers.status_text(session, lang), elem_id="model-status")
+        language = gr.Radio(
+            [("English", "en"), ("简体中文", "zh")],
+            value=lang,
+            label=t("language"),
+            elem_id="lang",
+            scale=2,
+            min_width=200,
+        )
+    # A fixed secret: the choice ("en"/"zh") is no secret, and it should outlive a restart.
+    saved_lang = gr.BrowserState("", storage_key=LANG_KEY, secret=LANG_KEY)
+    return Header(picker, status, language, saved_lang)
+
+
+def _wire_header(demo: gr.Blocks, page: Page, handlers: Handlers) -> None:
+    h = page.header
+    # Dropdowns use .select (see _wire_results).
+    h.picker.select(
+        handlers.on_model,
+        inputs=[h.picker, page.state, h.language],
+        outputs=[*page.model_parts(), *page.view()],
+        api_name="model",
+        show_progress_on=h.status,
+        concurrency_id="model",
+        concurrency_limit=1,
+    )
+    # .input, not .change: the load event below sets the switch without re-wording twice.
+    h.language.input(
+        handlers.on_lang, [h.language, page.state], page.everything(), api_name="language"
+    )
+    h.language.change(
+        None, h.language, None, js=static_text("html_lang.js"), api_visibility="private"
+    )
+    demo.load(
+        handlers.on_load,
+        [h.saved_lang, page.state],
+        [h.language, *page.everything()],
+        api_visibility="private",
+    )
+
+
+# ---- input | predictions ---------------------------------------------------------------------
+
+
+def _inputs(session: Session, lang: str) -> Inputs:
+    with gr.Tabs():
+        with gr.Tab(t("tab_photo"), id="photo"):
+            image = UntrustedImage(
+                type="filepath",
+                image_mode=None,
+                sources=["upload", "webcam", "clipboard"],
+                label=t("image"),
+                format="png",
+                height=240,
+                elem_id="image",
+            )
+        with gr.Tab(t("tab_draw"), id="draw"):
+            sketch = UntrustedSketchpad(
+                type="filepath",
+                image_mode=None,  # type: ignore[arg-type]  # None keeps the file's mode; the hint omits it
+                sources=(),
+                brush=gr.Brush(
+                    colors=["#1d4ed8", "#dc2626", "#16a34a", "#111827"],
+                    default_size=14,
+                    color_mode="fixed",
+                ),
+                layers=False,
+                transforms=(),
+                canvas_size=(320, 320),
+                label=t("sketch"),
+                height=300,
+                elem_id="sketch",
+            )
+            classify = gr.Button(t("classify_drawing"), variant="primary", size="sm")
+    gallery = gr.Gallery(
+        gallery_value(session.model_name, lang),
+        label=t("examples"),
+        columns=5,
+        height=220,
+        allow_preview=False,
+        object_fit="cover",
+        elem_id="examples",
+    )
+    return Inputs(image, sketch, classify, gallery)
+
+
+def _wire_inputs(page: Page, handlers: Handlers) -> None:
+    i, controls, view = page.inputs, page.controls(), page.view()
+    no_target = {k: v for k, v in controls.items() if k != "target"}
+    i.image.change(
+        handlers.on_image,
+        inputs=[i.image, page.state],
+        inputs_kwargs=controls,
+        outputs=view,
+        api_name="analyze",
+        **_work(page),
+    )
+    i.gallery.select(
+        handlers.on_example,
+        inputs=[page.state],
+        inputs_kwargs=no_target,
+        outputs=[i.image, *view],
+        api_visibility="private",
+        **_work(page),
+    )
+    i.classify.click(
+        handlers.on_drawing,
+        inputs=[i.sketch, page.state],
+        inputs_kwargs=no_target,
+        outputs=view,
+        api_visibility="undocumented",
+        **_work(page),
+    )
+
+
+def _results(model: LoadedModel, session: Session, lang: str) -> Results:
+    with gr.Row(equal_height=True):
+        predictions = gr.Label(
+            num_top_classes=MAX_TOP_K,
+            label=t("predictions"),
+            show_heading=False,
+            elem_id="predictions",
+            scale=4,
+            min_width=240,
+        )
+        overlay = _picture(
+            "overlay", "overlay", 240, scale=3, min_width=200, buttons=["download", "fullscreen"]
+        )
+        raw_cam = _picture(
+            "raw_cam", "raw-cam", 240, scale=3, min_width=200, buttons=["fullscreen"]
+        )
+    caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
+    banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
+    with gr.Row(equal_height=True, elem_id="controls"):
+        target = gr.Dropdown(
+            views.target_choices(model, lang),
+            value=views.AUTO_TARGET,
+            label=t("target"),
+            info=t("target_info"),
+            filterable=True,
+            elem_id="target",
+            scale=3,
+        )
+        layer = gr.Dropdown(
+            views.layer_choices(model, lang),
+            value=session.settings.cam_layer,
+            label=t("cam_layer"),
+            elem_id="cam-layer",
+            scale=2,
+        )
+        with gr.Column(scale=3, min_width=200):
+            opacity = CheckedSlider(
+                0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
+            )
+            top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
+    return Results(predictions, overlay, raw_cam, caption, banner, target, layer, opacity, top_k)
+
+
+def _wire_results(page: Page, handlers: Handlers) -> None:
+    r, controls = page.results, page.controls()
+    no_target = {k: v for k, v in controls.items() if k != "target"}
+    # Dropdowns use .select: in Gradio 6.31 one pick fires .input twice.
+    gr.on(
+        triggers=[r.top_k.release, r.target.select, r.layer.select],
+        fn=handlers.on_settings,
+        inputs=[page.state],
+        inputs_kwargs=controls,
+        outputs=page.view(),
+        api_name="settings",
+        **_work(page),
+    )
+    r.predictions.select(
+        handlers.on_label_select,
+        inputs=[page.state],
+        inputs_kwargs=no_target,
+        outputs=page.view(),
+        api_visibility="undocumented",
+        **_work(page),
+    )
+    r.opacity.release(
+        handlers.on_opacity,
+        inputs=[page.state, r.opacity],
+        outputs=[r.overlay, page.comparison.cam_intact, page.comparison.cam_switched],
+        api_visibility="undocumented",
+        trigger_mode="always_last",
+    )
+
+
+# ---- residual blocks / switches ------------------------------------------------------------
+
+
+def _switch_panel(model: LoadedModel, session: Session) -> Switches:
+    with gr.Group(elem_id="blocks"):
+        gr.Markdown(t("blocks_heading"), elem_classes=["section-heading"])
+        gr.Markdown(t("blocks_help"), elem_classes=["help"])
+        with gr.Row(equal_height=True, elem_id="presets"):
+            intact = gr.Button(
+                t("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
+            )
+            no_skip = gr.Button(
+                t("preset_no_skip"), size="sm", variant="stop", elem_id="preset-no-skip"
+            )
+            stage = gr.Dropdown(
+                list(STAGES),
+                value="layer3",
+                label=t("stage"),
+                show_label=False,
+                container=False,
+                elem_id="preset-stage",
+                min_width=110,
+            )
+            stage_buttons = [
+                gr.Button(t(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
+                          elem_classes="preset-plain")
+                for key in ("stage_no_skip", "stage_no_residual")
+            ]  # fmt: skip
+        strip = BlockStrip(views.strip(model, session), elem_id="strip", padding=True)
+    return Switches(
+        strip, stage, dict(zip(PRESETS, [intact, no_skip, *stage_buttons], strict=True))
+    )
+
+
+def _wire_switch_panel(page: Page, handlers: Handlers) -> None:
+    s, controls = page.switches, page.controls()
+    # The strip's own events are plain methods of the custom `gr.HTML` (not `gr.on` triggers).
+    s.strip.flip(
+        handlers.on_settings,
+        inputs=[page.state],
+        inputs_kwargs=controls,
+        outputs=page.view(),
+        api_name="switch",
+        **_work(page),
+    )
+    for preset, button in s.presets.items():
+        button.click(
+            partial(handlers.on_preset, preset),
+            inputs=[s.stage, page.state],
+            inputs_kwargs=controls,
+            outputs=page.view(),
+            api_name=f"preset_{preset.replace('-', '_')}",
+            **_work(page),
+        )
+    s.strip.inspect(
+        handlers.on_inspect,
+        inputs=[s.strip, page.state, page.header.language],
+        outputs=[page.state, page.maps.inspect, s.strip, page.maps.channels],
+        api_visibility="undocumented",
+    )
+
+
+# ---- comparison, activations, export ---------------------------------------------------------
+
+
+def _comparison(session: Session, lang: str) -> Comparison:
+    with gr.Group(elem_id="compare"):
+        gr.Markdown(t("compare_heading"), elem_classes=["section-heading"])
+        with gr.Row(equal_height=False):
+            table = gr.Dataframe(
+                views.table_value(session, [], lang),
+                label=t("compare_table"),
+                interactive=False,
+                wrap=True,
+                elem_id="compare-table",
+                scale=6,
+                min_width=420,
+                column_widths=["32%", "17%", "19%", "14%", "18%"],
+                buttons=[],
+                max_height=360,
+            )
+            with gr.Column(scale=7), gr.Row(equal_height=True):
+                pictures = [
+                    _picture(key, key.replace("_", "-"), 230, buttons=["fullscreen"])
+                    for key in ("cam_intact", "cam_switched", "cam_diff")
+                ]
+    return Comparison(table, *pictures)
+
+
+def _block_maps(model: LoadedModel, session: Session) -> BlockMaps:
+    with gr.Group(elem_id="inside"):
+        gr.Markdown(t("activations_heading"), elem_classes=["section-heading"])
+        with gr.Row(equal_height=False):
+            activations = gr.Image(
+                label=t("activations"),
+                interactive=False,
+                format="png",
+                scale=3,
+                elem_id="activations",
+            )
+            with gr.Column(scale=2, min_width=280):
+                inspect = gr.Dropdown(
+                    block_names(model.module),
+                    value=session.settings.inspect,
+                    label=t("inspect_block"),
+                    elem_id="inspect",
+                )
+                channels = gr.Image(
+                    label=t("channels"), interactive=False, format="png", elem_id="channels"
+                )
+    return BlockMaps(activations, inspect, channels)
+
+
+def _wire_block_maps(page: Page, handlers: Handlers) -> None:
+    m = page.maps
+    m.inspect.select(
+        handlers.on_inspect,
+        inputs=[m.inspect, page.state, page.header.language],
+        outputs=[page.state, m.inspect, page.switches.strip, m.channels],
+        api_visibility="undocumented",
+    )
+
+
+def _export() -> Export:
+    with gr.Row(elem_id="export"):
+        button = gr.Button(t("export"), elem_id="export-button", scale=2)
+        card = gr.DownloadButton(
+            t("download_card"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            visible=False,
+            elem_id="download-card",
+            scale=2,
+        )
+        numbers = gr.DownloadButton(
+            t("download_json"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            visible=False,
+            elem_id="download-json",
+            scale=2,
+        )
+    return Export(button, card, numbers)
+
+
+def _wire_export(page: Page, handlers: Handlers) -> None:
+    e = page.export
+    e.button.click(
+        handlers.on_export,
+        inputs=[page.state, page.header.language],
+        outputs=[e.download_card, e.download_json],
+        api_name="export",
+    )
+
+
+# ---- the page ------------------------------------------------------------------------------
+
+
+def _lab(handlers: Handlers, page: Page) -> None:
+    with gr.Accordion(t("lab"), open=False, elem_id="lab"):
+        build_lab_tab(
+            get_model=handlers.engine.model,
+            get_image=lambda s: s.image,
+            state=page.state,
+            language=page.header.language,
+        )
+
+
+def _sections(handlers: Handlers, lang: str) -> Page:
+    """Lay out every section (inside the caller's Blocks) and return their components."""
+    session = handlers.new_session(lang)
+    model = handlers.registry.default
+    state = gr.State(session, time_to_live=3 * 3600)
+    header = _header(handlers, session, lang)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=300):
+            inputs = _inputs(session, lang)
+        with gr.Column(scale=8, min_width=600):
+            results = _results(model, session, lang)
+    switches = _switch_panel(model, session)
+    comparison = _comparison(session, lang)
+    maps = _block_maps(model, session)
+    export = _export()
+    return Page(state, header, inputs, results, switches, comparison, maps, export)
+
+
+def build_page(
+    default_model: LoadedModel | None = None,
+    lang: str = "en",
+    *,
+    follow_browser: bool = True,
+    registry: ModelRegistry | None = None,
+    cache: LRUCache[Analysis] | None = None,
+) -> tuple[gr.Blocks, Page, Handlers]:
+    """Build the app (not launched) and return its parts (see `build_demo` for the arguments).
+
+    Returns:
+        (demo, page, handlers): the `gr.Blocks`, its components, and the handlers wired to them.
+    """
+    if registry is None:
+        registry = ModelRegistry(default_model if default_model is not None else load_model())
+    lang = normalize_lang(lang)
+    handlers = Handlers(Engine(registry, cache), default_lang=None if follow_browser else lang)
+    with gr.Blocks(
+        title="ResNet Demo", analytics_enabled=False, fill_width=True, delete_cache=DELETE_CACHE
+    ) as demo:
+        page = handlers.page = _sections(handlers, lang)
+        _lab(handlers, page)
+        page.words = words_of(demo.blocks.values())
+        _wire_header(demo, page, handlers)
+        _wire_inputs(page, handlers)
+        _wire_results(page, handlers)
+        _wire_switch_panel(page, handlers)
+        _wire_block_maps(page, handlers)
+        _wire_export(page, handlers)
+    return demo, page, handlers
 
 
 def build_demo(
     default_model: LoadedModel | None = None,
     lang: str = "en",
     *,
+    follow_browser: bool = True,
     registry: ModelRegistry | None = None,
     cache: LRUCache[Analysis] | None = None,
 ) -> gr.Blocks:
@@ -65,6 +593,8 @@ def build_demo(
     Args:
         default_model: the model every session starts on. Default: the embedded model.
         lang: the language the page starts in before the browser's language is known.
+        follow_browser: each browser's language (or the reader's saved choice) wins over `lang`
+            on load; False starts every browser in `lang` (`--lang`).
         registry: the model registry to share (tests); built from `default_model` if None.
         cache: the intact-analysis cache to share (tests); a 48-entry LRU if None.
 
@@ -72,353 +602,7 @@ def build_demo(
         The `gr.Blocks`; launch it with `server.launch_kwargs(...)` for the CSS, head script,
         translations and safety settings, after `server.configure_queue(demo)`.
     """
-    if registry is None:
-        registry = ModelRegistry(default_model if default_model is not None else load_model())
-    handlers = Handlers(Engine(registry, cache))
-    lang = normalize_lang(lang)
-    session0 = handlers.new_session(lang)
-    model = registry.default
-
-    with gr.Blocks(
-        title="ResNet Demo",
-        analytics_enabled=False,
-        fill_width=True,
-        delete_cache=DELETE_CACHE,
-    ) as demo:
-        session = gr.State(session0, time_to_live=3 * 3600)
-
-        # ---- header -------------------------------------------------------------------
-        with gr.Row(equal_height=True, elem_id="header"):
-            with gr.Column(scale=5, min_width=420):
-                gr.Markdown(t("title"), elem_id="title")
-                gr.Markdown(t("subtitle"), elem_id="subtitle")
-            with gr.Column(scale=4, min_width=300):
-                picker = gr.Dropdown(
-                    choices=handlers.model_choices(lang),
-                    value=session0.model_name,
-                    label=t("model"),
-                    elem_id="model",
-                    filterable=False,
-                )
-                status = gr.Markdown(handlers.status_text(session0, lang), elem_id="model-status")
-            language = gr.Radio(
-                [("English", "en"), ("简体中文", "zh")],
-                value=lang,
-                label=t("language"),
-                elem_id="lang",
-                scale=2,
-                min_width=200,
-            )
-
-        # ---- input | predictions ----------------------------------------------------------
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=4, min_width=300):
-                with gr.Tabs():
-                    with gr.Tab(t("tab_photo"), id="photo") as tab_photo:
-                        image = UntrustedImage(
-                            type="filepath",
-                            image_mode=None,
-                            sources=["upload", "webcam", "clipboard"],
-                            label=t("image"),
-                            format="png",
-                            height=240,
-                            elem_id="image",
-                        )
-                    with gr.Tab(t("tab_draw"), id="draw") as tab_draw:
-                        sketch = UntrustedSketchpad(
-                            type="filepath",
-                            image_mode=None,
-                            sources=(),
-                            brush=gr.Brush(
-                                colors=["#1d4ed8", "#dc2626", "#16a34a", "#111827"],
-                                default_size=14,
-                                color_mode="fixed",
-                            ),
-                            layers=False,
-                            transforms=(),
-                            canvas_size=(320, 320),
-                            label=t("sketch"),
-                            height=300,
-                            elem_id="sketch",
-                        )
-                        classify = gr.Button(t("classify_drawing"), variant="primary", size="sm")
-                gallery = gr.Gallery(
-                    gallery_value(session0.model_name, lang),
-                    label=t("examples"),
-                    columns=5,
-                    height=220,
-                    allow_preview=False,
-                    object_fit="cover",
-                    elem_id="examples",
-                )
-            with gr.Column(scale=8, min_width=600):
-                with gr.Row(equal_height=True):
-                    predictions = gr.Label(
-                        num_top_classes=MAX_TOP_K,
-                        label=t("predictions"),
-                        show_heading=False,
-                        elem_id="predictions",
-                        scale=4,
-                        min_width=240,
-                    )
-                    cam = gr.Image(
-                        label=t("overlay"),
-                        interactive=False,
-                        format="png",
-                        height=240,
-                        elem_id="overlay",
-                        scale=3,
-                        min_width=200,
-                        buttons=["download", "fullscreen"],
-                    )
-                    raw_cam = gr.Image(
-                        label=t("raw_cam"),
-                        interactive=False,
-                        format="png",
-                        height=240,
-                        elem_id="raw-cam",
-                        scale=3,
-                        min_width=200,
-                        buttons=["fullscreen"],
-                    )
-                caption = gr.Markdown(tr("ready", lang), elem_id="caption")
-                banner = gr.HTML(views.banner_html(session0, [], lang), elem_id="banner")
-                with gr.Row(equal_height=True, elem_id="controls"):
-                    target = gr.Dropdown(
-                        views.target_choices(model, lang),
-                        value=views.AUTO_TARGET,
-                        label=t("target"),
-                        info=t("target_info"),
-                        filterable=True,
-                        elem_id="target",
-                        scale=3,
-                    )
-                    layer = gr.Dropdown(
-                        views.layer_choices(model, lang),
-                        value=session0.settings.cam_layer,
-                        label=t("cam_layer"),
-                        elem_id="cam-layer",
-                        scale=2,
-                    )
-                    with gr.Column(scale=3, min_width=200):
-                        opacity = CheckedSlider(
-                            0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
-                        )
-                        top_k = CheckedSlider(
-                            1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k"
-                        )
-
-        # ---- residual blocks / switches ------------------------------------------------------
-        with gr.Group(elem_id="blocks"):
-            gr.Markdown(t("blocks_heading"), elem_classes=["section-heading"])
-            gr.Markdown(t("blocks_help"), elem_classes=["help"])
-            with gr.Row(equal_height=True, elem_id="presets"):
-                all_intact = gr.Button(t("preset_intact"), size="sm", elem_id="preset-intact")
-                all_no_skip = gr.Button(
-                    t("preset_no_skip"), size="sm", variant="stop", elem_id="preset-no-skip"
-                )
-                stage = gr.Dropdown(
-                    list(STAGES),
-                    value="layer3",
-                    label=t("stage"),
-                    show_label=False,
-                    container=False,
-                    elem_id="preset-stage",
-                    min_width=110,
-                )
-                stage_no_skip = gr.Button(
-                    t("preset_stage_no_skip"), size="sm", elem_id="preset-stage-no-skip"
-                )
-                stage_no_residual = gr.Button(
-                    t("preset_stage_no_residual"), size="sm", elem_id="preset-stage-no-residual"
-                )
-            strip = BlockStrip(
-                views.render_view(model, session0)[views.VIEW_FIELDS.index("strip")],
-                elem_id="strip",
-                padding=True,
-            )
-
-        # ---- comparison ------------------------------------------------------------------
-        with gr.Group(elem_id="compare"):
-            gr.Markdown(t("compare_heading"), elem_classes=["section-heading"])
-            with gr.Row(equal_height=False):
-                table = gr.Dataframe(
-                    views.table_value(session0, [], lang),
-                    label=t("compare_table"),
-                    interactive=False,
-                    wrap=True,
-                    elem_id="compare-table",
-                    scale=6,
-                    min_width=420,
-                    column_widths=["32%", "17%", "19%", "14%", "18%"],
-                    buttons=[],
-                    max_height=360,
-                )
-                with gr.Column(scale=7), gr.Row(equal_height=True):
-                    cam_intact = gr.Image(
-                        label=t("cam_intact"), interactive=False, format="png", height=230,
-                        elem_id="cam-intact", buttons=["fullscreen"],
-                    )  # fmt: skip
-                    cam_switched = gr.Image(
-                        label=t("cam_switched"), interactive=False, format="png", height=230,
-                        elem_id="cam-switched", buttons=["fullscreen"],
-                    )  # fmt: skip
-                    cam_diff = gr.Image(
-                        label=t("cam_diff"), interactive=False, format="png", height=230,
-                        elem_id="cam-diff", buttons=["fullscreen"],
-                    )  # fmt: skip
-
-        # ---- activations -----------------------------------------------------------------
-        with gr.Group(elem_id="inside"):
-            gr.Markdown(t("activations_heading"), elem_classes=["section-heading"])
-            with gr.Row(equal_height=False):
-                activations = gr.Image(
-                    label=t("activations"), interactive=False, format="png", scale=3
-                )
-                with gr.Column(scale=2, min_width=280):
-                    inspect = gr.Dropdown(
-                        block_names(model.module),
-                        value=session0.settings.inspect,
-                        label=t("inspect_block"),
-                        elem_id="inspect",
-                    )
-                    channels = gr.Image(label=t("channels"), interactive=False, format="png")
-
-        # ---- export ----------------------------------------------------------------------
-        with gr.Row(elem_id="export"):
-            export = gr.Button(t("export"), elem_id="export-button", scale=2)
-            download_card = gr.DownloadButton(
-                t("download_card"), visible=False, elem_id="download-card", scale=2
-            )
-            download_json = gr.DownloadButton(
-                t("download_json"), visible=False, elem_id="download-json", scale=2
-            )
-
-        # ---- classroom lab ---------------------------------------------------------------
-        with gr.Accordion(t("lab"), open=False, elem_id="lab"):
-            build_lab_tab(
-                get_model=handlers.engine.model,
-                get_image=lambda s: s.image,
-                state=session,
-                language=language,
-            )
-
-        # ---- wiring ----------------------------------------------------------------------
-        # Dropdowns use .select: in Gradio 6.31 one pick fires .input twice.
-        outputs = {
-            "predictions": predictions,
-            "overlay": cam,
-            "raw_cam": raw_cam,
-            "caption": caption,
-            "strip": strip,
-            "banner": banner,
-            "table": table,
-            "cam_intact": cam_intact,
-            "cam_switched": cam_switched,
-            "cam_diff": cam_diff,
-            "activations": activations,
-            "channels": channels,
-            "target": target,
-            "download_card": download_card,
-            "download_json": download_json,
-        }
-        view = [session, *(outputs[name] for name in views.VIEW_FIELDS)]
-        model_parts = [picker, status, layer, inspect, gallery]
-        controls = [target, layer, top_k, opacity, strip, language]
-        no_target = [layer, top_k, opacity, strip, language]
-        # Progress and Gradio's per-output "Error" badge only on the caption line: a failed
-        # request leaves the last good view visible instead of covering it.
-        work = {
-            "concurrency_id": WORK,
-            "trigger_mode": "always_last",
-            "show_progress_on": caption,
-        }
-
-        image.change(
-            handlers.on_image, [image, session, *controls], view, api_name="analyze", **work
-        )
-        gallery.select(
-            handlers.on_example,
-            [session, *no_target],
-            [image, *view],
-            api_visibility="private",
-            **work,
-        )
-        classify.click(
-            handlers.on_drawing,
-            [sketch, session, *no_target],
-            view,
-            api_visibility="undocumented",
-            **work,
-        )
-        strip.flip(handlers.on_settings, [session, *controls], view, api_name="switch", **work)
-        for control in (target, layer):
-            control.select(
-                handlers.on_settings,
-                [session, *controls],
-                view,
-                api_visibility="undocumented",
-                **work,
-            )
-        top_k.release(handlers.on_settings, [session, *controls], view, api_name="settings", **work)
-        predictions.select(
-            handlers.on_label_select,
-            [session, *no_target],
-            view,
-            api_visibility="undocumented",
-            **work,
-        )
-        for button, preset in (
-            (all_intact, "all-intact"),
-            (all_no_skip, "all-no-skip"),
-            (stage_no_skip, "stage-no-skip"),
-            (stage_no_residual, "stage-no-residual"),
-        ):
-            button.click(
-                partial(handlers.on_preset, preset),
-                [stage, session, *controls],
-                view,
-                api_name=f"preset_{preset.replace('-', '_')}",
-                **work,
-            )
-        opacity.release(
-            handlers.on_opacity, [session, opacity], [cam, cam_intact, cam_switched],
-            api_visibility="undocumented", trigger_mode="always_last",
-        )  # fmt: skip
-        inspect.select(
-            handlers.on_inspect, [inspect, session, language], [session, inspect, strip, channels],
-            api_visibility="undocumented",
-        )  # fmt: skip
-        strip.inspect(
-            handlers.on_inspect, [strip, session, language], [session, inspect, strip, channels],
-            api_visibility="undocumented",
-        )  # fmt: skip
-        picker.select(
-            handlers.on_model,
-            [picker, session, language],
-            [*model_parts, *view],
-            api_name="model",
-            show_progress_on=status,
-            concurrency_id="model",
-            concurrency_limit=1,
-        )
-        export.click(
-            handlers.on_export,
-            [session, language],
-            [download_card, download_json],
-            api_name="export",
-        )
-        language.input(None, language, None, js=REMEMBER_LANG_JS, api_visibility="private")
-        language.change(
-            handlers.on_lang,
-            [language, session],
-            [*model_parts, *view],
-            js=APPLY_LANG_JS,
-            api_name="language",
-        )
-        # Gradio 6.31 does not re-translate an unselected tab's label when the locale changes.
-        language.change(
-            handlers.tab_labels, language, [tab_photo, tab_draw], api_visibility="private"
-        )
-        demo.load(None, None, language, js=DETECT_LANG_JS, api_visibility="private")
+    demo, _, _ = build_page(
+        default_model, lang, follow_browser=follow_browser, registry=registry, cache=cache
+    )
     return demo

@@ -1,4 +1,4 @@
-"""Starting the app safely: command line, queue, launch settings, page styling and head script.
+"""Starting the app safely: command line, queue and launch settings (styling comes from files).
 
 Defaults suit a classroom on a local network: bound to 127.0.0.1 unless `--host` says otherwise,
 no share link unless `--share`, a bounded queue whose "full" answer tells students to try again,
@@ -10,7 +10,6 @@ short messages the handlers raise (`show_error=False`).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import socket
@@ -25,6 +24,8 @@ import torch
 
 from resnet_demo.models import EMBEDDED, LoadedModel, load_model, load_model_or_embedded
 from resnet_demo.text import t
+from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
+from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.i18n import I18N, LANGS
 from resnet_demo.ui.layout import build_demo
 from resnet_demo.ui.registry import ModelRegistry
@@ -41,43 +42,6 @@ MAX_FILE_SIZE = "20mb"
 STATE_SESSIONS = 400
 """Browser sessions whose state is kept; the least recently used are dropped beyond this."""
 
-BUSY_GRADIO = "This application is currently busy. Please try again."
-"""What Gradio's front end says when the queue is full (not configurable in Gradio 6.31, so
-the head script below rewrites it on the page)."""
-
-CSS = """
-#header { align-items: center; }
-#title h1, #title p { margin: 0; font-size: 30px; font-weight: 800; }
-#subtitle p { margin: 2px 0 0; font-size: 15px; color: var(--body-text-color-subdued); }
-#model-status p { font-size: 13px; margin: 2px 4px; }
-.section-heading { padding: 8px 12px 0 !important; }
-.section-heading p { font-size: 18px; font-weight: 700; margin: 0; }
-.help p { font-size: 13px; margin: 0 12px; color: var(--body-text-color-subdued); }
-#presets { padding: 4px 10px; align-items: center; gap: 8px; }
-#presets button { font-weight: 600; }
-#presets button.secondary { border: 1px solid #94a3b8 !important;
-  background: var(--background-fill-primary) !important; }
-#compare-table td, #compare-table th, #compare-table span {
-  font-family: var(--font) !important; font-size: 15px; }
-#caption p { font-size: 14px; margin: 0; }
-#banner .banner { border-radius: 10px; padding: 10px 14px; font-size: 16px; }
-#banner .banner .head { font-size: 20px; font-weight: 800; }
-#banner .banner .detail { font-size: 13px; opacity: .85; margin-top: 2px; }
-#banner .banner.none { background: var(--background-fill-secondary);
-  color: var(--body-text-color-subdued); font-size: 14px; padding: 8px 14px; }
-#banner .banner.same { background: #dcfce7; color: #14532d; border: 2px solid #16a34a; }
-#banner .banner.changed { background: #fee2e2; color: #7f1d1d; border: 2px solid #dc2626; }
-#blocks, #compare, #inside { margin-top: 10px; }
-#export { margin-top: 10px; }
-#predictions { min-height: 240px; }
-#raw-cam img { image-rendering: pixelated; }
-#predictions .confidence-set { font-family: var(--font); font-size: 16px; margin-bottom: 6px; }
-#predictions .bar { height: 10px; }
-#controls { align-items: stretch; }
-#examples .caption-label { font-size: 11px; }
-#examples .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
-"""
-
 THEME = gr.themes.Default(
     primary_hue="blue",
     neutral_hue="slate",
@@ -86,69 +50,15 @@ THEME = gr.themes.Default(
 )
 """Gradio's default look with fonts served by the app itself (classrooms are often offline)."""
 
-HEAD_TEMPLATE = """
-<script>
-(() => {
-  const strings = __STRINGS__;
-  window.resnetDemoDefaultLang = __DEFAULT_LANG__;
-  const stored = window.localStorage.getItem('resnet-demo-lang');
-  const wanted = stored || window.resnetDemoDefaultLang;
-  if (wanted === 'zh' || wanted === 'en') {
-    // Gradio picks its starting locale from navigator.language; start in the chosen one.
-    const tag = wanted === 'zh' ? 'zh-CN' : 'en';
-    try { Object.defineProperty(window.navigator, 'language', { get: () => tag }); } catch (e) {}
-  }
-  window.resnetDemoLang = wanted || ((navigator.language || 'en').startsWith('zh') ? 'zh' : 'en');
-  // Switch Gradio's locale without a reload: its i18n store lives in the bundle's core module,
-  // which the browser has already loaded (same URL -> same module instance).
-  window.resnetDemoSetLocale = async (lang) => {
-    window.resnetDemoLang = lang;
-    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-    const url = performance.getEntriesByType('resource').map((e) => e.name)
-      .find((n) => /\\/assets\\/core-[^/]*\\.js$/.test(n));
-    if (!url) return false;
-    const core = await import(url);
-    if (typeof core.changeLocale !== 'function') return false;
-    core.changeLocale(lang === 'zh' ? 'zh-CN' : 'en');
-    return true;
-  };
-  // Gradio's "queue full" text is fixed; say it the way this app does, in the page's language.
-  const busy = __BUSY_GRADIO__;
-  const fix = (node) => {
-    if (node.nodeType === Node.TEXT_NODE && node.textContent.includes(busy.trim())) {
-      node.textContent = strings[window.resnetDemoLang === 'zh' ? 'zh' : 'en'];
-    }
-  };
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'characterData') fix(r.target);
-      for (const n of r.addedNodes) {
-        fix(n);
-        if (n.nodeType === Node.ELEMENT_NODE) {
-          const walker = document.createTreeWalker(n, NodeFilter.SHOW_TEXT);
-          while (walker.nextNode()) fix(walker.currentNode);
-        }
-      }
-    }
-  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
-})();
-</script>
-"""
+
+def page_css() -> str:
+    """The page's CSS (`static/page.css`) and the few rules on Gradio's internals (`_compat`)."""
+    return static_text("page.css") + INTERNAL_CSS
 
 
-def head_html(lang: str | None) -> str:
-    """The `<head>` script: starting language, live locale switch, "class is busy" text.
-
-    Args:
-        lang: "en"/"zh" to start every browser in that language (`--lang`), or None to follow
-            each browser's own language.
-    """
-    busy = {lang: t("busy", lang) for lang in LANGS}
-    return (
-        HEAD_TEMPLATE.replace("__STRINGS__", json.dumps(busy, ensure_ascii=False))
-        .replace("__DEFAULT_LANG__", json.dumps(lang if lang in LANGS else None))
-        .replace("__BUSY_GRADIO__", json.dumps(BUSY_GRADIO))
-    )
+def head_html() -> str:
+    """The `<head>` script: Gradio's "queue full" sentence worded as the app does (`_compat`)."""
+    return busy_head({lang: t("busy", lang) for lang in LANGS})
 
 
 def default_threads() -> int:
@@ -214,8 +124,8 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "show_error": False,
         "allowed_paths": None,
         "i18n": I18N,
-        "css": CSS,
-        "head": head_html(getattr(args, "lang", None)),
+        "css": page_css(),
+        "head": head_html(),
         "theme": THEME,
         "footer_links": ["gradio"],
         "state_session_capacity": STATE_SESSIONS,
@@ -262,7 +172,9 @@ def serve(
         kwargs["server_port"] = free_port(args.host)
     if registry is None:
         registry = ModelRegistry(model, allow_download=not getattr(args, "offline", False))
-    demo = configure_queue(build_demo(model, args.lang or "en", registry=registry))
+    lang = getattr(args, "lang", None)
+    demo = build_demo(model, lang or "en", follow_browser=lang is None, registry=registry)
+    configure_queue(demo)
     demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
     return demo
 

@@ -1,7 +1,8 @@
-"""Session -> what the page shows. Pictures come from `render`; this module only arranges them.
+"""Session -> what the page shows, one function per panel. Pictures come from `render`.
 
-`render_view` returns one value per entry of `VIEW_FIELDS`; the layout wires the components in
-that order, so every handler that refreshes the page returns `(session, *render_view(...))`.
+Each function computes the value of one component from a `Session` (and its model), so a handler
+renders only what it changes: the opacity slider recolours the overlays, a click on a block name
+redraws the strip and the channel grid, a new image redraws everything.
 """
 
 from __future__ import annotations
@@ -18,28 +19,9 @@ from resnet_demo.analysis import Analysis
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import colorize, colorize_diverging, feature_grid, overlay
 from resnet_demo.switches import STAGES, block_names
-from resnet_demo.ui.i18n import tr
+from resnet_demo.text import t
 from resnet_demo.ui.session import Session, Settings
 from resnet_demo.ui.strip import strip_value
-
-VIEW_FIELDS: tuple[str, ...] = (
-    "predictions",
-    "overlay",
-    "raw_cam",
-    "caption",
-    "strip",
-    "banner",
-    "table",
-    "cam_intact",
-    "cam_switched",
-    "cam_diff",
-    "activations",
-    "channels",
-    "target",
-    "download_card",
-    "download_json",
-)
-"""Outputs every full refresh updates, in wiring order (after the session state)."""
 
 _MODE_KEYS = {"no-skip": "mode_no_skip", "no-residual": "mode_no_residual", "intact": "mode_intact"}
 AUTO_TARGET = -1
@@ -63,7 +45,7 @@ def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:
     """Dropdown choices: "automatic", then every class (sorted by name for searching)."""
     names = class_names(model, lang)
     ordered = sorted(range(len(names)), key=lambda i: names[i].lower())
-    return [(tr("auto_target", lang), AUTO_TARGET)] + [(names[i], i) for i in ordered]
+    return [(t("auto_target", lang), AUTO_TARGET)] + [(names[i], i) for i in ordered]
 
 
 def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
@@ -71,9 +53,7 @@ def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
     names = block_names(model.module)
     stages = [
         (
-            tr(
-                "stage_choice", lang, stage=s, block=[n for n in names if n.startswith(s + ".")][-1]
-            ),
+            t("stage_choice", lang, stage=s, block=[n for n in names if n.startswith(s + ".")][-1]),
             s,
         )
         for s in STAGES
@@ -83,14 +63,14 @@ def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
 
 def mode_text(mode: str, lang: str) -> str:
     """Translated name of a block mode."""
-    return tr(_MODE_KEYS[mode], lang)
+    return t(_MODE_KEYS[mode], lang)
 
 
 def switches_text(switched: dict[str, str], lang: str, limit: int = 6) -> str:
     """The switched blocks in words, e.g. "layer1.0 no skip, layer2.1 no residual" (at most
     `limit` named), or "all blocks intact"."""
     if not switched:
-        return tr("no_switches", lang)
+        return t("no_switches", lang)
     items = [f"{name} {mode_text(mode, lang)}" for name, mode in switched.items()]
     if len(items) > limit:
         items = [*items[:limit], f"… (+{len(items) - limit})"]
@@ -107,12 +87,17 @@ def blocky(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST)).copy()
 
 
+def _factor(image: np.ndarray) -> int:
+    """The whole factor `enlarge` scales `image` by (1 when it is large enough)."""
+    return max(1, -(-DISPLAY_SIDE // max(image.shape[:2])))
+
+
 def enlarge(image: np.ndarray | None) -> np.ndarray | None:
     """`image` repeated pixel for pixel by the smallest whole factor that reaches DISPLAY_SIDE."""
     if image is None:
         return None
-    factor = -(-DISPLAY_SIDE // max(image.shape[:2]))
-    if factor <= 1:
+    factor = _factor(image)
+    if factor == 1:
         return image
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
@@ -128,11 +113,11 @@ def banner_html(session: Session, names: list[str], lang: str) -> str:
     """The comparison banner: "Top-1 changed: a → b" (red), "unchanged" (green), or a hint."""
     comparison = session.comparison
     if comparison is None:
-        return f'<div class="banner none">{html.escape(tr("banner_none", lang))}</div>'
+        return f'<div class="banner none">{html.escape(t("banner_none", lang))}</div>'
     switched = dict(comparison.switched)
-    detail = tr("banner_switched", lang, n=len(switched), blocks=switches_text(switched, lang))
+    detail = t("banner_switched", lang, n=len(switched), blocks=switches_text(switched, lang))
     if comparison.top1_changed:
-        head = tr(
+        head = t(
             "banner_changed",
             lang,
             before=names[comparison.top1_before],
@@ -140,7 +125,7 @@ def banner_html(session: Session, names: list[str], lang: str) -> str:
         )
         css = "changed"
     else:
-        head = tr("banner_same", lang, label=names[comparison.top1_before])
+        head = t("banner_same", lang, label=names[comparison.top1_before])
         css = "same"
     return (
         f'<div class="banner {css}"><div class="head">{html.escape(head)}</div>'
@@ -151,11 +136,11 @@ def banner_html(session: Session, names: list[str], lang: str) -> str:
 def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]:
     """The before/after table: class, both probabilities, the change in points, both ranks."""
     headers = [
-        tr("col_class", lang),
-        tr("col_before", lang),
-        tr("col_after", lang),
-        tr("col_change", lang),
-        tr("col_rank", lang),
+        t("col_class", lang),
+        t("col_before", lang),
+        t("col_after", lang),
+        t("col_change", lang),
+        t("col_rank", lang),
     ]
     rows: list[list[str]] = []
     if session.comparison is not None:
@@ -181,7 +166,7 @@ def _caption(analysis: Analysis, settings: Settings, names: list[str], lang: str
     size = analysis.image.shape[0]
     h, w = analysis.cam_coarse.shape
     switched = settings.switched
-    return tr(
+    return t(
         "view_caption",
         lang,
         size=size,
@@ -189,7 +174,7 @@ def _caption(analysis: Analysis, settings: Settings, names: list[str], lang: str
         layer=analysis.cam_layer,
         h=h,
         w=w,
-        switches=tr("n_switched", lang, n=len(switched)) if switched else tr("no_switches", lang),
+        switches=t("n_switched", lang, n=len(switched)) if switched else t("no_switches", lang),
     )
 
 
@@ -203,7 +188,7 @@ def _activation_grid(analysis: Analysis) -> np.ndarray:
 def _channel_grid(analysis: Analysis, block: str, lang: str) -> np.ndarray | None:
     for act in analysis.activations:
         if act.name == block:
-            titles = [tr("channel_title", lang, index=int(c)) for c in act.top_channels]
+            titles = [t("channel_title", lang, index=int(c)) for c in act.top_channels]
             return feature_grid(list(act.top_maps), titles=titles, cols=4, tile=92)
     return None
 
@@ -224,64 +209,67 @@ def overlays(session: Session, opacity: float) -> tuple[Any, Any, Any]:
     )
 
 
-def render_view(
-    model: LoadedModel, session: Session, with_choices: bool = False
-) -> tuple[Any, ...]:
-    """Everything the page shows for a session, in `VIEW_FIELDS` order.
+def predictions(session: Session, names: list[str]) -> dict[str, float] | None:
+    """The top-k bars: class name -> probability, or None before any image."""
+    return None if session.current is None else _predictions(session.current, names)
 
-    Args:
-        model: the session's model (for class names and blocks).
-        session: the session, with or without an analysed image.
-        with_choices: also send the target dropdown's class list (after a model or language
-            change; 1000 entries for ImageNet, so not on every flip).
 
-    Returns:
-        One value (or `gr.update`) per entry of `VIEW_FIELDS`.
-    """
+def caption(session: Session, names: list[str]) -> str:
+    """The line under the pictures: input size, explained class, layer, switches."""
+    lang = session.settings.lang
+    if session.current is None:
+        return t("ready", lang)
+    return _caption(session.current, session.settings, names, lang)
+
+
+def raw_cam(session: Session) -> np.ndarray | None:
+    """The coarse Grad-CAM grid in inferno colours, cells as large as the overlay's pixels."""
+    current = session.current
+    if current is None:
+        return None
+    side = current.image.shape[0] * _factor(current.image)
+    return blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), side)
+
+
+def cam_diff(session: Session) -> np.ndarray | None:
+    """Switched minus intact Grad-CAM in diverging colours, or None without switches."""
+    if session.comparison is None:
+        return None
+    return enlarge(colorize_diverging(session.comparison.cam_diff, limit=1.0))
+
+
+def activation_grid(session: Session) -> np.ndarray | None:
+    """Mean activation map of every block, or None before any image."""
+    return None if session.current is None else _activation_grid(session.current)
+
+
+def channel_grid(session: Session) -> np.ndarray | None:
+    """The strongest channels of the inspected block, or None before any image."""
+    if session.current is None:
+        return None
+    return _channel_grid(session.current, session.settings.inspect, session.settings.lang)
+
+
+def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
+    """The block strip's value: switches, per-block numbers, selected block, labels."""
     settings = session.settings
-    lang = settings.lang
-    names = class_names(model, lang)
     blocks = block_names(model.module)
     current = session.current
-    strip = strip_value(
+    return strip_value(
         blocks,
         settings.modes,
         current.blocks if current else None,
         settings.inspect,
-        lang,
+        settings.lang,
         projections={n for n in blocks if model.module.get_submodule(n).downsample is not None},
     )
-    target = gr.update(value=AUTO_TARGET if settings.target is None else settings.target)
+
+
+def target(model: LoadedModel, session: Session, with_choices: bool = False) -> Any:
+    """The target dropdown's update: its value, and with `with_choices` its class list
+    (after a model or language change; 1000 entries for ImageNet, so not on every flip)."""
+    settings = session.settings
+    value = AUTO_TARGET if settings.target is None else settings.target
     if with_choices:
-        target = gr.update(choices=target_choices(model, lang), value=target["value"])
-    hide = gr.update(value=None, visible=False)
-    if current is None:
-        empty = (None,) * 3
-        return (
-            None, None, None, tr("ready", lang), strip, banner_html(session, names, lang),
-            table_value(session, names, lang), *empty, None, None, target, hide, hide,
-        )  # fmt: skip
-    main, cam_intact, cam_switched = overlays(session, settings.opacity)
-    raw = blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), main.shape[0])
-    diff = (
-        enlarge(colorize_diverging(session.comparison.cam_diff, limit=1.0))
-        if session.comparison is not None
-        else None
-    )
-    return (
-        _predictions(current, names),
-        main,
-        raw,
-        _caption(current, settings, names, lang),
-        strip,
-        banner_html(session, names, lang),
-        table_value(session, names, lang),
-        cam_intact,
-        cam_switched,
-        diff,
-        _activation_grid(current),
-        _channel_grid(current, settings.inspect, lang),
-        target,
-        hide,
-        hide,
-    )
+        return gr.update(choices=target_choices(model, settings.lang), value=value)
+    return gr.update(value=value)

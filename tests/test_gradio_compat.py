@@ -1,0 +1,86 @@
+"""Every Gradio internal the app still relies on (`resnet_demo.ui._compat`), pinned.
+
+Each test fails loudly, naming the work-around, when a Gradio upgrade moves what it relies on;
+nothing else in the app reaches inside Gradio. Written against Gradio `_compat.TESTED_GRADIO`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import gradio as gr
+import gradio.component_meta as component_meta
+import pytest
+
+from resnet_demo.ui import _compat
+from resnet_demo.ui.server import head_html, page_css
+
+ASSETS = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+UI = Path(_compat.__file__).parent
+
+
+def frontend_text() -> str:
+    """All of Gradio's compiled front end, as text."""
+    return "\n".join(p.read_text(errors="ignore") for p in sorted(ASSETS.glob("*.js")))
+
+
+def test_the_tested_gradio_is_installed() -> None:
+    assert gr.__version__ == _compat.TESTED_GRADIO, (
+        f"Gradio {gr.__version__} is installed; ui/_compat.py was tested with "
+        f"{_compat.TESTED_GRADIO}: re-run these tests and update TESTED_GRADIO"
+    )
+
+
+def test_stub_writer_is_still_where_no_stub_files_patches_it() -> None:
+    writer = component_meta.create_or_modify_pyi
+    assert list(inspect.signature(writer).parameters) == ["component_class", "class_name", "events"]
+    with _compat.no_stub_files():
+        assert component_meta.create_or_modify_pyi is not writer
+    assert component_meta.create_or_modify_pyi is writer
+
+
+def test_defining_our_components_writes_no_stub_files() -> None:
+    with _compat.no_stub_files():
+
+        class Probe(gr.Slider):
+            pass
+
+    assert Probe.__name__ == "Probe"
+    assert not list(UI.glob("*.pyi")), "Gradio wrote .pyi stubs into resnet_demo/ui"
+
+
+def test_upload_folder_helpers_keep_their_meaning(tmp_path: Path) -> None:
+    folder = _compat.upload_folder()
+    assert Path(folder).is_absolute()
+    assert _compat.is_inside(str(Path(folder) / "abc" / "x.png"), folder)
+    assert not _compat.is_inside(f"{folder}/abc/../../etc/passwd", folder)
+    assert not _compat.is_inside(str(tmp_path / "x.png"), folder)
+
+
+def test_gradio_still_says_what_the_busy_rewrite_expects() -> None:
+    """The head script rewrites Gradio's fixed "queue full" text: fail loudly if that changes."""
+    assert _compat.BUSY_GRADIO in frontend_text()
+    head = head_html()
+    assert head.count("<script>") == 1 and "__MESSAGES__" not in head
+
+
+@pytest.mark.parametrize("name", _compat.INTERNAL_CLASSES)
+def test_internal_classes_the_css_styles_still_exist(name: str) -> None:
+    assert re.search(rf"\b{re.escape(name)}\b", frontend_text()), (
+        f"Gradio no longer uses the class {name!r}: update static/gradio-internals.css"
+    )
+    assert name in _compat.INTERNAL_CSS and _compat.INTERNAL_CSS in page_css()
+
+
+def test_no_other_module_reaches_into_gradio_internals() -> None:
+    private = re.compile(
+        r"from gradio\.(?!themes\b)[\w.]+ import|import gradio\.\w|gradio\.utils|\._queue\b"
+    )
+    offenders = [
+        path.name
+        for path in sorted(UI.rglob("*.py"))
+        if path.name != "_compat.py" and private.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
