@@ -28,7 +28,7 @@ from resnet_demo.imaging import decode_image, encode_png
 from resnet_demo.models import EMBEDDED, LoadedModel, load_model, model_names, weights_status
 from resnet_demo.render import overlay, result_card
 from resnet_demo.render.report import card_content, class_names
-from resnet_demo.text import LANGS, catalogue, normalize_lang, t
+from resnet_demo.text import LANGS, argv_lang, catalogue, t
 
 
 class CliError(DemoError):
@@ -260,20 +260,10 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     return parser
 
 
-def _argv_lang(argv: Sequence[str]) -> str:
-    """The language asked for on the command line (for the help), before parsing."""
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            return normalize_lang(argv[i + 1])
-        if arg.startswith("--lang="):
-            return normalize_lang(arg.split("=", 1)[1])
-    return "en"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_argv_lang(argv)).parse_args(argv)
+    args = build_parser(argv_lang(argv)).parse_args(argv)
     import torch
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))

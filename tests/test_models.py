@@ -18,12 +18,15 @@ from resnet_demo.models import (
     WeightsUnavailable,
     hub_cache_path,
     load_model,
+    load_model_or_embedded,
     model_names,
     parse_model_name,
     read_state_dict,
     weights_status,
 )
 from resnet_demo.models import loading as loading_module
+from resnet_demo.text import t
+from resnet_demo.ui.server import parse_args
 
 
 def test_registry_lists_every_published_weights_version() -> None:
@@ -150,6 +153,20 @@ def test_failed_download_says_how_to_place_the_file(
     assert "--weights PATH" in message
     with pytest.raises(WeightsUnavailable, match="downloads are off"):
         load_model("resnet50", allow_download=False)
+
+
+def test_offline_start_falls_back_to_the_embedded_model_and_says_why_in_either_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    model, reason = load_model_or_embedded("resnet18", allow_download=False)
+    assert model.name == EMBEDDED and isinstance(reason, WeightsUnavailable)
+    assert load_model_or_embedded(EMBEDDED)[1] is None
+    zh = t("server_fallback", "zh", reason=reason.words("zh"))
+    assert "resnet18" in zh and "内置模型" in zh and "downloads" not in zh
+    with pytest.raises(SystemExit):
+        parse_args(["--lang", "zh", "--help"])
+    assert "从不尝试下载" in capsys.readouterr().out
 
 
 def test_random_weights_are_seeded() -> None:

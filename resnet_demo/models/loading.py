@@ -258,14 +258,15 @@ def load_model_or_embedded(
     *,
     allow_download: bool = True,
     progress: bool = True,
-) -> tuple[LoadedModel, str | None]:
+) -> tuple[LoadedModel, WeightsUnavailable | None]:
     """Like `load_model`, but fall back to the embedded model when ImageNet weights are missing.
 
     Returns:
-        (model, message): message is None on success, else why the fallback happened and how
-        to place the weights by hand.
+        (model, reason): reason is None on success, else the `WeightsUnavailable` that caused
+        the fallback (its words say how to place the weights by hand; the front end adds that
+        the embedded model is used instead).
     """
     try:
         return load_model(name, weights, allow_download=allow_download, progress=progress), None
     except WeightsUnavailable as exc:
-        return load_model(EMBEDDED), f"{exc} Using the embedded model instead."
+        return load_model(EMBEDDED), exc

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DEFAULT_LANG", "LANGS", "Term", "catalogue", "fields_of", "normalize_lang", "t"]
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGS",
+    "Term",
+    "argv_lang",
+    "catalogue",
+    "fields_of",
+    "normalize_lang",
+    "t",
+]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 """Supported languages: English and Simplified Chinese."""
@@ -37,6 +46,17 @@ def normalize_lang(lang: object) -> str:
     """
     if isinstance(lang, str) and lang.strip().lower().startswith("zh"):
         return "zh"
+    return DEFAULT_LANG
+
+
+def argv_lang(argv: Sequence[str]) -> str:
+    """The language a command line asks for with `--lang X` / `--lang=X`, read before parsing
+    (so that `--help` itself is worded in it); "en" when it asks for none."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return normalize_lang(argv[i + 1])
+        if arg.startswith("--lang="):
+            return normalize_lang(arg.split("=", 1)[1])
     return DEFAULT_LANG
 
 

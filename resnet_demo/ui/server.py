@@ -22,8 +22,9 @@ from typing import Any
 import gradio as gr
 import torch
 
+from resnet_demo.errors import DemoError
 from resnet_demo.models import EMBEDDED, LoadedModel, load_model, load_model_or_embedded
-from resnet_demo.text import t
+from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
 from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.i18n import I18N, LANGS
@@ -73,32 +74,20 @@ def default_threads() -> int:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command line of `python app.py` (DESIGN.md §5)."""
-    parser = argparse.ArgumentParser(
-        prog="app.py", description="ResNet Demo: see how a residual network works."
-    )
-    parser.add_argument("--model", default=EMBEDDED, help="model to start on (default: embedded)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = argv_lang(argv)
+    parser = argparse.ArgumentParser(prog="app.py", description=t("server_description", lang))
+    parser.add_argument("--model", default=EMBEDDED, help=t("server_model_help", lang))
+    parser.add_argument("--weights", default=None, help=t("server_weights_help", lang))
+    parser.add_argument("--host", default="127.0.0.1", help=t("server_host_help", lang))
+    parser.add_argument("--port", type=int, default=7860, help=t("server_port_help", lang))
+    parser.add_argument("--lang", choices=LANGS, default=None, help=t("server_lang_help", lang))
+    parser.add_argument("--share", action="store_true", help=t("server_share_help", lang))
+    threads = default_threads()
     parser.add_argument(
-        "--weights", default=None, help="state_dict file for --model, or 'random' (untrained)"
+        "--threads", type=int, default=threads, help=t("server_threads_help", lang, n=threads)
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    parser.add_argument(
-        "--lang", choices=LANGS, default=None, help="start every browser in this language"
-    )
-    parser.add_argument(
-        "--share",
-        action="store_true",
-        help="also create a public gradio.live link (off by default)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=default_threads(),
-        help="torch CPU threads (default: cores / concurrent analyses)",
-    )
-    parser.add_argument(
-        "--offline", action="store_true", help="never try to download ImageNet weights"
-    )
+    parser.add_argument("--offline", action="store_true", help=t("server_offline_help", lang))
     return parser.parse_args(argv)
 
 
@@ -140,7 +129,7 @@ def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, str | Non
     """The starting model: `--model`/`--weights`, falling back to the embedded model.
 
     Returns:
-        (model, message): message says why the fallback happened, else None.
+        (model, reason): the `WeightsUnavailable` that made it fall back, else None.
     """
     if args.weights is not None:
         return load_model(args.model, args.weights, allow_download=not args.offline), None
@@ -186,6 +175,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _words(exc: Exception, lang: str) -> str:
+    """An error in `lang`: a DemoError's own words, else its English text."""
+    return exc.words(lang) if isinstance(exc, DemoError) else str(exc)
+
+
 def main(argv: Sequence[str] | None = None, started: float | None = None) -> None:
     """Start the app; print the URL and how long start-up took.
 
@@ -199,17 +193,19 @@ def main(argv: Sequence[str] | None = None, started: float | None = None) -> Non
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     torch.set_num_threads(max(1, args.threads))
+    lang = normalize_lang(args.lang)  # the console's language (the page follows each browser)
     try:
-        model, message = load_default_model(args)
+        model, reason = load_default_model(args)
     except Exception as exc:  # noqa: BLE001 - a one-line message, not a traceback
-        sys.exit(f"error: {exc}")
-    if message:
-        print(message, file=sys.stderr)
+        sys.exit(t("server_error", lang, reason=_words(exc, lang)))
+    if reason is not None:
+        print(t("server_fallback", lang, reason=reason.words(lang)), file=sys.stderr)
     demo = serve(model, args)
     url = demo.local_url or f"http://{args.host}:{args.port}/"
-    print(f"ResNet Demo ({model.name}) ready at {url} in {time.perf_counter() - start:.1f} s")
+    seconds = time.perf_counter() - start
+    print(t("server_ready", lang, model=model.name, url=url, seconds=seconds))
     if demo.share_url:
-        print(f"Public link: {demo.share_url}")
+        print(t("server_public_link", lang, url=demo.share_url))
     try:
         demo.block_thread()
     except KeyboardInterrupt:
