@@ -175,7 +175,7 @@ def run_lab(args: argparse.Namespace) -> int:
 def run_models(args: argparse.Namespace) -> int:
     """List every model with how its weights would be obtained now."""
     for name in model_names():
-        state = t("state_" + weights_status(name).replace(" ", "_"), args.lang)
+        state = t(f"state_{weights_status(name)}", args.lang)
         print(f"{name:28s} {state}")
     return 0
 

@@ -125,10 +125,10 @@ def test_hub_cache_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     spec = parse_model_name("resnet18")
     assert hub_cache_path(spec) == tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
-    assert weights_status("resnet18") == "needs download"
+    assert weights_status("resnet18") == "needs_download"
     hub_cache_path(spec).parent.mkdir(parents=True)
     write_random_weights("resnet18", hub_cache_path(spec), seed=3)
-    assert weights_status("resnet18") == "on disk"
+    assert weights_status("resnet18") == "on_disk"
     model = load_model("resnet18", allow_download=False)
     assert model.source.startswith("hub-cache:")
 

@@ -73,12 +73,13 @@ def weights_status(name: str) -> str:
     """How a model's weights would be obtained now, without loading anything.
 
     Returns:
-        "embedded" (ships with the app), "on disk" (in the hub cache) or "needs download".
+        "embedded" (ships with the app), "on_disk" (in the hub cache) or "needs_download"
+        (identifiers; the front ends word them with the catalogue's `state_<status>`).
     """
     spec = parse_model_name(name)
     if spec.is_embedded:
         return "embedded"
-    return "on disk" if hub_cache_path(spec).is_file() else "needs download"
+    return "on_disk" if hub_cache_path(spec).is_file() else "needs_download"
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -48,13 +48,6 @@ if TYPE_CHECKING:
 Update = dict[Any, Any]
 """What a handler returns: component -> new value (or `gr.update(...)`), only what changed."""
 
-_STATUS_KEYS = {
-    "loaded": "state_loaded",
-    "embedded": "state_embedded",
-    "on disk": "state_on_disk",
-    "needs download": "state_needs_download",
-}
-
 
 class ChoiceError(AnalysisError, DemoError):
     """A pick that is not on the page's list (an example, a class, a block); a catalogue key.
@@ -190,7 +183,7 @@ class Handlers:
     def model_choices(self, lang: str) -> list[tuple[str, str]]:
         """The picker's entries, each with its weights state in words."""
         return [
-            (f"{name} — {t(_STATUS_KEYS[self.registry.status(name)], lang)}", name)
+            (f"{name} — {t(f'state_{self.registry.status(name)}', lang)}", name)
             for name in self.registry.names()
         ]
 

@@ -58,7 +58,7 @@ class ModelRegistry:
         """The weights state shown in the picker (nothing is loaded to find out).
 
         Returns:
-            "embedded", "loaded" (an ImageNet model in memory), "on disk" or "needs download".
+            "embedded", "loaded" (an ImageNet model in memory), "on_disk" or "needs_download".
         """
         name = self.canonical(name)
         if name != EMBEDDED and self.get(name) is not None:
