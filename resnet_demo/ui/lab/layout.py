@@ -150,19 +150,36 @@ def _sweep_tab(with_main_image: bool, tabs: list[gr.Tab], boxes: dict) -> SweepP
     return SweepPanel(source, seed, run, chart, summary, card, numbers)
 
 
-def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
-    panel.run.click(
-        handlers.sweep,
-        inputs_kwargs={
-            "source": panel.source,
-            "seed": panel.seed,
-            "state": page.state,
-            "lang": page.lang,
-        },
-        outputs=[panel.chart, panel.summary, panel.card, panel.numbers],
-        api_name="lab_sweep",
+def _run_on_click(
+    button: gr.Button,
+    handler: Callable[..., Any],
+    api_name: str,
+    outputs: list[gr.components.Component],
+    **inputs: gr.components.Component,
+) -> None:
+    """Run one experiment per click: controls in by name, the panel's pictures, summary and
+    downloads out; one run of the lab's experiments at a time (concurrency group `LAB`)."""
+    button.click(
+        handler,
+        inputs_kwargs=inputs,
+        outputs=outputs,
+        api_name=api_name,
         concurrency_id=LAB,
         concurrency_limit=1,
+    )
+
+
+def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
+    outputs = [panel.chart, panel.summary, panel.card, panel.numbers]
+    _run_on_click(
+        panel.run,
+        handlers.sweep,
+        "lab_sweep",
+        outputs,
+        source=panel.source,
+        seed=panel.seed,
+        state=page.state,
+        lang=page.lang,
     )
 
 
@@ -186,20 +203,18 @@ def _curves_tab(tabs: list[gr.Tab], boxes: dict) -> CurvesPanel:
 
 
 def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None:
-    panel.run.click(
+    outputs = [panel.chart, panel.summary, panel.card, panel.numbers]
+    _run_on_click(
+        panel.run,
         handlers.curves,
-        inputs_kwargs={
-            "image_set": panel.image_set,
-            "n_images": panel.n_images,
-            "draws": panel.draws,
-            "seed": panel.seed,
-            "state": page.state,
-            "lang": page.lang,
-        },
-        outputs=[panel.chart, panel.summary, panel.card, panel.numbers],
-        api_name="lab_curves",
-        concurrency_id=LAB,
-        concurrency_limit=1,
+        "lab_curves",
+        outputs,
+        image_set=panel.image_set,
+        n_images=panel.n_images,
+        draws=panel.draws,
+        seed=panel.seed,
+        state=page.state,
+        lang=page.lang,
     )
 
 
@@ -220,13 +235,15 @@ def _flow_tab(tabs: list[gr.Tab], boxes: dict) -> FlowPanel:
 
 
 def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
-    panel.run.click(
+    outputs = [panel.similarity, panel.norms, panel.summary, panel.card, panel.numbers]
+    _run_on_click(
+        panel.run,
         handlers.gradient_flow,
-        inputs_kwargs={"depths": panel.depths, "steps": panel.steps, "lang": page.lang},
-        outputs=[panel.similarity, panel.norms, panel.summary, panel.card, panel.numbers],
-        api_name="lab_gradient_flow",
-        concurrency_id=LAB,
-        concurrency_limit=1,
+        "lab_gradient_flow",
+        outputs,
+        depths=panel.depths,
+        steps=panel.steps,
+        lang=page.lang,
     )
 
 
