@@ -48,6 +48,11 @@ def plot_sweep(fig: Canvas, sweep: LesionSweep, lang: str = "en") -> None:
         plot_bars(sub, check_bars(labels, [sweep.original_prob, *probs], 0), t(key, lang))
 
 
+SCREEN_SCALE = 1.3
+"""Text and line size of the charts the page shows: the page displays them at about 70 % of
+their pixel width, and a projected class must still read the labels."""
+
+
 def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.ndarray:
     """`plot_sweep` on its own.
 
@@ -59,8 +64,10 @@ def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.n
     Returns:
         RGB uint8 (H, width, 3); H follows from the number of blocks.
     """
-    height = sweep_height(sweep)
-    return render_figure(lambda fig: plot_sweep(fig, sweep, lang), width, height)
+    height = round(sweep_height(sweep) * SCREEN_SCALE)
+    return render_figure(
+        lambda fig: plot_sweep(fig, sweep, lang), width, height, scale=SCREEN_SCALE
+    )
 
 
 def sweep_height(sweep: LesionSweep) -> int:
@@ -86,10 +93,12 @@ def plot_curves(fig: Canvas, curves: LesionCurves, lang: str = "en") -> None:
 
 
 def curves_chart(
-    curves: LesionCurves, width: int = 800, height: int = 440, lang: str = "en"
+    curves: LesionCurves, width: int = 1000, height: int = 560, lang: str = "en"
 ) -> np.ndarray:
     """`plot_curves` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(lambda fig: plot_curves(fig, curves, lang), width, height)
+    return render_figure(
+        lambda fig: plot_curves(fig, curves, lang), width, height, scale=SCREEN_SCALE
+    )
 
 
 def series_name(depth: int, residual: bool, lang: str = "en") -> str:
@@ -121,10 +130,12 @@ def plot_gradient_norms(fig: Canvas, study: GradientFlowStudy, lang: str = "en")
 
 
 def gradient_norm_chart(
-    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
+    study: GradientFlowStudy, width: int = 800, height: int = 500, lang: str = "en"
 ) -> np.ndarray:
     """`plot_gradient_norms` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(lambda fig: plot_gradient_norms(fig, study, lang), width, height)
+    return render_figure(
+        lambda fig: plot_gradient_norms(fig, study, lang), width, height, scale=SCREEN_SCALE
+    )
 
 
 def plot_correlation(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
@@ -136,10 +147,12 @@ def plot_correlation(fig: Canvas, study: GradientFlowStudy, lang: str = "en") ->
 
 
 def correlation_chart(
-    study: GradientFlowStudy, width: int = 640, height: int = 400, lang: str = "en"
+    study: GradientFlowStudy, width: int = 800, height: int = 500, lang: str = "en"
 ) -> np.ndarray:
     """`plot_correlation` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(lambda fig: plot_correlation(fig, study, lang), width, height)
+    return render_figure(
+        lambda fig: plot_correlation(fig, study, lang), width, height, scale=SCREEN_SCALE
+    )
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -170,7 +183,9 @@ def plot_race(fig: Canvas, snapshot: RaceSnapshot, lang: str = "en") -> None:
 
 
 def race_chart(
-    snapshot: RaceSnapshot, width: int = 800, height: int = 420, lang: str = "en"
+    snapshot: RaceSnapshot, width: int = 1000, height: int = 520, lang: str = "en"
 ) -> np.ndarray:
     """`plot_race` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(lambda fig: plot_race(fig, snapshot, lang), width, height)
+    return render_figure(
+        lambda fig: plot_race(fig, snapshot, lang), width, height, scale=SCREEN_SCALE
+    )
