@@ -81,7 +81,8 @@ def run_explain(args: argparse.Namespace) -> int:
         result["comparison"] = comparison.to_json()
     write_json(out / "result.json", result)
     np.save(out / "cam.npy", analysis.cam.astype(np.float32))
-    np.savez(out / "activations.npz", **{a.name: a.mean_map for a in analysis.activations})
+    maps = {a.name: a.mean_map for a in analysis.activations}  # float32 only: nothing to pickle
+    np.savez(out / "activations.npz", allow_pickle=False, **maps)
     (out / "overlay.png").write_bytes(encode_png(overlay(analysis.image, analysis.cam)))
     names = class_names(model.categories, model.categories_zh, args.lang)
     content = card_content(analysis, comparison, names, Path(args.image).name, args.lang)

@@ -17,7 +17,7 @@ never on the shared model, so concurrent requests with different switches cannot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -91,7 +91,7 @@ def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[st
     return full
 
 
-def parse_switch_args(items: list[str] | None) -> dict[str, str]:
+def parse_switch_args(items: Sequence[str] | None) -> dict[str, str]:
     """Parse CLI arguments of the form `BLOCK=MODE` ("layer3.1=no-skip").
 
     Raises:
@@ -119,7 +119,7 @@ class BranchNorms:
     shortcut: tuple[float, ...]
 
 
-def residual_branch(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def residual_branch(block: BasicBlock | Bottleneck, x: torch.Tensor) -> torch.Tensor:
     """F(x): the block's convolutions up to, not including, the addition.
 
     Same operations in the same order as torchvision's `BasicBlock.forward` /
@@ -132,7 +132,7 @@ def residual_branch(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return block.bn2(block.conv2(out))
 
 
-def shortcut(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def shortcut(block: BasicBlock | Bottleneck, x: torch.Tensor) -> torch.Tensor:
     """shortcut(x): the identity, or the 1x1 projection + BN of a downsampling block."""
     return x if block.downsample is None else block.downsample(x)
 
@@ -160,7 +160,7 @@ class SwitchedBlock(nn.Module):
         super().__init__()
         if not isinstance(block, BasicBlock | Bottleneck):
             raise SwitchError("switch_not_block", name=name, kind=type(block).__name__)
-        self.block = block
+        self.block: BasicBlock | Bottleneck = block
         self.mode = mode
         self.name = name
         self.record_norms = bool(record_norms)
@@ -186,6 +186,7 @@ class SwitchedBlock(nn.Module):
         if not self.record_norms:
             return
         present = residual if residual is not None else identity
+        assert present is not None, "every mode keeps one of the two paths"
         zeros = (0.0,) * present.shape[0]
         self.norms = BranchNorms(
             residual=_per_image_norm(residual) if residual is not None else zeros,
@@ -266,11 +267,12 @@ class SwitchedResNet(nn.Module):
         self.modes = validate_modes(model, modes)
         self.record_norms = bool(record_norms)
         self.stem = _Stem(model)
-        self._blocks = nn.ModuleList(
+        switched = [
             SwitchedBlock(model.get_submodule(name), mode, name, record_norms)
             for name, mode in self.modes.items()
-        )
-        self.blocks: dict[str, SwitchedBlock] = {b.name: b for b in self._blocks}
+        ]
+        self._blocks = nn.ModuleList(switched)
+        self.blocks: dict[str, SwitchedBlock] = {b.name: b for b in switched}
         self.head = _Head(model)
 
     @property
@@ -372,7 +374,7 @@ def forward_with_modes(
     return SwitchedResNet(model, modes)(x)
 
 
-def resolve_layer(model: nn.Module, layer: str) -> str:
+def resolve_layer(model: nn.Module, layer: object) -> str:
     """Map a stage ("layer3") to its last block ("layer3.1"); check a block name.
 
     Raises:

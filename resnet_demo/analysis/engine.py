@@ -75,6 +75,7 @@ def _block_stats(switched: SwitchedResNet, outputs: list[torch.Tensor]) -> tuple
     stats = []
     for (name, block), out in zip(switched.blocks.items(), outputs, strict=True):
         norms = block.norms
+        assert norms is not None, "analyze records the norms of every block"
         residual, identity = norms.residual[0], norms.shortcut[0]
         stats.append(
             BlockStats(
@@ -82,7 +83,7 @@ def _block_stats(switched: SwitchedResNet, outputs: list[torch.Tensor]) -> tuple
                 stage=name.split(".")[0],
                 mode=block.mode,
                 downsampling=block.block.downsample is not None,
-                out_shape=tuple(int(s) for s in out.shape[1:]),
+                out_shape=(int(out.shape[1]), int(out.shape[2]), int(out.shape[3])),
                 residual_norm=residual,
                 shortcut_norm=identity,
                 ratio=residual / identity if identity > 0 else math.nan,

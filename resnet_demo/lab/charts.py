@@ -39,7 +39,7 @@ def plot_sweep(fig: Canvas, sweep: LesionSweep, lang: str = "en") -> None:
     The first bar of each chart is the intact network (highlighted), for reference.
     """
     intact = t("sweep_intact_bar", lang, label=sweep.original_label)
-    left, right = fig.subfigures(1, 2, wspace=0.04)
+    left, right = fig.subfigures(1, 2, squeeze=False, wspace=0.04)[0]
     for sub, probs, changed, key in (
         (left, sweep.branch_removed_prob, sweep.branch_changed, "sweep_branch"),
         (right, sweep.skip_removed_prob, sweep.skip_changed, "sweep_skip"),

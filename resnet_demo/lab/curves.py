@@ -138,7 +138,7 @@ def choose_subsets(n_blocks: int, k: int, draws: int, rng: np.random.Generator) 
     return sorted(chosen)
 
 
-def _batch(model: LoadedModel, images: Sequence[np.ndarray]) -> torch.Tensor:
+def _batch(model: LoadedModel, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
     """Preprocess every image and stack them: float32 (N, 3, S, S)."""
     prep = model.preprocessing
     return torch.cat([prep.to_tensor(prep.model_view(check_image(im))) for im in images])

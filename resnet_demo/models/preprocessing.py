@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -55,6 +56,26 @@ def normalise(
     return F.normalize(x, torch.as_tensor(mean).tolist(), torch.as_tensor(std).tolist())
 
 
+class ClassificationTransform(Protocol):
+    """What `Preprocessing.from_transforms` reads of torchvision's `ImageClassification`."""
+
+    @property
+    def resize_size(self) -> Sequence[int]: ...  # one value: the shorter side
+    @property
+    def crop_size(self) -> Sequence[int]: ...  # one value: the side of the square crop
+    @property
+    def mean(self) -> Sequence[float]: ...  # (3,) RGB
+    @property
+    def std(self) -> Sequence[float]: ...  # (3,) RGB
+    @property
+    def interpolation(self) -> InterpolationMode: ...
+
+
+def _rgb(values: Sequence[float]) -> tuple[float, float, float]:
+    r, g, b = (float(v) for v in values)
+    return r, g, b
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Resize-then-crop preprocessing of one model.
@@ -74,7 +95,7 @@ class Preprocessing:
     interpolation: str = "bilinear"
 
     @classmethod
-    def from_transforms(cls, transforms: object) -> Preprocessing:
+    def from_transforms(cls, transforms: ClassificationTransform) -> Preprocessing:
         """Read the values of a torchvision `ImageClassification` transform.
 
         Args:
@@ -88,8 +109,8 @@ class Preprocessing:
         return cls(
             resize_size=int(resize[0]),
             crop_size=int(crop[0]),
-            mean=tuple(float(v) for v in transforms.mean),
-            std=tuple(float(v) for v in transforms.std),
+            mean=_rgb(transforms.mean),
+            std=_rgb(transforms.std),
             interpolation=InterpolationMode(transforms.interpolation).value,
         )
 

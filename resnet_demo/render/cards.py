@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 
 from resnet_demo.render.charts import _as_floats, check_bars, plot_bars
@@ -90,7 +91,9 @@ def layout_card(
     total = sum(heights)
 
     def draw(fig: Figure) -> None:
-        fig.get_layout_engine().set(w_pad=0.06, h_pad=0.04, wspace=0.02, hspace=0.0)
+        engine = fig.get_layout_engine()
+        assert isinstance(engine, ConstrainedLayoutEngine), "render_figure lays out by constraints"
+        engine.set(w_pad=0.06, h_pad=0.04, wspace=0.02, hspace=0.0)
         _draw_rows(fig, rows, heights, _MARGIN / 1200)
         for i, line in enumerate(titles):
             y = 1.0 - (_MARGIN + i * _TITLE_LINE) / total
@@ -170,7 +173,8 @@ def picture(
             if key is None:  # keep the room, draw nothing
                 bar.ax.set_in_layout(True)
                 for artist in (bar.solids, *bar.ax.get_xticklabels(), bar.ax.xaxis.label):
-                    artist.set_alpha(0.0)
+                    if artist is not None:
+                        artist.set_alpha(0.0)
                 bar.ax.tick_params(length=0)
 
     return draw

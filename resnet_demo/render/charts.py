@@ -18,6 +18,9 @@ from resnet_demo.render.figure import BAR, BAR_HIGHLIGHT, BAR_TRACK, TEXT, rende
 Canvas = Figure | SubFigure
 """Anything a chart can be drawn into."""
 
+Floats = Sequence[float] | np.ndarray
+"""Numbers of one series: a sequence of floats or a 1-D NumPy array."""
+
 _LABEL_CHARS = 34  # longer class names are cut with "…" (ImageNet has a few very long ones)
 
 
@@ -60,7 +63,7 @@ class Bars:
     highlight: int | None
 
 
-def check_bars(labels: Sequence[str], values: Sequence[float], highlight: int | None) -> Bars:
+def check_bars(labels: Sequence[str], values: Floats, highlight: int | None) -> Bars:
     """Validate bar-chart input (see `bar_chart`); values are clipped to [0, 1]."""
     if isinstance(labels, str):
         raise ValueError("labels must be a sequence of strings, got a single string")
@@ -118,7 +121,7 @@ def plot_bars(fig: Canvas, bars: Bars, title: str | None = None, min_rows: int =
 
 def bar_chart(
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Floats,
     width: int = 480,
     highlight: int | None = None,
     title: str | None = None,
@@ -158,9 +161,9 @@ class Lines:
 
 
 def check_lines(
-    series: Mapping[str, Sequence[float]],
-    xs: Sequence[float] | None = None,
-    spread: Mapping[str, Sequence[float]] | None = None,
+    series: Mapping[str, Floats],
+    xs: Floats | None = None,
+    spread: Mapping[str, Floats] | None = None,
 ) -> Lines:
     """Validate line-chart input (see `line_chart`)."""
     if not isinstance(series, Mapping) or not series:
@@ -234,14 +237,14 @@ def plot_lines(
 
 
 def line_chart(
-    series: Mapping[str, Sequence[float]],
-    xs: Sequence[float] | None = None,
+    series: Mapping[str, Floats],
+    xs: Floats | None = None,
     width: int = 640,
     height: int = 360,
     title: str | None = None,
     xlabel: str = "",
     ylabel: str = "",
-    spread: Mapping[str, Sequence[float]] | None = None,
+    spread: Mapping[str, Floats] | None = None,
 ) -> np.ndarray:
     """A multi-line chart with axes, grid, legend and optional shaded ± spread bands.
 

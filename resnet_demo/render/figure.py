@@ -14,13 +14,16 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.rcsetup import cycler
 from matplotlib.text import Text
+from matplotlib.typing import RcKeyType
 
 from resnet_demo.render.fonts import font_families
 
@@ -58,7 +61,7 @@ def recording_texts() -> Iterator[list[str]]:
         _RECORDING.texts = previous
 
 
-def _rc() -> dict[str, object]:
+def _rc() -> dict[RcKeyType, Any]:
     """rc settings shared by every chart and card."""
     return {
         "font.family": font_families(),
@@ -69,7 +72,7 @@ def _rc() -> dict[str, object]:
         "axes.titlesize": 13.0,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
-        "axes.prop_cycle": matplotlib.cycler(color=matplotlib.colormaps["tab10"].colors),
+        "axes.prop_cycle": cycler(color=matplotlib.color_sequences["tab10"]),
         "xtick.color": MUTED,
         "ytick.color": MUTED,
         "grid.color": GRID,

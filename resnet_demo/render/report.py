@@ -25,14 +25,22 @@ _MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual":
 class AnalysisView(Protocol):
     """What a card reads of an `analysis.Analysis`."""
 
-    model_name: str
-    weights_source: str
-    image: np.ndarray  # RGB uint8 (S, S, 3), what the model saw
-    top_indices: np.ndarray  # int (k,), most probable first
-    top_probs: np.ndarray  # float32 (k,) in [0, 1]
-    target: int
-    cam_layer: str
-    cam: np.ndarray  # float32 (S, S) in [0, 1], on its own scale
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def weights_source(self) -> str: ...
+    @property
+    def image(self) -> np.ndarray: ...  # RGB uint8 (S, S, 3), what the model saw
+    @property
+    def top_indices(self) -> np.ndarray: ...  # int (k,), most probable first
+    @property
+    def top_probs(self) -> np.ndarray: ...  # float32 (k,) in [0, 1]
+    @property
+    def target(self) -> int: ...
+    @property
+    def cam_layer(self) -> str: ...
+    @property
+    def cam(self) -> np.ndarray: ...  # float32 (S, S) in [0, 1], on its own scale
 
     @property
     def switched(self) -> Mapping[str, str]: ...
@@ -41,11 +49,16 @@ class AnalysisView(Protocol):
 class ComparisonView(Protocol):
     """What a card reads of an `analysis.Comparison`."""
 
-    top1_before: int
-    top1_after: int
-    cam_before: np.ndarray  # float32 (S, S) in [0, 1], intact, on the shared scale
-    cam_after: np.ndarray  # float32 (S, S) in [0, 1], switched, on the shared scale
-    cam_diff: np.ndarray  # float32 (S, S) in [-1, 1]
+    @property
+    def top1_before(self) -> int: ...
+    @property
+    def top1_after(self) -> int: ...
+    @property
+    def cam_before(self) -> np.ndarray: ...  # float32 (S, S) in [0, 1], intact, shared scale
+    @property
+    def cam_after(self) -> np.ndarray: ...  # float32 (S, S) in [0, 1], switched, shared scale
+    @property
+    def cam_diff(self) -> np.ndarray: ...  # float32 (S, S) in [-1, 1]
 
 
 def class_names(
@@ -102,7 +115,8 @@ def card_content(
         t("card_target", lang, target=names[current.target], layer=current.cam_layer),
         t("card_switches", lang, switches=switches_text(current.switched, lang)),
     ]
-    heat, extra = current.cam, []
+    heat = current.cam
+    extra: list[tuple[str, np.ndarray] | tuple[str, np.ndarray, ColourKey]] = []
     if comparison is not None:
         before, after = names[comparison.top1_before], names[comparison.top1_after]
         lines.append(t("card_top1", lang, before=before, after=after))

@@ -122,5 +122,5 @@ def relabel(words: Words, lang: str) -> dict[Any, Any]:
         if "choices" in keys:
             catalogue = text.catalogue(lang)
             props["choices"] = [(catalogue.get(k, k), v) for k, v in keys["choices"]]
-        updates[block] = gr.update(**props)  # type: ignore[arg-type]  # props are str/list
+        updates[block] = gr.update(**props)
     return updates

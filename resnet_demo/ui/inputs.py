@@ -54,7 +54,7 @@ with no_stub_files():
             """Use the front end of `gr.Image`."""
             return "image"
 
-        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
             """Pass the upload on without opening it.
 
             Returns:
@@ -76,7 +76,7 @@ with no_stub_files():
             """Use the front end of `gr.ImageEditor`."""
             return "imageeditor"
 
-        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
             """Pass the flattened drawing on without opening it.
 
             The browser sends the composite (`payload`, Gradio's `EditorData`) either as an
@@ -113,7 +113,7 @@ with no_stub_files():
             """Use the front end of `gr.Slider`."""
             return "slider"
 
-        def preprocess(self, payload: Any) -> Any:  # type: ignore[override]
+        def preprocess(self, payload: Any) -> Any:
             """Range-check numbers as Gradio does; pass anything else on unchanged."""
             if isinstance(payload, int | float) and not isinstance(payload, bool):
                 return super().preprocess(payload)

@@ -52,7 +52,7 @@ class ModelRegistry:
         Raises:
             ModelNameError: unknown model or a value that is not a string.
         """
-        return parse_model_name(name).name  # type: ignore[arg-type]
+        return parse_model_name(name).name
 
     def status(self, name: str) -> str:
         """The weights state shown in the picker (nothing is loaded to find out).

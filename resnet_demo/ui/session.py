@@ -149,7 +149,7 @@ def parse_layer(model: LoadedModel, value: object) -> str:
     Raises:
         SwitchError: unknown layer or not a string.
     """
-    resolve_layer(model.module, value)  # type: ignore[arg-type]
+    resolve_layer(model.module, value)
     return str(value)
 
 
