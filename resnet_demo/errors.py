@@ -13,7 +13,7 @@ import numpy as np
 
 from resnet_demo.text import Term, t
 
-__all__ = ["DemoError", "InvalidValue", "Term", "check_int", "check_number"]
+__all__ = ["DemoError", "InvalidValue", "Term", "check_int", "check_number", "parse_whole"]
 
 
 class DemoError(ValueError):
@@ -75,6 +75,30 @@ def check_int(
         raise error("value_not_whole", name=name, value=repr(value))
     _check_range(int(value), name, low, high, error)
     return int(value)
+
+
+def parse_whole(
+    value: object,
+    name: str | Term,
+    low: int | None = None,
+    high: int | None = None,
+    *,
+    numerals: bool = False,
+    error: type[DemoError] = InvalidValue,
+) -> int:
+    """A whole number from a form field or an API client, checked like `check_int`.
+
+    Sliders and number boxes send floats (3.0), accepted when whole; with `numerals`, text such
+    as "3" too (dropdowns send text). Bools, 2.5, "five", None and lists are refused.
+
+    Raises:
+        error: not a whole number, or out of range.
+    """
+    if numerals and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
+    return check_int(value, name, low, high, error=error)
 
 
 def check_number(

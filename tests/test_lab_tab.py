@@ -205,15 +205,15 @@ def test_race_status_is_worded_in_the_pages_language(handlers: LabHandlers) -> N
     [
         (
             lambda h: h.sweep(source=SHAPE_IMAGE, seed=-1, lang="zh", progress=Recorder()),
-            "err_range",
-            {"name": Term("field_shape_number"), "lo": 0, "hi": 999_999},
+            "value_out_of_range",
+            {"name": Term("field_shape_number"), "low": 0, "high": 999_999, "value": -1},
         ),
         (lambda h: h.gradient_flow(depths=[], steps=0, lang="zh"), "err_depths", {}),
         (lambda h: h.race_export(snapshot=None, lang="zh"), "err_race_first", {}),
         (
             lambda h: next(h.race(depth="x", budget=15, lang="zh")),
-            "err_number",
-            {"name": Term("field_depth")},
+            "value_not_whole",
+            {"name": Term("field_depth"), "value": "'x'"},
         ),
     ],
 )

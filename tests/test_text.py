@@ -7,9 +7,10 @@ import ast
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from resnet_demo.errors import DemoError, InvalidValue, check_int, check_number
+from resnet_demo.errors import DemoError, InvalidValue, check_int, check_number, parse_whole
 from resnet_demo.text import LANGS, Term, catalogue, fields_of, normalize_lang, t
 
 PACKAGE = Path(__file__).resolve().parent.parent / "resnet_demo"
@@ -117,3 +118,19 @@ def test_an_error_survives_pickling_with_its_key() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is InvalidValue and copy.key == error.key and str(copy) == str(error)
     assert copy.words("zh") == error.words("zh")
+
+
+@pytest.mark.parametrize(
+    ("value", "numerals", "expected"),
+    [(3, False, 3), (3.0, False, 3), (np.float32(4.0), False, 4), ("5", True, 5), ("-1", True, -1)],
+)
+def test_parse_whole_takes_whole_numbers_as_forms_send_them(
+    value: object, numerals: bool, expected: int
+) -> None:
+    assert parse_whole(value, "n", numerals=numerals) == expected
+
+
+@pytest.mark.parametrize("value", [2.5, "5", "five", None, [3], True, float("nan")])
+def test_parse_whole_refuses_what_is_not_a_whole_number(value: object) -> None:
+    with pytest.raises(InvalidValue, match="must be a whole number"):
+        parse_whole(value, "n")

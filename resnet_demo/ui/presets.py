@@ -33,7 +33,7 @@ def preset_modes(model: nn.Module, preset: str, stage: str | None = None) -> dic
         return dict.fromkeys(names, NO_SKIP)
     if preset in ("stage-no-skip", "stage-no-residual"):
         if stage not in STAGES:
-            raise SwitchError(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}")
+            raise SwitchError("preset_unknown_stage", stage=repr(stage), choices=", ".join(STAGES))
         mode = NO_SKIP if preset == "stage-no-skip" else NO_RESIDUAL
         return {n: mode if n.startswith(f"{stage}.") else INTACT for n in names}
-    raise SwitchError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    raise SwitchError("preset_unknown", preset=repr(preset), choices=", ".join(PRESETS))

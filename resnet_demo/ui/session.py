@@ -17,8 +17,10 @@ import numpy as np
 
 from resnet_demo.analysis import Analysis, AnalysisError, Comparison, analyze, compare
 from resnet_demo.cache import LRUCache
+from resnet_demo.errors import check_number, parse_whole
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import INTACT, block_names, resolve_layer
+from resnet_demo.text import Term
 from resnet_demo.ui.registry import ModelRegistry
 
 MAX_TOP_K = 10
@@ -95,39 +97,26 @@ def default_settings(model: LoadedModel, lang: str = "en") -> Settings:
 
 
 def parse_target(value: object, num_classes: int) -> int | None:
-    """A target from the dropdown or an API client: None/-1 mean automatic.
+    """A target from the dropdown or an API client: None, "" and -1 mean automatic.
 
     Raises:
         AnalysisError: not a whole number, or outside 0..num_classes-1.
     """
-    if value is None or (isinstance(value, str) and value.strip() in ("", "-1")):
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise AnalysisError(f"target class must be a class number, got {value!r}")
-    if int(value) == -1:
+    name = Term("field_target_class")
+    if parse_whole(value, name, numerals=True, error=AnalysisError) == -1:
         return None
-    if not 0 <= int(value) < num_classes:
-        raise AnalysisError(f"target class must be between 0 and {num_classes - 1}, got {value}")
-    return int(value)
+    return parse_whole(value, name, 0, num_classes - 1, numerals=True, error=AnalysisError)
 
 
 def parse_top_k(value: object) -> int:
-    """Top-k from the slider or an API client.
+    """Top-k from the slider or an API client (2.0 is 2).
 
     Raises:
         AnalysisError: not a whole number in 1..MAX_TOP_K.
     """
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise AnalysisError(f"top-k must be a whole number, got {value!r}")
-    if not 1 <= int(value) <= MAX_TOP_K:
-        raise AnalysisError(f"top-k must be between 1 and {MAX_TOP_K}, got {value}")
-    return int(value)
+    return parse_whole(value, Term("field_top_k"), 1, MAX_TOP_K, error=AnalysisError)
 
 
 def parse_opacity(value: object) -> float:
@@ -136,11 +125,7 @@ def parse_opacity(value: object) -> float:
     Raises:
         AnalysisError: not a number in [0, 1].
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise AnalysisError(f"opacity must be a number between 0 and 1, got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise AnalysisError(f"opacity must be between 0 and 1, got {value}")
-    return float(value)
+    return check_number(value, Term("field_opacity"), 0, 1, error=AnalysisError)
 
 
 def parse_layer(model: LoadedModel, value: object) -> str:

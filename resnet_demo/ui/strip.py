@@ -130,6 +130,9 @@ def strip_value(
     }
 
 
+_JSON_EXAMPLE = '{"modes": {"layer1.0": "no-skip"}}'
+
+
 def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
     """Read and validate the switches a client sent.
 
@@ -148,18 +151,16 @@ def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
         try:
             value = json.loads(value) if value.strip() else None
         except json.JSONDecodeError as exc:
-            raise SwitchError(
-                'switches must be JSON like {"modes": {"layer1.0": "no-skip"}}'
-            ) from exc
+            raise SwitchError("switch_json_bad", example=_JSON_EXAMPLE) from exc
     if value is None:
         return validate_modes(model_module, None)
     if not isinstance(value, Mapping):
-        raise SwitchError(f"switches must be an object, got {type(value).__name__}")
+        raise SwitchError("switch_not_object", kind=type(value).__name__)
     modes = value.get("modes", value if "rows" not in value else None)
     if modes is None:
         return validate_modes(model_module, None)
     if not isinstance(modes, Mapping):
-        raise SwitchError(f"'modes' must map block names to modes, got {type(modes).__name__}")
+        raise SwitchError("switch_modes_not_mapping", kind=type(modes).__name__)
     return validate_modes(model_module, {k: v for k, v in modes.items() if k not in ("selected",)})
 
 

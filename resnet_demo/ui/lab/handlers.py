@@ -18,7 +18,7 @@ import numpy as np
 
 from resnet_demo import lab, shapes
 from resnet_demo.cache import LRUCache
-from resnet_demo.errors import InvalidValue
+from resnet_demo.errors import parse_whole
 from resnet_demo.lab import charts, notes
 from resnet_demo.lab.cards import (
     gradient_flow_card_from,
@@ -79,24 +79,12 @@ ImageOf = Callable[[Any], np.ndarray | None]
 
 
 def whole_number(value: Any, field: str, low: int, high: int) -> int:
-    """`value` (a number, or text holding one, as Gradio sends it) as an int in [low, high].
-
-    Args:
-        value: what the component sent, e.g. 3.0, "8" or None.
-        field: catalogue key naming the setting, e.g. "field_depth".
-        low: smallest allowed value.
-        high: largest allowed value.
+    """A whole number from a lab control, e.g. 3.0 or "8"; `field` is the catalogue key naming it.
 
     Raises:
-        InvalidValue: not a number ("err_number"), or not whole or out of range ("err_range").
+        InvalidValue: not a whole number, or outside low..high.
     """
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValue("err_number", name=Term(field)) from None
-    if not number.is_integer() or not low <= number <= high:
-        raise InvalidValue("err_range", name=Term(field), lo=low, hi=high)
-    return int(number)
+    return parse_whole(value, Term(field), low, high, numerals=True)
 
 
 def worded_progress(progress: Callable[..., Any], lang: str) -> Progress:
