@@ -19,7 +19,8 @@ from resnet_demo.render.colormaps import colorize_diverging
 from resnet_demo.render.overlay import overlay
 from resnet_demo.text import t
 
-_MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual": "mode_no_residual"}
+MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual": "mode_no_residual"}
+"""Block mode -> catalogue key of its name."""
 
 
 class AnalysisView(Protocol):
@@ -76,12 +77,17 @@ def class_names(
     return [f"{n} #{i}" if counts[n] > 1 else n for i, n in enumerate(names)]
 
 
+def mode_text(mode: str, lang: str) -> str:
+    """A block mode ("intact", "no-skip", "no-residual") in words."""
+    return t(MODE_KEYS[mode], lang)
+
+
 def switches_text(switched: Mapping[str, str], lang: str, limit: int = 12) -> str:
     """The switched blocks in words ("layer1.0 no skip, …", at most `limit` named), or the
     catalogue's "all blocks intact"."""
     if not switched:
         return t("no_switches", lang)
-    items = [f"{name} {t(_MODE_KEYS[mode], lang)}" for name, mode in switched.items()]
+    items = [f"{name} {mode_text(mode, lang)}" for name, mode in switched.items()]
     if len(items) > limit:
         items = [*items[:limit], f"… (+{len(items) - limit})"]
     return ", ".join(items)

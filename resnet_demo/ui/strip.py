@@ -17,13 +17,11 @@ from typing import Any
 import gradio as gr
 
 from resnet_demo.analysis import BlockStats
+from resnet_demo.render.report import MODE_KEYS, mode_text
 from resnet_demo.switches import MODES, STAGES, SwitchError, validate_modes
 from resnet_demo.text import t
 from resnet_demo.ui._compat import no_stub_files
 from resnet_demo.ui.assets import static_text
-
-_MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual": "mode_no_residual"}
-
 
 with no_stub_files():
 
@@ -116,7 +114,7 @@ def strip_value(
                 "projection": name in projections,
             }
         )
-    labels = {mode: t(key, lang) for mode, key in _MODE_KEYS.items()}
+    labels = {mode: mode_text(mode, lang) for mode in MODE_KEYS}
     labels.update(
         ratio=t("strip_ratio", lang),
         projection=t("strip_projection", lang),

@@ -8,37 +8,34 @@ redraws the strip and the channel grid, a new image redraws everything.
 from __future__ import annotations
 
 import html
-from collections import Counter
 from typing import Any
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from resnet_demo.analysis import Analysis
 from resnet_demo.models import LoadedModel
-from resnet_demo.render import colorize, colorize_diverging, feature_grid, overlay
+from resnet_demo.render import (
+    colorize,
+    colorize_diverging,
+    feature_grid,
+    overlay,
+    report,
+    upscale_nearest,
+)
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.text import t
 from resnet_demo.ui.session import Session, Settings
 from resnet_demo.ui.strip import strip_value
 
-_MODE_KEYS = {"no-skip": "mode_no_skip", "no-residual": "mode_no_residual", "intact": "mode_intact"}
 AUTO_TARGET = -1
 """Dropdown value meaning "explain the intact network's top-1 class"."""
 
 
 def class_names(model: LoadedModel, lang: str) -> list[str]:
-    """Display name of every class: Chinese first where the model has it, duplicates numbered.
-
-    ImageNet has a few repeated names ("crane" the bird and the machine); they get " #index" so
-    every bar and dropdown entry is unique and maps back to one class.
-    """
-    names = list(model.categories)
-    if lang == "zh" and model.categories_zh is not None:
-        names = [f"{zh} ({en})" for zh, en in zip(model.categories_zh, names, strict=True)]
-    counts = Counter(names)
-    return [f"{n} #{i}" if counts[n] > 1 else n for i, n in enumerate(names)]
+    """Display name of every class of `model` (`render.report.class_names`: Chinese first where
+    the model has it, duplicates numbered so each maps back to one class)."""
+    return report.class_names(model.categories, model.categories_zh, lang)
 
 
 def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:
@@ -61,22 +58,6 @@ def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
     return stages + [(n, n) for n in names]
 
 
-def mode_text(mode: str, lang: str) -> str:
-    """Translated name of a block mode."""
-    return t(_MODE_KEYS[mode], lang)
-
-
-def switches_text(switched: dict[str, str], lang: str, limit: int = 6) -> str:
-    """The switched blocks in words, e.g. "layer1.0 no skip, layer2.1 no residual" (at most
-    `limit` named), or "all blocks intact"."""
-    if not switched:
-        return t("no_switches", lang)
-    items = [f"{name} {mode_text(mode, lang)}" for name, mode in switched.items()]
-    if len(items) > limit:
-        items = [*items[:limit], f"… (+{len(items) - limit})"]
-    return ", ".join(items)
-
-
 DISPLAY_SIDE = 224
 """Pictures smaller than this (the embedded model sees 128 px) are shown enlarged by a whole
 factor, pixel for pixel, so every panel has about the same size on the page."""
@@ -84,7 +65,7 @@ factor, pixel for pixel, so every panel has about the same size on the page."""
 
 def blocky(image: np.ndarray, size: int) -> np.ndarray:
     """Scale a small RGB picture up to `size`×`size` with square cells (nearest neighbour)."""
-    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST)).copy()
+    return upscale_nearest(image, (size, size))
 
 
 def _factor(image: np.ndarray) -> int:
@@ -97,9 +78,7 @@ def enlarge(image: np.ndarray | None) -> np.ndarray | None:
     if image is None:
         return None
     factor = _factor(image)
-    if factor == 1:
-        return image
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    return image if factor == 1 else upscale_nearest(image, factor)
 
 
 def _predictions(analysis: Analysis, names: list[str]) -> dict[str, float]:
@@ -115,7 +94,12 @@ def banner_html(session: Session, names: list[str], lang: str) -> str:
     if comparison is None:
         return f'<div class="banner none">{html.escape(t("banner_none", lang))}</div>'
     switched = dict(comparison.switched)
-    detail = t("banner_switched", lang, n=len(switched), blocks=switches_text(switched, lang))
+    detail = t(
+        "banner_switched",
+        lang,
+        n=len(switched),
+        blocks=report.switches_text(switched, lang, limit=6),
+    )
     if comparison.top1_changed:
         head = t(
             "banner_changed",
