@@ -8,7 +8,10 @@ labels what was measured and on what, so a screenshot stands on its own, in Engl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from matplotlib.figure import Figure
 
 from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
@@ -53,6 +56,11 @@ SCREEN_SCALE = 1.3
 their pixel width, and a projected class must still read the labels."""
 
 
+def _on_screen(plot: Callable[[Figure], None], width: int, height: int) -> np.ndarray:
+    """A chart for the page: `plot` drawn at `SCREEN_SCALE`, RGB uint8 (height, width, 3)."""
+    return render_figure(plot, width, height, scale=SCREEN_SCALE)
+
+
 def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.ndarray:
     """`plot_sweep` on its own.
 
@@ -65,9 +73,7 @@ def sweep_chart(sweep: LesionSweep, width: int = 1000, lang: str = "en") -> np.n
         RGB uint8 (H, width, 3); H follows from the number of blocks.
     """
     height = round(sweep_height(sweep) * SCREEN_SCALE)
-    return render_figure(
-        lambda fig: plot_sweep(fig, sweep, lang), width, height, scale=SCREEN_SCALE
-    )
+    return _on_screen(lambda fig: plot_sweep(fig, sweep, lang), width, height)
 
 
 def sweep_height(sweep: LesionSweep) -> int:
@@ -96,9 +102,7 @@ def curves_chart(
     curves: LesionCurves, width: int = 1000, height: int = 560, lang: str = "en"
 ) -> np.ndarray:
     """`plot_curves` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(
-        lambda fig: plot_curves(fig, curves, lang), width, height, scale=SCREEN_SCALE
-    )
+    return _on_screen(lambda fig: plot_curves(fig, curves, lang), width, height)
 
 
 def series_name(depth: int, residual: bool, lang: str = "en") -> str:
@@ -133,9 +137,7 @@ def gradient_norm_chart(
     study: GradientFlowStudy, width: int = 800, height: int = 500, lang: str = "en"
 ) -> np.ndarray:
     """`plot_gradient_norms` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(
-        lambda fig: plot_gradient_norms(fig, study, lang), width, height, scale=SCREEN_SCALE
-    )
+    return _on_screen(lambda fig: plot_gradient_norms(fig, study, lang), width, height)
 
 
 def plot_correlation(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
@@ -150,9 +152,7 @@ def correlation_chart(
     study: GradientFlowStudy, width: int = 800, height: int = 500, lang: str = "en"
 ) -> np.ndarray:
     """`plot_correlation` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(
-        lambda fig: plot_correlation(fig, study, lang), width, height, scale=SCREEN_SCALE
-    )
+    return _on_screen(lambda fig: plot_correlation(fig, study, lang), width, height)
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -186,6 +186,4 @@ def race_chart(
     snapshot: RaceSnapshot, width: int = 1000, height: int = 520, lang: str = "en"
 ) -> np.ndarray:
     """`plot_race` on its own: RGB uint8 (height, width, 3)."""
-    return render_figure(
-        lambda fig: plot_race(fig, snapshot, lang), width, height, scale=SCREEN_SCALE
-    )
+    return _on_screen(lambda fig: plot_race(fig, snapshot, lang), width, height)

@@ -23,7 +23,13 @@ import gradio as gr
 import torch
 
 from resnet_demo.errors import DemoError
-from resnet_demo.models import EMBEDDED, LoadedModel, load_model, load_model_or_embedded
+from resnet_demo.models import (
+    EMBEDDED,
+    LoadedModel,
+    WeightsUnavailable,
+    load_model,
+    load_model_or_embedded,
+)
 from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
 from resnet_demo.ui.assets import static_text
@@ -125,7 +131,7 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, str | None]:
+def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, WeightsUnavailable | None]:
     """The starting model: `--model`/`--weights`, falling back to the embedded model.
 
     Returns:

@@ -155,7 +155,7 @@ def _run_on_click(
     handler: Callable[..., Any],
     api_name: str,
     outputs: list[gr.components.Component],
-    **inputs: gr.components.Component,
+    **inputs: gr.blocks.Block,
 ) -> None:
     """Run one experiment per click: controls in by name, the panel's pictures, summary and
     downloads out; one run of the lab's experiments at a time (concurrency group `LAB`)."""
