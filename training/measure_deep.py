@@ -104,7 +104,9 @@ def lesion_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, d
     return plan
 
 
-def _curve(results: dict[tuple, float], names: list[str], mode: str, max_k: int, draws: int):
+def _curve(
+    results: dict[tuple, float], names: list[str], mode: str, max_k: int, draws: int
+) -> dict[str, dict[str, Any]]:
     """k -> {mean, sd, accuracies, blocks} for one kind of random lesion."""
     curve = {}
     for k in range(1, max_k + 1):
