@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-lesion", type=int, default=1000)
     parser.add_argument("--max-k", type=int, default=10)
     parser.add_argument("--draws", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="1: see train_deep")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     card = json.loads(args.card.read_text(encoding="utf-8"))
