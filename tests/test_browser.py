@@ -39,6 +39,8 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)  # assertions too: Playwright's own 5 s is too short on a
+# busy 2-core machine (two checks failed at 5 s while a training job and CI shared the cores)
 
 
 @pytest.fixture(scope="module")
