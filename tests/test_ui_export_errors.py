@@ -64,7 +64,7 @@ def _stream(problem: Exception, lang: str = "en") -> Iterator[int]:
 
 
 def test_a_demo_error_is_worded_in_the_pages_language() -> None:
-    problem = InvalidValue("err_range", name=Term("field_depth"), lo=8, hi=56)
+    problem = InvalidValue("value_out_of_range", name=Term("field_depth"), low=8, high=56, value=3)
     wrapped = errors.user_errors(_handler)
     assert wrapped(None) == "fine"
     with pytest.raises(gr.Error) as caught:
