@@ -11,19 +11,21 @@ from resnet_demo import shapes
 from resnet_demo.models.embedded import INPUT_SIZE
 
 
-def generate(first_seed: int, n: int, distractor_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shapes `first_seed .. first_seed + n - 1` at the input size, generated 1000 at a time.
+def generate(
+    first_seed: int, n: int, distractor_rate: float = 0.5, size: int = INPUT_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes `first_seed .. first_seed + n - 1` drawn at `size` px, generated 1000 at a time.
 
     Returns:
-        (uint8 (n, 128, 128, 3) images, int64 (n,) labels).
+        (uint8 (n, size, size, 3) images, int64 (n,) labels).
     """
-    images = np.empty((n, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
     labels = np.empty(n, dtype=np.int64)
     chunk = 1000
     for lo in tqdm(range(0, n, chunk), desc="generating shapes", unit="k images"):
         k = min(chunk, n - lo)
         images[lo : lo + k], labels[lo : lo + k], _, _ = shapes.generate_batch(
-            first_seed + lo, k, INPUT_SIZE, distractor_rate
+            first_seed + lo, k, size, distractor_rate
         )
     return images, labels
 

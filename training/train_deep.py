@@ -46,7 +46,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 from resnet_demo import shapes
 from resnet_demo.models.embedded import NarrowResNet
 from resnet_demo.models.preprocessing import normalise
-from training.data import channel_stats
+from training.data import channel_stats, generate
 from training.train_embedded import _machine, state_digest
 
 NAME = "embedded-deep"
@@ -111,21 +111,14 @@ def build_deep_resnet(num_classes: int = len(shapes.CLASS_NAMES), width: int = W
 
 
 def generate_shapes(
-    first_seed: int, n: int, distractor_rate: float = 0.5, chunk: int = 1000
+    first_seed: int, n: int, distractor_rate: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shapes ``first_seed .. first_seed + n - 1`` drawn directly at 32 px.
+    """Shapes ``first_seed .. first_seed + n - 1`` drawn directly at 32 px (``training.data``).
 
     Returns:
         (uint8 ``(n, 32, 32, 3)`` images, int64 ``(n,)`` labels).
     """
-    images = np.empty((n, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
-    labels = np.empty(n, dtype=np.int64)
-    for lo in range(0, n, chunk):
-        k = min(chunk, n - lo)
-        images[lo : lo + k], labels[lo : lo + k], _, _ = shapes.generate_batch(
-            first_seed + lo, k, INPUT_SIZE, distractor_rate
-        )
-    return images, labels
+    return generate(first_seed, n, distractor_rate, size=INPUT_SIZE)
 
 
 def flip_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
