@@ -45,6 +45,9 @@ from training.stochastic_depth import StochasticDepthResNet
 SEEDS_PER_RUN = 1_000_000
 """Training shape seeds of run ``S`` are ``S * SEEDS_PER_RUN + i``; ``S`` must keep them
 below ``shapes.TEST_SEED_START``."""
+NO_SD_WEIGHTS_NAME = "embedded_no_sd_resnet.pt"
+NO_SD_CARD_NAME = "embedded_no_sd_resnet.json"
+"""Files of ``embedded-no-sd``: the same recipe with ``--stochastic-depth 0``."""
 REPRODUCTION = (
     "Deterministic: the same command with the same config, torch version and thread count "
     "gives the same state_sha256 on the same kind of CPU (checked by running the default "
@@ -243,7 +246,7 @@ def build_card(
     """The model card: what the model is, how it was trained, and what it measures."""
     first = config.seed * SEEDS_PER_RUN
     return {
-        "name": "embedded",
+        "name": "embedded" if config.stochastic_depth else "embedded-no-sd",
         "architecture": (
             f"torchvision ResNet, BasicBlock, layers [2, 2, 2, 2] (ResNet-18 layout), stage "
             f"widths {[config.width * k for k in (1, 2, 4, 8)]}"
@@ -259,6 +262,7 @@ def build_card(
         ),
         "command": (
             f"python -m training.train_embedded --seed {config.seed} --epochs {config.epochs}"
+            + ("" if config.stochastic_depth else " --stochastic-depth 0")
         ),
         "data_seed": config.seed,
         "train_shape_seeds": [first, first + config.n_train],  # half-open range
@@ -273,6 +277,8 @@ def build_card(
         "stochastic_depth": (
             f"residual branches dropped during training with p = {config.stochastic_depth} * i / 8 "
             "for block i (Huang et al. 2016, linear decay), kept branches scaled by 1 / (1 - p)"
+            if config.stochastic_depth
+            else "none: no stochastic depth and no block dropping of any kind"
         ),
         "resolution_per_epoch": resolution_schedule(config),
         "augmentation": "one random symmetry of the square (flips, transpose) per batch",
@@ -316,8 +322,11 @@ def run(config: TrainConfig, out_dir: Path | None) -> dict[str, Any]:
     if not 0 < config.n_train <= SEEDS_PER_RUN:
         raise ValueError(f"n_train must be in 1..{SEEDS_PER_RUN}")
     torch.set_num_threads(config.threads)
-    weights_path = WEIGHTS_PATH if out_dir is None else out_dir / WEIGHTS_PATH.name
-    card_path = CARD_PATH if out_dir is None else out_dir / CARD_PATH.name
+    weights_name, card_name = WEIGHTS_PATH.name, CARD_PATH.name
+    if not config.stochastic_depth:  # embedded-no-sd ships beside embedded, under its own name
+        weights_name, card_name = NO_SD_WEIGHTS_NAME, NO_SD_CARD_NAME
+    folder = WEIGHTS_PATH.parent if out_dir is None else out_dir
+    weights_path, card_path = folder / weights_name, folder / card_name
 
     start = time.perf_counter()
     images, labels = generate(config.seed * SEEDS_PER_RUN, config.n_train, config.distractor_rate)
@@ -339,7 +348,8 @@ def run(config: TrainConfig, out_dir: Path | None) -> dict[str, Any]:
         config, mean, std, train_seconds, data_seconds, evaluation, state_digest(state)
     )
     card_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    write_examples(model, mean, std, weights_path.parent / "examples")
+    if config.stochastic_depth:  # the example pictures belong to the app's default model
+        write_examples(model, mean, std, weights_path.parent / "examples")
     summary = ("train_seconds", "test_accuracy", "gradcam_localisation", "switch_effects")
     print(json.dumps({k: card[k] for k in summary}, indent=2))
     return card
@@ -364,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-train", type=int, default=defaults.n_train)
     parser.add_argument("--width", type=int, default=defaults.width)
     parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument(
+        "--stochastic-depth",
+        type=float,
+        default=defaults.stochastic_depth,
+        help="drop probability of the last block's branch (0: none; embedded-no-sd)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: assets/)")
     args = parser.parse_args(argv)
     config = TrainConfig(
@@ -372,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         n_train=args.n_train,
         width=args.width,
         threads=args.threads,
+        stochastic_depth=args.stochastic_depth,
     )
     run(config, args.out)
     return 0
