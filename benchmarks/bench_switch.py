@@ -60,7 +60,7 @@ def flip_times(model: LoadedModel, flips: int) -> tuple[float, list[float]]:
     times = []
     for i in range(flips + 1):
         block = blocks[i % len(blocks)]
-        mode = ("no-skip", "no-residual")[(i // len(blocks)) % 2]
+        mode = ("skip-off", "branch-off")[(i // len(blocks)) % 2]
         strip = {"modes": {block: mode}}
         start = time.perf_counter()
         outputs = handlers.on_settings(session, target=-1, strip=strip, **controls)

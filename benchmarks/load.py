@@ -48,10 +48,10 @@ READY_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 300.0
 SWITCHES: tuple[dict[str, str], ...] = (
     {},
-    {"layer4.1": "no-residual"},
-    {"layer1.0": "no-skip"},
-    {"layer3": "no-skip"},
-    {"layer2.0": "no-residual", "layer4.0": "no-skip"},
+    {"layer4.1": "branch-off"},
+    {"layer1.0": "skip-off"},
+    {"layer3": "skip-off"},
+    {"layer2.0": "branch-off", "layer4.0": "skip-off"},
 )
 QUEUE_FULL = "queue is full"
 
@@ -173,7 +173,7 @@ def student(
             elif op == "switch":
                 kwargs = {"strip": {"modes": rng.choice(SWITCHES)}, "api_name": "/switch"}
             else:
-                kwargs = {"api_name": "/preset_all_no_skip"}
+                kwargs = {"api_name": "/preset_all_skip_off"}
             began = time.perf_counter()
             error: Exception | None = None
             try:

@@ -6,8 +6,11 @@ the first block of a stage, a 1x1 projection ("downsample"). He et al. 2016, eq.
 
 Modes of one block:
     intact       y = relu(F(x) + shortcut(x))   torchvision's own computation, bit for bit
-    no-skip      y = relu(F(x))                 the shortcut (projection included) is gone
-    no-residual  y = relu(shortcut(x))          the block-deletion lesion of Veit et al. 2016
+    skip-off     y = relu(F(x))                 the shortcut (projection included) is gone
+    branch-off   y = relu(shortcut(x))          the block-deletion lesion of Veit et al. 2016
+
+The old names `no-skip` and `no-residual` are still accepted (`MODE_ALIASES`): "no residual"
+read as "no residual connection", i.e. the skip, the opposite of what it did.
 
 `SwitchedResNet` is a thin per-request view of a shared torchvision `ResNet`: it reuses the
 model's modules (no parameter is copied or changed) and wraps each block in a `SwitchedBlock`
@@ -28,9 +31,11 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from resnet_demo.errors import DemoError
 
 INTACT = "intact"
-NO_SKIP = "no-skip"
-NO_RESIDUAL = "no-residual"
-MODES: tuple[str, ...] = (INTACT, NO_SKIP, NO_RESIDUAL)
+SKIP_OFF = "skip-off"
+BRANCH_OFF = "branch-off"
+MODES: tuple[str, ...] = (INTACT, SKIP_OFF, BRANCH_OFF)
+MODE_ALIASES: dict[str, str] = {"no-skip": SKIP_OFF, "no-residual": BRANCH_OFF}
+"""Names of the first release, accepted everywhere a mode is read (CLI, API, JSON)."""
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
 
 
@@ -74,6 +79,7 @@ def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[st
     for key, mode in modes.items():
         if not isinstance(key, str) or not isinstance(mode, str):
             raise SwitchError("switch_not_strings", block=repr(key), mode=repr(mode))
+        mode = MODE_ALIASES.get(mode, mode)
         if mode not in MODES:
             raise SwitchError(
                 "switch_unknown_mode", mode=repr(mode), block=key, choices=", ".join(MODES)
@@ -92,7 +98,7 @@ def validate_modes(model: nn.Module, modes: Mapping[str, str] | None) -> dict[st
 
 
 def parse_switch_args(items: Sequence[str] | None) -> dict[str, str]:
-    """Parse CLI arguments of the form `BLOCK=MODE` ("layer3.1=no-skip").
+    """Parse CLI arguments of the form `BLOCK=MODE` ("layer3.1=skip-off").
 
     Raises:
         SwitchError: for an item without exactly one "=".
@@ -146,7 +152,7 @@ class SwitchedBlock(nn.Module):
 
     Args:
         block: torchvision `BasicBlock` or `Bottleneck` (shared; never changed).
-        mode: "intact", "no-skip" or "no-residual".
+        mode: "intact", "skip-off" or "branch-off".
         name: the block's torchvision name, e.g. "layer3.1".
         record_norms: measure ‖F(x)‖ and ‖shortcut(x)‖ of every forward pass into `norms`
             (one `float` per image; costs two reductions). Default: False.
@@ -174,7 +180,7 @@ class SwitchedBlock(nn.Module):
             self._record(residual, identity)
             residual += identity  # in place, as torchvision does: no new map to allocate
             return self.block.relu(residual)
-        if self.mode == NO_SKIP:
+        if self.mode == SKIP_OFF:
             residual = residual_branch(self.block, x)
             self._record(residual, None)
             return torch.relu(residual)

@@ -132,19 +132,19 @@ def test_activations_and_stats_match_hooks(resnet18: LoadedModel, photo: np.ndar
 
 
 def test_switched_stats_and_json(resnet18: LoadedModel, photo: np.ndarray) -> None:
-    result = analyze(resnet18, photo, switches={"layer2.0": "no-skip", "layer3.1": "no-residual"})
+    result = analyze(resnet18, photo, switches={"layer2.0": "skip-off", "layer3.1": "branch-off"})
     stats = {b.name: b for b in result.blocks}
     assert stats["layer2.0"].shortcut_norm == 0.0 and np.isnan(stats["layer2.0"].ratio)
     assert stats["layer3.1"].residual_norm == 0.0 and stats["layer3.1"].ratio == 0.0
     summary = result.to_json()
-    assert summary["switches"] == {"layer2.0": "no-skip", "layer3.1": "no-residual"}
+    assert summary["switches"] == {"layer2.0": "skip-off", "layer3.1": "branch-off"}
     assert summary["blocks"][2]["ratio"] is None
 
 
 def test_compare_puts_both_cams_on_one_scale(resnet18: LoadedModel, photo: np.ndarray) -> None:
     intact = analyze(resnet18, photo)
     off = analyze(
-        resnet18, photo, switches={"layer1": "no-skip", "layer2": "no-skip"}, target=intact.target
+        resnet18, photo, switches={"layer1": "skip-off", "layer2": "skip-off"}, target=intact.target
     )
     result = compare(intact, off)
     indices = [c.index for c in result.changes]
@@ -173,10 +173,10 @@ def test_compare_refuses_mismatched_targets(resnet18: LoadedModel, photo: np.nda
 
 def test_inputs_are_not_mutated(resnet18: LoadedModel, photo: np.ndarray) -> None:
     original = photo.copy()
-    modes = {"layer1.0": "no-skip"}
+    modes = {"layer1.0": "skip-off"}
     analyze(resnet18, photo, switches=modes)
     assert np.array_equal(photo, original)
-    assert modes == {"layer1.0": "no-skip"}
+    assert modes == {"layer1.0": "skip-off"}
 
 
 @pytest.mark.parametrize(
@@ -200,11 +200,11 @@ def test_bad_request_values(
 
 MODE_MAPS = [
     {},
-    {"layer1": "no-skip"},
-    {"layer2.0": "no-residual", "layer4.1": "no-skip"},
-    {"layer1": "no-skip", "layer2": "no-skip", "layer3": "no-skip", "layer4": "no-skip"},
-    {"layer3.0": "no-residual"},
-    {"layer4": "no-residual"},
+    {"layer1": "skip-off"},
+    {"layer2.0": "branch-off", "layer4.1": "skip-off"},
+    {"layer1": "skip-off", "layer2": "skip-off", "layer3": "skip-off", "layer4": "skip-off"},
+    {"layer3.0": "branch-off"},
+    {"layer4": "branch-off"},
 ]
 
 

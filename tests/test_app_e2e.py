@@ -84,9 +84,9 @@ def test_an_example_image_gives_top_k_and_a_heatmap(
 def test_switching_a_block_changes_the_comparison(client: Client) -> None:
     intact = analyse(client, example_image())
     assert "banner none" in intact[FIELD["banner"]]
-    out = client.predict(strip={"modes": {"layer4.1": "no-residual"}}, api_name="/switch")
+    out = client.predict(strip={"modes": {"layer4.1": "branch-off"}}, api_name="/switch")
     assert "banner none" not in out[FIELD["banner"]] and "layer4.1" in out[FIELD["banner"]]
-    assert out[FIELD["strip"]]["modes"]["layer4.1"] == "no-residual"
+    assert out[FIELD["strip"]]["modes"]["layer4.1"] == "branch-off"
     rows = out[FIELD["compare_table"]]["data"]
     before = [float(r[1].rstrip(" %")) for r in rows]
     after = [float(r[2].rstrip(" %")) for r in rows]
@@ -99,9 +99,9 @@ def test_switching_a_block_changes_the_comparison(client: Client) -> None:
 
 def test_a_preset_switches_every_skip_off(client: Client, model: models.LoadedModel) -> None:
     analyse(client, example_image())
-    out = client.predict(api_name="/preset_all_no_skip")
+    out = client.predict(api_name="/preset_all_skip_off")
     modes = out[FIELD["strip"]]["modes"]
-    assert set(modes) == set(block_names(model.module)) and set(modes.values()) == {"no-skip"}
+    assert set(modes) == set(block_names(model.module)) and set(modes.values()) == {"skip-off"}
     assert all(r["ratio"] == "skip off" for r in out[FIELD["strip"]]["rows"])
 
 
@@ -120,7 +120,7 @@ def test_a_bad_file_gives_the_error_and_the_next_request_works(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strip": {"modes": {"layer9.9": "no-skip"}}}, "unknown block"),
+        ({"strip": {"modes": {"layer9.9": "skip-off"}}}, "unknown block"),
         ({"strip": {"modes": {"layer1.0": "unplugged"}}}, "unknown mode"),
         ({"layer": "fc"}, "not in the list of choices"),
         ({"top_k": 500}, "greater than maximum value 10"),
@@ -152,11 +152,11 @@ def test_a_model_without_weights_keeps_the_working_model(client: Client) -> None
 
 def test_export_gives_a_card_and_numbers(client: Client) -> None:
     analyse(client, PHOTO)
-    client.predict(strip={"modes": {"layer3.0": "no-skip"}}, api_name="/switch")
+    client.predict(strip={"modes": {"layer3.0": "skip-off"}}, api_name="/switch")
     card, numbers = client.predict("en", api_name="/export")
     assert card["visible"] and numbers["visible"]
     assert Image.open(card["value"]).format == "PNG"
-    assert '"layer3.0": "no-skip"' in Path(numbers["value"]).read_text(encoding="utf-8")
+    assert '"layer3.0": "skip-off"' in Path(numbers["value"]).read_text(encoding="utf-8")
 
 
 def test_routes_that_skip_the_queue_are_closed(server: str) -> None:

@@ -81,7 +81,7 @@ def lesson_image(model: models.LoadedModel) -> Path:
     """An example whose top-1 class changes when every skip is off (checked with the engine)."""
     examples = ROOT / "assets" / "examples"
     candidates = [*sorted(examples.glob("shapes_*.png")), *sorted(examples.glob("*.jpg"))]
-    all_off = dict.fromkeys(block_names(model.module), "no-skip")
+    all_off = dict.fromkeys(block_names(model.module), "skip-off")
     for path in candidates:
         image = decode_image(path)
         intact = analyze(model, image)
@@ -123,10 +123,10 @@ def test_a_lesson_in_the_browser(
     settle(page)
     page.screenshot(path=shots / "1-predictions.png")
 
-    page.locator("#preset-no-skip").click()
+    page.locator("#preset-skip-off").click()
     expect(page.locator("#banner .banner.changed")).to_be_visible()
     expect(page.locator("#banner")).to_contain_text("Top-1 changed")
-    expect(page.locator("#strip .blk.m-no-skip")).to_have_count(n_blocks)
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(n_blocks)
     expect(page.locator("#cam-diff img")).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")
     settle(page)
@@ -139,7 +139,7 @@ def test_a_lesson_in_the_browser(
     page.locator("#lang label", has_text="简体中文").click()
     expect(page.locator("#title")).to_contain_text("ResNet 演示")
     expect(page.locator("#banner")).to_contain_text("第一名改变了")
-    expect(page.locator("#preset-no-skip")).to_contain_text("关闭全部跳跃连接")
+    expect(page.locator("#preset-skip-off")).to_contain_text("关闭全部跳跃连接")
     page.evaluate("window.scrollTo(0, 0)")
     settle(page)
     page.screenshot(path=shots / "5-chinese.png")
@@ -149,8 +149,8 @@ def test_one_switch_in_the_strip(browser: Browser, url: str) -> None:
     page = open_page(browser, url)
     upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
     expect(page.locator("#predictions .confidence-set")).to_have_count(5)
-    page.locator("#strip button[data-block='layer4.1'][data-mode='no-residual']").click()
-    expect(page.locator("#strip .blk.m-no-residual")).to_have_count(1)
+    page.locator("#strip button[data-block='layer4.1'][data-mode='branch-off']").click()
+    expect(page.locator("#strip .blk.m-branch-off")).to_have_count(1)
     expect(page.locator("#banner")).to_contain_text("layer4.1")
     expect(page.locator("#compare-table")).to_contain_text("→")
 

@@ -30,9 +30,9 @@ def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Pa
             "--weights",
             str(resnet18_path),
             "--switch",
-            "layer2.0=no-skip",
+            "layer2.0=skip-off",
             "--switch",
-            "layer4=no-residual",
+            "layer4=branch-off",
             "--cam-layer",
             "layer3",
             "--target",
@@ -49,9 +49,9 @@ def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Pa
     assert result["weights_source"] == f"file:{resnet18_path}"
     assert result["input_size"] == [224, 224]
     assert result["switches"] == {
-        "layer2.0": "no-skip",
-        "layer4.0": "no-residual",
-        "layer4.1": "no-residual",
+        "layer2.0": "skip-off",
+        "layer4.0": "branch-off",
+        "layer4.1": "branch-off",
     }
     assert (
         len(result["top_k"]) == 3
@@ -88,7 +88,7 @@ def test_explain_on_the_embedded_model_by_default(tmp_path: Path) -> None:
     [
         (["explain", "{bad}"], "not a supported image"),
         (["explain", "{missing}"], "could not be opened"),
-        (["explain", "{photo}", "--switch", "layer9.9=no-skip"], "unknown block"),
+        (["explain", "{photo}", "--switch", "layer9.9=skip-off"], "unknown block"),
         (["explain", "{photo}", "--switch", "layer1.0"], "BLOCK=MODE"),
         (["explain", "{photo}", "--target", "unicorn"], "not a class"),
         (["explain", "{photo}", "--target", "99"], "out of range"),
@@ -204,7 +204,7 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
     from resnet_demo.text import t
 
     shape = REPO / "assets" / "examples" / "shapes_star.png"
-    argv = ["explain", str(shape), "--switch", "layer4=no-skip", "--lang", "zh"]
+    argv = ["explain", str(shape), "--switch", "layer4=skip-off", "--lang", "zh"]
     with recording_texts() as texts:
         assert main([*argv, "--out", str(tmp_path)]) == 0
     for key in ("card_input", "panel_switched", "panel_diff", "card_key", "card_diff_key"):

@@ -25,7 +25,7 @@ from resnet_demo.models.embedded import (
     build_embedded_resnet,
     load_embedded,
 )
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, block_names, forward_with_modes
+from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, block_names, forward_with_modes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 N_TEST = 2000
@@ -91,7 +91,7 @@ def test_card_describes_the_model(loaded: tuple[ResNet, dict]) -> None:
     assert all(0.0 < s < 1.0 for s in card["std"])
     for key in ("data_seed", "n_train", "epochs", "train_seconds", "machine", "test_accuracy"):
         assert key in card, key
-    assert card["switch_effects"]["all_no_skip_accuracy"] < card["test_accuracy"]
+    assert card["switch_effects"]["all_skip_off_accuracy"] < card["test_accuracy"]
     assert json.loads(CARD_PATH.read_text(encoding="utf-8")) == card
 
 
@@ -205,7 +205,7 @@ def test_switching_every_skip_off_collapses_accuracy(
 ) -> None:
     model, card = loaded
     images, labels = test_set
-    modes = dict.fromkeys(block_names(model), NO_SKIP)
+    modes = dict.fromkeys(block_names(model), SKIP_OFF)
     accuracy = float((predict(model, images[:1000], card, modes) == labels[:1000]).mean())
     assert accuracy <= 3.0 / len(card["classes"])
 
@@ -231,9 +231,9 @@ def test_removing_one_residual_branch_matches_the_card(
     most; the card records the same numbers (on 2,000 images; here the first 1,000)."""
     model, card = loaded
     images, labels = test_set[0][:1000], test_set[1][:1000]
-    accuracy = float((predict(model, images, card, {block: NO_RESIDUAL}) == labels).mean())
+    accuracy = float((predict(model, images, card, {block: BRANCH_OFF}) == labels).mean())
     assert low <= accuracy <= high
-    recorded = card["switch_effects"]["no_residual_accuracy"][block]
+    recorded = card["switch_effects"]["branch_off_accuracy"][block]
     assert accuracy == pytest.approx(recorded, abs=0.03)
 
 

@@ -16,7 +16,7 @@ from resnet_demo.lab.curves import ACCURACY, AGREEMENT, choose_subsets, lesion_c
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set, shapes_set
 from resnet_demo.lab.lesions import lesion_sweep
 from resnet_demo.models import LoadedModel, load_model
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, forward_with_modes
+from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, forward_with_modes
 from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -50,8 +50,8 @@ def test_sweep_matches_one_forward_per_lesion(resnet18: LoadedModel, image: np.n
     assert sweep.original_prob == pytest.approx(float(intact.max()), abs=1e-6)
     for i, name in enumerate(sweep.block_names):
         for mode, probs, top1 in (
-            (NO_RESIDUAL, sweep.branch_removed_prob, sweep.branch_removed_top1),
-            (NO_SKIP, sweep.skip_removed_prob, sweep.skip_removed_top1),
+            (BRANCH_OFF, sweep.branch_removed_prob, sweep.branch_removed_top1),
+            (SKIP_OFF, sweep.skip_removed_prob, sweep.skip_removed_top1),
         ):
             oracle = _probs(resnet18, image, {name: mode})
             assert probs[i] == pytest.approx(float(oracle[sweep.original_class]), abs=1e-6)
@@ -135,7 +135,7 @@ def test_curves_match_the_oracle(resnet18: LoadedModel) -> None:
     x = torch.cat(
         [resnet18.preprocessing.to_tensor(resnet18.preprocessing.model_view(im)) for im in images]
     )
-    for mode, scores in ((NO_RESIDUAL, curves.branch_scores), (NO_SKIP, curves.skip_scores)):
+    for mode, scores in ((BRANCH_OFF, curves.branch_scores), (SKIP_OFF, curves.skip_scores)):
         modes = {names[i]: mode for i in subsets[2][1]}
         with torch.no_grad():
             top1 = forward_with_modes(resnet18.module, x, modes).argmax(1).numpy()

@@ -53,7 +53,7 @@ def _hand_block(block: torch.nn.Module, x: torch.Tensor, mode: str) -> torch.Ten
     f = torch.relu(block.bn2(block.conv2(f)))  # grouped (ResNeXt) or wide 3x3 convolution
     f = block.bn3(block.conv3(f))
     s = block.downsample(x) if block.downsample is not None else x
-    return torch.relu({"intact": f + s, "no-skip": f, "no-residual": s}[mode])
+    return torch.relu({"intact": f + s, "skip-off": f, "branch-off": s}[mode])
 
 
 def test_the_family_is_offered() -> None:
@@ -71,7 +71,7 @@ def test_intact_is_bit_identical_to_torchvision(member: LoadedModel) -> None:
 
 def test_lesions_equal_hand_composed_blocks(member: LoadedModel) -> None:
     # A skip removed, an identity branch removed and a projection block's branch removed.
-    modes = {"layer1.0": "no-skip", "layer2.0": "no-residual", "layer3.1": "no-residual"}
+    modes = {"layer1.0": "skip-off", "layer2.0": "branch-off", "layer3.1": "branch-off"}
     m, x = member.module, _input(1)
     with torch.no_grad():
         got = forward_with_modes(m, x, modes)

@@ -377,7 +377,7 @@ def _content(image_: np.ndarray, heat_: np.ndarray | None, **changes: object) ->
         "heat": heat_,
         "top_labels": ["tabby", "tiger cat", "Egyptian cat"],
         "top_probs": [0.6, 0.3, 0.05],
-        "caption_lines": ["model: resnet18", "switches: layer3.1=no-skip"],
+        "caption_lines": ["model: resnet18", "switches: layer3.1=skip-off"],
     }
     fields.update(changes)
     return CardContent(**fields)
@@ -658,7 +658,7 @@ def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.nda
         cam_after=np.full((h, w), 0.5, np.float32),
         cam_diff=np.full((h, w), 0.3, np.float32),
     )
-    current = _analysis(image, own_scale, {"layer4.0": "no-skip"})
+    current = _analysis(image, own_scale, {"layer4.0": "skip-off"})
     names = report.class_names(["tabby", "tiger cat", "lynx"], ["虎斑猫", "虎猫", "猞猁"], "zh")
     content = report.card_content(current, shared, names, "猫.jpg", "zh")
     assert content.heat is shared.cam_before  # the intact map, on the shared scale

@@ -56,12 +56,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 SWITCHES: dict[str, dict[str, str]] = {
     "intact": {},
-    "layer4.1 no-residual": {"layer4.1": "no-residual"},
-    "layer1.0 no-skip": {"layer1.0": "no-skip"},
-    "layer3 no-skip": {"layer3": "no-skip"},
-    "mixed": {"layer2.0": "no-residual", "layer4.0": "no-skip"},
+    "layer4.1 branch-off": {"layer4.1": "branch-off"},
+    "layer1.0 skip-off": {"layer1.0": "skip-off"},
+    "layer3 skip-off": {"layer3": "skip-off"},
+    "mixed": {"layer2.0": "branch-off", "layer4.0": "skip-off"},
 }
-ALL_NO_SKIP = "all no-skip"  # what the /preset_all_no_skip button sets
+ALL_SKIP_OFF = "all skip-off"  # what the /preset_all_skip_off button sets
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def images() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def switch_sets(model: LoadedModel) -> dict[str, dict[str, str]]:
-    return {**SWITCHES, ALL_NO_SKIP: dict.fromkeys(block_names(model.module), "no-skip")}
+    return {**SWITCHES, ALL_SKIP_OFF: dict.fromkeys(block_names(model.module), "skip-off")}
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +208,8 @@ def run_client(
                 key = rng.choice(list(SWITCHES))
                 out = client.predict(strip={"modes": SWITCHES[key]}, api_name="/switch")
             else:
-                key = ALL_NO_SKIP
-                out = client.predict(api_name="/preset_all_no_skip")
+                key = ALL_SKIP_OFF
+                out = client.predict(api_name="/preset_all_skip_off")
             if not matches(out, expected[image, key]):
                 wrong.append(f"client {seed} step {step}: {op} {image.name} {key}")
     finally:
@@ -271,7 +271,7 @@ def test_a_client_that_cancels_and_closes_mid_analysis_leaves_nothing_behind(
     client = new_client(app.url, None)
     job = client.submit(
         handle_file(str(images[1])),
-        strip={"modes": SWITCHES["layer3 no-skip"]},
+        strip={"modes": SWITCHES["layer3 skip-off"]},
         api_name="/analyze",
     )
     try:
@@ -297,7 +297,7 @@ def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
     pause = Pause(app.model, monkeypatch)
     uploaded = raw_upload(app.url, "drop.png", images[2].read_bytes()).json()[0]
     payload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
-    data = [payload, None, -1, "layer4", 5, 0.5, {"modes": {"layer1.0": "no-skip"}}, "en"]
+    data = [payload, None, -1, "layer4", 5, 0.5, {"modes": {"layer1.0": "skip-off"}}, "en"]
     session_hash = "dropped0001"
     try:
         assert raw_join(app.url, "analyze", data, session_hash).status_code == 200

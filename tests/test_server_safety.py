@@ -558,9 +558,9 @@ def test_the_queue_answers_the_same_event(app: RunningApp) -> None:
 
 BAD_SETTINGS = [
     # (endpoint, keyword arguments, words the message must contain)
-    ("/switch", {"strip": {"modes": {"layer9.9": "no-skip"}}}, (SETTING_TITLE, "unknown block")),
+    ("/switch", {"strip": {"modes": {"layer9.9": "skip-off"}}}, (SETTING_TITLE, "unknown block")),
     ("/switch", {"strip": {"modes": {"__class__": "intact"}}}, (SETTING_TITLE, "unknown block")),
-    ("/switch", {"strip": {"modes": {"fc": "no-skip"}}}, (SETTING_TITLE, "unknown block")),
+    ("/switch", {"strip": {"modes": {"fc": "skip-off"}}}, (SETTING_TITLE, "unknown block")),
     ("/switch", {"strip": {"modes": {"layer1.0": "off"}}}, (SETTING_TITLE, "unknown mode")),
     ("/switch", {"strip": {"modes": {"layer1.0": 3}}}, (SETTING_TITLE, "must be strings")),
     ("/switch", {"strip": {"modes": {"layer1.0": None}}}, (SETTING_TITLE, "must be strings")),
@@ -594,9 +594,9 @@ BAD_SETTINGS = [
     ("/settings", {"opacity": None}, (SETTING_TITLE, "opacity must be a number")),
     ("/settings", {"lang": "fr"}, ("not in the list of choices",)),
     ("/settings", {"lang": 3}, ("not in the list of choices",)),
-    ("/preset_stage_no_skip", {"stage": "layer9"}, ("not in the list of choices",)),
-    ("/preset_stage_no_skip", {"stage": 7}, ("not in the list of choices",)),
-    ("/preset_stage_no_skip", {"stage": None}, (SETTING_TITLE, "unknown stage")),
+    ("/preset_stage_skip_off", {"stage": "layer9"}, ("not in the list of choices",)),
+    ("/preset_stage_skip_off", {"stage": 7}, ("not in the list of choices",)),
+    ("/preset_stage_skip_off", {"stage": None}, (SETTING_TITLE, "unknown stage")),
     ("/model", {"name": "resnet9000", "lang": "en"}, ("not in the list of choices",)),
     ("/model", {"name": "../../etc/passwd", "lang": "en"}, ("not in the list of choices",)),
     ("/model", {"name": 42, "lang": "en"}, ("not in the list of choices",)),

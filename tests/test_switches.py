@@ -74,7 +74,7 @@ def test_max_pool_is_torchvision_pooling_bit_for_bit() -> None:
 
 def test_tail_to_one_class_has_the_full_tail_gradient(model: LoadedModel) -> None:
     """forward_from(target=c) is logit c alone; its gradient is exactly that of the full logits."""
-    switched = SwitchedResNet(model.module, {"layer4.0": "no-skip"})
+    switched = SwitchedResNet(model.module, {"layer4.0": "skip-off"})
     name = block_names(model.module)[-3]
     with torch.no_grad():
         h = switched.stem(_input(6))
@@ -103,7 +103,7 @@ def _hand_block(block: torch.nn.Module, x: torch.Tensor, mode: str) -> torch.Ten
     else:
         f = block.bn2(block.conv2(f))
     s = block.downsample(x) if block.downsample is not None else x
-    return torch.relu({"intact": f + s, "no-skip": f, "no-residual": s}[mode])
+    return torch.relu({"intact": f + s, "skip-off": f, "branch-off": s}[mode])
 
 
 def _hand_network(module: torch.nn.Module, x: torch.Tensor, modes: dict[str, str]) -> torch.Tensor:
@@ -116,11 +116,11 @@ def _hand_network(module: torch.nn.Module, x: torch.Tensor, modes: dict[str, str
 @pytest.mark.parametrize(
     "modes",
     [
-        {"layer1.0": "no-skip"},
-        {"layer2.0": "no-skip"},  # a projection block: the 1x1 downsample goes too
-        {"layer2.0": "no-residual"},
-        {"layer3.1": "no-residual", "layer4.0": "no-skip"},
-        {"layer1": "no-skip", "layer2": "no-skip", "layer3": "no-skip", "layer4": "no-skip"},
+        {"layer1.0": "skip-off"},
+        {"layer2.0": "skip-off"},  # a projection block: the 1x1 downsample goes too
+        {"layer2.0": "branch-off"},
+        {"layer3.1": "branch-off", "layer4.0": "skip-off"},
+        {"layer1": "skip-off", "layer2": "skip-off", "layer3": "skip-off", "layer4": "skip-off"},
     ],
 )
 def test_lesions_equal_hand_composed_blocks(model: LoadedModel, modes: dict[str, str]) -> None:
@@ -139,7 +139,7 @@ def test_switching_changes_nothing_shared(resnet18: LoadedModel) -> None:
     x = _input(2)
     with torch.no_grad():
         reference = resnet18.module(x)
-        forward_with_modes(resnet18.module, x, {"layer1": "no-skip", "layer4.1": "no-residual"})
+        forward_with_modes(resnet18.module, x, {"layer1": "skip-off", "layer4.1": "branch-off"})
         after = resnet18.module(x)
     assert torch.equal(reference, after)
     for key, value in resnet18.module.state_dict().items():
@@ -149,7 +149,7 @@ def test_switching_changes_nothing_shared(resnet18: LoadedModel) -> None:
 
 
 def test_branch_norms_are_recorded_only_when_asked(resnet18: LoadedModel) -> None:
-    modes = {"layer2.1": "no-residual", "layer3.0": "no-skip"}
+    modes = {"layer2.1": "branch-off", "layer3.0": "skip-off"}
     x = _input(3)[:1]
     quiet = SwitchedResNet(resnet18.module, modes)
     switched = SwitchedResNet(resnet18.module, modes, record_norms=True)
@@ -184,10 +184,10 @@ def test_block_names_follow_torchvision(resnet18: LoadedModel, resnet50: LoadedM
 @pytest.mark.parametrize(
     ("modes", "match"),
     [
-        ({"layer9.0": "no-skip"}, "unknown block"),
+        ({"layer9.0": "skip-off"}, "unknown block"),
         ({"layer1.0": "off"}, "unknown mode"),
         ({"layer1.0": 3}, "must be strings"),
-        ({("layer1.0",): "no-skip"}, "must be strings"),
+        ({("layer1.0",): "skip-off"}, "must be strings"),
         (["layer1.0"], "must be a mapping"),
     ],
 )
@@ -197,15 +197,15 @@ def test_bad_mode_maps_are_refused(resnet18: LoadedModel, modes: object, match: 
 
 
 def test_stage_keys_set_every_block_of_the_stage(resnet18: LoadedModel) -> None:
-    modes = validate_modes(resnet18.module, {"layer3": "no-skip", "layer3.1": "no-residual"})
-    assert modes["layer3.0"] == "no-skip" and modes["layer3.1"] == "no-residual"
+    modes = validate_modes(resnet18.module, {"layer3": "skip-off", "layer3.1": "branch-off"})
+    assert modes["layer3.0"] == "skip-off" and modes["layer3.1"] == "branch-off"
     assert modes["layer2.1"] == "intact"
 
 
 def test_parse_switch_args() -> None:
-    assert parse_switch_args(["layer3.1=no-skip", " layer1 = no-residual "]) == {
-        "layer3.1": "no-skip",
-        "layer1": "no-residual",
+    assert parse_switch_args(["layer3.1=skip-off", " layer1 = branch-off "]) == {
+        "layer3.1": "skip-off",
+        "layer1": "branch-off",
     }
     with pytest.raises(SwitchError, match="BLOCK=MODE"):
         parse_switch_args(["layer3.1"])
@@ -250,8 +250,21 @@ def test_block_inputs_are_the_inputs_torchvision_feeds_each_block(
     if last + 1 < len(names):
         assert torch.equal(output, expected[names[last + 1]])
     with torch.no_grad():
-        lesioned = SwitchedResNet(m, {"layer4.1": "no-skip"})  # at or after every `last`
+        lesioned = SwitchedResNet(m, {"layer4.1": "skip-off"})  # at or after every `last`
         assert torch.equal(lesioned.run_from(names[last], inputs[names[last]]), lesioned(x))
         assert torch.equal(SwitchedResNet(m).forward_from(names[last], output), m(x))
     with pytest.raises(SwitchError, match="unknown block"):
         SwitchedResNet(m).block_inputs(x, through="layer9.0")
+
+
+def test_old_mode_names_are_aliases_of_the_new_ones() -> None:
+    """`no-skip` / `no-residual` (first release) still parse, to `skip-off` / `branch-off`."""
+    from torchvision.models import resnet18
+
+    from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, validate_modes
+
+    model = resnet18(num_classes=3)
+    modes = validate_modes(model, {"layer1.0": "no-skip", "layer2": "no-residual"})
+    assert modes["layer1.0"] == SKIP_OFF
+    assert modes["layer2.0"] == modes["layer2.1"] == BRANCH_OFF
+    assert modes["layer3.0"] == "intact"

@@ -11,7 +11,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from resnet_demo.models.embedded import NarrowResNet
 from resnet_demo.models.preprocessing import normalise
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, SwitchedResNet, block_names
+from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
 from training import measure_deep, train_deep
 
 
@@ -85,9 +85,9 @@ def test_lesion_accuracies_match_independent_switched_forward() -> None:
     stats = ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
     maps = [
         {},
-        {"layer2.1": NO_RESIDUAL},
-        {"layer3.0": NO_SKIP},
-        {"layer1.1": NO_RESIDUAL, "layer4.0": NO_SKIP},
+        {"layer2.1": BRANCH_OFF},
+        {"layer3.0": SKIP_OFF},
+        {"layer1.1": BRANCH_OFF, "layer4.0": SKIP_OFF},
     ]
     got = measure_deep.lesion_accuracies(model, images, labels, stats, maps, batch_size=8)
     x = normalise(images, *stats, channels_first=False).contiguous(
@@ -108,8 +108,8 @@ def test_lesion_plan_is_complete_and_draws_are_seeded(deep: ResNet) -> None:
     for key, modes in plan:
         if key[0] == "random":
             assert len(modes) == key[2] and set(modes.values()) == {key[1]}
-    first = measure_deep.random_draws(names, NO_RESIDUAL, 3, 5)
-    assert first == measure_deep.random_draws(names, NO_RESIDUAL, 3, 5)
+    first = measure_deep.random_draws(names, BRANCH_OFF, 3, 5)
+    assert first == measure_deep.random_draws(names, BRANCH_OFF, 3, 5)
     assert len({tuple(d) for d in first}) > 1
 
 
@@ -117,6 +117,11 @@ def test_cosine_schedule_and_flips() -> None:
     assert train_deep.cosine_lr(2e-3, 0.0, 60.0) == pytest.approx(2e-3)
     assert train_deep.cosine_lr(2e-3, 30.0, 60.0) == pytest.approx(1e-3)
     assert train_deep.cosine_lr(2e-3, 90.0, 60.0) == pytest.approx(0.0)
+    # warm-up: linear from 0 over the first 10 %, the cosine over the other 90 %
+    assert train_deep.cosine_lr(2e-3, 0.0, 100.0, 0.1) == 0.0
+    assert train_deep.cosine_lr(2e-3, 5.0, 100.0, 0.1) == pytest.approx(1e-3)
+    assert train_deep.cosine_lr(2e-3, 10.0, 100.0, 0.1) == pytest.approx(2e-3)
+    assert train_deep.cosine_lr(2e-3, 55.0, 100.0, 0.1) == pytest.approx(1e-3)
     x = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2)
     y = train_deep.flip_batch(x, torch.Generator().manual_seed(0))
     for a, b in zip(x, y, strict=True):

@@ -182,22 +182,24 @@ def test_flip_reuses_the_cached_intact_analysis(
 ) -> None:
     cache = handlers.engine.cache
     hits, misses = cache.hits, cache.misses
-    strip = {"modes": {"layer3.1": "no-skip"}}
+    strip = {"modes": {"layer3.1": "skip-off"}}
     view = view_of(page, handlers.on_settings(analysed, **{**CONTROLS, "strip": strip}))
     session = view["session"]
     assert (cache.hits, cache.misses) == (hits + 1, misses)
     assert session.intact is analysed.intact
     assert not session.intact.cam.flags.writeable  # shared between sessions: read-only
     assert not session.intact.activations[0].top_maps.flags.writeable
-    assert session.comparison is not None and session.comparison.switched == {"layer3.1": "no-skip"}
-    assert view["strip"]["modes"]["layer3.1"] == "no-skip"
+    assert session.comparison is not None and session.comparison.switched == {
+        "layer3.1": "skip-off"
+    }
+    assert view["strip"]["modes"]["layer3.1"] == "skip-off"
     assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
     assert "layer3.1" in view["banner"] and (
         "changed" in view["banner"] or "same" in view["banner"]
     )
 
 
-@pytest.mark.parametrize("preset", ["all-no-skip", "stage-no-residual"])
+@pytest.mark.parametrize("preset", ["all-skip-off", "stage-branch-off"])
 def test_switched_view_equals_direct_analysis_with_intact_target(
     handlers: Handlers, analysed: Session, tiny: LoadedModel, page: Page, preset: str
 ) -> None:
@@ -216,7 +218,7 @@ def test_switched_view_equals_direct_analysis_with_intact_target(
 def test_all_intact_preset_removes_the_comparison(
     handlers: Handlers, analysed: Session, page: Page
 ) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    switched = handlers.on_preset("all-skip-off", None, analysed, **CONTROLS)[page.state]
     back = handlers.on_preset("all-intact", None, switched, **CONTROLS)[page.state]
     assert back.comparison is None and back.current is back.intact
 
@@ -306,7 +308,7 @@ def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page:
 def test_language_switch_rewords_the_whole_page(
     handlers: Handlers, analysed: Session, page: Page
 ) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    switched = handlers.on_preset("all-skip-off", None, analysed, **CONTROLS)[page.state]
     out = handlers.on_lang("zh-CN", switched)
     assert out[page.state].settings.lang == "zh"
     picker, status = out[page.header.picker], out[page.header.status]
@@ -315,8 +317,8 @@ def test_language_switch_rewords_the_whole_page(
     banner, table = out[page.results.banner], out[page.comparison.table]
     assert "第一名" in banner and table["value"]["headers"][0] == "类别"
     assert table["label"] == tr("compare_table", "zh")
-    assert out[page.switches.strip]["labels"]["no-skip"] == "无跳跃"
-    assert out[page.switches.presets["all-no-skip"]]["value"] == "关闭全部跳跃连接"
+    assert out[page.switches.strip]["labels"]["skip-off"] == "无跳跃"
+    assert out[page.switches.presets["all-skip-off"]]["value"] == "关闭全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
     shape_captions = {c for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
@@ -375,7 +377,7 @@ def test_page_load_keeps_the_saved_language_then_query_then_server_then_browser(
 def test_export_writes_a_clean_png_and_the_numbers(
     handlers: Handlers, analysed: Session, page: Page
 ) -> None:
-    switched = handlers.on_preset("all-no-skip", None, analysed, **CONTROLS)[page.state]
+    switched = handlers.on_preset("all-skip-off", None, analysed, **CONTROLS)[page.state]
     out = handlers.on_export(switched, "en")
     card, numbers = out[page.export.download_card], out[page.export.download_json]
     assert card["visible"] and numbers["visible"]
@@ -409,7 +411,7 @@ def test_export_writes_a_clean_png_and_the_numbers(
         ("top_k", "5", "whole number"),
         ("opacity", 1.5, "between 0 and 1"),
         ("opacity", None, "must be a number"),
-        ("strip", {"modes": {"layer9.0": "no-skip"}}, "unknown block"),
+        ("strip", {"modes": {"layer9.0": "skip-off"}}, "unknown block"),
         ("strip", {"modes": {"layer1.0": "off"}}, "unknown mode"),
         ("strip", {"modes": ["layer1.0"]}, "must map block names"),
         ("strip", "{not json", "must be JSON"),
@@ -610,10 +612,10 @@ def test_read_image_accepts_paths_bytes_and_data_urls_and_shrinks_big_ones() -> 
     ("value", "expected"),
     [
         (None, {}),
-        ({"modes": {"layer2.0": "no-residual"}}, {"layer2.0": "no-residual"}),
-        ('{"modes": {"layer1.1": "no-skip"}}', {"layer1.1": "no-skip"}),
-        ({"layer4.1": "no-skip"}, {"layer4.1": "no-skip"}),
-        ({"modes": {"layer3": "no-skip"}}, {"layer3.0": "no-skip", "layer3.1": "no-skip"}),
+        ({"modes": {"layer2.0": "branch-off"}}, {"layer2.0": "branch-off"}),
+        ('{"modes": {"layer1.1": "skip-off"}}', {"layer1.1": "skip-off"}),
+        ({"layer4.1": "skip-off"}, {"layer4.1": "skip-off"}),
+        ({"modes": {"layer3": "skip-off"}}, {"layer3.0": "skip-off", "layer3.1": "skip-off"}),
         ({"rows": [], "selected": "layer1.0"}, {}),
     ],
 )
@@ -627,16 +629,16 @@ def test_modes_from_value_accepts_every_client_form(
 
 def test_strip_value_describes_every_block(analysed: Session, tiny: LoadedModel) -> None:
     names = block_names(tiny.module)
-    stats = analyze(tiny, analysed.image, switches={"layer2.0": "no-skip"}).blocks
+    stats = analyze(tiny, analysed.image, switches={"layer2.0": "skip-off"}).blocks
     projections = {"layer2.0", "layer3.0", "layer4.0"}
-    value = strip_value(names, {"layer2.0": "no-skip"}, stats, "layer2.0", "en", projections)
+    value = strip_value(names, {"layer2.0": "skip-off"}, stats, "layer2.0", "en", projections)
     rows = {r["name"]: r for r in value["rows"]}
     assert list(rows) == names and value["selected"] == "layer2.0"
     assert rows["layer2.0"]["ratio"] == "skip off" and rows["layer2.0"]["bar"] == 0.0
     assert re.fullmatch(r"\d+\.\d\d", rows["layer2.1"]["ratio"])
     assert rows["layer1.0"]["shape"] == "16×32×32" and rows["layer2.0"]["projection"]
     assert not rows["layer1.0"]["projection"]
-    assert value["modes"]["layer2.0"] == "no-skip" and set(value["labels"]) >= set(MODES)
+    assert value["modes"]["layer2.0"] == "skip-off" and set(value["labels"]) >= set(MODES)
     empty = strip_value(names, {}, None, "layer1.0", "zh")
     assert empty["rows"][0]["ratio"] == "–" and empty["labels"]["intact"] == "完整"
     assert selected_from_value({"selected": "layer3"}, names, "x") == "layer3.1"
@@ -650,16 +652,16 @@ def test_presets_switch_the_right_blocks(tiny: LoadedModel, preset: str) -> None
     off = {k for k, v in modes.items() if v != "intact"}
     expected = {
         "all-intact": set(),
-        "all-no-skip": set(modes),
-        "stage-no-skip": {"layer3.0", "layer3.1"},
-        "stage-no-residual": {"layer3.0", "layer3.1"},
+        "all-skip-off": set(modes),
+        "stage-skip-off": {"layer3.0", "layer3.1"},
+        "stage-branch-off": {"layer3.0", "layer3.1"},
     }[preset]
     assert off == expected
-    if preset == "stage-no-residual":
-        assert modes["layer3.0"] == "no-residual"
+    if preset == "stage-branch-off":
+        assert modes["layer3.0"] == "branch-off"
 
 
-@pytest.mark.parametrize(("preset", "stage"), [("all-off", None), ("stage-no-skip", "layer7")])
+@pytest.mark.parametrize(("preset", "stage"), [("all-off", None), ("stage-skip-off", "layer7")])
 def test_unknown_presets_and_stages_are_refused(tiny: LoadedModel, preset: str, stage: str) -> None:
     with pytest.raises(SwitchError, match="unknown"):
         preset_modes(tiny.module, preset, stage)

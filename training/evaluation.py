@@ -5,7 +5,7 @@
   class's Grad-CAM at ``layer4`` (Captum ``LayerGradCam``, ``relu_attributions=True``, upsampled
   bilinearly to the input size) falls inside the labelled shape's box;
 - switch effects (``resnet_demo.switches``): accuracy with every skip connection off
-  (``no-skip`` everywhere), and with each single residual branch removed (``no-residual``, the
+  (``skip-off`` everywhere), and with each single residual branch removed (``branch-off``, the
   block-deletion lesion of Veit et al. 2016), block by block.
 """
 
@@ -23,7 +23,7 @@ from torch import nn
 from resnet_demo import shapes
 from resnet_demo.models.embedded import INPUT_SIZE
 from resnet_demo.models.preprocessing import normalise
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, block_names, forward_with_modes
+from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, block_names, forward_with_modes
 
 TEST_SEED = shapes.TEST_SEED_START
 """First shape seed of the accuracy and switch test set."""
@@ -44,15 +44,15 @@ class Evaluation:
         test_accuracy: Top-1 accuracy, intact model.
         gradcam_localisation: Share of distractor images whose true-class Grad-CAM peak lies
             in the labelled shape's box.
-        all_no_skip_accuracy: Top-1 accuracy with every block ``no-skip``.
-        no_residual_accuracy: Block name -> top-1 accuracy with that block ``no-residual``.
+        all_skip_off_accuracy: Top-1 accuracy with every block ``skip-off``.
+        branch_off_accuracy: Block name -> top-1 accuracy with that block ``branch-off``.
         downsampling_blocks: Blocks with a projection shortcut (stride 2, more channels).
     """
 
     test_accuracy: float
     gradcam_localisation: float
-    all_no_skip_accuracy: float
-    no_residual_accuracy: dict[str, float]
+    all_skip_off_accuracy: float
+    branch_off_accuracy: dict[str, float]
     downsampling_blocks: tuple[str, ...]
 
 
@@ -140,16 +140,16 @@ def evaluate(
     )
 
     names = block_names(model)
-    no_skip = predict(model, images, mean_t, std_t, dict.fromkeys(names, NO_SKIP))
-    no_residual = {
-        name: float((predict(model, images, mean_t, std_t, {name: NO_RESIDUAL}) == labels).mean())
+    skip_off = predict(model, images, mean_t, std_t, dict.fromkeys(names, SKIP_OFF))
+    branch_off = {
+        name: float((predict(model, images, mean_t, std_t, {name: BRANCH_OFF}) == labels).mean())
         for name in names
     }
     return Evaluation(
         test_accuracy=accuracy,
         gradcam_localisation=float(inside.mean()),
-        all_no_skip_accuracy=float((no_skip == labels).mean()),
-        no_residual_accuracy=no_residual,
+        all_skip_off_accuracy=float((skip_off == labels).mean()),
+        branch_off_accuracy=branch_off,
         downsampling_blocks=tuple(
             name for name in names if model.get_submodule(name).downsample is not None
         ),

@@ -7,8 +7,8 @@ never used in training, which takes seeds below ``shapes.TEST_SEED_START``). It 
 
 - top-1 accuracy of the intact model on ``n_top1`` (2,000) shapes;
 - on the first ``n_lesion`` (1,000) of them: intact accuracy; each block's residual branch off
-  alone (``no-residual``: y = relu(shortcut(x)), the lesion of Veit et al. 2016) and skip off
-  alone (``no-skip``: y = relu(F(x))); k random branches off and k random skips off for
+  alone (``branch-off``: y = relu(shortcut(x)), the lesion of Veit et al. 2016) and skip off
+  alone (``skip-off``: y = relu(F(x))); k random branches off and k random skips off for
   k = 1..10 (mean and sample s.d. over 5 seeded draws of k distinct blocks); all skips off.
 
 Every lesioned forward pass is ``resnet_demo.switches.SwitchedResNet(model, modes)``. To save
@@ -32,14 +32,14 @@ import torch
 from torch import nn
 
 from resnet_demo.models.preprocessing import normalise
-from resnet_demo.switches import INTACT, NO_RESIDUAL, NO_SKIP, SwitchedResNet, block_names
+from resnet_demo.switches import BRANCH_OFF, INTACT, SKIP_OFF, SwitchedResNet, block_names
 from training.train_deep import ASSETS, CARD_NAME, WEIGHTS_NAME, generate_shapes, load_deep
 
 TEST_SEED = 40_000_000
 """First shape seed of the measurement set (fresh: training uses seeds below 10,000,000)."""
 DRAW_SEED = 20_161_204
 """Root seed of the random block draws (numpy ``default_rng([DRAW_SEED, kind, k, draw])``)."""
-KINDS = {NO_RESIDUAL: 0, NO_SKIP: 1}
+KINDS = {BRANCH_OFF: 0, SKIP_OFF: 1}
 
 
 def lesion_accuracies(
@@ -94,13 +94,13 @@ def lesion_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, d
     """Every measurement as ``(key, mode map)``: intact, single branch/skip off per block,
     k random branches/skips off (k = 1..max_k, ``draws`` each), all skips off."""
     plan: list[tuple[tuple, dict[str, str]]] = [(("intact",), {})]
-    for mode in (NO_RESIDUAL, NO_SKIP):
+    for mode in (BRANCH_OFF, SKIP_OFF):
         plan += [(("single", mode, n), {n: mode}) for n in names]
-    for mode in (NO_RESIDUAL, NO_SKIP):
+    for mode in (BRANCH_OFF, SKIP_OFF):
         for k in range(1, max_k + 1):
             for d, blocks in enumerate(random_draws(names, mode, k, draws)):
                 plan.append((("random", mode, k, d), dict.fromkeys(blocks, mode)))
-    plan.append((("all_skips_off",), dict.fromkeys(names, NO_SKIP)))
+    plan.append((("all_skips_off",), dict.fromkeys(names, SKIP_OFF)))
     return plan
 
 
@@ -127,8 +127,8 @@ def summarise(
     names = block_names(model)
     down = [n for n in names if model.get_submodule(n).downsample is not None]
     intact = results[("intact",)]
-    branch = {n: round(results[("single", NO_RESIDUAL, n)], 4) for n in names}
-    skip = {n: round(results[("single", NO_SKIP, n)], 4) for n in names}
+    branch = {n: round(results[("single", BRANCH_OFF, n)], 4) for n in names}
+    skip = {n: round(results[("single", SKIP_OFF, n)], 4) for n in names}
     identity = [n for n in names if n not in down]
 
     def drops(accs: dict[str, float], group: list[str]) -> dict[str, float]:
@@ -151,8 +151,8 @@ def summarise(
             "downsampling_blocks": drops(skip, down),
             "all_blocks": drops(skip, names),
         },
-        "k_random_branches_off": _curve(results, names, NO_RESIDUAL, max_k, draws),
-        "k_random_skips_off": _curve(results, names, NO_SKIP, max_k, draws),
+        "k_random_branches_off": _curve(results, names, BRANCH_OFF, max_k, draws),
+        "k_random_skips_off": _curve(results, names, SKIP_OFF, max_k, draws),
         "all_skips_off_accuracy": round(results[("all_skips_off",)], 4),
     }
 
@@ -183,8 +183,8 @@ def measure(
         "lesion_draw_seed": DRAW_SEED,
         "lesion_sd": "sample standard deviation (ddof = 1) over the draws",
         "measured_with": (
-            "resnet_demo.switches.SwitchedResNet(model, modes), eval mode, float32; no-skip: "
-            "y = relu(F(x)) (projection gone too); no-residual (branch off): "
+            "resnet_demo.switches.SwitchedResNet(model, modes), eval mode, float32; skip-off: "
+            "y = relu(F(x)) (projection gone too); branch-off (branch off): "
             "y = relu(shortcut(x)) (Veit et al. 2016)"
         ),
     }

@@ -294,14 +294,14 @@ def build_card(
         "switch_effects": {
             "chance_accuracy": round(1.0 / len(shapes.CLASS_NAMES), 4),
             "intact_accuracy": round(evaluation.test_accuracy, 4),
-            "all_no_skip_accuracy": round(evaluation.all_no_skip_accuracy, 4),
-            "no_residual_accuracy": {
-                k: round(v, 4) for k, v in evaluation.no_residual_accuracy.items()
+            "all_skip_off_accuracy": round(evaluation.all_skip_off_accuracy, 4),
+            "branch_off_accuracy": {
+                k: round(v, 4) for k, v in evaluation.branch_off_accuracy.items()
             },
             "downsampling_blocks": list(evaluation.downsampling_blocks),
             "measured_with": (
-                "resnet_demo.switches.forward_with_modes on the test images; no-skip: "
-                "y = relu(F(x)) in every block (projections gone too); no-residual: "
+                "resnet_demo.switches.forward_with_modes on the test images; skip-off: "
+                "y = relu(F(x)) in every block (projections gone too); branch-off: "
                 "y = relu(shortcut(x)) in one block (Veit et al. 2016)"
             ),
         },

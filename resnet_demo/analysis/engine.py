@@ -107,7 +107,7 @@ def analyze(
         model: a loaded model (its lock is held for the duration).
         image: RGB uint8 (H, W, 3), any size; resized and centre-cropped as the weights expect.
             Not modified.
-        switches: block -> mode ("intact", "no-skip", "no-residual"); a stage name sets all its
+        switches: block -> mode ("intact", "skip-off", "branch-off"); a stage name sets all its
             blocks. Default: all intact.
         target: class index to explain. Default: the top-1 class of this (switched) network.
         cam_layer: stage ("layer1".."layer4", meaning its last block) or block ("layer3.1").

@@ -17,7 +17,7 @@ class BlockStats:
     Attributes:
         name: torchvision block name, e.g. "layer3.1".
         stage: "layer1" … "layer4".
-        mode: "intact", "no-skip" or "no-residual".
+        mode: "intact", "skip-off" or "branch-off".
         downsampling: True when the block changes resolution/width (projection shortcut).
         out_shape: (C, H, W) of the block output.
         residual_norm: ‖F(x)‖, Frobenius norm over (C, H, W); 0 when the branch is removed.

@@ -14,7 +14,7 @@ as in the ImageNet models. The shortcut where the width doubles is either
 
 The *plain twin* is the same network with every skip connection off: each block computes
 y = relu(F(x)) (He et al.'s "plain" baseline; a projection shortcut is dropped with its skip,
-like the app's `no-skip` switch). `twin_nets` builds both from one seed, so they start from the
+like the app's `skip-off` switch). `twin_nets` builds both from one seed, so they start from the
 same weights and differ only in the skips.
 """
 

@@ -3,10 +3,10 @@
 For k = 0 … B (B residual blocks), pick k blocks at random and switch them off together, in
 two ways (`resnet_demo.switches`):
 
-- **residual branches removed** (`no-residual`, y = relu(shortcut(x))): Veit et al. 2016 showed
+- **residual branches removed** (`branch-off`, y = relu(shortcut(x))): Veit et al. 2016 showed
   that a trained ResNet degrades *smoothly* as blocks are deleted, as if it were an ensemble of
   many paths of different lengths rather than one deep chain;
-- **skips removed** (`no-skip`, y = relu(F(x))): every removed skip forces all paths through
+- **skips removed** (`skip-off`, y = relu(F(x))): every removed skip forces all paths through
   that block's branch, and the branch was trained as a correction to its input, not as a
   stand-alone layer, so performance collapses after very few removals.
 
@@ -32,7 +32,7 @@ from resnet_demo.lab.image_sets import ImageSet
 from resnet_demo.lab.lesions import check_image
 from resnet_demo.models import LoadedModel
 from resnet_demo.progress import Progress, report
-from resnet_demo.switches import NO_RESIDUAL, NO_SKIP, SwitchedResNet, block_names
+from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
 
 __all__ = ["ACCURACY", "AGREEMENT", "LesionCurves", "Progress", "choose_subsets", "lesion_curves"]
 
@@ -238,8 +238,8 @@ def lesion_curves(
         for k in range(1, len(names) + 1):
             for d, subset in enumerate(subsets[k]):
                 for scores, mode, key in (
-                    (branch, NO_RESIDUAL, "progress_curves_branches"),
-                    (skip, NO_SKIP, "progress_curves_skips"),
+                    (branch, BRANCH_OFF, "progress_curves_branches"),
+                    (skip, SKIP_OFF, "progress_curves_skips"),
                 ):
                     predictions = lesioner.predictions({names[i]: mode for i in subset})
                     scores[k, d] = float((predictions == reference).mean())

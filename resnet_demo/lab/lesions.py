@@ -2,11 +2,11 @@
 
 For one image and every residual block in turn, two lesions (`resnet_demo.switches`):
 
-- **branch removed** (`no-residual`, y = relu(shortcut(x))): the block-deletion experiment of
+- **branch removed** (`branch-off`, y = relu(shortcut(x))): the block-deletion experiment of
   Veit et al. 2016. In a trained ResNet the image usually survives the loss of any single
   branch, except in the downsampling blocks, whose projection shortcut cannot stand in for the
   branch as well as the identity can.
-- **skip removed** (`no-skip`, y = relu(F(x))): F was learned as a *correction* to its input
+- **skip removed** (`skip-off`, y = relu(F(x))): F was learned as a *correction* to its input
   (He et al. 2016, eq. 1); without the input the correction alone is a different signal, and the
   prediction usually breaks.
 
@@ -28,8 +28,8 @@ from resnet_demo.errors import InvalidValue
 from resnet_demo.models import LoadedModel
 from resnet_demo.progress import Progress, report
 from resnet_demo.switches import (
-    NO_RESIDUAL,
-    NO_SKIP,
+    BRANCH_OFF,
+    SKIP_OFF,
     SwitchedBlock,
     SwitchedResNet,
     block_names,
@@ -66,10 +66,10 @@ class LesionSweep:
         original_label: its name.
         original_prob: its intact probability.
         branch_removed_prob: float32 (B,): probability of the original class with that
-            block's residual branch removed (`no-residual`).
+            block's residual branch removed (`branch-off`).
         branch_removed_top1: int64 (B,): top-1 class with that branch removed.
         skip_removed_prob: float32 (B,): probability of the original class with that block's
-            skip removed (`no-skip`).
+            skip removed (`skip-off`).
         skip_removed_top1: int64 (B,): top-1 class with that skip removed.
     """
 
@@ -153,7 +153,7 @@ def _lesion_probabilities(
         report(progress, i / len(inputs), "progress_lesions", model=model.name, block=name)
         shared = model.module.get_submodule(name)
         lesioned = torch.cat(
-            [SwitchedBlock(shared, mode, name)(block_input) for mode in (NO_RESIDUAL, NO_SKIP)]
+            [SwitchedBlock(shared, mode, name)(block_input) for mode in (BRANCH_OFF, SKIP_OFF)]
         )
         p = torch.softmax(net.forward_from(name, lesioned), dim=1)
         probs[:, i] = p[:, original].numpy()

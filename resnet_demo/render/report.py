@@ -19,7 +19,7 @@ from resnet_demo.render.colormaps import colorize_diverging
 from resnet_demo.render.overlay import overlay
 from resnet_demo.text import t
 
-MODE_KEYS = {"intact": "mode_intact", "no-skip": "mode_no_skip", "no-residual": "mode_no_residual"}
+MODE_KEYS = {"intact": "mode_intact", "skip-off": "mode_skip_off", "branch-off": "mode_branch_off"}
 """Block mode -> catalogue key of its name."""
 
 
@@ -78,12 +78,12 @@ def class_names(
 
 
 def mode_text(mode: str, lang: str) -> str:
-    """A block mode ("intact", "no-skip", "no-residual") in words."""
+    """A block mode ("intact", "skip-off", "branch-off") in words."""
     return t(MODE_KEYS[mode], lang)
 
 
 def switches_text(switched: Mapping[str, str], lang: str, limit: int = 12) -> str:
-    """The switched blocks in words ("layer1.0 no skip, …", at most `limit` named), or the
+    """The switched blocks in words ("layer1.0 skip off, …", at most `limit` named), or the
     catalogue's "all blocks intact"."""
     if not switched:
         return t("no_switches", lang)

@@ -40,7 +40,7 @@ WORK = "analysis"
 LANG_KEY = "resnet-demo-lang"
 """Where the browser keeps the reader's language choice (`gr.BrowserState`), across reloads."""
 
-PRESETS = ("all-intact", "all-no-skip", "stage-no-skip", "stage-no-residual")
+PRESETS = ("all-intact", "all-skip-off", "stage-skip-off", "stage-branch-off")
 """The preset buttons, in page order (see `ui.presets`)."""
 
 
@@ -377,8 +377,8 @@ def _switch_panel(model: LoadedModel, session: Session) -> Switches:
             intact = gr.Button(
                 t("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
             )
-            no_skip = gr.Button(
-                t("preset_no_skip"), size="sm", variant="stop", elem_id="preset-no-skip"
+            skip_off = gr.Button(
+                t("preset_skip_off"), size="sm", variant="stop", elem_id="preset-skip-off"
             )
             stage = gr.Dropdown(
                 list(STAGES),
@@ -392,11 +392,11 @@ def _switch_panel(model: LoadedModel, session: Session) -> Switches:
             stage_buttons = [
                 gr.Button(t(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
                           elem_classes="preset-plain")
-                for key in ("stage_no_skip", "stage_no_residual")
+                for key in ("stage_skip_off", "stage_branch_off")
             ]  # fmt: skip
         strip = BlockStrip(views.strip(model, session), elem_id="strip", padding=True)
     return Switches(
-        strip, stage, dict(zip(PRESETS, [intact, no_skip, *stage_buttons], strict=True))
+        strip, stage, dict(zip(PRESETS, [intact, skip_off, *stage_buttons], strict=True))
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from torch import nn
 
-from resnet_demo.switches import INTACT, NO_RESIDUAL, NO_SKIP, STAGES, SwitchError, block_names
+from resnet_demo.switches import BRANCH_OFF, INTACT, SKIP_OFF, STAGES, SwitchError, block_names
 
-PRESETS: tuple[str, ...] = ("all-intact", "all-no-skip", "stage-no-skip", "stage-no-residual")
-"""all-intact: the trained network · all-no-skip: every shortcut removed (a plain network with
-the same weights) · stage-no-skip: one stage's shortcuts removed · stage-no-residual: one stage's
+PRESETS: tuple[str, ...] = ("all-intact", "all-skip-off", "stage-skip-off", "stage-branch-off")
+"""all-intact: the trained network · all-skip-off: every shortcut removed (a plain network with
+the same weights) · stage-skip-off: one stage's shortcuts removed · stage-branch-off: one stage's
 residual branches removed, i.e. its blocks deleted (Veit et al. 2016)."""
 
 
@@ -29,11 +29,11 @@ def preset_modes(model: nn.Module, preset: str, stage: str | None = None) -> dic
     names = block_names(model)
     if preset == "all-intact":
         return dict.fromkeys(names, INTACT)
-    if preset == "all-no-skip":
-        return dict.fromkeys(names, NO_SKIP)
-    if preset in ("stage-no-skip", "stage-no-residual"):
+    if preset == "all-skip-off":
+        return dict.fromkeys(names, SKIP_OFF)
+    if preset in ("stage-skip-off", "stage-branch-off"):
         if stage not in STAGES:
             raise SwitchError("preset_unknown_stage", stage=repr(stage), choices=", ".join(STAGES))
-        mode = NO_SKIP if preset == "stage-no-skip" else NO_RESIDUAL
+        mode = SKIP_OFF if preset == "stage-skip-off" else BRANCH_OFF
         return {n: mode if n.startswith(f"{stage}.") else INTACT for n in names}
     raise SwitchError("preset_unknown", preset=repr(preset), choices=", ".join(PRESETS))

@@ -57,10 +57,10 @@ with no_stub_files():
             }
 
         def example_payload(self) -> Any:
-            return {"modes": {"layer1.0": "no-skip"}}
+            return {"modes": {"layer1.0": "skip-off"}}
 
         def example_value(self) -> Any:
-            return {"modes": {"layer1.0": "no-skip"}}
+            return {"modes": {"layer1.0": "skip-off"}}
 
 
 def empty_value() -> dict[str, Any]:
@@ -128,7 +128,7 @@ def strip_value(
     }
 
 
-_JSON_EXAMPLE = '{"modes": {"layer1.0": "no-skip"}}'
+_JSON_EXAMPLE = '{"modes": {"layer1.0": "skip-off"}}'
 
 
 def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
