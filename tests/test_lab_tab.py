@@ -16,8 +16,10 @@ from resnet_demo import shapes
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, example_set, shapes_set
 from resnet_demo.lab.race import STOPPED, RaceSnapshot
 from resnet_demo.lab.text import image_set_name
+from resnet_demo.models import load_model
 from resnet_demo.text import Term, catalogue, t
 from resnet_demo.ui.lab import MAIN_IMAGE, NOTE_KEYS, SHAPE_IMAGE, LabHandlers, build_lab_tab
+from resnet_demo.ui.lab.handlers import PAGE_MODEL
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -258,7 +260,14 @@ def test_a_chinese_lab_error_has_no_english_word(handlers: LabHandlers, call: An
 def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandlers) -> None:
     view = handlers.view
     out = handlers.relabel("zh")
-    keys = ["lab_tab_sweep", "lab_tab_curves", "lab_tab_flow", "lab_tab_race", "lab_tab_about"]
+    keys = [
+        "lab_tab_sweep",
+        "lab_tab_curves",
+        "lab_tab_robust",
+        "lab_tab_flow",
+        "lab_tab_race",
+        "lab_tab_about",
+    ]
     assert [out[tab]["label"] for tab in view.tabs] == [t(key, "zh") for key in keys]
     assert out[view.sweep.source]["choices"] == [
         (t("lab_src_main", "zh"), MAIN_IMAGE),
@@ -286,3 +295,60 @@ def test_image_sets_are_named_in_the_pages_language() -> None:
     """The curves' summary names its set through `image_set_name`, from the set's numbers."""
     assert _chinese(image_set_name(example_set(), "zh"))
     assert not _chinese(image_set_name(shapes_set(8, 0, size=32), "en"))
+
+
+def test_lesion_panels_default_to_embedded_deep_and_offer_every_model(
+    handlers: LabHandlers,
+) -> None:
+    """Issue 11: the lesion panels run on the 27-block model unless the class picks another."""
+    for panel in (handlers.view.sweep, handlers.view.curves):
+        assert panel.model.value == "embedded-deep"
+        values = [value for _, value in panel.model.choices]
+        assert values[0] == PAGE_MODEL  # the main page's model comes first
+        assert {"embedded", "embedded-deep", "embedded-no-sd", "resnet152:IMAGENET1K_V2"} <= set(
+            values
+        )
+    zh = handlers.relabel("zh")[handlers.view.curves.model]["choices"]
+    assert zh[0] == (t("lab_model_page", "zh"), PAGE_MODEL)
+
+
+def test_lesion_panels_load_the_model_picked_by_name() -> None:
+    asked: list[str] = []
+    model = tiny_model()
+
+    def load(name: str) -> Any:
+        asked.append(name)
+        return model
+
+    h = _lab(load=load)
+    out = h.sweep(source=SHAPE_IMAGE, seed=1, model_name="embedded-deep", progress=Recorder())
+    assert _is_chart(out[h.view.sweep.chart])
+    h.curves(
+        image_set="shapes", n_images=16, draws=1, seed=0, model_name="embedded", progress=Recorder()
+    )
+    assert asked == ["embedded-deep", "embedded"]
+    h.sweep(source=SHAPE_IMAGE, seed=1, model_name=PAGE_MODEL, progress=Recorder())
+    assert asked == ["embedded-deep", "embedded"]  # the page's model is not loaded by name
+
+
+def test_an_unknown_lab_model_is_refused_with_the_choices() -> None:
+    h = _lab(load=lambda name: load_model(name))
+    with pytest.raises(gr.Error, match="resnet7"):
+        h.sweep(source=SHAPE_IMAGE, seed=1, model_name="resnet7", progress=Recorder())
+
+
+def test_robustness_handler_draws_both_models_on_the_same_shapes() -> None:
+    asked: list[str] = []
+    model = tiny_model()
+    h = _lab(load=lambda name: asked.append(name) or model)
+    progress = Recorder()
+    out = h.robustness(n_images=16, draws=2, seed=3, progress=progress)
+    panel = h.view.robust
+    assert asked == ["embedded", "embedded-no-sd"]
+    assert _is_chart(out[panel.chart])
+    assert out[panel.summary].count("\n- ") == 1  # one bullet per model
+    _, numbers = _files(panel, out)
+    data = json.loads(numbers.read_text(encoding="utf-8"))
+    assert data["panel"] == "robustness"
+    assert progress.calls[-1][0] == pytest.approx(1.0)
+    assert max(f for f, _ in progress.calls) <= 1.0

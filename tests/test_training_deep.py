@@ -126,3 +126,20 @@ def test_cosine_schedule_and_flips() -> None:
     y = train_deep.flip_batch(x, torch.Generator().manual_seed(0))
     for a, b in zip(x, y, strict=True):
         assert torch.equal(a, b) or torch.equal(a.flip(2), b)
+
+
+def test_a_run_resumes_from_its_checkpoint(tmp_path, monkeypatch) -> None:
+    """`--resume`: weights, optimizer, step and elapsed time come back; training goes on."""
+    monkeypatch.setattr(train_deep, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint after every step
+    images, labels = train_deep.generate_shapes(0, 8)
+    stats = ([0.5] * 3, [0.25] * 3)
+    config = train_deep.DeepConfig(minutes=0.02, n_train=8, batch_size=4)
+    _, steps, _ = train_deep.train(config, images, labels, stats, tmp_path)
+    checkpoint = tmp_path / train_deep.CHECKPOINT_NAME
+    saved = torch.load(checkpoint, weights_only=True)
+    assert 1 <= saved["step"] <= steps
+    # a budget just past the saved time: the loop takes at least one more step
+    more = train_deep.DeepConfig(minutes=saved["elapsed"] / 60 + 0.005, n_train=8, batch_size=4)
+    _, resumed_steps, seconds = train_deep.train(more, images, labels, stats, tmp_path, checkpoint)
+    assert resumed_steps > saved["step"]
+    assert seconds >= saved["elapsed"]

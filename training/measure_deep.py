@@ -1,8 +1,10 @@
-"""Measure ``embedded-deep`` on fresh shapes and complete its model card.
+"""Measure an embedded model's lesions on fresh shapes and complete its model card.
 
-    .venv/bin/python -m training.measure_deep [--weights W] [--card C]
+    .venv/bin/python -m training.measure_deep [--model embedded-deep] [--weights W] [--card C]
 
-Runs after ``training.train_deep``. All test shapes use seeds from ``TEST_SEED`` (40,000,000;
+Runs after ``training.train_deep`` (or ``train_embedded``, for ``--model embedded-no-sd`` and
+``embedded``: the same figures for the 8-block models, on shapes drawn at their input size).
+All test shapes use seeds from ``TEST_SEED`` (40,000,000;
 never used in training, which takes seeds below ``shapes.TEST_SEED_START``). It measures:
 
 - top-1 accuracy of the intact model on ``n_top1`` (2,000) shapes;
@@ -31,9 +33,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from resnet_demo.models import EMBEDDED_DEEP, EMBEDDED_MODELS
+from resnet_demo.models.embedded import asset_paths, load_embedded
 from resnet_demo.models.preprocessing import normalise
 from resnet_demo.switches import BRANCH_OFF, INTACT, SKIP_OFF, SwitchedResNet, block_names
-from training.train_deep import ASSETS, CARD_NAME, WEIGHTS_NAME, generate_shapes, load_deep
+from training.data import generate
 
 TEST_SEED = 40_000_000
 """First shape seed of the measurement set (fresh: training uses seeds below 10,000,000)."""
@@ -165,9 +169,11 @@ def measure(
     max_k: int = 10,
     draws: int = 5,
     batch_size: int = 250,
+    size: int = 32,
 ) -> dict[str, Any]:
-    """Top-1 on ``n_top1`` fresh shapes and the lesion figures on the first ``n_lesion``."""
-    images, labels = generate_shapes(TEST_SEED, max(n_top1, n_lesion))
+    """Top-1 on ``n_top1`` fresh shapes (drawn at ``size`` px) and the lesion figures on the
+    first ``n_lesion``."""
+    images, labels = generate(TEST_SEED, max(n_top1, n_lesion), size=size)
     (top1,) = lesion_accuracies(model, images[:n_top1], labels[:n_top1], stats, [{}], batch_size)
     plan = lesion_plan(block_names(model), max_k, draws)
     accs = lesion_accuracies(
@@ -193,8 +199,9 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: measure and write the completed card; returns the status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", type=Path, default=ASSETS / WEIGHTS_NAME)
-    parser.add_argument("--card", type=Path, default=ASSETS / CARD_NAME, help="read and updated")
+    parser.add_argument("--model", choices=EMBEDDED_MODELS, default=EMBEDDED_DEEP)
+    parser.add_argument("--weights", type=Path, default=None, help="default: the model's asset")
+    parser.add_argument("--card", type=Path, default=None, help="read and updated")
     parser.add_argument("--n-top1", type=int, default=2000)
     parser.add_argument("--n-lesion", type=int, default=1000)
     parser.add_argument("--max-k", type=int, default=10)
@@ -202,22 +209,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="1: see train_deep")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    card = json.loads(args.card.read_text(encoding="utf-8"))
-    model = load_deep(args.weights, len(card["classes"])).to(memory_format=torch.channels_last)
+    weights, card_path = asset_paths(args.model)
+    weights, card_path = args.weights or weights, args.card or card_path
+    model, card = load_embedded(weights, card_path)
+    model = model.to(memory_format=torch.channels_last)
     start = time.perf_counter()
     figures = measure(
-        model, (card["mean"], card["std"]), args.n_top1, args.n_lesion, args.max_k, args.draws
+        model,
+        (card["mean"], card["std"]),
+        args.n_top1,
+        args.n_lesion,
+        args.max_k,
+        args.draws,
+        size=int(card["input_size"]),
     )
     figures["measure_seconds"] = round(time.perf_counter() - start, 1)
     figures["measure_threads"] = args.threads
-    figures["weights_file_sha256"] = hashlib.sha256(args.weights.read_bytes()).hexdigest()
+    figures["weights_file_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    if args.model != EMBEDDED_DEEP:  # keep train_embedded's own test accuracy (seed 10,000,000)
+        figures["lesion_top1_accuracy"] = figures.pop("test_accuracy")
+        figures["lesion_top1_shape_seeds"] = figures.pop("test_shape_seeds")
     card.update(figures)
-    args.card.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lesions = figures["lesions"]
     print(
         json.dumps(
             {
-                "test_accuracy": figures["test_accuracy"],
+                "test_accuracy": card["test_accuracy"],
                 "intact": lesions["intact_accuracy"],
                 "branch_off_drop_points": lesions["branch_off_drop_points"],
                 "skip_off_drop_points": lesions["skip_off_drop_points"],

@@ -42,10 +42,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.resnet import BasicBlock, ResNet
+from torchvision.models.resnet import ResNet
 
 from resnet_demo import shapes
-from resnet_demo.models.embedded import NarrowResNet
+from resnet_demo.models.embedded import SMALL_STEM, build_narrow_resnet
 from resnet_demo.models.preprocessing import normalise
 from training.data import channel_stats, generate
 from training.train_embedded import _machine, state_digest
@@ -96,21 +96,13 @@ class DeepConfig:
 
 
 def build_deep_resnet(num_classes: int = len(shapes.CLASS_NAMES), width: int = WIDTH) -> ResNet:
-    """The untrained ``embedded-deep`` architecture.
-
-    ``NarrowResNet(BasicBlock, [7, 7, 7, 6], width)`` with a 3x3 stride-1 ``conv1`` (Kaiming
-    initialised like torchvision's convolutions) and ``maxpool = nn.Identity()``.
+    """The untrained ``embedded-deep`` architecture (``models.embedded.build_narrow_resnet``).
 
     Returns:
-        A torchvision ``ResNet`` of 27 ``BasicBlock``s, stage widths ``(w, 2w, 4w, 8w)``,
-        taking float32 ``(N, 3, 32, 32)`` normalised input.
+        A torchvision ``ResNet`` of 27 ``BasicBlock``s, stage widths ``(w, 2w, 4w, 8w)``, a 3x3
+        stride-1 ``conv1`` and no max-pool, taking float32 ``(N, 3, 32, 32)`` normalised input.
     """
-    model = NarrowResNet(BasicBlock, list(LAYERS), num_classes=num_classes, width=width)
-    model.conv1 = nn.Conv2d(3, width, kernel_size=3, stride=1, padding=1, bias=False)
-    nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
-    # NarrowResNet types maxpool as MaxPool2d; ResNet.forward calls whatever module is there
-    model.maxpool = nn.Identity()  # type: ignore[assignment]  # see the line above
-    return model
+    return build_narrow_resnet(num_classes, width, list(LAYERS), SMALL_STEM)
 
 
 def generate_shapes(
@@ -224,9 +216,18 @@ class _Clock:
 
 
 def train(
-    config: DeepConfig, images: np.ndarray, labels: np.ndarray, stats: tuple[list, list], work: Path
+    config: DeepConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    stats: tuple[list, list],
+    work: Path,
+    resume: Path | None = None,
 ) -> tuple[ResNet, int, float]:
     """Train until the wall-clock budget is spent.
+
+    With ``resume`` (a checkpoint of this run), the weights, optimizer state, step count and
+    elapsed time are restored and the run goes on from there on the same schedule; the batch
+    order after the restart is a fresh permutation (seeded by ``seed + step``).
 
     Returns:
         (model in eval mode, contiguous float32; optimizer steps done; training seconds).
@@ -239,8 +240,16 @@ def train(
     )
     labels_t = torch.from_numpy(labels)
     clock = _Clock(config, work / CHECKPOINT_NAME)
-    model.train()
     step, n = 0, len(images)
+    if resume is not None:
+        saved = torch.load(resume, map_location="cpu", weights_only=True)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        step = int(saved["step"])
+        clock.start = time.perf_counter() - float(saved["elapsed"])
+        generator.manual_seed(config.seed + step)
+        print(f"resumed at step {step}, {saved['elapsed']:.0f}s into the budget", flush=True)
+    model.train()
     order = torch.randperm(n, generator=generator).numpy()
     cursor = 0
     while clock.elapsed() < clock.budget:
@@ -276,8 +285,9 @@ def build_card(config: DeepConfig, stats: tuple[list, list], run: dict[str, Any]
             f"widths {[WIDTH * k for k in (1, 2, 4, 8)]}; conv1 3x3 stride 1 (no max-pool: "
             "maxpool = nn.Identity()); layer4 maps 4x4 at 32 px"
         ),
-        "builder": "training.train_deep.build_deep_resnet (NarrowResNet with the stem replaced)",
+        "builder": "resnet_demo.models.embedded.build_from_card (layers and stem of this card)",
         "layers": list(LAYERS),
+        "stem": SMALL_STEM,
         "classes": list(shapes.CLASS_NAMES),
         "classes_zh": list(shapes.CLASS_NAMES_ZH),
         "input_size": INPUT_SIZE,
@@ -313,7 +323,9 @@ def build_card(config: DeepConfig, stats: tuple[list, list], run: dict[str, Any]
     }
 
 
-def run(config: DeepConfig, out_dir: Path, work: Path) -> dict[str, Any]:
+def run(
+    config: DeepConfig, out_dir: Path, work: Path, resume: Path | None = None
+) -> dict[str, Any]:
     """Generate the data, train, and write the weights and the training card.
 
     Returns:
@@ -331,7 +343,7 @@ def run(config: DeepConfig, out_dir: Path, work: Path) -> dict[str, Any]:
         f"data: {config.n_train} shapes in {data_seconds:.1f}s, mean {stats[0]} std {stats[1]}",
         flush=True,
     )
-    model, steps, train_seconds = train(config, images, labels, stats, work)
+    model, steps, train_seconds = train(config, images, labels, stats, work, resume)
     saved = save_weights(model, out_dir / WEIGHTS_NAME)
     record = {
         "steps": steps,
@@ -349,6 +361,12 @@ def run(config: DeepConfig, out_dir: Path, work: Path) -> dict[str, Any]:
         ),
         "state_sha256": saved["state_sha256"],
     }
+    if resume is not None:
+        record["resumed"] = (
+            f"restarted from a checkpoint of the same run (same schedule and budget) with "
+            f"{config.threads} thread(s); the steps before it ran with the thread count of the "
+            "first start"
+        )
     card = build_card(config, stats, record)
     (out_dir / CARD_NAME).write_text(
         json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -368,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--out", type=Path, default=ASSETS, help="weights and card folder")
     parser.add_argument(
+        "--resume", type=Path, default=None, help="checkpoint of this run to continue from"
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="checkpoint folder (default: out/deep, or --out)"
     )
     args = parser.parse_args(argv)
@@ -377,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         minutes=args.minutes, seed=args.seed, n_train=args.n_train, threads=args.threads
     )
     work = args.work or (DEFAULT_WORK if args.out == ASSETS else args.out)
-    run(config, args.out, work)
+    run(config, args.out, work, args.resume)
     return 0
 
 

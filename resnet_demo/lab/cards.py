@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from resnet_demo.lab import charts
-from resnet_demo.lab.curves import LesionCurves, lesion_curves
+from resnet_demo.lab.curves import MAX_K, LesionCurves, lesion_curves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_flow_study
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
@@ -168,6 +168,7 @@ def lesion_curves_card(
     seed: int = 0,
     progress: Progress | None = None,
     lang: str = "en",
+    max_k: int | None = MAX_K,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Compute lesion curves on an image set and lay out their card.
 
@@ -180,6 +181,7 @@ def lesion_curves_card(
         seed: seed of the shapes and of the subsets. Default: 0.
         progress: optional callback, see `Progress`.
         lang: "en" or "zh". Default: "en".
+        max_k: largest number of blocks lesioned at once (None: every block). Default: 10.
 
     Returns:
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
@@ -193,8 +195,81 @@ def lesion_curves_card(
         seed=seed,
         image_set=images,
         progress=progress,
+        max_k=max_k,
     )
     return lesion_curves_card_from(curves, lang)
+
+
+def robustness_card_from(
+    curves: Sequence[LesionCurves], lang: str = "en"
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Card and numbers of the "what training does to robustness" panel: the lesion curves of
+    several models (e.g. `embedded` and `embedded-no-sd`) on the same images, side by side."""
+    lines = [
+        *(_model_line(c.model_name, c.weights_source, lang) for c in curves),
+        t(
+            "curves_images_line",
+            lang,
+            images=image_set_name(curves[0].image_set, lang),
+            metric=t(curves[0].metric, lang),
+            intact=curves[0].intact_score,
+            chance=curves[0].chance,
+        ),
+        t("curves_switch_line", lang, draws=curves[0].draws, seed=curves[0].seed),
+        *(robustness_line(c, lang) for c in curves),
+    ]
+    chart = Row(520, [partial(charts.plot_robustness, curves=curves, lang=lang)])
+    card = layout_card(t("robust_title", lang), [chart], lines)
+    numbers = {
+        "panel": "robustness",
+        "caption": lines,
+        "results": {c.model_name: c.to_json() for c in curves},
+    }
+    return card, numbers
+
+
+def robustness_line(curves: LesionCurves, lang: str = "en") -> str:
+    """One model's curves in words: intact, one branch off, one skip off, at k = 1 and k = K."""
+    last = len(curves.ks) - 1
+    return t(
+        "robust_model_line",
+        lang,
+        model=curves.model_name,
+        intact=curves.intact_score,
+        b1=curves.branch_mean[min(1, last)],
+        s1=curves.skip_mean[min(1, last)],
+        k=int(curves.ks[last]),
+        bk=curves.branch_mean[last],
+        sk=curves.skip_mean[last],
+    )
+
+
+def robustness_card(
+    models: Sequence[LoadedModel],
+    n_images: int = 64,
+    draws: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+    lang: str = "en",
+    max_k: int | None = MAX_K,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Lesion curves of each model on the same fresh shapes, laid out side by side (see
+    `robustness_card_from`)."""
+    images = load_image_set("shapes", n_images, seed)
+    curves = [
+        lesion_curves(
+            model,
+            images.images,
+            images.labels,
+            draws=draws,
+            seed=seed,
+            image_set=images,
+            progress=progress,
+            max_k=max_k,
+        )
+        for model in models
+    ]
+    return robustness_card_from(curves, lang)
 
 
 def summarize_gradient_flow(study: GradientFlowStudy, lang: str = "en") -> list[str]:

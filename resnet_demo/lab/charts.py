@@ -8,7 +8,7 @@ labels what was measured and on what, so a screenshot stands on its own, in Engl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -103,6 +103,25 @@ def curves_chart(
 ) -> np.ndarray:
     """`plot_curves` on its own: RGB uint8 (height, width, 3)."""
     return _on_screen(lambda fig: plot_curves(fig, curves, lang), width, height)
+
+
+def plot_robustness(fig: Canvas, curves: Sequence[LesionCurves], lang: str = "en") -> None:
+    """The lesion curves of several models side by side, one panel each, on one y scale."""
+    panels = fig.subfigures(1, len(curves), squeeze=False, wspace=0.04)[0]
+    for sub, one in zip(panels, curves, strict=True):
+        plot_curves(sub, one, lang)
+    axes = [ax for sub in panels for ax in sub.axes]
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+
+
+def robustness_chart(
+    curves: Sequence[LesionCurves], width: int = 1200, height: int = 560, lang: str = "en"
+) -> np.ndarray:
+    """`plot_robustness` on its own: RGB uint8 (height, width, 3)."""
+    return _on_screen(lambda fig: plot_robustness(fig, curves, lang), width, height)
 
 
 def series_name(depth: int, residual: bool, lang: str = "en") -> str:

@@ -1,7 +1,7 @@
 """Lesion curves: how a trained ResNet degrades as more blocks lose their branch, or their skip.
 
-For k = 0 … B (B residual blocks), pick k blocks at random and switch them off together, in
-two ways (`resnet_demo.switches`):
+For k = 0 … K (K = B residual blocks, or fewer: `max_k`), pick k blocks at random and switch
+them off together, in two ways (`resnet_demo.switches`):
 
 - **residual branches removed** (`branch-off`, y = relu(shortcut(x))): Veit et al. 2016 showed
   that a trained ResNet degrades *smoothly* as blocks are deleted, as if it were an ensemble of
@@ -38,6 +38,9 @@ __all__ = ["ACCURACY", "AGREEMENT", "LesionCurves", "Progress", "choose_subsets"
 
 ACCURACY = "accuracy"
 AGREEMENT = "agreement"
+MAX_K = 10
+"""Largest k the lab draws by default (Veit et al. 2016 Fig. 5 goes to 20 of 54 blocks; on a
+27-block model every k up to 27 would cost 27 × draws × 2 forward passes)."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,10 @@ class LesionCurves:
             with `lab.text.image_set_name`), or None when the images came from elsewhere.
         n_images: number of images.
         metric: "accuracy" (vs true labels) or "agreement" (with the intact top-1).
-        ks: int64 (B + 1,): 0 … B blocks lesioned.
-        branch_scores: float64 (B + 1, D): score of each draw with k residual branches removed;
+        ks: int64 (K + 1,): 0 … K blocks lesioned.
+        branch_scores: float64 (K + 1, D): score of each draw with k residual branches removed;
             NaN where fewer than D distinct subsets exist (all of them were used).
-        skip_scores: float64 (B + 1, D): the same with k skips removed.
+        skip_scores: float64 (K + 1, D): the same with k skips removed.
         intact_score: score of the intact network (1.0 for agreement).
         chance: score of guessing: 1 / number of classes.
         draws: D, random subsets per k.
@@ -76,22 +79,22 @@ class LesionCurves:
 
     @property
     def branch_mean(self) -> np.ndarray:
-        """float64 (B + 1,): mean score over draws with k residual branches removed."""
+        """float64 (K + 1,): mean score over draws with k residual branches removed."""
         return np.nanmean(self.branch_scores, axis=1)
 
     @property
     def branch_std(self) -> np.ndarray:
-        """float64 (B + 1,): standard deviation over draws (0 where there was one subset)."""
+        """float64 (K + 1,): standard deviation over draws (0 where there was one subset)."""
         return np.nanstd(self.branch_scores, axis=1)
 
     @property
     def skip_mean(self) -> np.ndarray:
-        """float64 (B + 1,): mean score over draws with k skips removed."""
+        """float64 (K + 1,): mean score over draws with k skips removed."""
         return np.nanmean(self.skip_scores, axis=1)
 
     @property
     def skip_std(self) -> np.ndarray:
-        """float64 (B + 1,): standard deviation over draws."""
+        """float64 (K + 1,): standard deviation over draws."""
         return np.nanstd(self.skip_scores, axis=1)
 
     def to_json(self) -> dict[str, Any]:
@@ -197,8 +200,9 @@ def lesion_curves(
     image_set: ImageSet | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
+    max_k: int | None = None,
 ) -> LesionCurves:
-    """Score the network with k = 0 … B residual branches removed, and with k skips removed.
+    """Score the network with k = 0 … K residual branches removed, and with k skips removed.
 
     Args:
         model: a loaded torchvision ResNet; its lock is held while it computes.
@@ -212,6 +216,8 @@ def lesion_curves(
         progress: optional callback (`resnet_demo.progress.Progress`): keys
             `progress_curves_intact`, `progress_curves_branches` and `progress_curves_skips`
             (field k).
+        max_k: largest k (>= 1), at most the number of blocks B; None for every k up to B.
+            Default: None.
 
     Returns:
         A LesionCurves; the same subsets are drawn for both kinds of lesion.
@@ -223,19 +229,20 @@ def lesion_curves(
     draws = check_int(draws, "draws", 1)
     labels = _check_labels(labels, len(images), len(model.categories))
     names = block_names(model.module)
+    top = len(names) if max_k is None else min(len(names), check_int(max_k, "max_k", 1))
     rng = np.random.default_rng(seed)
-    subsets = [choose_subsets(len(names), k, draws, rng) for k in range(len(names) + 1)]
+    subsets = [choose_subsets(len(names), k, draws, rng) for k in range(top + 1)]
     total = 1 + 2 * sum(len(s) for s in subsets[1:])
     with model.lock, torch.no_grad():
         lesioner = _Lesioner(model, _batch(model, images), batch_size)
         reference = labels if labels is not None else lesioner.intact_top1
         intact_score = float((lesioner.intact_top1 == reference).mean())
         report(progress, 1 / total, "progress_curves_intact")
-        branch = np.full((len(names) + 1, draws), np.nan)
-        skip = np.full((len(names) + 1, draws), np.nan)
+        branch = np.full((top + 1, draws), np.nan)
+        skip = np.full((top + 1, draws), np.nan)
         branch[0, 0] = skip[0, 0] = intact_score
         done = 1
-        for k in range(1, len(names) + 1):
+        for k in range(1, top + 1):
             for d, subset in enumerate(subsets[k]):
                 for scores, mode, key in (
                     (branch, BRANCH_OFF, "progress_curves_branches"),
@@ -251,7 +258,7 @@ def lesion_curves(
         image_set=image_set,
         n_images=len(images),
         metric=ACCURACY if labels is not None else AGREEMENT,
-        ks=np.arange(len(names) + 1, dtype=np.int64),
+        ks=np.arange(top + 1, dtype=np.int64),
         branch_scores=branch,
         skip_scores=skip,
         intact_score=intact_score,

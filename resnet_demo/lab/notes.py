@@ -50,6 +50,10 @@ REFERENCES: dict[str, str] = {
         "A. G. Howard et al. MobileNets: Efficient Convolutional Neural Networks for Mobile "
         "Vision Applications. arXiv:1704.04861, 2017"
     ),
+    "huang2016": (
+        "G. Huang, Y. Sun, Z. Liu, D. Sedra, K. Q. Weinberger. Deep Networks with Stochastic "
+        "Depth. ECCV 2016. arXiv:1603.09382"
+    ),
 }
 """Key -> full citation."""
 
@@ -84,6 +88,7 @@ NOTES: dict[str, Note] = {
     "block": Note("block", ("he2016",)),
     "lesion_sweep": Note("lesion_sweep", ("veit2016", "he2016")),
     "lesion_curves": Note("lesion_curves", ("veit2016", "he2016")),
+    "robustness": Note("robustness", ("huang2016", "veit2016")),
     "gradient_flow": Note("gradient_flow", ("he2016", "balduzzi2017", "li2018", "yang2019")),
     "race": Note("race", ("he2016",)),
     "gradcam": Note("gradcam", ("selvaraju2017",)),

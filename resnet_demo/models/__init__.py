@@ -14,6 +14,9 @@ from resnet_demo.models.loading import (
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.models.registry import (
     EMBEDDED,
+    EMBEDDED_DEEP,
+    EMBEDDED_MODELS,
+    EMBEDDED_NO_SD,
     ModelNameError,
     ModelSpec,
     model_names,
@@ -22,6 +25,9 @@ from resnet_demo.models.registry import (
 
 __all__ = [
     "EMBEDDED",
+    "EMBEDDED_DEEP",
+    "EMBEDDED_MODELS",
+    "EMBEDDED_NO_SD",
     "RANDOM",
     "LoadedModel",
     "ModelNameError",

@@ -1,13 +1,21 @@
-"""The embedded model: a narrow ResNet-18 trained by the project on its synthetic shapes.
+"""The embedded models: narrow torchvision ResNets trained by the project on its synthetic shapes.
 
-It is a real torchvision ``ResNet`` built from torchvision's ``BasicBlock`` in the ResNet-18
-layout ``[2, 2, 2, 2]`` (He et al. 2016, Table 1), with the same module names (``conv1``,
-``bn1``, ``relu``, ``maxpool``, ``layer1.0`` ... ``layer4.1``, ``avgpool``, ``fc``), so every
-feature of the app (Grad-CAM, block activations, switches) works on it exactly as on the
-ImageNet models. Only the stage widths are narrower: ``(w, 2w, 4w, 8w)`` instead of
-``(64, 128, 256, 512)``. The weights ship in ``assets/``; ``python -m training.train_embedded``
-retrains the same recipe from a seed (the shipped bits came from its version at commit 73a09cd).
-The model card next to them records the data, normalisation, training run and measured quality.
+Each is a real torchvision ``ResNet`` built from torchvision's ``BasicBlock`` (He et al. 2016,
+Table 1), with the same module names (``conv1``, ``bn1``, ``relu``, ``maxpool``, ``layer1.0`` ...,
+``avgpool``, ``fc``), so every feature of the app (Grad-CAM, block activations, switches, the lab)
+works on it exactly as on the ImageNet models. Only the stage widths are narrower:
+``(w, 2w, 4w, 8w)`` instead of ``(64, 128, 256, 512)``. Three ship in ``assets/``:
+
+- ``embedded``: ResNet-18 layout ``[2, 2, 2, 2]`` (8 blocks), 128 px, trained with stochastic
+  depth (``python -m training.train_embedded``; the shipped bits came from its version at
+  commit 73a09cd).
+- ``embedded-no-sd``: the same recipe without stochastic depth
+  (``python -m training.train_embedded --stochastic-depth 0``).
+- ``embedded-deep``: ``[7, 7, 7, 6]`` (27 blocks, a ResNet-56-like net in torchvision form) with
+  a 3x3 stride-1 stem and no max-pool, 32 px, trained plainly (``python -m training.train_deep``).
+
+The model card next to each records the architecture, data, normalisation, training run and
+measured quality; ``build_from_card`` builds the architecture it describes.
 """
 
 from __future__ import annotations
@@ -32,8 +40,23 @@ WEIGHTS_PATH: Path = _ASSETS / "embedded_resnet.pt"
 CARD_PATH: Path = _ASSETS / "embedded_resnet.json"
 """The model card: classes, normalisation, training run and measured quality."""
 
+EMBEDDED_FILES: dict[str, tuple[str, str]] = {
+    "embedded": ("embedded_resnet.pt", "embedded_resnet.json"),
+    "embedded-deep": ("embedded_deep_resnet.pt", "embedded_deep_resnet.json"),
+    "embedded-no-sd": ("embedded_no_sd_resnet.pt", "embedded_no_sd_resnet.json"),
+}
+"""Weights and card file (in ``assets/``) of each embedded model, the default first."""
+SMALL_STEM = "3x3"
+"""Card ``stem`` value of a CIFAR-style stem: 3x3 stride-1 ``conv1``, ``maxpool`` = identity."""
+
 _RESNET18_LAYERS = [2, 2, 2, 2]
 _CARD_KEYS = ("classes", "classes_zh", "input_size", "width", "mean", "std")
+
+
+def asset_paths(name: str) -> tuple[Path, Path]:
+    """``(weights, card)`` paths of the embedded model ``name`` (a key of ``EMBEDDED_FILES``)."""
+    weights, card = EMBEDDED_FILES[name]
+    return _ASSETS / weights, _ASSETS / card
 
 
 class NarrowResNet(ResNet):
@@ -117,8 +140,46 @@ def build_embedded_resnet(num_classes: int, width: int) -> ResNet:
     Raises:
         InvalidValue: If ``num_classes < 2`` or ``width < 1`` (a ValueError).
     """
+    return build_narrow_resnet(num_classes, width)
+
+
+def build_narrow_resnet(
+    num_classes: int, width: int, layers: list[int] | None = None, stem: str = "7x7"
+) -> ResNet:
+    """A ``NarrowResNet`` of ``BasicBlock``s with ``layers`` blocks per stage.
+
+    Args:
+        num_classes: Outputs of ``fc``, >= 2.
+        width: Channels of the first stage; stages are ``(w, 2w, 4w, 8w)``.
+        layers: Blocks per stage. Default: ``[2, 2, 2, 2]``.
+        stem: ``"7x7"`` (torchvision's 7x7 stride-2 ``conv1`` and max-pool) or ``SMALL_STEM``
+            (a 3x3 stride-1 ``conv1``, Kaiming-initialised like torchvision's convolutions, and
+            ``maxpool = nn.Identity()``: He et al.'s CIFAR stem, for 32 px input).
+
+    Raises:
+        InvalidValue: If ``num_classes < 2`` or ``width < 1`` (a ValueError).
+    """
     check_int(num_classes, "num_classes", 2)
-    return NarrowResNet(BasicBlock, list(_RESNET18_LAYERS), num_classes=num_classes, width=width)
+    model = NarrowResNet(
+        BasicBlock, list(layers or _RESNET18_LAYERS), num_classes=num_classes, width=width
+    )
+    if stem == SMALL_STEM:
+        model.conv1 = nn.Conv2d(3, width, kernel_size=3, stride=1, padding=1, bias=False)
+        nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+        # NarrowResNet types maxpool as MaxPool2d; ResNet.forward calls whatever module is there
+        model.maxpool = nn.Identity()  # type: ignore[assignment]  # see the line above
+    return model
+
+
+def build_from_card(card: dict[str, Any]) -> ResNet:
+    """The untrained architecture a model card describes (``layers`` and ``stem`` default to
+    the 8-block embedded model's)."""
+    return build_narrow_resnet(
+        len(card["classes"]),
+        int(card["width"]),
+        [int(n) for n in card.get("layers", _RESNET18_LAYERS)],
+        str(card.get("stem", "7x7")),
+    )
 
 
 def read_card(card_path: Path = CARD_PATH) -> dict[str, Any]:
@@ -145,10 +206,11 @@ def read_card(card_path: Path = CARD_PATH) -> dict[str, Any]:
 def load_embedded(
     weights_path: Path = WEIGHTS_PATH, card_path: Path = CARD_PATH
 ) -> tuple[ResNet, dict[str, Any]]:
-    """Load the shipped embedded model and its card.
+    """Load a shipped embedded model and its card (default: ``embedded``).
 
     The ``state_dict`` is read with ``torch.load(weights_only=True)`` (no pickled code runs)
     and loaded strictly: every key and shape must match the architecture the card describes.
+    Weights stored as float16 (to keep a file under 5 MB) are converted to float32.
 
     Args:
         weights_path: ``state_dict`` file. Default: ``assets/embedded_resnet.pt``.
@@ -164,8 +226,9 @@ def load_embedded(
         RuntimeError: If the weights do not match the architecture (strict load).
     """
     card = read_card(card_path)
-    model = build_embedded_resnet(len(card["classes"]), int(card["width"]))
+    model = build_from_card(card)
     state = torch.load(Path(weights_path), map_location="cpu", weights_only=True)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(state, strict=True)
     model.eval()
     return model, card

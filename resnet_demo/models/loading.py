@@ -195,15 +195,15 @@ def _unavailable(spec: ModelSpec, key: str, **fields: object) -> WeightsUnavaila
     )
 
 
-def _embedded_model(weights: str | os.PathLike | None, seed: int) -> LoadedModel:
+def _embedded_model(spec: ModelSpec, weights: str | os.PathLike | None, seed: int) -> LoadedModel:
     from resnet_demo.models import embedded  # local: keeps torchvision-only users light
 
-    module, card = embedded.load_embedded()
+    module, card = embedded.load_embedded(*embedded.asset_paths(spec.arch))
     source = "embedded"
     if weights is not None and str(weights) == RANDOM:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = embedded.build_embedded_resnet(len(card["classes"]), int(card["width"]))
+            module = embedded.build_from_card(card)
         module.eval()
         source = f"random(seed={seed})"
     elif weights is not None:
@@ -211,7 +211,7 @@ def _embedded_model(weights: str | os.PathLike | None, seed: int) -> LoadedModel
         source = f"file:{weights}"
     size = int(card["input_size"])
     return LoadedModel(
-        spec=ModelSpec(EMBEDDED),
+        spec=spec,
         module=module,
         categories=tuple(card["classes"]),
         categories_zh=tuple(card["classes_zh"]),
@@ -231,7 +231,8 @@ def load_model(
     """Load a network ready for analysis.
 
     Args:
-        name: "embedded", "resnet18" … "resnet152", optionally with ":VERSION" (e.g.
+        name: "embedded", "embedded-deep", "embedded-no-sd", "resnet18" … "resnet152" (and the
+            other torchvision residual nets), optionally with ":VERSION" (e.g.
             "resnet50:IMAGENET1K_V1"). Default: "embedded".
         weights: None (embedded weights, or hub cache then download for ImageNet models), a
             path to a state_dict file, or "random" for a seeded untrained network.
@@ -249,7 +250,7 @@ def load_model(
     """
     spec = parse_model_name(name)
     if spec.is_embedded:
-        return _embedded_model(weights, seed)
+        return _embedded_model(spec, weights, seed)
     return _imagenet_model(spec, weights, allow_download, progress, seed)
 
 

@@ -8,7 +8,8 @@ grouped 3x3 convolutions, Xie et al. 2017; Wide ResNet: twice the bottleneck wid
 Komodakis 2016), so the switches, Grad-CAM and the lab work on each of them unchanged.
 
 A model is named `ARCH` (its default weights) or `ARCH:VERSION`, e.g. `resnet50:IMAGENET1K_V1`;
-`embedded` is the small ResNet this project trains on its own synthetic shapes.
+`embedded`, `embedded-deep` and `embedded-no-sd` are the small ResNets this project trains on its
+own synthetic shapes (`models.embedded`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from torchvision.models import WeightsEnum, get_model, get_model_weights, list_m
 from resnet_demo.errors import DemoError
 
 EMBEDDED = "embedded"
+EMBEDDED_DEEP = "embedded-deep"
+EMBEDDED_NO_SD = "embedded-no-sd"
+EMBEDDED_MODELS: tuple[str, ...] = (EMBEDDED, EMBEDDED_DEEP, EMBEDDED_NO_SD)
+"""The project's own models, which ship with the app (no version, no download)."""
 
 FAMILIES: tuple[str, ...] = ("resnet*", "resnext*", "wide_resnet*")
 """`list_models` patterns of the residual networks offered, in the order the picker lists them."""
@@ -67,12 +72,12 @@ class ModelSpec:
     @property
     def name(self) -> str:
         """Canonical `ARCH:VERSION` name (just `embedded` for ours)."""
-        return self.arch if self.arch == EMBEDDED else f"{self.arch}:{self.version}"
+        return self.arch if self.is_embedded else f"{self.arch}:{self.version}"
 
     @property
     def is_embedded(self) -> bool:
-        """True for the project's own model, which always ships with the app."""
-        return self.arch == EMBEDDED
+        """True for the project's own models, which always ship with the app."""
+        return self.arch in EMBEDDED_MODELS
 
     @property
     def weights(self) -> WeightsEnum:
@@ -104,10 +109,10 @@ def parse_model_name(name: object) -> ModelSpec:
         raise ModelNameError("model_name_empty", value=repr(name))
     arch, _, version = name.strip().partition(":")
     arch = arch.lower()
-    if arch == EMBEDDED:
+    if arch in EMBEDDED_MODELS:
         if version:
             raise ModelNameError("model_embedded_version")
-        return ModelSpec(EMBEDDED)
+        return ModelSpec(arch)
     if arch not in architectures():
         raise ModelNameError("model_unknown", arch=repr(arch), choices=", ".join(model_names()))
     enum = get_model_weights(arch)
@@ -122,8 +127,9 @@ def parse_model_name(name: object) -> ModelSpec:
 
 
 def model_names() -> list[str]:
-    """Every model the app offers: `embedded`, then each architecture with each weights version."""
-    names = [EMBEDDED]
+    """Every model the app offers: the embedded ones, then each architecture with each weights
+    version."""
+    names = list(EMBEDDED_MODELS)
     for arch in architectures():
         names.extend(f"{arch}:{w.name}" for w in get_model_weights(arch))
     return names

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from resnet_demo.imaging import decode_image
-from resnet_demo.models import EMBEDDED
+from resnet_demo.models import EMBEDDED_MODELS
 from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
@@ -63,9 +63,9 @@ def shapes() -> tuple[Example, ...]:
 
 
 def examples_for(model_name: str) -> tuple[Example, ...]:
-    """The examples that suit a model: shapes for the embedded one (photos when there are no
+    """The examples that suit a model: shapes for the embedded ones (photos when there are no
     shape files), photos for every ImageNet model."""
-    if model_name == EMBEDDED:
+    if model_name in EMBEDDED_MODELS:
         return shapes() or photos()
     return photos()
 

@@ -527,6 +527,7 @@ def _lab(handlers: Handlers, page: Page) -> None:
             get_image=lambda s: s.image,
             state=page.state,
             language=page.header.language,
+            load=handlers.registry.load,
         )
 
 

@@ -11,7 +11,7 @@ import threading
 
 from resnet_demo.cache import LRUCache
 from resnet_demo.models import (
-    EMBEDDED,
+    EMBEDDED_MODELS,
     LoadedModel,
     load_model,
     model_names,
@@ -61,7 +61,7 @@ class ModelRegistry:
             "embedded", "loaded" (an ImageNet model in memory), "on_disk" or "needs_download".
         """
         name = self.canonical(name)
-        if name != EMBEDDED and self.get(name) is not None:
+        if name not in EMBEDDED_MODELS and self.get(name) is not None:
             return LOADED
         return weights_status(name)
 

@@ -25,12 +25,14 @@ from resnet_demo.lab.cards import (
     lesion_curves_card_from,
     lesion_sweep_card_from,
     race_card_from,
+    robustness_card_from,
     shown_sweep,
 )
+from resnet_demo.lab.curves import MAX_K
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.text import image_set_name
-from resnet_demo.models import LoadedModel
+from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel
 from resnet_demo.text import Term, normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.export import write_files
@@ -44,10 +46,15 @@ MAIN_IMAGE = "main"
 """Sweep image source: the main tab's current image."""
 SHAPE_IMAGE = "shape"
 """Sweep image source: a generated shape, picked by its number."""
+PAGE_MODEL = "page"
+"""Lesion panels' model choice: the model the main page has loaded."""
+ROBUST_MODELS: tuple[str, ...] = (EMBEDDED, EMBEDDED_NO_SD)
+"""The robustness panel's models: the same recipe with and without stochastic depth."""
 
 NOTE_KEYS: tuple[str, ...] = (
     "lesion_sweep",
     "lesion_curves",
+    "robustness",
     "gradient_flow",
     "race",
     "block",
@@ -59,6 +66,7 @@ NOTE_KEYS: tuple[str, ...] = (
 TAB_KEYS: tuple[str, ...] = (
     "lab_tab_sweep",
     "lab_tab_curves",
+    "lab_tab_robust",
     "lab_tab_flow",
     "lab_tab_race",
     "lab_tab_about",
@@ -76,6 +84,15 @@ ModelOf = Callable[[Any], LoadedModel]
 """get_model(state) -> the model to experiment on."""
 ImageOf = Callable[[Any], np.ndarray | None]
 """get_image(state) -> the main tab's RGB uint8 (H, W, 3) image, or None."""
+
+
+def _share(progress: Progress, index: int, parts: int) -> Progress:
+    """`progress` for part `index` of `parts` equal parts of one run (fractions rescaled)."""
+
+    def report(fraction: float, key: str, /, **fields: object) -> None:
+        progress((index + fraction) / parts, key, **fields)
+
+    return report
 
 
 def whole_number(value: Any, field: str, low: int, high: int) -> int:
@@ -110,6 +127,15 @@ def image_set_choices(lang: str) -> list[tuple[str, str]]:
     return [(t("lab_set_shapes", lang), SHAPES), (t("lab_set_examples", lang), EXAMPLES)]
 
 
+def model_choices(names: list[str], with_page_model: bool, lang: str) -> list[tuple[str, str]]:
+    """Entries of the lesion panels' model picker: the main page's model (when the lab sits in
+    the app), then every model by name."""
+    choices = [(name, name) for name in names]
+    if with_page_model:
+        choices.insert(0, (t("lab_model_page", lang), PAGE_MODEL))
+    return choices
+
+
 def flow_choices(lang: str) -> list[tuple[str, int]]:
     """Entries of the gradient-flow switch: at initialisation, or after 30 training steps."""
     return [(t("lab_at_init", lang), 0), (t("lab_after_30", lang), 30)]
@@ -123,12 +149,20 @@ class LabHandlers:
         get_model: get_model(state) -> the model to experiment on.
         get_image: get_image(state) -> the main tab's image, or None for "no image yet"; None
             when the lab has no main tab (the sweep then offers generated shapes only).
+        load: load(name) -> the LoadedModel called `name` (the lesion panels' model picker).
     """
 
-    def __init__(self, view: LabView, get_model: ModelOf, get_image: ImageOf | None) -> None:
+    def __init__(
+        self,
+        view: LabView,
+        get_model: ModelOf,
+        get_image: ImageOf | None,
+        load: Callable[[str], LoadedModel],
+    ) -> None:
         self.view = view
         self.get_model = get_model
         self.get_image = get_image
+        self.load = load
         self.studies: LRUCache[lab.GradientFlowStudy] = LRUCache(max_entries=8)
 
     def _downloads(
@@ -139,6 +173,13 @@ class LabHandlers:
             panel.card: gr.update(value=png, visible=True),
             panel.numbers: gr.update(value=data, visible=True),
         }
+
+    def _model(self, name: Any, state: Any) -> LoadedModel:
+        """The model a lesion panel picked: the page's, or one loaded by name (an unknown name
+        raises the registry's `ModelNameError`, worded for the page)."""
+        if name == PAGE_MODEL:
+            return self.get_model(state)
+        return self.load(name)
 
     def _image(self, source: str, seed: Any, state: Any, lang: str) -> tuple[np.ndarray, str]:
         if source == MAIN_IMAGE:
@@ -152,11 +193,17 @@ class LabHandlers:
 
     @user_errors
     def sweep(
-        self, source: str, seed: Any, state: Any = None, lang: str = "en", progress: Any = _PROGRESS
+        self,
+        source: str,
+        seed: Any,
+        state: Any = None,
+        lang: str = "en",
+        progress: Any = _PROGRESS,
+        model_name: Any = PAGE_MODEL,
     ) -> Updates:
         """Lesion sweep of one image -> chart, summary and the two downloads."""
         lang = normalize_lang(lang)
-        model = self.get_model(state)
+        model = self._model(model_name, state)
         image, name = self._image(source, seed, state, lang)
         sweep = lab.lesion_sweep(model, image, worded_progress(progress, lang))
         card, numbers = lesion_sweep_card_from(
@@ -180,10 +227,12 @@ class LabHandlers:
         state: Any = None,
         lang: str = "en",
         progress: Any = _PROGRESS,
+        model_name: Any = PAGE_MODEL,
     ) -> Updates:
-        """Lesion curves over an image set -> chart, summary and the two downloads."""
+        """Lesion curves over an image set (k = 0 … 10 blocks at most) -> chart, summary and the
+        two downloads."""
         lang = normalize_lang(lang)
-        model = self.get_model(state)
+        model = self._model(model_name, state)
         seed = whole_number(seed, "field_seed", 0, 9999)
         images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
         curves = lab.lesion_curves(
@@ -194,6 +243,7 @@ class LabHandlers:
             seed=seed,
             image_set=images,
             progress=worded_progress(progress, lang),
+            max_k=MAX_K,
         )
         card, numbers = lesion_curves_card_from(curves, lang)
         panel = self.view.curves
@@ -201,6 +251,38 @@ class LabHandlers:
             panel.chart: charts.curves_chart(curves, lang=lang),
             panel.summary: summaries.curves_summary(curves, image_set_name(images, lang), lang),
             **self._downloads(panel, card, numbers, "lesion-curves"),
+        }
+
+    @user_errors
+    def robustness(
+        self, n_images: Any, draws: Any, seed: Any, lang: str = "en", progress: Any = _PROGRESS
+    ) -> Updates:
+        """Lesion curves of `embedded` and `embedded-no-sd` on the same shapes, side by side
+        -> chart, summary and the two downloads."""
+        lang = normalize_lang(lang)
+        seed = whole_number(seed, "field_seed", 0, 9999)
+        images = load_image_set(SHAPES, whole_number(n_images, "field_images", 8, 256), seed)
+        draws = whole_number(draws, "field_draws", 1, 10)
+        models = [self.load(name) for name in ROBUST_MODELS]
+        curves = [
+            lab.lesion_curves(
+                model,
+                images.images,
+                images.labels,
+                draws=draws,
+                seed=seed,
+                image_set=images,
+                progress=_share(worded_progress(progress, lang), i, len(models)),
+                max_k=MAX_K,
+            )
+            for i, model in enumerate(models)
+        ]
+        card, numbers = robustness_card_from(curves, lang)
+        panel = self.view.robust
+        return {
+            panel.chart: charts.robustness_chart(curves, lang=lang),
+            panel.summary: summaries.robustness_summary(curves, lang),
+            **self._downloads(panel, card, numbers, "robustness"),
         }
 
     @user_errors
@@ -277,6 +359,10 @@ class LabHandlers:
             for key, box in self.view.notes.items()
         }
 
+    def _model_choices(self, lang: str) -> list[tuple[str, str]]:
+        names = [value for _, value in self.view.sweep.model.choices if value != PAGE_MODEL]
+        return model_choices(names, self.get_image is not None, lang)
+
     def relabel(self, lang: Any) -> Updates:
         """Tab names and switch entries in `lang` (Gradio translates neither by itself)."""
         lang = normalize_lang(lang)
@@ -287,6 +373,8 @@ class LabHandlers:
                 for key, tab in zip(TAB_KEYS, view.tabs, strict=True)
             },
             view.sweep.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
+            view.sweep.model: gr.update(choices=self._model_choices(lang)),
+            view.curves.model: gr.update(choices=self._model_choices(lang)),
             view.curves.image_set: gr.update(choices=image_set_choices(lang)),
             view.flow.steps: gr.update(choices=flow_choices(lang)),
         }

@@ -1,17 +1,20 @@
 """The lab's layout: one small builder per tab, each wired beside its components.
 
 `build_lab_tab` creates the components inside the caller's current Blocks/Tab context: a header
-(notes language, presenter mode), then the tabs lesion sweep, lesion curves, gradient flow,
-degradation race and "About ResNets". Each experiment tab is the same shell (controls, charts,
-summary and downloads on the left, its teaching note on the right); its builder returns a
-NamedTuple of its components and its `_wire_*` function, just below it, connects them to
-`handlers.LabHandlers`. Static labels are marked with `i18n.t(key)` for the app's `gr.I18n`
-table; what the handlers write follows the page's language, sent with every request.
+(notes language, presenter mode), then the tabs lesion sweep, lesion curves, "what training does
+to robustness", gradient flow, degradation race and "About ResNets". The lesion panels pick their
+model (default `embedded-deep`, a 27-block net; or the main page's model, or any other). Each
+experiment tab is the same shell (controls, charts, summary and downloads on the left, its
+teaching note on the right); its builder returns a NamedTuple of its components and its `_wire_*`
+function, just below it, connects them to `handlers.LabHandlers`. Static labels are marked with
+`i18n.t(key)` for the app's `gr.I18n` table; what the handlers write follows the page's language,
+sent with every request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Any, NamedTuple
@@ -22,7 +25,7 @@ import numpy as np
 from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.image_sets import SHAPES
-from resnet_demo.models import LoadedModel
+from resnet_demo.models import EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
 from resnet_demo.ui import i18n
 from resnet_demo.ui.lab.handlers import (
@@ -31,6 +34,7 @@ from resnet_demo.ui.lab.handlers import (
     LabHandlers,
     flow_choices,
     image_set_choices,
+    model_choices,
     source_choices,
 )
 from resnet_demo.ui.lab.view import (
@@ -39,6 +43,7 @@ from resnet_demo.ui.lab.view import (
     Header,
     LabView,
     RacePanel,
+    RobustPanel,
     SweepPanel,
 )
 
@@ -124,7 +129,14 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
     page.lang.change(
         handlers.relabel,
         inputs_kwargs={"lang": page.lang},
-        outputs=[*view.tabs, view.sweep.source, view.curves.image_set, view.flow.steps],
+        outputs=[
+            *view.tabs,
+            view.sweep.source,
+            view.sweep.model,
+            view.curves.model,
+            view.curves.image_set,
+            view.flow.steps,
+        ],
         api_visibility="private",
     )
     if follow_page:  # the notes follow the page; the switch can still override them
@@ -134,9 +146,22 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
 # ---- lesion sweep -------------------------------------------------------------------------
 
 
-def _sweep_tab(with_main_image: bool, tabs: list[gr.Tab], boxes: dict) -> SweepPanel:
+def _model_picker(names: list[str], with_page_model: bool) -> gr.Dropdown:
+    """Which model a lesion panel runs on: `embedded-deep` unless the class picks another."""
+    return gr.Dropdown(
+        model_choices(names, with_page_model, "en"),
+        value=EMBEDDED_DEEP,
+        label=i18n.t("lab_model"),
+        scale=2,
+    )
+
+
+def _sweep_tab(
+    with_main_image: bool, names: list[str], tabs: list[gr.Tab], boxes: dict
+) -> SweepPanel:
     with _experiment_tab("lab_tab_sweep", "lesion_sweep", tabs, boxes):
         with gr.Row():
+            model = _model_picker(names, with_main_image)
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
                 value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
@@ -147,7 +172,7 @@ def _sweep_tab(with_main_image: bool, tabs: list[gr.Tab], boxes: dict) -> SweepP
         chart, summary = _chart("lab_tab_sweep"), _summary()
         with gr.Row():
             card, numbers = _download_buttons()
-    return SweepPanel(source, seed, run, chart, summary, card, numbers)
+    return SweepPanel(model, source, seed, run, chart, summary, card, numbers)
 
 
 def _run_on_click(
@@ -176,6 +201,7 @@ def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
         handlers.sweep,
         "lab_sweep",
         outputs,
+        model_name=panel.model,
         source=panel.source,
         seed=panel.seed,
         state=page.state,
@@ -186,9 +212,12 @@ def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
 # ---- lesion curves ------------------------------------------------------------------------
 
 
-def _curves_tab(tabs: list[gr.Tab], boxes: dict) -> CurvesPanel:
+def _curves_tab(
+    names: list[str], with_page_model: bool, tabs: list[gr.Tab], boxes: dict
+) -> CurvesPanel:
     with _experiment_tab("lab_tab_curves", "lesion_curves", tabs, boxes):
         with gr.Row():
+            model = _model_picker(names, with_page_model)
             image_set = gr.Radio(
                 image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set")
             )
@@ -199,7 +228,7 @@ def _curves_tab(tabs: list[gr.Tab], boxes: dict) -> CurvesPanel:
         chart, summary = _chart("lab_tab_curves"), _summary()
         with gr.Row():
             card, numbers = _download_buttons()
-    return CurvesPanel(image_set, n_images, draws, seed, run, chart, summary, card, numbers)
+    return CurvesPanel(model, image_set, n_images, draws, seed, run, chart, summary, card, numbers)
 
 
 def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None:
@@ -209,11 +238,42 @@ def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None
         handlers.curves,
         "lab_curves",
         outputs,
+        model_name=panel.model,
         image_set=panel.image_set,
         n_images=panel.n_images,
         draws=panel.draws,
         seed=panel.seed,
         state=page.state,
+        lang=page.lang,
+    )
+
+
+# ---- what training does to robustness --------------------------------------------------
+
+
+def _robust_tab(tabs: list[gr.Tab], boxes: dict) -> RobustPanel:
+    with _experiment_tab("lab_tab_robust", "robustness", tabs, boxes):
+        with gr.Row():
+            n_images = gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes"))
+            draws = gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws"))
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_seed"))
+            run = gr.Button(i18n.t("lab_run_robust"), variant="primary")
+        chart, summary = _chart("lab_tab_robust"), _summary()
+        with gr.Row():
+            card, numbers = _download_buttons()
+    return RobustPanel(n_images, draws, seed, run, chart, summary, card, numbers)
+
+
+def _wire_robust(panel: RobustPanel, handlers: LabHandlers, page: _Page) -> None:
+    outputs = [panel.chart, panel.summary, panel.card, panel.numbers]
+    _run_on_click(
+        panel.run,
+        handlers.robustness,
+        "lab_robustness",
+        outputs,
+        n_images=panel.n_images,
+        draws=panel.draws,
+        seed=panel.seed,
         lang=page.lang,
     )
 
@@ -309,6 +369,7 @@ def build_lab_tab(
     *,
     state: gr.components.Component | None = None,
     language: gr.components.Component | None = None,
+    load: Callable[[str], LoadedModel] | None = None,
 ) -> LabHandlers:
     """Create the lab's components and wiring inside the caller's current Blocks/Tab context.
 
@@ -322,18 +383,23 @@ def build_lab_tab(
         language: optional component holding the page's language ("en" or "zh"), e.g. the
             app's language switch: the lab then writes in that language, and its notes follow
             it. Default: None (the lab's own notes-language switch sets the language).
+        load: load(name) -> the LoadedModel called `name`, for the lesion panels' model picker
+            (e.g. the app's shared `ModelRegistry.load`). Default: None (`models.load_model`,
+            each model loaded once and kept).
 
     Returns:
         The handlers, bound to the lab's components (`handlers.view`).
     """
     tabs: list[gr.Tab] = []
     boxes: dict[str, gr.Markdown] = {}
+    names = model_names()
     header = _header()
     with gr.Tabs():
         view = LabView(
             header=header,
-            sweep=_sweep_tab(get_image is not None, tabs, boxes),
-            curves=_curves_tab(tabs, boxes),
+            sweep=_sweep_tab(get_image is not None, names, tabs, boxes),
+            curves=_curves_tab(names, get_image is not None, tabs, boxes),
+            robust=_robust_tab(tabs, boxes),
             flow=_flow_tab(tabs, boxes),
             race=_race_tab(tabs, boxes),
             tabs=tabs,
@@ -344,13 +410,30 @@ def build_lab_tab(
         state=state if state is not None else gr.State(None),
         lang=language if language is not None else header.notes_lang,
     )
-    handlers = LabHandlers(view, *_with_state(state is not None, get_model, get_image))
+    handlers = LabHandlers(
+        view, *_with_state(state is not None, get_model, get_image), load=load or _loader()
+    )
     _wire_header(view, handlers, page, follow_page=language is not None)
     _wire_sweep(view.sweep, handlers, page)
     _wire_curves(view.curves, handlers, page)
+    _wire_robust(view.robust, handlers, page)
     _wire_flow(view.flow, handlers, page)
     _wire_race(view.race, handlers, page)
     return handlers
+
+
+def _loader() -> Callable[[str], LoadedModel]:
+    """`models.load_model` with every model kept once loaded (a stand-alone lab's picker)."""
+    loaded: dict[str, LoadedModel] = {}
+    lock = threading.Lock()
+
+    def load(name: str) -> LoadedModel:
+        with lock:  # two clients picking the same model load it once
+            if name not in loaded:
+                loaded[name] = load_model(name)
+            return loaded[name]
+
+    return load
 
 
 def _with_state(

@@ -5,9 +5,11 @@ Pure functions of a computed result and the page's language ("en" or "zh"): no G
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from resnet_demo import lab
 from resnet_demo.lab import charts
-from resnet_demo.lab.cards import summarize_gradient_flow
+from resnet_demo.lab.cards import robustness_line, summarize_gradient_flow
 from resnet_demo.lab.race import RaceSnapshot
 from resnet_demo.text import t
 
@@ -54,6 +56,11 @@ def curves_summary(curves: lab.LesionCurves, images: str, lang: str) -> str:
         skip=curves.skip_mean[k],
         chance=curves.chance,
     )
+
+
+def robustness_summary(curves: Sequence[lab.LesionCurves], lang: str) -> str:
+    """One Markdown bullet per model: intact, one branch / one skip off, and k = K."""
+    return "\n".join(f"- {robustness_line(c, lang)}" for c in curves)
 
 
 def flow_summary(study: lab.GradientFlowStudy, lang: str) -> str:

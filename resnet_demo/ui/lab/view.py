@@ -20,8 +20,9 @@ class Header(NamedTuple):
 
 
 class SweepPanel(NamedTuple):
-    """Lesion sweep: image source and shape number in; chart, summary, downloads out."""
+    """Lesion sweep: model, image source and shape number in; chart, summary, downloads out."""
 
+    model: gr.Dropdown
     source: gr.Radio
     seed: gr.Number
     run: gr.Button
@@ -32,9 +33,25 @@ class SweepPanel(NamedTuple):
 
 
 class CurvesPanel(NamedTuple):
-    """Lesion curves: image set, set size, draws per k and seed in; chart, summary, downloads."""
+    """Lesion curves: model, image set, set size, draws per k and seed in; chart, summary,
+    downloads."""
 
+    model: gr.Dropdown
     image_set: gr.Radio
+    n_images: gr.Slider
+    draws: gr.Slider
+    seed: gr.Number
+    run: gr.Button
+    chart: gr.Image
+    summary: gr.Markdown
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
+class RobustPanel(NamedTuple):
+    """What training does to robustness: shapes, draws per k and seed in; the lesion curves of
+    `embedded` (stochastic depth) and `embedded-no-sd` side by side, summary, downloads out."""
+
     n_images: gr.Slider
     draws: gr.Slider
     seed: gr.Number
@@ -80,14 +97,15 @@ class LabView:
 
     Attributes:
         header: the notes-language switch and the presenter-mode box.
-        sweep, curves, flow, race: the four experiment panels.
-        tabs: the five tabs, in `handlers.TAB_KEYS` order.
+        sweep, curves, robust, flow, race: the five experiment panels.
+        tabs: the six tabs, in `handlers.TAB_KEYS` order.
         notes: note key (`lab.notes.NOTES`) -> its Markdown box.
     """
 
     header: Header
     sweep: SweepPanel
     curves: CurvesPanel
+    robust: RobustPanel
     flow: FlowPanel
     race: RacePanel
     tabs: list[gr.Tab] = field(default_factory=list)
