@@ -50,9 +50,7 @@ NOTE_KEYS: tuple[str, ...] = (
     "lesion_curves",
     "gradient_flow",
     "race",
-    "block",
-    "gradcam",
-    "misconceptions",
+    *notes.ABOUT,
 )
 """The notes shown in the lab (keys of `lab.notes.NOTES`)."""
 
