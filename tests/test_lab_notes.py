@@ -169,3 +169,64 @@ def test_unknown_note_or_language_is_refused() -> None:
         note_markdown("nothing")
     with pytest.raises(ValueError, match="unknown language"):
         note_markdown("race", "fr")
+
+
+def test_projection_blocks_are_where_the_block_note_says() -> None:
+    """Block note: ResNet-18/34 and the embedded model project in layer2.0-layer4.0 (stride 2) and
+    keep the identity in layer1.0; ResNet-50/101/152 also project in layer1.0 (64 -> 256, stride
+    1). Built without weights: the layout is the architecture's, not the training's."""
+    from torchvision.models import resnet18, resnet34, resnet50, resnet101, resnet152
+
+    from resnet_demo.models.embedded import build_embedded_resnet
+
+    def projections(model: object) -> dict[str, int]:
+        return {
+            f"layer{i}.0": getattr(model, f"layer{i}")[0].downsample[0].stride[0]
+            for i in range(1, 5)
+            if getattr(model, f"layer{i}")[0].downsample is not None
+        }
+
+    for build in (resnet18, resnet34):
+        assert projections(build()) == {"layer2.0": 2, "layer3.0": 2, "layer4.0": 2}
+    assert projections(build_embedded_resnet(10, 16)) == {
+        "layer2.0": 2,
+        "layer3.0": 2,
+        "layer4.0": 2,
+    }
+    for build in (resnet50, resnet101, resnet152):
+        model = build()
+        assert projections(model) == {"layer1.0": 1, "layer2.0": 2, "layer3.0": 2, "layer4.0": 2}
+        conv = model.layer1[0].downsample[0]
+        assert (conv.in_channels, conv.out_channels) == (64, 256)
+        # V1.5: the stride of a downsampling bottleneck sits in its 3x3 convolution.
+        assert model.layer2[0].conv2.stride == (2, 2) and model.layer2[0].conv1.stride == (1, 1)
+
+
+def test_torchvision_figures_match_the_weights_metadata() -> None:
+    """The torchvision note's table and the misconceptions note's 80.858 % come from the installed
+    torchvision's weights metadata (no download)."""
+    import inspect
+
+    from torchvision.models import resnet as tv
+
+    body = NOTES["torchvision"].body("en")
+    rows = re.findall(r"^\| ResNet-(\d+) \| ([\d.]+) \| ([\d.—]+) \|$", body, re.M)
+    assert len(rows) == 5
+    for depth, v1, v2 in rows:
+        weights = getattr(tv, f"ResNet{depth}_Weights")
+        acc = {w.name: w.meta["_metrics"]["ImageNet-1K"]["acc@1"] for w in weights}
+        assert acc["IMAGENET1K_V1"] == float(v1)
+        if v2 == "—":
+            assert set(acc) == {"IMAGENET1K_V1"} and weights.DEFAULT.name == "IMAGENET1K_V1"
+        else:
+            assert acc["IMAGENET1K_V2"] == float(v2) and weights.DEFAULT.name == "IMAGENET1K_V2"
+            v1w, v2w = weights.IMAGENET1K_V1, weights.IMAGENET1K_V2
+            assert v1w.meta["num_params"] == v2w.meta["num_params"]  # same architecture
+    r50 = tv.ResNet50_Weights
+    gain = (
+        r50.IMAGENET1K_V2.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+        - r50.IMAGENET1K_V1.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+    )
+    assert f"{gain:.1f} points" in body
+    assert "80.858 %" in NOTES["misconceptions"].body("en")
+    assert "zero_init_residual" in inspect.signature(tv.ResNet).parameters
