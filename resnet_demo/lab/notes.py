@@ -4,9 +4,9 @@ Every claim here is either a finding of a cited paper or a plain description of 
 computes; each note lists its sources. Each note comes in two lengths: the full note beside a
 panel, and the essentials for presenter mode (large type on a projector).
 
-Where our own measurements add something the papers did not state (e.g. that gradients *grow*
-towards the input in our BatchNorm plain networks at initialisation), the note says it is our
-measurement, not the paper's.
+Where a note states something this app measures, it says so, and a test checks it: the claims
+register `resnet_demo/text/claims.toml` lists every factual sentence with its source (paper and
+section, or the test that measures it), and tests/test_claims.py keeps it honest.
 """
 
 from __future__ import annotations
@@ -50,9 +50,27 @@ REFERENCES: dict[str, str] = {
         "A. G. Howard et al. MobileNets: Efficient Convolutional Neural Networks for Mobile "
         "Vision Applications. arXiv:1704.04861, 2017"
     ),
+    "he2016b": (
+        "K. He, X. Zhang, S. Ren, J. Sun. Identity Mappings in Deep Residual Networks. ECCV 2016. "
+        "arXiv:1603.05027"
+    ),
     "huang2016": (
         "G. Huang, Y. Sun, Z. Liu, D. Sedra, K. Q. Weinberger. Deep Networks with Stochastic "
         "Depth. ECCV 2016. arXiv:1603.09382"
+    ),
+    "adebayo2018": (
+        "J. Adebayo, J. Gilmer, M. Muelly, I. Goodfellow, M. Hardt, B. Kim. Sanity Checks for "
+        "Saliency Maps. NeurIPS 2018. arXiv:1810.03292"
+    ),
+    "goyal2017": (
+        "P. Goyal, P. Dollár, R. Girshick, P. Noordhuis, L. Wesolowski, A. Kyrola, A. Tulloch, "
+        "Y. Jia, K. He. Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour. "
+        "arXiv:1706.02677, 2017"
+    ),
+    "torchvision": (
+        "TorchVision maintainers and contributors. TorchVision: PyTorch's Computer Vision "
+        "library, models.resnet and its weights' metadata (ResNet*_Weights). "
+        "https://github.com/pytorch/vision, 2016-"
     ),
 }
 """Key -> full citation."""
@@ -64,12 +82,15 @@ class Note:
     `_essentials`), its sources here.
 
     Attributes:
-        key: panel key, e.g. "lesion_sweep".
+        key: note key, e.g. "lesion_sweep".
         sources: keys of `REFERENCES` the note relies on.
+        appended: keys of paragraphs (`note_<key>`) added to the end of the full note, e.g. the
+            measured figures of a built-in model, shared by two notes. Default: none.
     """
 
     key: str
     sources: tuple[str, ...]
+    appended: tuple[str, ...] = ()
 
     def title(self, lang: str) -> str:
         """The note's heading in `lang`."""
@@ -77,7 +98,9 @@ class Note:
 
     def body(self, lang: str) -> str:
         """The full note in `lang` (Markdown)."""
-        return t(f"note_{self.key}_body", lang)
+        parts = [t(f"note_{self.key}_body", lang)]
+        parts += [t(f"note_{key}", lang) for key in self.appended]
+        return "\n\n".join(part.strip("\n") for part in parts)
 
     def essentials(self, lang: str) -> str:
         """The presenter-mode note in `lang` (Markdown, a few short lines)."""
@@ -85,27 +108,52 @@ class Note:
 
 
 NOTES: dict[str, Note] = {
-    "block": Note("block", ("he2016",)),
-    "lesion_sweep": Note("lesion_sweep", ("veit2016", "he2016")),
-    "lesion_curves": Note("lesion_curves", ("veit2016", "he2016")),
+    "block": Note("block", ("he2016", "torchvision")),
+    "lesion_sweep": Note("lesion_sweep", ("veit2016", "huang2016", "he2016"), ("lesion_measured",)),
+    "lesion_curves": Note(
+        "lesion_curves", ("veit2016", "huang2016", "he2016"), ("lesion_measured",)
+    ),
     "robustness": Note("robustness", ("huang2016", "veit2016")),
-    "gradient_flow": Note("gradient_flow", ("he2016", "balduzzi2017", "li2018", "yang2019")),
+    "gradient_flow": Note(
+        "gradient_flow",
+        ("he2016", "he2016b", "veit2016", "yang2019", "balduzzi2017", "li2018"),
+    ),
     "race": Note("race", ("he2016",)),
-    "gradcam": Note("gradcam", ("selvaraju2017",)),
+    "preact": Note("preact", ("he2016b", "he2016", "torchvision", "veit2016")),
+    "batchnorm": Note("batchnorm", ("he2016", "yang2019", "goyal2017", "torchvision")),
+    "projection": Note("projection", ("he2016", "torchvision")),
+    "paths": Note("paths", ("veit2016", "huang2016")),
+    "torchvision": Note("torchvision", ("torchvision", "he2016")),
+    "gradcam": Note("gradcam", ("selvaraju2017", "adebayo2018")),
     "misconceptions": Note(
         "misconceptions",
         (
             "he2016",
             "chollet2017",
             "howard2017",
+            "torchvision",
+            "he2016b",
+            "veit2016",
+            "yang2019",
             "balduzzi2017",
             "li2018",
-            "veit2016",
             "selvaraju2017",
         ),
     ),
 }
-"""Panel key -> note, in the order the lab shows them."""
+"""Note key -> note: the experiment panels' notes first, then those of the "About ResNets" tab."""
+
+ABOUT: tuple[str, ...] = (
+    "block",
+    "preact",
+    "batchnorm",
+    "projection",
+    "paths",
+    "torchvision",
+    "gradcam",
+    "misconceptions",
+)
+"""The notes of the "About ResNets" tab, in reading order (the others sit beside their panels)."""
 
 
 def check_lang(lang: str) -> str:
@@ -120,7 +168,8 @@ def note_markdown(key: str, lang: str = "en", presenter: bool = False) -> str:
 
     Args:
         key: one of `NOTES` ("block", "lesion_sweep", "lesion_curves", "gradient_flow",
-            "race", "gradcam", "misconceptions").
+            "race", "preact", "batchnorm", "projection", "paths", "torchvision", "gradcam",
+            "misconceptions").
         lang: "en" or "zh". Default: "en".
         presenter: the essentials only, for a projector. Default: False.
 

@@ -57,9 +57,7 @@ NOTE_KEYS: tuple[str, ...] = (
     "robustness",
     "gradient_flow",
     "race",
-    "block",
-    "gradcam",
-    "misconceptions",
+    *notes.ABOUT,
 )
 """The notes shown in the lab (keys of `lab.notes.NOTES`)."""
 

@@ -53,8 +53,8 @@ RACE = "lab-race"
 """Concurrency group of the race: one race at a time in the whole app (it uses the CPU fully)."""
 LAB_CSS = resources.files(__package__).joinpath("lab.css").read_text(encoding="utf-8")
 """Styles of the lab (injected by `build_lab_tab`, so the tab works in any page)."""
-ABOUT_NOTES = ("block", "gradcam", "misconceptions")
-"""The notes of the "About ResNets" tab, side by side."""
+ABOUT_NOTES = notes.ABOUT
+"""The notes of the "About ResNets" tab, three to a row."""
 
 
 class _Page(NamedTuple):
@@ -353,11 +353,13 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
 
 
 def _about_tab(tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
-    with gr.Tab(i18n.t("lab_tab_about")) as tab, gr.Row():
+    with gr.Tab(i18n.t("lab_tab_about")) as tab:
         tabs.append(tab)
-        for key in ABOUT_NOTES:
-            with gr.Column():
-                boxes[key] = _note(key)
+        for start in range(0, len(ABOUT_NOTES), 3):
+            with gr.Row():
+                for key in ABOUT_NOTES[start : start + 3]:
+                    with gr.Column():
+                        boxes[key] = _note(key)
 
 
 # ---- the whole lab ------------------------------------------------------------------------
