@@ -25,7 +25,16 @@ import numpy as np
 
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
-from resnet_demo.models import EMBEDDED, LoadedModel, load_model, model_names, weights_status
+from resnet_demo.models import (
+    EMBEDDED,
+    LoadedModel,
+    load_model,
+    model_names,
+    parse_model_name,
+    weights_status,
+)
+from resnet_demo.models.describe import accuracy_label
+from resnet_demo.models.registry import uses_bottleneck
 from resnet_demo.render import overlay, result_card
 from resnet_demo.render.report import card_content, class_names
 from resnet_demo.text import LANGS, argv_lang, catalogue, t
@@ -174,10 +183,16 @@ def run_lab(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    """List every model with how its weights would be obtained now."""
+    """List every model with how its weights would be obtained now, its published accuracy
+    (torchvision's weights metadata, or the embedded model's card) and, for Bottleneck
+    architectures, that torchvision builds ResNet V1.5."""
     for name in model_names():
         state = t(f"state_{weights_status(name)}", args.lang)
-        print(f"{name:28s} {state}")
+        notes = [accuracy_label(name, args.lang)]
+        spec = parse_model_name(name)
+        if not spec.is_embedded and uses_bottleneck(spec.arch):
+            notes.append(t("model_v15_short", args.lang))
+        print(f"{name:31s} {state:16s} {' · '.join(n for n in notes if n)}".rstrip())
     return 0
 
 

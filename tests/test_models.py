@@ -176,3 +176,125 @@ def test_random_weights_are_seeded() -> None:
     assert a.source == "random(seed=5)"
     assert torch.equal(a.module.conv1.weight, b.module.conv1.weight)
     assert not torch.equal(a.module.conv1.weight, c.module.conv1.weight)
+
+
+# ---- published accuracy (truth review §5.1 item 5) ---------------------------------------------
+
+
+def _meta_top1(arch: str) -> dict[str, tuple[float, float]]:
+    """The oracle: torchvision's own weights metadata, read directly."""
+    from torchvision.models import get_model_weights
+
+    return {
+        w.name: (
+            w.meta["_metrics"]["ImageNet-1K"]["acc@1"],
+            w.meta["_metrics"]["ImageNet-1K"]["acc@5"],
+        )
+        for w in get_model_weights(arch)
+    }
+
+
+def test_accuracy_of_every_weights_version_is_torchvision_meta() -> None:
+    from resnet_demo.models.registry import architectures, torchvision_accuracy
+
+    for arch in architectures():
+        got = {w.version: (w.top1, w.top5) for w in torchvision_accuracy(arch)}
+        assert got == _meta_top1(arch), arch
+    # The picker's figures for ResNet-50: V1 and V2 of the same architecture.
+    assert {w.version: w.top1 for w in torchvision_accuracy("resnet50")} == {
+        "IMAGENET1K_V1": pytest.approx(76.13),
+        "IMAGENET1K_V2": pytest.approx(80.858),
+    }
+
+
+def test_versions_share_the_architecture_and_differ_in_eval_resize() -> None:
+    """Backs model_acc_recipes_differ: same parameter count, different evaluation resize."""
+    from torchvision.models import get_model_weights
+
+    from resnet_demo.models.registry import architectures
+
+    for arch in architectures():
+        weights = list(get_model_weights(arch))
+        if len(weights) > 1:
+            assert len({w.meta["num_params"] for w in weights}) == 1, arch
+            assert len({tuple(w.transforms().resize_size) for w in weights}) == len(weights), arch
+
+
+def test_bottleneck_architectures_are_marked_v1_5() -> None:
+    from torchvision.models.resnet import Bottleneck
+
+    from resnet_demo.models.registry import architectures, uses_bottleneck
+
+    marked = {a for a in architectures() if uses_bottleneck(a)}
+    assert marked == set(architectures()) - {"resnet18", "resnet34"}
+    net = torchvision.models.resnet50()
+    block = net.layer2[0]
+    assert isinstance(block, Bottleneck)
+    # V1.5: the stride-2 sits in the 3x3 conv, the first 1x1 keeps stride 1.
+    assert block.conv1.stride == (1, 1) and block.conv2.stride == (2, 2)
+
+
+def test_picker_status_and_cli_show_published_accuracy(capsys: pytest.CaptureFixture) -> None:
+    import argparse
+
+    from resnet_demo.cli import run_models
+    from resnet_demo.models.describe import accuracy_label, model_facts
+
+    facts = "\n".join(model_facts("resnet50", "en"))
+    assert "76.13" in facts and "80.858" in facts and "92.862" in facts and "95.434" in facts
+    assert "**IMAGENET1K_V2** (this one)" in facts  # plain resnet50 means V2
+    assert "V1.5" in facts and "3×3" in facts
+    assert "recipe" in facts
+    assert "V1.5" not in "\n".join(model_facts("resnet18", "en"))
+    assert "76.13" in accuracy_label("resnet50:IMAGENET1K_V1")
+    assert "80.858" in "\n".join(model_facts("resnet50", "zh"))
+    run_models(argparse.Namespace(lang="en"))
+    out = capsys.readouterr().out
+    assert any(
+        line.startswith("resnet50:IMAGENET1K_V1") and "76.13" in line for line in out.splitlines()
+    )
+    assert any(
+        line.startswith("resnet50:IMAGENET1K_V2") and "80.858" in line for line in out.splitlines()
+    )
+
+
+def test_embedded_models_show_their_own_cards_test_accuracy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from resnet_demo.models import registry
+    from resnet_demo.models.describe import accuracy_label, model_facts
+
+    card = json.loads(registry.EMBEDDED_CARDS["embedded"].read_text(encoding="utf-8"))
+    first, end = card["test_shape_seeds"]
+    assert end - first == 2000
+    facts = model_facts("embedded", "en")
+    assert facts == [t("model_acc_card", "en", acc=100 * card["test_accuracy"], n=2000)]
+    assert "2,000 fresh shapes" in facts[0] and f"{100 * card['test_accuracy']:.2f} %" in facts[0]
+    # Whatever card a registry entry names is the one read (more embedded models may come).
+    other = dict(card, test_accuracy=0.5, test_shape_seeds=[0, 300])
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(other), encoding="utf-8")
+    monkeypatch.setitem(registry.EMBEDDED_CARDS, "embedded", path)
+    assert accuracy_label("embedded", "en") == "50.00 % on 300 test shapes"
+    monkeypatch.setitem(registry.EMBEDDED_CARDS, "embedded", tmp_path / "missing.json")
+    assert model_facts("embedded", "en") == [] and accuracy_label("embedded") == ""
+
+
+def test_readme_accuracy_table_matches_torchvision_meta() -> None:
+    import re
+
+    from resnet_demo.models.registry import architectures, torchvision_accuracy, uses_bottleneck
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for arch in architectures():
+        (row,) = [line for line in readme.splitlines() if line.startswith(f"| {arch} |")]
+        block = "Bottleneck (V1.5)" if uses_bottleneck(arch) else "BasicBlock"
+        assert f"| {block} |" in row
+        stated = re.findall(r"`(\w+)`( \(DEFAULT\))? ([\d.]+) / ([\d.]+)", row)
+        expected = [
+            (w.version, " (DEFAULT)" if w.default else "", w.top1, w.top5)
+            for w in torchvision_accuracy(arch)
+        ]
+        assert [(v, d, float(a), float(b)) for v, d, a, b in stated] == expected, arch

@@ -499,9 +499,12 @@ def test_model_from_the_hub_cache_replaces_the_view(
     checkpoints.mkdir(parents=True)
     torch.manual_seed(3)
     torch.save(torchvision.models.resnet18().state_dict(), checkpoints / "resnet18-f37072fd.pth")
-    assert (
-        "on disk" in dict((v, k) for k, v in handlers.model_choices("en"))["resnet18:IMAGENET1K_V1"]
-    )
+    labels = dict((v, k) for k, v in handlers.model_choices("en"))
+    assert "on disk" in labels["resnet18:IMAGENET1K_V1"]
+    # Each entry shows its published accuracy (torchvision's weights metadata).
+    assert "69.758" in labels["resnet18:IMAGENET1K_V1"]
+    assert "76.13" in labels["resnet50:IMAGENET1K_V1"]
+    assert "80.858" in labels["resnet50:IMAGENET1K_V2"]
 
     outputs = handlers.on_model("resnet18", analysed, "en")
     picker, status = outputs[page.header.picker], outputs[page.header.status]
@@ -509,6 +512,7 @@ def test_model_from_the_hub_cache_replaces_the_view(
     targets = outputs[page.results.target]
     assert set(outputs) == set(page.model_parts()) | set(page.view())
     assert picker["value"] == "resnet18:IMAGENET1K_V1" and "hub-cache" in status
+    assert "69.758" in status and "89.078" in status and "V1.5" not in status
     assert session.current.image.shape == (224, 224, 3)
     assert session.digest == analysed.digest and len(targets["choices"]) == 1001
     assert [caption for _, caption in gallery] == ["chelsea", "coffee", "astronaut", "rocket"]
@@ -737,3 +741,47 @@ def test_head_script_rewrites_the_busy_message_in_both_languages() -> None:
     head = head_html()
     assert json.dumps(BUSY_GRADIO) in head and "The class is busy" in head and "同学们" in head
     assert head.startswith("<script>") and "#lang input:checked" in head
+
+
+# ---- Grad-CAM wording (truth review finding 7) -------------------------------------------------
+
+ANTHROPOMORPHIC = (
+    "where it looked",
+    "where the network looked",
+    "where it looks",
+    "关注图像的哪里",
+)
+
+
+def test_no_student_visible_text_says_where_the_network_looks() -> None:
+    from resnet_demo.text import catalogue
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    for name, words in [
+        ("en", "\n".join(catalogue("en").values())),
+        ("zh", "\n".join(catalogue("zh").values())),
+        ("README", readme),
+        ("docs", docs),
+    ]:
+        for phrase in ANTHROPOMORPHIC:
+            assert phrase not in words.lower(), (name, phrase)
+    assert "which regions' features raised the class score" in tr("subtitle", "en")
+    assert "Grad-CAM：所选层中哪些区域的特征提高了该类别的分数" in tr("subtitle", "zh")
+
+
+def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -> None:
+    demo, page, _ = build_page(tiny)
+    blocks = list(demo.blocks.values())
+    ids = [getattr(b, "elem_id", None) for b in blocks]
+    caveat = blocks[ids.index("cam-caveat")]
+    # Next on the page after the two Grad-CAM pictures, before the caption line.
+    assert (
+        ids.index("overlay") < ids.index("raw-cam") < ids.index("cam-caveat") < ids.index("caption")
+    )
+    assert any(b is caveat and props.get("value") == "cam_caveat" for b, props in page.words)
+    for lang in ("en", "zh"):
+        words = relabel(page.words, lang)[caveat]["value"]
+        assert words == tr("cam_caveat", lang)
+        for needle in ("Selvaraju", "Adebayo", "4×4", "7×7", "layer4"):
+            assert needle in words, (lang, needle)

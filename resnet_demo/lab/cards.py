@@ -284,8 +284,10 @@ def summarize_gradient_flow(study: GradientFlowStudy, lang: str = "en") -> list[
                 depth=depth,
                 plain=plain.neighbour_correlation,
                 residual=residual.neighbour_correlation,
-                plain_ratio=plain.norm_ratio,
-                residual_ratio=residual.norm_ratio,
+                plain_ratio=plain.rms_ratio,
+                residual_ratio=residual.rms_ratio,
+                plain_ratio_batch=plain.rms_ratio_batch,
+                residual_ratio_batch=residual.rms_ratio_batch,
             )
         )
     return lines
@@ -309,7 +311,8 @@ def gradient_flow_card_from(
     ]
     rows = [
         Row(440, [partial(charts.plot_correlation, study=study, lang=lang)]),
-        Row(440, [partial(charts.plot_gradient_norms, study=study, lang=lang)]),
+        Row(440, [partial(charts.plot_gradient_norms, study=study, lang=lang, batch_stats=False)]),
+        Row(440, [partial(charts.plot_gradient_norms, study=study, lang=lang, batch_stats=True)]),
     ]
     card = layout_card(
         t("flow_title", lang, when=charts.when(study.trained_steps, lang)), rows, lines

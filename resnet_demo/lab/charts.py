@@ -136,27 +136,40 @@ def when(trained_steps: int, lang: str = "en") -> str:
     return t("after_steps", lang, steps=trained_steps)
 
 
-def plot_gradient_norms(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
-    """log10 of the gradient norm at each block's input, one line per network.
+def plot_gradient_norms(
+    fig: Canvas, study: GradientFlowStudy, lang: str = "en", batch_stats: bool = False
+) -> None:
+    """log10 of the RMS gradient per element at each block's input, one line per network.
 
     x is the block index (0 = first block, nearest the input); shorter networks end early.
+    `batch_stats` picks the BatchNorm mode of the measurement: False, eval mode (running
+    statistics); True, train mode (statistics of the measured batch). The mode is in the title.
     """
-    longest = max(len(r.grad_norms) for r in study.results)
+    longest = max(len(r.grad_rms) for r in study.results)
     series = {}
     for r in study.results:
         values = np.full(longest, np.nan)
-        values[: len(r.grad_norms)] = np.log10(r.grad_norms)
+        rms = r.grad_rms_batch if batch_stats else r.grad_rms
+        values[: len(rms)] = np.log10(rms)
         series[series_name(r.depth, r.residual, lang)] = values
-    title = t("flow_norm_title", lang, when=when(study.trained_steps, lang))
+    mode = t("flow_bn_train" if batch_stats else "flow_bn_eval", lang)
+    title = t("flow_norm_title", lang, when=when(study.trained_steps, lang), mode=mode)
     lines = check_lines(series, np.arange(longest))
     plot_lines(fig, lines, title, t("flow_norm_x", lang), t("flow_norm_y", lang))
 
 
+def plot_gradient_norm_pair(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:
+    """`plot_gradient_norms` twice, one above the other: BatchNorm eval mode, then train mode."""
+    top, bottom = fig.subfigures(2, 1, squeeze=False, hspace=0.06)[:, 0]
+    plot_gradient_norms(top, study, lang, batch_stats=False)
+    plot_gradient_norms(bottom, study, lang, batch_stats=True)
+
+
 def gradient_norm_chart(
-    study: GradientFlowStudy, width: int = 800, height: int = 500, lang: str = "en"
+    study: GradientFlowStudy, width: int = 800, height: int = 1000, lang: str = "en"
 ) -> np.ndarray:
-    """`plot_gradient_norms` on its own: RGB uint8 (height, width, 3)."""
-    return _on_screen(lambda fig: plot_gradient_norms(fig, study, lang), width, height)
+    """`plot_gradient_norm_pair` on its own: RGB uint8 (height, width, 3)."""
+    return _on_screen(lambda fig: plot_gradient_norm_pair(fig, study, lang), width, height)
 
 
 def plot_correlation(fig: Canvas, study: GradientFlowStudy, lang: str = "en") -> None:

@@ -1,12 +1,16 @@
-"""Gradient flow with and without skip connections: gradient norms and shattered gradients.
+"""Gradient flow with and without skip connections: RMS gradients and shattered gradients.
 
 Two measurements on a CIFAR-style network (`cifar_nets.CifarResNet`) and its plain twin:
 
-1. **Gradient norm at each block's input.** For each image, the norm of the gradient of its
-   cross-entropy loss with respect to the tensor entering each block, averaged over images.
-   He et al. 2016 (§4.1) checked exactly this kind of quantity for their plain networks and
-   found "healthy norms" with BatchNorm: the degradation of deep plain networks is, in their
-   words, an optimisation difficulty "unlikely to be caused by vanishing gradients".
+1. **RMS gradient per element at each block's input.** For each image, the gradient of the
+   cross-entropy loss with respect to the tensor entering each block, as a root mean square
+   over its elements (‖g‖ / sqrt(numel), numel = C·H·W of one image's block input), averaged
+   over images. Per element, because the block inputs differ in size (16×32×32 at the first
+   block of a 32-px CIFAR net, 64×8×8 at the last: a total norm would favour the bigger
+   tensor by sqrt(4) = 2 for the same per-element size). He et al. 2016 (§4.1) checked this
+   kind of quantity for their plain networks and found "healthy norms" with BatchNorm: the
+   degradation of deep plain networks is, in their words, an optimisation difficulty
+   "unlikely to be caused by vanishing gradients".
 2. **Shattered gradients** (Balduzzi et al. 2017). Walk along a straight line from one image to
    another in `line_points` steps and take, at every point, the gradient of one output (the
    logit of the first image's class) with respect to the input pixels. In a network whose
@@ -16,13 +20,18 @@ Two measurements on a CIFAR-style network (`cifar_nets.CifarResNet`) and its pla
    sublinearly. We report the mean cosine similarity of the gradients at points `lag` steps
    apart (an autocorrelation along the line), averaged over several lines.
 
-BatchNorm runs in eval mode so that each point's gradient depends on that point alone; an
-untrained network's BatchNorm statistics are first set from real images
-(`training.calibrate_batchnorm`), so it normalises as it would during training.
+BatchNorm runs in eval mode (running statistics) so that each point's gradient depends on that
+point alone; an untrained network's BatchNorm statistics are first set from real images
+(`training.calibrate_batchnorm`), so it normalises as it would during training. The RMS
+gradients are measured a second time with BatchNorm in train mode (statistics of the batch of
+`n_images` images, as during a training step, and as Yang et al. 2019 analyse): there each
+image's gradient is that of the summed batch loss, which also flows through the batch
+statistics. The running statistics are left untouched (the train-mode pass runs on a copy).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +52,7 @@ __all__ = [
     "GradientFlowStudy",
     "Progress",
     "autocorrelation",
-    "block_input_grad_norms",
+    "block_input_grad_rms",
     "gradient_flow_study",
     "line_gradients",
     "measure",
@@ -64,7 +73,9 @@ class GradientFlow:
         residual: True for the ResNet, False for the plain twin.
         trained_steps: training steps before measuring (0: at initialisation).
         block_names: "layer1.0" … in forward order.
-        grad_norms: float64 (n_blocks,): mean over images of ‖∂loss/∂(block input)‖.
+        grad_rms: float64 (n_blocks,): mean over images of the RMS per element of
+            ∂loss/∂(block input), BatchNorm in eval mode (running statistics).
+        grad_rms_batch: the same with BatchNorm in train mode (batch statistics).
         lags: int64 (L,): 1 … max_lag, distances along the line in steps.
         autocorrelation: float64 (L,) in [-1, 1]: mean cosine similarity of the input gradients
             at points `lag` steps apart.
@@ -74,7 +85,8 @@ class GradientFlow:
     residual: bool
     trained_steps: int
     block_names: tuple[str, ...]
-    grad_norms: np.ndarray
+    grad_rms: np.ndarray
+    grad_rms_batch: np.ndarray
     lags: np.ndarray
     autocorrelation: np.ndarray
 
@@ -89,9 +101,15 @@ class GradientFlow:
         return float(self.autocorrelation[0])
 
     @property
-    def norm_ratio(self) -> float:
-        """Gradient norm at the first block's input / at the last block's input."""
-        return float(self.grad_norms[0] / self.grad_norms[-1])
+    def rms_ratio(self) -> float:
+        """RMS gradient per element at the first block's input / at the last block's input
+        (BatchNorm in eval mode)."""
+        return float(self.grad_rms[0] / self.grad_rms[-1])
+
+    @property
+    def rms_ratio_batch(self) -> float:
+        """The same ratio with BatchNorm in train mode (batch statistics)."""
+        return float(self.grad_rms_batch[0] / self.grad_rms_batch[-1])
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready numbers (NaN as None)."""
@@ -100,28 +118,44 @@ class GradientFlow:
             "kind": self.kind,
             "trained_steps": self.trained_steps,
             "blocks": list(self.block_names),
-            "grad_norms": _floats(self.grad_norms),
+            "grad_rms": _floats(self.grad_rms),
+            "grad_rms_batch": _floats(self.grad_rms_batch),
             "lags": [int(v) for v in self.lags],
             "autocorrelation": _floats(self.autocorrelation),
             "neighbour_correlation": _floats(self.autocorrelation[:1])[0],
         }
 
 
-def block_input_grad_norms(net: CifarResNet, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Mean over images of the norm of ∂(loss of the image)/∂(input of each block).
+def block_input_grad_rms(
+    net: CifarResNet, x: torch.Tensor, y: torch.Tensor, batch_stats: bool = False
+) -> np.ndarray:
+    """Mean over images of the RMS per element of ∂loss/∂(input of each block).
+
+    For image i and block b with input tensor h (C_b, H_b, W_b): ‖g‖ / sqrt(C_b·H_b·W_b), where
+    g = ∂(summed loss)/∂h_i; then the mean over the images.
 
     Args:
-        net: network in eval mode (BatchNorm statistics set).
+        net: network with BatchNorm statistics set; left unchanged, in eval mode.
         x: normalised images, float32 (N, 3, H, W).
         y: class indices, int64 (N,).
+        batch_stats: False: BatchNorm in eval mode (running statistics; each image's gradient is
+            that of its own loss). True: train mode on a copy of `net` (the statistics of this
+            batch; the gradient also flows through them). Default: False.
 
     Returns:
         float64 (n_blocks,), forward order.
     """
+    if batch_stats:
+        net = copy.deepcopy(net).train()
+    else:
+        net.eval()
     logits, inputs = net.forward_with_inputs(x)
-    # Summed, not averaged, loss: each image's gradient is that of its own loss.
+    # Summed, not averaged, loss: in eval mode each image's gradient is that of its own loss.
     grads = torch.autograd.grad(F.cross_entropy(logits, y, reduction="sum"), inputs)
-    return np.array([float(g.flatten(1).norm(dim=1).mean()) for g in grads], dtype=np.float64)
+    return np.array(
+        [float((g.flatten(1).norm(dim=1) / math.sqrt(g[0].numel())).mean()) for g in grads],
+        dtype=np.float64,
+    )
 
 
 def line_gradients(
@@ -176,7 +210,8 @@ def measure(
         net: a CifarResNet in eval mode with BatchNorm statistics set (trained, or calibrated).
         data: images to measure on; needs at least max(n_images, 2 * lines) images.
         trained_steps: recorded in the result. Default: 0.
-        n_images: images for the gradient norms. Default: 32.
+        n_images: images for the RMS gradients (and the batch of the train-mode pass).
+            Default: 32.
         lines: lines (pairs of images) for the autocorrelation. Default: 4.
         line_points: points per line. Default: 32.
         max_lag: largest lag. Default: 8.
@@ -191,7 +226,9 @@ def measure(
         raise InvalidValue("flow_too_few_images", need=max(n_images, 2 * lines), got=len(data))
     check_int(max_lag, "max_lag", 1, line_points - 1)
     net.eval()
-    norms = block_input_grad_norms(net, data.x[:n_images], data.y[:n_images])
+    x, y = data.x[:n_images], data.y[:n_images]
+    rms = block_input_grad_rms(net, x, y)
+    rms_batch = block_input_grad_rms(net, x, y, batch_stats=True)
     curves = []
     for i in range(lines):
         start, end = data.x[2 * i], data.x[2 * i + 1]
@@ -202,7 +239,8 @@ def measure(
         residual=net.residual,
         trained_steps=trained_steps,
         block_names=net.block_names,
-        grad_norms=norms,
+        grad_rms=rms,
+        grad_rms_batch=rms_batch,
         lags=np.arange(1, max_lag + 1, dtype=np.int64),
         autocorrelation=np.mean(curves, axis=0),
     )

@@ -20,6 +20,7 @@ from resnet_demo.analysis import AnalysisError
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
+from resnet_demo.models.describe import accuracy_label, model_facts
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui import views
@@ -181,17 +182,27 @@ class Handlers:
         return self.view(self.engine.run(session, settings), with_choices)
 
     def model_choices(self, lang: str) -> list[tuple[str, str]]:
-        """The picker's entries, each with its weights state in words."""
-        return [
-            (f"{name} — {t(f'state_{self.registry.status(name)}', lang)}", name)
-            for name in self.registry.names()
-        ]
+        """The picker's entries, each with its published accuracy and its weights state."""
+        choices = []
+        for name in self.registry.names():
+            words = [
+                name,
+                accuracy_label(name, lang),
+                t(f"state_{self.registry.status(name)}", lang),
+            ]
+            choices.append((" — ".join(w for w in words if w), name))
+        return choices
 
     def status_text(self, session: Session, lang: str) -> str:
-        """The status line: which model this session uses and where its weights came from."""
+        """The status line: which model this session uses and where its weights came from, then
+        what those weights are known to achieve (`models.describe.model_facts`; not shown for
+        random or user-supplied weights, which the published figures do not describe)."""
         model = self.engine.model(session)
         source = t("state_embedded", lang) if model.source == "embedded" else model.source
-        return t("using_model", lang, model=model.name, source=source)
+        lines = [t("using_model", lang, model=model.name, source=source)]
+        if not model.source.startswith(("file:", "random")):  # published weights only
+            lines.extend(model_facts(model.name, lang))
+        return "\n\n".join(lines)
 
     def model_parts(self, session: Session, lang: str) -> Update:
         """What depends on the model besides the view: picker, status, layers, blocks, examples."""

@@ -175,6 +175,7 @@ def _header(handlers: Handlers, session: Session, lang: str) -> Header:
                 choices=handlers.model_choices(lang),
                 value=session.model_name,
                 label=t("model"),
+                info=t("model_info"),
                 elem_id="model",
                 filterable=False,
             )
@@ -309,6 +310,8 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
         raw_cam = _picture(
             "raw_cam", "raw-cam", 240, scale=3, min_width=200, buttons=["fullscreen"]
         )
+    # Directly under the Grad-CAM pictures: what the map is, and what it is not.
+    gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
     caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
     banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
     with gr.Row(equal_height=True, elem_id="controls"):
