@@ -317,7 +317,7 @@ def test_language_switch_rewords_the_whole_page(
     banner, table = out[page.results.banner], out[page.comparison.table]
     assert "第一名" in banner and table["value"]["headers"][0] == "类别"
     assert table["label"] == tr("compare_table", "zh")
-    assert out[page.switches.strip]["labels"]["skip-off"] == "无跳跃"
+    assert out[page.switches.strip]["labels"]["skip-off"] == "断开跳跃连接"
     assert out[page.switches.presets["all-skip-off"]]["value"] == "关闭全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
