@@ -12,6 +12,7 @@ instead of skipping them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def model() -> models.LoadedModel:
 
 @pytest.fixture(scope="module")
 def url(model: models.LoadedModel) -> Iterator[str]:
+    demo = serve(
+        model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
+    )
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def deep_url() -> Iterator[str]:
+    """The app on torchvision's ResNet-152 with random weights: 50 blocks (3, 8, 36, 3)."""
+    model = models.load_model("resnet152", weights="random")
     demo = serve(
         model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
     )
@@ -225,3 +239,68 @@ def test_the_classroom_lab_runs_a_lesion_sweep(browser: Browser, url: str, shots
     lab.evaluate("e => e.scrollIntoView()")
     settle(page)
     page.screenshot(path=shots / "6-lab-lesion-sweep.png")
+
+
+def _page_width(page: Page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def test_a_50_block_model_fits_the_page_and_switches_by_keyboard(
+    browser: Browser, deep_url: str, shots: Path
+) -> None:
+    page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(deep_url)
+    cells = page.locator("#strip button[data-cell]")
+    expect(cells).to_have_count(50)
+    expect(page.locator("#strip .stage-row")).to_have_count(4)
+    expect(page.locator("#strip .blk")).to_have_count(1)  # only the selected block's card
+    assert _page_width(page) <= VIEWPORT["width"]
+    upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5, timeout=120_000)
+    slow = {"timeout": 120_000}  # every switch re-runs ResNet-152 with Grad-CAM on the CPU
+
+    preset = page.locator("#strip button[data-stage='layer3'][data-set='branch-off']")
+    preset.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#strip .cell.m-branch-off")).to_have_count(36, **slow)
+    expect(page.locator("#banner")).to_contain_text("36 block", **slow)
+
+    cell = page.locator("#strip button[data-cell='layer1.0']")
+    expect(cell).to_have_attribute("aria-label", re.compile(r"^layer1\.0 ⇄: intact"))
+    cell.focus()
+    page.keyboard.press("Enter")  # selects the block: its card, with its three modes
+    card = page.locator("#strip .strip-detail .blk[data-block='layer1.0']")
+    expect(card).to_be_visible()
+    expect(card.locator("button[data-mode='intact']")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.locator("button[data-mode='skip-off']")).to_be_focused()
+    page.keyboard.press("Enter")
+    # The answer to the selection may come back while the switch is computing and show the
+    # old modes for a moment; the switch's own answer then brings the new mode back.
+    expect(page.locator("#banner")).to_contain_text("37 block", **slow)
+    expect(page.locator("#strip .cell.m-skip-off")).to_have_count(1, **slow)
+    expect(cell).to_have_attribute("aria-label", re.compile(r"^layer1\.0 ⇄: skip off"))
+    expect(page.locator("#strip .legend")).to_contain_text("⇄ 1×1 projection shortcut")
+
+    page.locator("#strip button[data-stage='layer3'][data-set='intact']").click()
+    expect(page.locator("#strip .cell.m-branch-off")).to_have_count(0, **slow)
+    expect(page.locator("#strip .cell.m-skip-off")).to_have_count(1)
+    assert _page_width(page) <= VIEWPORT["width"]
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.locator("#blocks").first.screenshot(path=shots / "8-strip-50-blocks.png")
+    page.screenshot(path=shots / "9-strip-50-blocks-page.png")
+
+
+def test_the_8_block_strip_keeps_its_cards(browser: Browser, url: str, shots: Path) -> None:
+    page = open_page(browser, url)
+    expect(page.locator("#strip .blk")).to_have_count(8)
+    expect(page.locator("#strip button[data-cell]")).to_have_count(0)
+    expect(page.locator("#strip .blk[data-block='layer2.0'] .proj")).to_have_text("↓")
+    expect(page.locator("#strip .legend")).to_contain_text("↓ downsampling block")
+    expect(page.locator("#strip .legend")).not_to_contain_text("⇄")
+    assert _page_width(page) <= VIEWPORT["width"]
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.locator("#blocks").first.screenshot(path=shots / "10-strip-8-blocks.png")
