@@ -394,3 +394,45 @@ def resolve_layer(model: nn.Module, layer: object) -> str:
     if layer in names:
         return layer
     raise SwitchError("switch_unknown_layer", layer=repr(layer), example=names[-1])
+
+
+IDENTITY = "identity"
+PROJECTION = "projection"
+DOWNSAMPLING = "downsampling"
+SHORTCUT_KINDS: tuple[str, ...] = (IDENTITY, PROJECTION, DOWNSAMPLING)
+"""What a block's shortcut does: the identity; a stride-1 1×1 projection (the width changes,
+the resolution does not: ResNet-50/101/152 `layer1.0`, 64→256 channels); or a stride-2 block
+that halves the resolution (its shortcut is a 1×1 stride-2 projection, He et al.'s option B, or
+the zero-padded subsampling of option A in the lab's CIFAR nets)."""
+
+
+def _strided(stride: object) -> bool:
+    if isinstance(stride, tuple | list):
+        return any(int(s) != 1 for s in stride)
+    return isinstance(stride, int) and stride != 1
+
+
+def shortcut_kind(block: nn.Module) -> str:
+    """`DOWNSAMPLING`, `PROJECTION` or `IDENTITY` (see `SHORTCUT_KINDS`).
+
+    A block downsamples when its stride is not 1 (torchvision's `BasicBlock` and `Bottleneck`
+    keep it as `block.stride`; torchvision builds `downsample` when `stride != 1 or inplanes !=
+    planes * expansion`, resnet.py `_make_layer`), so `downsample is not None` alone does not
+    mean downsampling.
+
+    Args:
+        block: a residual block (torchvision `BasicBlock` / `Bottleneck`).
+    """
+    downsample = getattr(block, "downsample", None)
+    strided = _strided(getattr(block, "stride", 1))
+    if downsample is not None and not strided:
+        # A shortcut module of its own with a stride (e.g. a 1×1 stride-2 conv) still downsamples.
+        strided = any(_strided(getattr(m, "stride", 1)) for m in downsample.modules())
+    if strided:
+        return DOWNSAMPLING
+    return IDENTITY if downsample is None else PROJECTION
+
+
+def shortcut_kinds(model: nn.Module) -> dict[str, str]:
+    """block name -> `shortcut_kind`, every block in forward order."""
+    return {name: shortcut_kind(model.get_submodule(name)) for name in block_names(model)}

@@ -12,10 +12,14 @@ instead of skipping them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
+import httpx
 import pytest
+from gradio import networking as gradio_networking
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from resnet_demo import models
@@ -53,6 +57,32 @@ def url(model: models.LoadedModel) -> Iterator[str]:
     demo = serve(
         model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
     )
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+def _patient_url_ok(url: str) -> bool:
+    for _ in range(10):
+        try:
+            if httpx.head(url, timeout=30).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+    return False
+
+
+@pytest.fixture(scope="module")
+def deep_url() -> Iterator[str]:
+    """The app on torchvision's ResNet-152 with random weights: 50 blocks (3, 8, 36, 3)."""
+    model = models.load_model("resnet152", weights="random")
+    # Gradio's launch gives up when one HEAD request to the new server takes over 3 s, which a
+    # loaded 2-core machine can exceed for ResNet-152's first page; wait for it patiently.
+    with mock.patch.object(gradio_networking, "url_ok", _patient_url_ok):
+        demo = serve(
+            model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
+        )
     try:
         yield demo.local_url
     finally:
@@ -225,3 +255,67 @@ def test_the_classroom_lab_runs_a_lesion_sweep(browser: Browser, url: str, shots
     lab.evaluate("e => e.scrollIntoView()")
     settle(page)
     page.screenshot(path=shots / "6-lab-lesion-sweep.png")
+
+
+def _page_width(page: Page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def test_a_50_block_model_fits_the_page_and_switches_by_keyboard(
+    browser: Browser, deep_url: str, shots: Path
+) -> None:
+    """ResNet-152's 50 blocks: compact strip, no horizontal scrolling at 1280 px, a stage preset
+    and one block's mode set from the keyboard. No image is analysed (a switch then only
+    changes the switches; every analysis of ResNet-152 would take long on a busy CPU)."""
+    page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(deep_url)
+    cells = page.locator("#strip button[data-cell]")
+    expect(cells).to_have_count(50)
+    expect(page.locator("#strip .stage-row")).to_have_count(4)
+    expect(page.locator("#strip .blk")).to_have_count(1)  # only the selected block's card
+    assert _page_width(page) <= VIEWPORT["width"]
+
+    preset = page.locator("#strip button[data-stage='layer3'][data-set='branch-off']")
+    preset.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#strip .cell.m-branch-off")).to_have_count(36)
+    expect(page.locator("#strip .cell.m-branch-off[data-cell^='layer3.']")).to_have_count(36)
+    expect(preset).to_be_focused()  # the redrawn strip gives the focus back
+
+    cell = page.locator("#strip button[data-cell='layer1.0']")
+    expect(cell).to_have_attribute("aria-label", re.compile(r"^layer1\.0 ⇄: intact"))
+    cell.focus()
+    page.keyboard.press("Enter")  # selects the block: its card, with its three modes
+    card = page.locator("#strip .strip-detail .blk[data-block='layer1.0']")
+    expect(card).to_be_visible()
+    expect(card.locator("button[data-mode='intact']")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.locator("button[data-mode='skip-off']")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(cell).to_have_attribute("aria-label", re.compile(r"^layer1\.0 ⇄: skip off"))
+    expect(page.locator("#strip .cell.m-skip-off")).to_have_count(1)
+    expect(card.locator("button[data-mode='skip-off']")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#strip .legend")).to_contain_text("⇄ 1×1 projection shortcut")
+    expect(page.locator("#strip .cell[data-cell='layer2.0'] .mk")).to_have_text("↓")
+    assert _page_width(page) <= VIEWPORT["width"]
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.locator("#blocks").first.screenshot(path=shots / "8-strip-50-blocks.png")
+
+    page.locator("#strip button[data-stage='layer3'][data-set='intact']").click()
+    expect(page.locator("#strip .cell.m-branch-off")).to_have_count(0)
+    expect(page.locator("#strip .cell.m-skip-off")).to_have_count(1)
+
+
+def test_the_8_block_strip_keeps_its_cards(browser: Browser, url: str, shots: Path) -> None:
+    page = open_page(browser, url)
+    expect(page.locator("#strip .blk")).to_have_count(8)
+    expect(page.locator("#strip button[data-cell]")).to_have_count(0)
+    expect(page.locator("#strip .blk[data-block='layer2.0'] .proj")).to_have_text("↓")
+    expect(page.locator("#strip .legend")).to_contain_text("↓ downsampling block")
+    expect(page.locator("#strip .legend")).not_to_contain_text("⇄")
+    assert _page_width(page) <= VIEWPORT["width"]
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.locator("#blocks").first.screenshot(path=shots / "10-strip-8-blocks.png")

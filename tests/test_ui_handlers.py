@@ -317,7 +317,8 @@ def test_language_switch_rewords_the_whole_page(
     banner, table = out[page.results.banner], out[page.comparison.table]
     assert "第一名" in banner and table["value"]["headers"][0] == "类别"
     assert table["label"] == tr("compare_table", "zh")
-    assert out[page.switches.strip]["labels"]["skip-off"] == "断开跳跃连接"
+    # The mode labels were renamed in 796b117 (skip off / branch off); read them from the catalogue.
+    assert out[page.switches.strip]["labels"]["skip-off"] == tr("mode_skip_off", "zh")
     assert out[page.switches.presets["all-skip-off"]]["value"] == "关闭全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
@@ -634,14 +635,18 @@ def test_modes_from_value_accepts_every_client_form(
 def test_strip_value_describes_every_block(analysed: Session, tiny: LoadedModel) -> None:
     names = block_names(tiny.module)
     stats = analyze(tiny, analysed.image, switches={"layer2.0": "skip-off"}).blocks
-    projections = {"layer2.0", "layer3.0", "layer4.0"}
-    value = strip_value(names, {"layer2.0": "skip-off"}, stats, "layer2.0", "en", projections)
+    # `kinds` (what each shortcut does) replaced the set of projection blocks: a projection
+    # without stride (ResNet-50's layer1.0) is no downsampling block.
+    kinds = dict.fromkeys(("layer2.0", "layer3.0", "layer4.0"), "downsampling")
+    value = strip_value(names, {"layer2.0": "skip-off"}, stats, "layer2.0", "en", kinds)
     rows = {r["name"]: r for r in value["rows"]}
     assert list(rows) == names and value["selected"] == "layer2.0"
     assert rows["layer2.0"]["ratio"] == "skip off" and rows["layer2.0"]["bar"] == 0.0
     assert re.fullmatch(r"\d+\.\d\d", rows["layer2.1"]["ratio"])
     assert rows["layer1.0"]["shape"] == "16×32×32" and rows["layer2.0"]["projection"]
     assert not rows["layer1.0"]["projection"]
+    assert rows["layer2.0"]["mark"] == "↓" and rows["layer1.0"]["mark"] == ""
+    assert value["compact"] is False
     assert value["modes"]["layer2.0"] == "skip-off" and set(value["labels"]) >= set(MODES)
     empty = strip_value(names, {}, None, "layer1.0", "zh")
     assert empty["rows"][0]["ratio"] == "–" and empty["labels"]["intact"] == "完整"

@@ -20,7 +20,7 @@ from resnet_demo.analysis.gradcam import tail_grad_cam
 from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
 from resnet_demo.errors import DemoError, Term, check_int
 from resnet_demo.models import LoadedModel
-from resnet_demo.switches import SwitchedResNet, resolve_layer
+from resnet_demo.switches import DOWNSAMPLING, SwitchedResNet, resolve_layer, shortcut_kind
 
 
 class AnalysisError(DemoError):
@@ -82,7 +82,7 @@ def _block_stats(switched: SwitchedResNet, outputs: list[torch.Tensor]) -> tuple
                 name=name,
                 stage=name.split(".")[0],
                 mode=block.mode,
-                downsampling=block.block.downsample is not None,
+                downsampling=shortcut_kind(block.block) == DOWNSAMPLING,
                 out_shape=(int(out.shape[1]), int(out.shape[2]), int(out.shape[3])),
                 residual_norm=residual,
                 shortcut_norm=identity,

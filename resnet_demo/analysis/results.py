@@ -18,7 +18,8 @@ class BlockStats:
         name: torchvision block name, e.g. "layer3.1".
         stage: "layer1" … "layer4".
         mode: "intact", "skip-off" or "branch-off".
-        downsampling: True when the block changes resolution/width (projection shortcut).
+        downsampling: True when the block's stride halves the resolution (its shortcut is a
+            1×1 stride-2 projection); False for ResNet-50's stride-1 projection `layer1.0`.
         out_shape: (C, H, W) of the block output.
         residual_norm: ‖F(x)‖, Frobenius norm over (C, H, W); 0 when the branch is removed.
         shortcut_norm: ‖shortcut(x)‖; 0 when the skip is off.

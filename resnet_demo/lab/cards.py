@@ -84,6 +84,8 @@ def lesion_sweep_card_from(
             down=charts.DOWN,
         ),
     ]
+    if sweep.projection_only.any():
+        lines[-1] += " " + t("sweep_projection_mark", lang, proj=charts.PROJECTION)
     chart = Row(
         charts.sweep_height(sweep),
         [

@@ -23,17 +23,23 @@ from resnet_demo.render.charts import Canvas, check_bars, check_lines
 from resnet_demo.text import t
 
 DOWN = "↓"
-"""Marks a downsampling block (projection shortcut) in labels."""
+"""Marks a downsampling block (stride 2: the resolution halves; projection shortcut) in labels."""
+PROJECTION = "⇄"
+"""Marks a block whose shortcut is a stride-1 1×1 projection, without downsampling (the width
+changes, the resolution does not: ResNet-50/101/152 `layer1.0`)."""
 CHANGED = "✗"
 """Marks a lesion that changed the top-1 class."""
 
 
 def sweep_labels(sweep: LesionSweep, changed: np.ndarray) -> list[str]:
-    """Row labels: block name, ↓ for downsampling blocks, ✗ where the top-1 changed."""
-    return [
-        f"{CHANGED + ' ' if changed[i] else ''}{name}{' ' + DOWN if sweep.downsampling[i] else ''}"
-        for i, name in enumerate(sweep.block_names)
-    ]
+    """Row labels: block name, ↓ for downsampling blocks, ⇄ for projection shortcuts without
+    downsampling, ✗ where the top-1 changed."""
+    projection = sweep.projection_only
+    labels = []
+    for i, name in enumerate(sweep.block_names):
+        mark = DOWN if sweep.downsampling[i] else PROJECTION if projection[i] else ""
+        labels.append(f"{CHANGED + ' ' if changed[i] else ''}{name}{' ' + mark if mark else ''}")
+    return labels
 
 
 def plot_sweep(fig: Canvas, sweep: LesionSweep, lang: str = "en") -> None:

@@ -17,7 +17,7 @@ the two lesions of a block share one batched pass through the (intact) rest of t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,10 +29,13 @@ from resnet_demo.models import LoadedModel
 from resnet_demo.progress import Progress, report
 from resnet_demo.switches import (
     BRANCH_OFF,
+    DOWNSAMPLING,
+    PROJECTION,
     SKIP_OFF,
     SwitchedBlock,
     SwitchedResNet,
     block_names,
+    shortcut_kinds,
 )
 
 __all__ = ["LesionSweep", "Progress", "check_image", "clear_cache", "lesion_sweep"]
@@ -61,7 +64,8 @@ class LesionSweep:
         image_digest: SHA-1 of the input image (see `image_digest`).
         view: RGB uint8 (S, S, 3), what the network saw.
         block_names: "layer1.0" … in forward order, B entries.
-        downsampling: bool (B,): the block changes resolution and width (projection shortcut).
+        downsampling: bool (B,): the block's stride halves the resolution (its shortcut is a
+            1×1 stride-2 projection; `switches.shortcut_kind`).
         original_class: intact top-1 class index.
         original_label: its name.
         original_prob: its intact probability.
@@ -71,6 +75,9 @@ class LesionSweep:
         skip_removed_prob: float32 (B,): probability of the original class with that block's
             skip removed (`skip-off`).
         skip_removed_top1: int64 (B,): top-1 class with that skip removed.
+        projection: bool (B,): the block's shortcut is a stride-1 1×1 projection (the width
+            changes, the resolution does not: ResNet-50/101/152 `layer1.0`); None: no such
+            block (see `projection_only`).
     """
 
     model_name: str
@@ -86,6 +93,14 @@ class LesionSweep:
     branch_removed_top1: np.ndarray
     skip_removed_prob: np.ndarray
     skip_removed_top1: np.ndarray
+    projection: np.ndarray | None = field(default=None)
+
+    @property
+    def projection_only(self) -> np.ndarray:
+        """bool (B,): projection shortcut without downsampling (all False when not given)."""
+        if self.projection is None:
+            return np.zeros(len(self.block_names), dtype=bool)
+        return np.asarray(self.projection, dtype=bool)
 
     @property
     def branch_changed(self) -> np.ndarray:
@@ -117,6 +132,7 @@ class LesionSweep:
                 {
                     "name": block,
                     "downsampling": bool(self.downsampling[i]),
+                    "projection": bool(self.projection_only[i]),
                     "branch_removed": {
                         "probability": float(self.branch_removed_prob[i]),
                         "top1": int(self.branch_removed_top1[i]),
@@ -169,15 +185,14 @@ def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | N
     report(progress, 1.0, "progress_done")
     original = int(intact.argmax())
     names = tuple(block_names(model.module))
+    kinds = shortcut_kinds(model.module)
     return LesionSweep(
         model_name=model.name,
         weights_source=model.source,
         image_digest=image_digest(image),
         view=view,
         block_names=names,
-        downsampling=np.array(
-            [model.module.get_submodule(n).downsample is not None for n in names], dtype=bool
-        ),
+        downsampling=np.array([kinds[n] == DOWNSAMPLING for n in names], dtype=bool),
         original_class=original,
         original_label=model.categories[original],
         original_prob=float(intact[original]),
@@ -185,6 +200,7 @@ def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | N
         branch_removed_top1=top1[0],
         skip_removed_prob=probs[1],
         skip_removed_top1=top1[1],
+        projection=np.array([kinds[n] == PROJECTION for n in names], dtype=bool),
     )
 
 

@@ -5,6 +5,13 @@ shape, ‖F(x)‖/‖shortcut(x)‖) and the translated `labels`; the browser on
 (a click on a block's three-state control) or `selected` (a click on a block's name) and fires
 the custom events "flip" or "inspect". The server treats the value that comes back as untrusted:
 `modes_from_value` validates it against the model before anything runs.
+
+Up to `MAX_CARDS` blocks each get a card (diagram, ratio bar, three mode buttons). Deeper models
+(ResNet-56-like nets with 27 blocks, ResNet-152 with 50) get the compact strip: one row per stage,
+with that stage's presets (skips off / branches off / reset) and one small cell per block that
+shows its mode by colour and its ratio as a tiny bar; a click on a cell (or Enter) selects the
+block, whose full card is shown under the rows. Either way no element is wider than the page at
+1280 px, and every mode is a keyboard-reachable button with an aria label.
 """
 
 from __future__ import annotations
@@ -18,7 +25,15 @@ import gradio as gr
 
 from resnet_demo.analysis import BlockStats
 from resnet_demo.render.report import MODE_KEYS, mode_text
-from resnet_demo.switches import MODES, STAGES, SwitchError, validate_modes
+from resnet_demo.switches import (
+    DOWNSAMPLING,
+    IDENTITY,
+    MODES,
+    PROJECTION,
+    STAGES,
+    SwitchError,
+    validate_modes,
+)
 from resnet_demo.text import t
 from resnet_demo.ui._compat import no_stub_files
 from resnet_demo.ui.assets import static_text
@@ -63,9 +78,34 @@ with no_stub_files():
             return {"modes": {"layer1.0": "skip-off"}}
 
 
+MAX_CARDS = 16
+"""Most blocks shown as full cards; more make the compact strip (ResNet-18/34/50 have 8, 16, 16;
+ResNet-101 33, ResNet-152 50)."""
+
+MARKS: dict[str, str] = {DOWNSAMPLING: "↓", PROJECTION: "⇄", IDENTITY: ""}
+"""The mark after a block's name: ↓ a downsampling block (stride 2), ⇄ a 1×1 projection shortcut
+without downsampling (ResNet-50/101/152 `layer1.0`), nothing for an identity shortcut. The lab's
+lesion charts use the same marks (`lab.charts.DOWN`, `lab.charts.PROJECTION`)."""
+
+_MARK_KEYS = {DOWNSAMPLING: "strip_downsampling", PROJECTION: "strip_projection"}
+
+
+def is_compact(n_blocks: int) -> bool:
+    """Whether a model with `n_blocks` residual blocks gets the compact strip."""
+    return n_blocks > MAX_CARDS
+
+
+def mark_legend(kinds: Collection[str], lang: str) -> str:
+    """ "↓ downsampling block (…) · ⇄ …" for the shortcut kinds present; "" when none is."""
+    present = set(kinds)
+    return " · ".join(
+        f"{MARKS[kind]} {t(key, lang)}" for kind, key in _MARK_KEYS.items() if kind in present
+    )
+
+
 def empty_value() -> dict[str, Any]:
     """A strip with no blocks (before the app knows its model)."""
-    return {"modes": {}, "rows": [], "labels": {}, "selected": ""}
+    return {"modes": {}, "rows": [], "labels": {}, "selected": "", "compact": False}
 
 
 def _format_ratio(stats: BlockStats | None, lang: str) -> tuple[str, float]:
@@ -82,7 +122,7 @@ def strip_value(
     stats: Sequence[BlockStats] | None,
     selected: str,
     lang: str,
-    projections: Collection[str] = (),
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Build the strip's value for the browser.
 
@@ -93,38 +133,54 @@ def strip_value(
             image was analysed.
         selected: the block whose strongest channels are shown.
         lang: "en" or "zh".
-        projections: the blocks whose shortcut is a 1×1 projection (marked ⇣).
+        kinds: block -> `switches.shortcut_kind` ("identity", "projection", "downsampling");
+            blocks not named have an identity shortcut. Default: None (all identity).
 
     Returns:
-        A JSON-ready dict (see `BlockStrip`).
+        A JSON-ready dict (see `BlockStrip`). Each row's `kind` and `mark` (↓, ⇄ or "") say
+        what its shortcut does, `projection` whether it is a 1×1 projection (either kind);
+        `compact` says which layout the browser draws (`is_compact`).
     """
+    kinds = kinds or {}
     by_name = {s.name: s for s in stats} if stats else {}
     rows = []
     for name in block_names:
         block = by_name.get(name)
         ratio, bar = _format_ratio(block, lang)
         shape = "×".join(str(d) for d in block.out_shape) if block else t("strip_empty", lang)
+        kind = kinds.get(name, IDENTITY)
         rows.append(
             {
                 "name": name,
                 "stage": name.split(".")[0],
+                "index": name.split(".")[-1],
                 "shape": shape if block else "",
                 "ratio": ratio,
                 "bar": bar,
-                "projection": name in projections,
+                "projection": kind != IDENTITY,
+                "kind": kind,
+                "mark": MARKS[kind],
             }
         )
     labels = {mode: mode_text(mode, lang) for mode in MODE_KEYS}
     labels.update(
         ratio=t("strip_ratio", lang),
         projection=t("strip_projection", lang),
+        downsampling=t("strip_downsampling", lang),
         inspect=t("channels", lang),
+        legend=mark_legend([kinds.get(n, IDENTITY) for n in block_names], lang),
+        compact_help=t("strip_compact_help", lang),
+        cell_help=t("strip_cell_help", lang),
     )
+    for key in ("skip_off", "branch_off", "reset"):
+        labels[f"stage_{key}"] = t(f"strip_stage_{key}", lang)
+        labels[f"stage_{key}_help"] = t(f"strip_stage_{key}_help", lang)
     return {
         "modes": {name: modes.get(name, "intact") for name in block_names},
         "rows": rows,
         "labels": labels,
         "selected": selected,
+        "compact": is_compact(len(block_names)),
     }
 
 

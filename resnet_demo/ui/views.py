@@ -23,7 +23,7 @@ from resnet_demo.render import (
     report,
     upscale_nearest,
 )
-from resnet_demo.switches import STAGES, block_names
+from resnet_demo.switches import STAGES, block_names, shortcut_kinds
 from resnet_demo.text import t
 from resnet_demo.ui.session import Session, Settings
 from resnet_demo.ui.strip import strip_value
@@ -245,7 +245,7 @@ def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
         current.blocks if current else None,
         settings.inspect,
         settings.lang,
-        projections={n for n in blocks if model.module.get_submodule(n).downsample is not None},
+        kinds=shortcut_kinds(model.module),
     )
 
 

@@ -22,8 +22,9 @@ def _capitalized(text: str) -> str:
 
 
 def sweep_summary(sweep: lab.LesionSweep, lang: str) -> str:
-    """What the sweep chart shows: the intact top-1 class and how many lesions changed it."""
-    return t(
+    """What the sweep chart shows: the intact top-1 class and how many lesions changed it, and
+    what the marks mean (⇄ only when the model has a projection shortcut without downsampling)."""
+    summary = t(
         "sweep_summary",
         lang,
         label=sweep.original_label,
@@ -34,6 +35,9 @@ def sweep_summary(sweep: lab.LesionSweep, lang: str) -> str:
         down=charts.DOWN,
         changed=charts.CHANGED,
     )
+    if sweep.projection_only.any():
+        summary += " " + t("sweep_projection_mark", lang, proj=charts.PROJECTION)
+    return summary
 
 
 def curves_summary(curves: lab.LesionCurves, images: str, lang: str) -> str:
