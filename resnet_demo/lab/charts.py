@@ -251,28 +251,29 @@ def plot_race_view(
         loss_ax.axhline(np.log(10.0), color="0.6", linewidth=1)
     loss_ax.set_ylabel(t("race_y", lang))
     error_ax.set_ylabel(t("race_y_error", lang))
-    handles = [
+    nets = [
         Line2D([], [], color=race_colour(snapshot, k), linewidth=2.2, label=race_net_name(k, lang))
         for k in keys
     ]
-    handles.append(Line2D([], [], color="0.3", linewidth=2.2, label=t("race_live", lang)))
+    styles = [Line2D([], [], color="0.3", linewidth=2.2, label=t("race_live", lang))]
     if recorded_here is not None:
         label = t("race_recorded", lang, seeds=len(recorded_here.seeds))
-        handles.append(Line2D([], [], color="0.3", linewidth=1.6, linestyle="--", label=label))
-    fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.0, 0.93),
-        ncols=len(handles),
-        frameon=False,
-        fontsize=10,
-        handlelength=1.8,
-    )
+        styles.append(Line2D([], [], color="0.3", linewidth=1.6, linestyle="--", label=label))
+    for ax, handles in ((loss_ax, nets), (error_ax, styles)):
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncols=len(handles),
+            borderaxespad=0.0,
+            handlelength=1.8,
+            fontsize=10,
+            frameon=False,
+        )
     status = t(f"race_status_{snapshot.status}", lang)
     a, b = (race_net_name(k, lang) for k in keys)
     title = t(f"race_view_{view}", lang, a=a, b=b, status=status, step=snapshot.step)
-    fig.suptitle(title, x=0.0, ha="left", fontsize=13, weight="bold")
-    fig.subplots_adjust(top=0.74, bottom=0.17, wspace=0.28, left=0.08, right=0.98)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=13, weight="bold")
 
 
 def _same_recipe(snapshot: RaceSnapshot, recorded: RecordedRace) -> bool:
