@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import json
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -113,14 +112,16 @@ def test_time_budget_ends_the_race() -> None:
     assert 0 < last.step < 100
 
 
-def test_default_live_race_keeps_to_its_time_budget() -> None:
-    # The default recipe (four nets, 16 px, 1024 shapes) with a short budget: it stops on time
-    # (a step of the four nets plus the last measurement takes well under 10 s on one core).
-    config = dataclasses.replace(RaceConfig(), time_budget_s=3.0, n_test=32)
-    started = time.monotonic()
+def test_default_live_race_stops_when_its_time_budget_is_spent() -> None:
+    # The default recipe (four nets, 16 px, 1024 shapes) with a short budget and no step limit
+    # in reach: it ends out of time, every net at the same step, with a last held-out
+    # measurement if it took a step. (Wall-clock speed is not asserted: the machine is shared.)
+    config = dataclasses.replace(RaceConfig(), time_budget_s=3.0, max_steps=10**6, n_test=32)
     last = race_to_end(config)
-    assert last.status in (OUT_OF_TIME, FINISHED)
-    assert time.monotonic() - started < config.time_budget_s + 30
+    assert last.status == OUT_OF_TIME and last.elapsed_s >= 3.0
+    assert len({len(v) for v in last.losses.values()}) == 1
+    if last.step:
+        assert last.eval_steps[-1] == last.step
 
 
 @pytest.mark.parametrize(
