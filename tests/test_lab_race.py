@@ -233,7 +233,7 @@ def test_app_quotes_the_recorded_numbers(recorded) -> None:
 
 
 def _verdicts(tmp_path: Path, data: dict) -> str:
-    path = tmp_path / "race.json"
+    path = tmp_path / f"race{len(list(tmp_path.iterdir()))}.json"  # recordings are cached by path
     path.write_text(json.dumps(data), encoding="utf-8")
     return recorded_words("en", path=path)
 
