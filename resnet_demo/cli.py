@@ -5,7 +5,7 @@
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
     python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
-    python -m resnet_demo lab race [--depth D] [--steps S] [--seed S] --out DIR
+    python -m resnet_demo lab race [--steps S] [--seed S] --out DIR
     python -m resnet_demo models
 
 Every line a user reads comes from the text catalogue (`--lang zh` for 简体中文). Bad input ends
@@ -165,10 +165,11 @@ def run_gradient_flow(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, A
 
 
 def run_race(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
-    """`lab race`: the degradation-race card (no time budget, so it can be remade exactly)."""
+    """`lab race`: the degradation-race card, plain-20/56 and ResNet-20/56 (no time budget, so
+    it can be remade exactly)."""
     from resnet_demo.lab import cards
 
-    return cards.race_card(depth=args.depth, max_steps=args.steps, seed=args.seed, lang=args.lang)
+    return cards.race_card(max_steps=args.steps, seed=args.seed, lang=args.lang)
 
 
 def run_lab(args: argparse.Namespace) -> int:
@@ -252,7 +253,6 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
     )
     flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
     race = _command(experiments, "race", "cli_race_help", lang)
-    race.add_argument("--depth", type=int, default=20, help=t("cli_depth_help", lang))
     race.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
     runners = {sweep: run_sweep, curves: run_curves, flow: run_gradient_flow, race: run_race}
     for parser, runner in runners.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -14,6 +15,7 @@ from resnet_demo.lab import cards, charts
 from resnet_demo.lab.gradient_flow import gradient_flow_study
 from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import RaceConfig, race_to_end
+from resnet_demo.lab.race_record import recorded_race
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing
 from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.render import Row, layout_card, picture, recording_texts
@@ -70,12 +72,25 @@ def test_gradient_flow_card() -> None:
     assert any(line.startswith("8 layers:") for line in numbers["caption"])
 
 
+SMALL_RACE = RaceConfig(depths=(8, 14), n_train=16, n_test=8, image_size=8, batch_size=4)
+
+
 def test_race_card_reproduces_from_its_settings() -> None:
-    card, numbers = cards.race_card(depth=8, max_steps=3, seed=2)
+    card, numbers = cards.race_card(max_steps=3, seed=2, recipe=SMALL_RACE)
     _check(card, numbers, "race")
-    again = race_to_end(RaceConfig(depth=8, max_steps=3, time_budget_s=None, seed=2))
-    assert numbers["result"]["plain_losses"] == [float(v) for v in again.plain_losses]
-    assert numbers["result"]["settings"]["optimizer"] == "Adam(lr=0.001)"
+    again = race_to_end(dataclasses.replace(SMALL_RACE, max_steps=3, time_budget_s=None, seed=2))
+    for key in SMALL_RACE.keys:
+        assert numbers["result"]["train_losses"][key] == [
+            round(float(v), 4) for v in again.losses[key]
+        ]
+    assert numbers["result"]["settings"]["optimizer"] == "adam"
+    caption = " ".join(numbers["caption"])
+    assert "Fig. 1" in caption and "Fig. 6" in caption and "converges faster" in caption
+    assert "Fig. 1" not in numbers["caption"][-3]  # the one-depth caption cites Fig. 4 / 6
+    assert "Fig. 4" in numbers["caption"][-3]
+    if (recorded := recorded_race()) is not None:
+        assert numbers["recorded"]["steps"] == recorded.steps
+        assert numbers["recorded"]["degradation_shown"] == recorded.degradation_shown
 
 
 def _sweep(downsampling: list[bool], branch_top1: list[int], skip_top1: list[int]) -> LesionSweep:

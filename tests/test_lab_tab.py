@@ -13,8 +13,9 @@ import pytest
 from conftest import tiny_model
 
 from resnet_demo import shapes
+from resnet_demo.lab.cards import race_losses
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, example_set, shapes_set
-from resnet_demo.lab.race import STOPPED, RaceSnapshot
+from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import load_model
 from resnet_demo.text import Term, catalogue, t
@@ -45,9 +46,17 @@ def _lab(get_image: Any = "shape", **kwargs: Any) -> LabHandlers:
         return build_lab_tab(lambda: model, get_image, **kwargs)
 
 
+TINY_RACE = RaceConfig(
+    depths=(8, 14), max_steps=20, n_train=16, n_test=8, image_size=8, batch_size=4, eval_every=5
+)
+"""The race the handler tests run: the default recipe's shape, small enough for a unit test."""
+
+
 @pytest.fixture(scope="module")
 def handlers() -> LabHandlers:
-    return _lab()
+    lab = _lab()
+    lab.race_config = TINY_RACE
+    return lab
 
 
 def _is_chart(value: object) -> bool:
@@ -140,21 +149,26 @@ def test_gradient_flow_handler_renders_and_caches(handlers: LabHandlers) -> None
 
 def test_race_handler_streams_and_exports(handlers: LabHandlers) -> None:
     panel = handlers.view.race
-    stream = handlers.race(depth=8, budget=15)
+    stream = handlers.race(budget=15)
     outputs = [next(stream) for _ in range(3)]
     stream.close()  # what the Stop button's cancel does
     snapshot = outputs[-1][panel.last]
     assert _is_chart(outputs[-1][panel.chart]) and isinstance(snapshot, RaceSnapshot)
-    assert snapshot.step == 10 and "plain" in outputs[-1][panel.status]
-    _files(panel, handlers.race_export(snapshot=snapshot))
+    assert snapshot.step == 10 and snapshot.config.time_budget_s == 15
+    status = outputs[-1][panel.status]
+    assert "plain-8" in status and "ResNet-14" in status
+    assert "Fig. 1" in status and "Fig. 6" in status and "converges faster" in status
+    _, numbers = _files(panel, handlers.race_export(snapshot=snapshot))
+    data = json.loads(numbers.read_text(encoding="utf-8"))
+    assert data["panel"] == "race" and len(data["result"]["train_losses"]["plain-14"]) == 10
     stopped = handlers.race_stopped(snapshot=snapshot)
     status = t("race_after", "en", status="Stopped", seconds=snapshot.elapsed_s)
     assert _is_chart(stopped[panel.chart]) and stopped[panel.status].startswith(status)
     assert handlers.race_stopped(snapshot=None) == {panel.status: t("race_stopped", "en")}
     with pytest.raises(gr.Error, match="Run the race first"):
         handlers.race_export(snapshot=None)
-    with pytest.raises(gr.Error, match="depth"):
-        next(handlers.race(depth=9, budget=15))
+    with pytest.raises(gr.Error, match="time budget"):
+        next(handlers.race(budget=5))
 
 
 @pytest.mark.parametrize(("lang", "presenter"), [("en", False), ("zh", True), ("xx", False)])
@@ -189,13 +203,13 @@ def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
 
 def test_race_status_is_worded_in_the_pages_language(handlers: LabHandlers) -> None:
     panel = handlers.view.race
-    stream = handlers.race(depth=8, budget=15, lang="zh")
+    stream = handlers.race(budget=15, lang="zh")
     *_, last = [next(stream) for _ in range(2)]
     stream.close()
     snapshot = last[panel.last]
-    plain, residual = snapshot.recent_mean()
-    step = t("race_step", "zh", step=snapshot.step, plain=plain, residual=residual)
-    assert last[panel.status].endswith(step)
+    step = t("race_step", "zh", step=snapshot.step, losses=race_losses(snapshot, "zh"))
+    assert step in last[panel.status] and "普通网络-14" in step
+    assert "图 1" in last[panel.status] and "收敛更快" in last[panel.status]
     stopped = handlers.race_stopped(snapshot=snapshot, lang="zh")[panel.status]
     status = t(f"race_status_{STOPPED}", "zh")
     assert stopped.startswith(t("race_after", "zh", status=status, seconds=snapshot.elapsed_s))
@@ -213,9 +227,9 @@ def test_race_status_is_worded_in_the_pages_language(handlers: LabHandlers) -> N
         (lambda h: h.gradient_flow(depths=[], steps=0, lang="zh"), "err_depths", {}),
         (lambda h: h.race_export(snapshot=None, lang="zh"), "err_race_first", {}),
         (
-            lambda h: next(h.race(depth="x", budget=15, lang="zh")),
+            lambda h: next(h.race(budget="x", lang="zh")),
             "value_not_whole",
-            {"name": Term("field_depth"), "value": "'x'"},
+            {"name": Term("field_budget"), "value": "'x'"},
         ),
     ],
 )
@@ -245,7 +259,7 @@ def _english_words() -> set[str]:
     [
         lambda h: h.sweep(source=SHAPE_IMAGE, seed="abc", lang="zh", progress=Recorder()),
         lambda h: h.curves(SHAPES, 7, 1, 0, lang="zh", progress=Recorder()),
-        lambda h: next(h.race(depth=8, budget=5, lang="zh")),
+        lambda h: next(h.race(budget=5, lang="zh")),
     ],
 )
 def test_a_chinese_lab_error_has_no_english_word(handlers: LabHandlers, call: Any) -> None:

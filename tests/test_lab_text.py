@@ -52,15 +52,26 @@ def test_a_chinese_card_has_chinese_text_and_the_same_numbers() -> None:
 
 
 def test_race_and_curves_cards_in_chinese() -> None:
-    _, race = cards.race_card(depth=8, max_steps=2, seed=0, lang="zh")
-    assert race["caption"][0].startswith("模型：普通网络-8 与 ResNet-8")
+    small = RaceConfig(depths=(8, 14), n_train=8, n_test=8, image_size=8, batch_size=4)
+    _, race = cards.race_card(max_steps=2, seed=0, lang="zh", recipe=small)
+    assert race["caption"][0].startswith("模型：普通网络-8，普通网络-14，ResNet-8，ResNet-14")
     assert "已完成" in race["caption"][1]
     _, curves = cards.lesion_curves_card(tiny_model(), "shapes", 8, 1, 0, lang="zh")
     assert "个新生成的形状" in curves["caption"][1] and "准确率" in curves["caption"][1]
 
 
 def test_charts_draw_in_either_language() -> None:
-    snapshot = race_to_end(RaceConfig(depth=8, max_steps=2, time_budget_s=None, seed=0))
+    snapshot = race_to_end(
+        RaceConfig(
+            depths=(8, 14),
+            max_steps=2,
+            n_train=8,
+            n_test=8,
+            image_size=8,
+            batch_size=4,
+            time_budget_s=None,
+        )
+    )
     en, zh = charts.race_chart(snapshot), charts.race_chart(snapshot, lang="zh")
     assert en.shape == zh.shape and not np.array_equal(en, zh)
     assert charts.series_name(20, False, "zh") == "普通网络-20"

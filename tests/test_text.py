@@ -37,6 +37,7 @@ SAME_IN_BOTH = {
     "card_title",
     "resnet_net",
     "card_grad_cam",
+    "race_list_sep",
 }
 """Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""
 

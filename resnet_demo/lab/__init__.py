@@ -4,7 +4,8 @@
 - `curves`: scores against the number of branches / skips removed (an image set; Veit et al.).
 - `gradient_flow`: RMS gradient per element and shattered gradients, plain vs residual
   (Balduzzi et al.).
-- `race`: a plain net and a ResNet of the same depth trained side by side (He et al. Fig. 1).
+- `race`: plain-20, plain-56, ResNet-20 and ResNet-56 trained side by side (He et al. Fig. 1 and
+  Fig. 6); `race_record` reads the longer, multi-seed recording in assets/race_recorded.json.
 - `notes`: teaching notes in English and 简体中文 with their sources.
 - `cards`: a PNG-ready card and the numbers for every panel (the CLI calls these).
 

@@ -25,6 +25,7 @@ from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
 from resnet_demo.lab.race import RaceConfig, RaceSnapshot, race_to_end
+from resnet_demo.lab.race_record import recorded_race, recorded_words
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import Row, layout_card, picture
@@ -338,45 +339,127 @@ def gradient_flow_card(
     return gradient_flow_card_from(study, lang)
 
 
+def race_losses(snapshot: RaceSnapshot, lang: str = "en", bold: bool = True) -> str:
+    """ "plain-20 **2.101**, plain-56 **2.254**, …": each net's mean loss of the last 20 steps."""
+    mark = "**" if bold else ""
+    return t("race_list_sep", lang).join(
+        f"{charts.race_net_name(key, lang)} {mark}{snapshot.recent_loss(key):.3f}{mark}"
+        for key in snapshot.config.keys
+    )
+
+
+def race_test_errors(snapshot: RaceSnapshot, lang: str = "en") -> str:
+    """ "plain-20 41.4 %, …": each net's latest held-out error."""
+    return t("race_list_sep", lang).join(
+        f"{charts.race_net_name(key, lang)} {100 * snapshot.last_test_error(key):.1f} %"
+        for key in snapshot.config.keys
+    )
+
+
+def race_captions(snapshot: RaceSnapshot, lang: str = "en") -> list[str]:
+    """The captions of the three views (figures cited, the §4.1 caveat beside the one-depth
+    view), what the lines mean, and what the recording measured (Markdown)."""
+    names = {
+        view: [charts.race_net_name(k, lang) for k in charts.race_view_keys(snapshot, view)]
+        for view in charts.RACE_VIEWS
+    }
+    return [
+        t("race_caption_fig1", lang, a=names["fig1"][0], b=names["fig1"][1]),
+        t("race_caption_fig6", lang, a=names["fig6"][0], b=names["fig6"][1]),
+        t("race_caption_depth", lang, depth=snapshot.config.depths[1]),
+        t("race_caption_lines", lang),
+        recorded_words(lang),
+    ]
+
+
 def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray, dict[str, Any]]:
-    """Card and numbers of a race snapshot (see `race_card`)."""
+    """Card and numbers of a race snapshot (see `race_card`): the three views, live and
+    recorded, with the captions."""
     config = snapshot.config
-    plain, residual = snapshot.recent_mean()
+    nets = t("race_list_sep", lang).join(charts.race_net_name(k, lang) for k in config.keys)
+    optimizer = t(f"race_optimizer_{config.optimizer}", lang, lr=config.lr)
     lines = [
-        t("race_models_line", lang, depth=config.depth, shortcut=config.shortcut, seed=config.seed),
+        t("race_models_line", lang, nets=nets, shortcut=config.shortcut, seed=config.seed),
         t(
             "race_training_line",
             lang,
             steps=snapshot.step,
             status=t(f"race_status_{snapshot.status}", lang),
             seconds=snapshot.elapsed_s,
-            lr=config.lr,
+            optimizer=optimizer,
             batch=config.batch_size,
             n=config.n_train,
             size=config.image_size,
+            n_test=config.n_test,
         ),
-        t("race_loss_line", lang, plain=plain, residual=residual),
+        t("race_loss_line", lang, losses=race_losses(snapshot, lang, bold=False)),
     ]
-    chart = Row(480, [partial(charts.plot_race, snapshot=snapshot, lang=lang)])
-    card = layout_card(t("race_title", lang, depth=config.depth), [chart], lines)
-    return card, {"panel": "race", "caption": lines, "result": snapshot.to_json()}
+    if snapshot.eval_steps.size:
+        step = int(snapshot.eval_steps[-1])
+        lines.append(t("race_test_line", lang, step=step, errors=race_test_errors(snapshot, lang)))
+    lines += [_plain(line) for line in race_captions(snapshot, lang)]
+    recorded = recorded_race()
+    rows = [
+        Row(
+            charts.RACE_VIEW_HEIGHT,
+            [
+                partial(
+                    charts.plot_race_view,
+                    snapshot=snapshot,
+                    view=view,
+                    recorded=recorded,
+                    lang=lang,
+                )
+            ],
+        )
+        for view in charts.RACE_VIEWS
+    ]
+    shallow, deep = config.depths
+    card = layout_card(t("race_title", lang, shallow=shallow, deep=deep), rows, lines)
+    numbers = {"panel": "race", "caption": lines, "result": snapshot.to_json()}
+    if recorded is not None:
+        numbers["recorded"] = {
+            "file": "assets/race_recorded.json",
+            "command": recorded.data["command"],
+            "seeds": recorded.seeds,
+            "steps": recorded.steps,
+            "degradation_shown": recorded.degradation_shown,
+            "residual_fix_shown": recorded.residual_fix_shown,
+            "final_train_loss": {
+                key: dataclasses.asdict(recorded.final(key)) for key in recorded.data["nets"]
+            },
+        }
+    return card, numbers
+
+
+def _plain(markdown: str) -> str:
+    """Markdown emphasis and code marks dropped (cards print plain text)."""
+    return markdown.replace("**", "").replace("`", "").replace("*", "")
 
 
 def race_card(
-    depth: int = 20,
     max_steps: int = 150,
     time_budget_s: float | None = None,
     seed: int = 0,
     stop: threading.Event | None = None,
     lang: str = "en",
+    recipe: RaceConfig | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Run a whole race and lay out its card.
 
     With no time budget (the default here) the race is a function of its settings, so the card
     can be remade exactly (up to floating-point differences between machines).
 
+    Args:
+        max_steps, time_budget_s, seed: the race's length, time limit and seed.
+        stop: set it to end the race early.
+        lang: "en" or "zh".
+        recipe: the other settings. Default: the live race's (`RaceConfig()`).
+
     Returns:
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
-    config = RaceConfig(depth=depth, max_steps=max_steps, time_budget_s=time_budget_s, seed=seed)
+    config = dataclasses.replace(
+        recipe or RaceConfig(), max_steps=max_steps, time_budget_s=time_budget_s, seed=seed
+    )
     return race_card_from(race_to_end(config, stop), lang)

@@ -9,14 +9,18 @@ labels what was measured and on what, so a screenshot stands on its own, in Engl
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
-from resnet_demo.lab.race import RaceSnapshot
+from resnet_demo.lab.race import PLAIN, RESIDUAL, RaceSnapshot, net_key
+from resnet_demo.lab.race_record import RecordedRace
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.render import plot_bars, plot_lines, render_figure
 from resnet_demo.render.charts import Canvas, check_bars, check_lines
@@ -204,24 +208,137 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[idx] - sums[lo]) / (idx - lo)
 
 
-def plot_race(fig: Canvas, snapshot: RaceSnapshot, lang: str = "en") -> None:
-    """Both training-loss curves so far (running mean over 10 steps); ln 10 before step 1."""
-    depth, steps = snapshot.config.depth, snapshot.step
-    if steps == 0:
-        plain = residual = np.array([np.log(10.0)])
-        xs = np.array([0])
-    else:
-        plain = smooth(snapshot.plain_losses, 10)
-        residual = smooth(snapshot.residual_losses, 10)
-        xs = np.arange(1, steps + 1)
-    series = {series_name(depth, False, lang): plain, series_name(depth, True, lang): residual}
+RACE_VIEWS: tuple[str, ...] = ("fig1", "fig6", "depth")
+"""The race's three views: plain shallow vs deep (He et al. Fig. 1), ResNet shallow vs deep
+(Fig. 6), plain vs ResNet at the deeper depth (Fig. 4 / Fig. 6 setting, §4.1 caveat)."""
+
+
+def race_view_keys(snapshot: RaceSnapshot, view: str) -> tuple[str, str]:
+    """The two networks a view compares (net keys of `race.net_key`)."""
+    shallow, deep = snapshot.config.depths
+    return {
+        "fig1": (net_key(PLAIN, shallow), net_key(PLAIN, deep)),
+        "fig6": (net_key(RESIDUAL, shallow), net_key(RESIDUAL, deep)),
+        "depth": (net_key(PLAIN, deep), net_key(RESIDUAL, deep)),
+    }[view]
+
+
+def race_colour(snapshot: RaceSnapshot, key: str) -> str:
+    """One colour per network, the same in every view: plain shallow, plain deep, ResNet
+    shallow, ResNet deep are Tableau 10's first four."""
+    return f"C{snapshot.config.keys.index(key)}"
+
+
+def race_net_name(key: str, lang: str = "en") -> str:
+    """ "plain-56" / "ResNet-56" in `lang`."""
+    kind, depth = key.split("-")
+    return series_name(int(depth), kind == RESIDUAL, lang)
+
+
+def _race_axis(
+    ax: Any,
+    snapshot: RaceSnapshot,
+    recorded: RecordedRace | None,
+    keys: tuple[str, str],
+    measure: str,
+) -> None:
+    """One panel: the live curves (solid) and the recorded mean ± s.d. (dashed, band)."""
+    for key in keys:
+        colour = race_colour(snapshot, key)
+        if recorded is not None and key in recorded.data["nets"]:
+            xs, mean, std = recorded.curve(key, measure)
+            ax.fill_between(xs, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
+            ax.plot(xs, mean, color=colour, linewidth=1.6, linestyle="--")
+        if measure == "train_loss":
+            if snapshot.step:
+                xs = np.arange(1, snapshot.step + 1)
+                ax.plot(xs, smooth(snapshot.losses[key], 10), color=colour, linewidth=2.2)
+        elif snapshot.eval_steps.size:
+            ax.plot(
+                snapshot.eval_steps,
+                100 * snapshot.test_errors[key],
+                color=colour,
+                linewidth=2.2,
+                marker="o",
+                markersize=4.5,
+            )
+    ax.grid(True)
+    ax.set_axisbelow(True)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def plot_race_view(
+    fig: Canvas,
+    snapshot: RaceSnapshot,
+    view: str,
+    recorded: RecordedRace | None = None,
+    lang: str = "en",
+) -> None:
+    """One view of the race: training loss (left) and held-out error (right) of two networks,
+    live (solid) with the recorded mean ± s.d. over seeds (dashed, shaded) where there is one."""
+    keys = race_view_keys(snapshot, view)
+    loss_ax, error_ax = fig.subplots(1, 2)
+    recorded_here = recorded if recorded is not None and _same_recipe(snapshot, recorded) else None
+    for ax, measure in ((loss_ax, "train_loss"), (error_ax, "test_error")):
+        _race_axis(ax, snapshot, recorded_here, keys, measure)
+        ax.set_xlabel(t("race_x", lang))
+    if snapshot.step == 0 and recorded_here is None:
+        loss_ax.axhline(np.log(10.0), color="0.6", linewidth=1)
+    loss_ax.set_ylabel(t("race_y", lang))
+    error_ax.set_ylabel(t("race_y_error", lang))
+    nets = [
+        Line2D([], [], color=race_colour(snapshot, k), linewidth=2.2, label=race_net_name(k, lang))
+        for k in keys
+    ]
+    styles = [Line2D([], [], color="0.3", linewidth=2.2, label=t("race_live", lang))]
+    if recorded_here is not None:
+        label = t("race_recorded", lang, seeds=len(recorded_here.seeds))
+        styles.append(Line2D([], [], color="0.3", linewidth=1.6, linestyle="--", label=label))
+    for ax, handles in ((loss_ax, nets), (error_ax, styles)):
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncols=len(handles),
+            borderaxespad=0.0,
+            handlelength=1.8,
+            fontsize=10,
+            frameon=False,
+        )
     status = t(f"race_status_{snapshot.status}", lang)
-    title = t("race_chart_title", lang, depth=depth, status=status)
-    plot_lines(fig, check_lines(series, xs), title, t("race_x", lang), t("race_y", lang))
+    a, b = (race_net_name(k, lang) for k in keys)
+    title = t(f"race_view_{view}", lang, a=a, b=b, status=status, step=snapshot.step)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=13, weight="bold")
+
+
+def _same_recipe(snapshot: RaceSnapshot, recorded: RecordedRace) -> bool:
+    """Whether the recording ran the live race's recipe (only then are they drawn together)."""
+    live = snapshot.config.recipe()
+    rec = recorded.recipe
+    return all(live.get(k) == rec.get(k) for k in live if k not in ("max_steps", "eval_every"))
+
+
+def plot_race(
+    fig: Canvas, snapshot: RaceSnapshot, recorded: RecordedRace | None = None, lang: str = "en"
+) -> None:
+    """The three views of `RACE_VIEWS`, one above the other."""
+    for sub, view in zip(fig.subfigures(len(RACE_VIEWS), 1), RACE_VIEWS, strict=True):
+        plot_race_view(sub, snapshot, view, recorded, lang)
+
+
+RACE_VIEW_HEIGHT = 330
+"""Pixels (at 100 dpi) of one view of the race."""
 
 
 def race_chart(
-    snapshot: RaceSnapshot, width: int = 1000, height: int = 520, lang: str = "en"
+    snapshot: RaceSnapshot,
+    recorded: RecordedRace | None = None,
+    width: int = 1000,
+    lang: str = "en",
 ) -> np.ndarray:
-    """`plot_race` on its own: RGB uint8 (height, width, 3)."""
-    return _on_screen(lambda fig: plot_race(fig, snapshot, lang), width, height)
+    """`plot_race` on its own: RGB uint8 (H, width, 3), three views stacked."""
+    height = round(RACE_VIEW_HEIGHT * len(RACE_VIEWS) * SCREEN_SCALE)
+    return _on_screen(lambda fig: plot_race(fig, snapshot, recorded, lang), width, height)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resnet_demo.lab.race_record import recorded_words
 from resnet_demo.text import LANGS, t
 
 REFERENCES: dict[str, str] = {
@@ -98,13 +99,21 @@ class Note:
 
     def body(self, lang: str) -> str:
         """The full note in `lang` (Markdown)."""
-        parts = [t(f"note_{self.key}_body", lang)]
+        parts = [t(f"note_{self.key}_body", lang, **_fields(self.key, lang, short=False))]
         parts += [t(f"note_{key}", lang) for key in self.appended]
         return "\n\n".join(part.strip("\n") for part in parts)
 
     def essentials(self, lang: str) -> str:
         """The presenter-mode note in `lang` (Markdown, a few short lines)."""
-        return t(f"note_{self.key}_essentials", lang)
+        return t(f"note_{self.key}_essentials", lang, **_fields(self.key, lang, short=True))
+
+
+def _fields(key: str, lang: str, short: bool) -> dict[str, str]:
+    """Measured numbers a note quotes: the race note ends with what the recorded race measured
+    (`race_record.recorded_words`); other notes have no fields."""
+    if key == "race":
+        return {"recorded": recorded_words(lang, short=short)}
+    return {}
 
 
 NOTES: dict[str, Note] = {

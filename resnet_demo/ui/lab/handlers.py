@@ -31,6 +31,7 @@ from resnet_demo.lab.cards import (
 from resnet_demo.lab.curves import MAX_K
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
+from resnet_demo.lab.race_record import recorded_race
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel
 from resnet_demo.text import Term, normalize_lang, t
@@ -162,6 +163,8 @@ class LabHandlers:
         self.get_image = get_image
         self.load = load
         self.studies: LRUCache[lab.GradientFlowStudy] = LRUCache(max_entries=8)
+        self.race_config = RaceConfig()
+        """The live race's recipe (its time budget comes from the page); tests shrink it."""
 
     def _downloads(
         self, panel: Panel, card: np.ndarray, numbers: dict[str, Any], stem: str
@@ -309,18 +312,17 @@ class LabHandlers:
         }
 
     @user_errors
-    def race(self, depth: Any, budget: Any, lang: str = "en") -> Iterator[Updates]:
-        """Stream the race: chart, status line and last snapshot after every few steps."""
+    def race(self, budget: Any, lang: str = "en") -> Iterator[Updates]:
+        """Stream the race (plain-20, plain-56, ResNet-20, ResNet-56): chart, status line and
+        captions, and the last snapshot, after every few steps."""
         lang = normalize_lang(lang)
-        config = RaceConfig(
-            depth=whole_number(depth, "field_depth", 8, 56),
-            time_budget_s=float(whole_number(budget, "field_budget", 10, 300)),
-            max_steps=2000,
-        ).check()
+        seconds = float(whole_number(budget, "field_budget", 10, 300))
+        config = dataclasses.replace(self.race_config, time_budget_s=seconds).check()
         panel = self.view.race
+        recorded = recorded_race()
         for snapshot in run_race(config):
             yield {
-                panel.chart: charts.race_chart(snapshot, lang=lang),
+                panel.chart: charts.race_chart(snapshot, recorded, lang=lang),
                 panel.status: summaries.race_status(snapshot, lang),
                 panel.last: snapshot,
             }
@@ -335,7 +337,7 @@ class LabHandlers:
         if not snapshot.done:
             snapshot = dataclasses.replace(snapshot, status=STOPPED)
         return {
-            panel.chart: charts.race_chart(snapshot, lang=lang),
+            panel.chart: charts.race_chart(snapshot, recorded_race(), lang=lang),
             panel.status: summaries.race_status(snapshot, lang),
         }
 

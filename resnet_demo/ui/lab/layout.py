@@ -313,21 +313,20 @@ def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
 def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
     with _experiment_tab("lab_tab_race", "race", tabs, boxes):
         with gr.Row():
-            depth = gr.Radio(list(DEPTHS), value=20, label=i18n.t("lab_depth"))
-            budget = gr.Slider(15, 180, value=90, step=15, label=i18n.t("lab_seconds"))
+            budget = gr.Slider(20, 300, value=110, step=10, label=i18n.t("lab_seconds"))
             start = gr.Button(i18n.t("lab_start_race"), variant="primary")
             stop = gr.Button(i18n.t("lab_stop"), variant="stop")
         chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
         with gr.Row():
             export = gr.Button(i18n.t("lab_export_card"))
             card, numbers = _download_buttons()
-    return RacePanel(depth, budget, start, stop, chart, status, last, export, card, numbers)
+    return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
 
 
 def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
     running = panel.start.click(
         handlers.race,
-        inputs_kwargs={"depth": panel.depth, "budget": panel.budget, "lang": page.lang},
+        inputs_kwargs={"budget": panel.budget, "lang": page.lang},
         outputs=[panel.chart, panel.status, panel.last],
         api_name="lab_race",
         concurrency_id=RACE,

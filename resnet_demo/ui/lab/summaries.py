@@ -9,7 +9,12 @@ from collections.abc import Sequence
 
 from resnet_demo import lab
 from resnet_demo.lab import charts
-from resnet_demo.lab.cards import robustness_line, summarize_gradient_flow
+from resnet_demo.lab.cards import (
+    race_captions,
+    race_losses,
+    robustness_line,
+    summarize_gradient_flow,
+)
 from resnet_demo.lab.race import RaceSnapshot
 from resnet_demo.text import t
 
@@ -73,7 +78,8 @@ def flow_summary(study: lab.GradientFlowStudy, lang: str) -> str:
 
 
 def race_status(snapshot: RaceSnapshot, lang: str) -> str:
-    """The race's status line: a time bar (or how it ended), then the latest mean losses."""
+    """The race's status line (a time bar, or how it ended, then the latest mean losses), then
+    the captions of the three views and what the recording measured."""
     budget = snapshot.config.time_budget_s
     if budget is not None and not snapshot.done:
         filled = min(BAR_CELLS, round(BAR_CELLS * snapshot.elapsed_s / budget))
@@ -84,6 +90,7 @@ def race_status(snapshot: RaceSnapshot, lang: str) -> str:
         status = _capitalized(t(f"race_status_{snapshot.status}", lang))
         bar = t("race_after", lang, status=status, seconds=snapshot.elapsed_s)
     if snapshot.step == 0:
-        return bar + t("race_starting", lang)
-    plain, residual = snapshot.recent_mean()
-    return bar + t("race_step", lang, step=snapshot.step, plain=plain, residual=residual)
+        line = bar + t("race_starting", lang)
+    else:
+        line = bar + t("race_step", lang, step=snapshot.step, losses=race_losses(snapshot, lang))
+    return "\n\n".join([line, *race_captions(snapshot, lang)])

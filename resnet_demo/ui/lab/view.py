@@ -76,10 +76,10 @@ class FlowPanel(NamedTuple):
 
 
 class RacePanel(NamedTuple):
-    """Degradation race: depth and time budget in; the streamed chart and status, the last
-    snapshot (`last`, a `gr.State`), and the export button with its downloads."""
+    """Degradation race: time budget in; the streamed chart (three views) and status with the
+    captions, the last snapshot (`last`, a `gr.State`), and the export button with its
+    downloads."""
 
-    depth: gr.Radio
     budget: gr.Slider
     start: gr.Button
     stop: gr.Button
