@@ -58,9 +58,13 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) -m pip install --quiet grad-cam==1.5.7
 	$(PY) benchmarks/bench_analysis.py
+	$(PY) benchmarks/bench_lab.py
 
 train: $(VENV)/.runtime
 	$(PY) -m training.train_embedded
+	$(PY) -m training.train_embedded --stochastic-depth 0
+	$(PY) -m training.train_deep --minutes 70 --seed 1 --threads 2
+	$(PY) -m training.measure_deep
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

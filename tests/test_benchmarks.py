@@ -11,7 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("script", ["bench_analysis.py", "bench_switch.py", "load.py"])
+@pytest.mark.parametrize(
+    "script", ["bench_analysis.py", "bench_switch.py", "bench_lab.py", "load.py"]
+)
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), "--help"],

@@ -25,7 +25,6 @@ from resnet_demo.lab.race import (
 )
 from resnet_demo.lab.race_record import (
     CHANCE_LOSS,
-    LEARNED_BELOW,
     RECORDED_PATH,
     recorded_race,
     recorded_words,
@@ -183,44 +182,44 @@ def test_recording_is_three_seeds_of_the_live_recipe(recorded) -> None:
     assert recorded.data["seconds"] > 0 and recorded.data["machine"]["torch_threads"] == 1
 
 
-# The shipped recording (python -m training.record_race --steps 3000 --deadline-s 1740, on a
-# 2-core machine shared with two long trainings at higher priority) reached only 42 steps per
-# seed in 30 minutes: every net's final training loss is still near chance level (ln 10). It does
-# not show He et al.'s directions, so the tests below check that the app says exactly that, with
-# the numbers. A longer recording that does show them must replace these tests by the direct
-# checks (plain-56 mean > plain-20 mean; ResNet-56 mean <= ResNet-20 mean + spread).
+# The shipped recording (python -m training.record_race --steps 600 --deadline-s 1500: 3 seeds x
+# 600 steps, 14 min on a 2-core machine) shows He et al.'s Fig. 1 direction clearly (plain-56
+# stays near chance while plain-20 learns) and does NOT show Fig. 6's: after 600 steps ResNet-56
+# still has a higher training loss than ResNet-20, beyond the seeds' spread. The tests check both
+# measurements directly and that the app says exactly that, with the numbers.
 
 
 def test_recorded_fig1_direction_and_what_the_app_says(recorded) -> None:
-    """He et al. Fig. 1 (plain-56 ends with a higher training loss than plain-20): measured on
-    the recording, and the app reports what was measured."""
+    """He et al. Fig. 1: plain-56 ends with a higher training loss than plain-20, beyond the
+    seeds' spread; the app says the direction was reproduced, with the numbers."""
     p20, p56 = recorded.final("plain-20"), recorded.final("plain-56")
     assert np.mean(_finals(recorded, "plain-56")) == pytest.approx(p56.mean, abs=1e-3)
-    assert min(recorded.final(k).mean for k in RaceConfig().keys) > LEARNED_BELOW
-    assert not recorded.learned
+    assert recorded.learned
+    assert p56.mean > p20.mean + 2 * max(p20.std, p56.std)
     words = recorded_words("en")
-    assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
-    assert t("race_recorded_fig1_shown", "en") not in words
+    assert t("race_recorded_fig1_shown", "en") in words
+    assert t("race_recorded_fig1_not", "en") not in words
     assert f"plain-20 {p20.mean:.3f} ± {p20.std:.3f}" in words
     assert f"plain-56 {p56.mean:.3f} ± {p56.std:.3f}" in words
+    assert t("race_recorded_fig1_shown", "zh") in recorded_words("zh")
 
 
 def test_recorded_fig6_direction_and_what_the_app_says(recorded) -> None:
-    """He et al. Fig. 6 (ResNet-56 trains as well as or better than ResNet-20, within the seeds'
-    spread): measured on the recording, and the app reports what was measured."""
+    """He et al. Fig. 6 (ResNet-56 trains as well as or better than ResNet-20): NOT reproduced by
+    the shipped 600-step recording (ResNet-56 ends higher, beyond the spread); the app says so,
+    with the numbers, instead of claiming the paper's result."""
     r20, r56 = recorded.final("resnet-20"), recorded.final("resnet-56")
     spread = max(
         _finals(recorded, "resnet-20").std(ddof=1), _finals(recorded, "resnet-56").std(ddof=1)
     )
     assert spread == pytest.approx(max(r20.std, r56.std), abs=1e-3)
-    assert not recorded.learned
+    assert r56.mean > r20.mean + spread
     words = recorded_words("en")
-    assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
+    assert t("race_recorded_fig6_not", "en") in words
     assert t("race_recorded_fig6_shown", "en") not in words
     assert f"ResNet-20 {r20.mean:.3f} ± {r20.std:.3f}" in words
     assert f"ResNet-56 {r56.mean:.3f} ± {r56.std:.3f}" in words
-    zh = recorded_words("zh")
-    assert t("race_recorded_too_short", "zh", chance=CHANCE_LOSS) in zh
+    assert t("race_recorded_fig6_not", "zh") in recorded_words("zh")
 
 
 def test_app_quotes_the_recorded_numbers(recorded) -> None:

@@ -8,6 +8,7 @@ drawn at each model's own input size. These are the measured claims of the claim
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 import torch
 
 from resnet_demo import shapes
-from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel, load_model
+from resnet_demo.lab.curves import lesion_curves
+from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, EMBEDDED_NO_SD, LoadedModel, load_model
 from resnet_demo.models.embedded import asset_paths
 from resnet_demo.models.preprocessing import normalise
 from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
@@ -89,6 +91,12 @@ def test_every_skip_off_takes_both_8_block_models_to_chance() -> None:
         assert accuracy(name, 500, modes) <= 0.2
 
 
+def percent(fraction: float, digits: int = 1) -> str:
+    """`fraction` as a percentage rounded half up (0.2825 -> "28.3"), as the notes write it."""
+    step = Decimal(1).scaleb(-digits)
+    return str((Decimal(str(fraction)) * 100).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def test_the_robustness_note_quotes_the_cards() -> None:
     """Every number of the robustness note is the cards' (English and Chinese)."""
     effects = {name: card(name)["switch_effects"] for name in (EMBEDDED, EMBEDDED_NO_SD)}
@@ -98,11 +106,96 @@ def test_the_robustness_note_quotes_the_cards() -> None:
         branch = e["branch_off_accuracy"]
         quoted += [
             f"{100 * e['intact_accuracy']:.4g} %",
-            f"{100 * np.mean(list(branch.values())):.1f} %",
-            f"{100 * branch['layer2.1']:.1f} %",
-            f"{100 * e['all_skip_off_accuracy']:.1f} %",
+            f"{percent(float(np.mean(list(branch.values()))))} %",
+            f"{percent(branch['layer2.1'])} %",
+            f"{percent(e['all_skip_off_accuracy'])} %",
         ]
     for lang in ("en", "zh"):
         body = t("note_robustness_body", lang)
         for number in quoted:
             assert number in body, (lang, number)
+
+
+# ---- embedded-deep: 27 blocks, trained plainly --------------------------------------------
+
+N_DEEP = 300
+"""Fresh 32 px shapes for the deep model's lesion checks (the card used 1,000)."""
+
+
+@cache
+def deep_lesions() -> dict[str, dict[str, float]]:
+    """Accuracy with each block's branch off, and with each block's skip off, alone."""
+    names = block_names(model(EMBEDDED_DEEP).module)
+    return {
+        mode: {b: accuracy(EMBEDDED_DEEP, N_DEEP, {b: mode}) for b in names}
+        for mode in (BRANCH_OFF, SKIP_OFF)
+    }
+
+
+def test_deep_model_is_a_27_block_plainly_trained_resnet_under_5_mb() -> None:
+    loaded, deep_card = model(EMBEDDED_DEEP), card(EMBEDDED_DEEP)
+    assert len(block_names(loaded.module)) == 27
+    assert loaded.preprocessing.crop_size == 32
+    assert deep_card["stochastic_depth"].startswith("none")
+    assert asset_paths(EMBEDDED_DEEP)[0].stat().st_size <= 5_000_000
+    assert deep_card["train_seconds"] <= 75 * 60
+    assert accuracy(EMBEDDED_DEEP, N_DEEP) >= 0.9  # card: 93.5 % on 2,000
+
+
+def test_deep_model_survives_one_branch_but_not_one_skip() -> None:
+    """The lesion note on embedded-deep: one identity block's branch off costs a few points on
+    average, a downsampling block's more; one identity block's skip off costs far more; every
+    skip off gives chance."""
+    intact = accuracy(EMBEDDED_DEEP, N_DEEP)
+    down = set(card(EMBEDDED_DEEP)["lesions"]["downsampling_blocks"])
+    lesions = deep_lesions()
+    identity = [b for b in lesions[BRANCH_OFF] if b not in down]
+    assert len(identity) == 24 and len(down) == 3
+
+    def drop(mode: str, blocks: list[str] | set[str]) -> float:
+        return 100 * float(np.mean([intact - lesions[mode][b] for b in blocks]))
+
+    assert drop(BRANCH_OFF, identity) <= 8
+    assert drop(BRANCH_OFF, down) >= drop(BRANCH_OFF, identity) + 8
+    assert drop(SKIP_OFF, identity) >= drop(BRANCH_OFF, identity) + 20
+    every_skip = dict.fromkeys(block_names(model(EMBEDDED_DEEP).module), SKIP_OFF)
+    assert accuracy(EMBEDDED_DEEP, N_DEEP, every_skip) <= 0.2
+
+
+def test_deep_model_declines_with_k_and_skips_fall_faster() -> None:
+    """k random branches off: high at k = 1, near chance by k = 10; k skips off: near chance by
+    k = 3 (lesion curves on fresh shapes, 3 draws per k)."""
+    loaded = model(EMBEDDED_DEEP)
+    images, labels = fresh_shapes(32, 200)
+    curves = lesion_curves(loaded, images, labels, draws=3, seed=1, max_k=10)
+    branch, skip = curves.branch_mean, curves.skip_mean
+    assert branch[1] >= 0.8 and branch[10] <= 0.3
+    assert skip[3] <= 0.3
+    assert all(skip[k] <= branch[k] + 0.05 for k in range(1, 11))
+
+
+def test_the_lesion_note_quotes_the_deep_card() -> None:
+    """Every figure of the embedded-deep paragraph comes from its card (English and Chinese)."""
+    deep = card(EMBEDDED_DEEP)
+    lesions = deep["lesions"]
+    branch, skip = lesions["branch_off_drop_points"], lesions["skip_off_drop_points"]
+    k_branch, k_skip = lesions["k_random_branches_off"], lesions["k_random_skips_off"]
+    quoted = [
+        f"{100 * lesions['intact_accuracy']:.1f} %",
+        f"{100 * deep['test_accuracy']:.1f} %",
+        f"{branch['identity_blocks']['mean']:.1f}",
+        f"{branch['identity_blocks']['max']:.1f}",
+        f"{branch['downsampling_blocks']['mean']:.1f}",
+        f"{branch['downsampling_blocks']['max']:.1f}",
+        f"{skip['identity_blocks']['mean']:.1f}",
+        f"{skip['identity_blocks']['max']:.1f}",
+        f"{skip['downsampling_blocks']['mean']:.1f}",
+        f"{100 * lesions['all_skips_off_accuracy']:.1f} %",
+        f"± {100 * k_branch['2']['sd']:.1f}",
+        *(f"{100 * k_branch[k]['mean']:.1f} %" for k in ("1", "2", "4", "7", "10")),
+        *(f"{100 * k_skip[k]['mean']:.1f} %" for k in ("1", "2")),
+    ]
+    for lang in ("en", "zh"):
+        text = t("note_lesion_measured", lang)
+        for number in quoted:
+            assert number in text, (lang, number)

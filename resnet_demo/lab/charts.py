@@ -116,15 +116,31 @@ def curves_chart(
 
 
 def plot_robustness(fig: Canvas, curves: Sequence[LesionCurves], lang: str = "en") -> None:
-    """The lesion curves of several models side by side, one panel each, on one y scale."""
-    panels = fig.subfigures(1, len(curves), squeeze=False, wspace=0.04)[0]
-    for sub, one in zip(panels, curves, strict=True):
-        plot_curves(sub, one, lang)
-    axes = [ax for sub in panels for ax in sub.axes]
-    low = min(ax.get_ylim()[0] for ax in axes)
-    high = max(ax.get_ylim()[1] for ax in axes)
-    for ax in axes:
-        ax.set_ylim(low, high)
+    """The lesion curves of several models side by side on one y scale: one panel per model
+    (titled with its name), both lesions ± spread, intact and chance lines, one legend."""
+    axes = fig.subplots(1, len(curves), sharey=True, squeeze=False)[0]
+    names = [t(k, lang) for k in ("curves_branches", "curves_skips", "intact", "chance")]
+    for ax, one in zip(axes, curves, strict=True):
+        for i, (mean, spread) in enumerate(
+            ((one.branch_mean, one.branch_std), (one.skip_mean, one.skip_std))
+        ):
+            ax.fill_between(one.ks, mean - spread, mean + spread, color=f"C{i}", alpha=0.22, lw=0)
+            ax.plot(one.ks, mean, color=f"C{i}", lw=2.2, marker="o", ms=4.5, label=names[i])
+        ax.axhline(one.intact_score, color="C2", lw=1.6, ls="--", label=names[2])
+        ax.axhline(one.chance, color="C3", lw=1.6, ls=":", label=names[3])
+        ax.set_title(one.model_name, loc="left", fontsize=12, weight="bold")
+        ax.set_xlabel(t("curves_x", lang))
+        ax.grid(True)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_ylabel(t("accuracy" if curves[0].metric == ACCURACY else "agreement", lang))
+    axes[0].set_ylim(-0.02, 1.02)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=10)
+    fig.suptitle(
+        image_set_name(curves[0].image_set, lang), x=0.0, ha="left", fontsize=13, weight="bold"
+    )
 
 
 def robustness_chart(
