@@ -5,8 +5,9 @@
 Times what a click on each panel computes, with its default settings (issue 11: lesion curves
 ≤ 30 s, a lesion sweep ≤ 10 s on the project's 2-core machine):
 
-1. Lesion sweep: one generated shape (the panel's default source when there is no main image),
-   each of the 27 blocks' branch off, then each skip off (`lab.lesion_sweep`).
+1. Lesion sweep: a new generated shape per run (the panel's default source when there is no
+   main image; the sweep caches per image), each of the 27 blocks' branch off, then each skip off
+   (`lab.lesion_sweep`).
 2. Lesion curves: 64 fresh shapes, 5 draws per k, k = 0 … 10 (`lab.lesion_curves`, `MAX_K`).
 3. The robustness panel: the curves of `embedded` and `embedded-no-sd` on the same 64 shapes.
 
@@ -58,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     deep = load_model(EMBEDDED_DEEP)
     pair = [load_model(EMBEDDED), load_model(EMBEDDED_NO_SD)]
-    image = shapes.generate_sample(shapes.TEST_SEED_START + 5_000_000).image
+    seeds = iter(range(shapes.TEST_SEED_START + 5_000_000, shapes.TEST_SEED_START + 6_000_000))
+
+    def sweep() -> object:
+        # a new shape each click: the sweep caches its result per image
+        return lab.lesion_sweep(deep, shapes.generate_sample(next(seeds)).image)
 
     def curves(model: object) -> object:
         images = shapes_set(64, 0)
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     panels: dict[str, Callable[[], object]] = {
-        "sweep": lambda: lab.lesion_sweep(deep, image),
+        "sweep": sweep,
         "curves": lambda: curves(deep),
         "robustness": lambda: [curves(m) for m in pair],
     }
