@@ -38,7 +38,7 @@ def _numbers(value: object) -> dict:
 
 
 def test_lesion_sweep_panel(client: Client) -> None:
-    chart, text, card, numbers = client.predict("shape", 3, api_name="/lab_sweep")
+    chart, text, card, numbers = client.predict("embedded", "shape", 3, api_name="/lab_sweep")
     _image_ok(chart)
     _image_ok(card)
     assert "branch lesions" in text
@@ -47,14 +47,16 @@ def test_lesion_sweep_panel(client: Client) -> None:
 
 def test_lesion_sweep_panel_in_chinese(client: Client) -> None:
     """The page's language is the last input of every lab endpoint."""
-    _, text, _, numbers = client.predict("shape", 3, "zh", api_name="/lab_sweep")
+    _, text, _, numbers = client.predict("embedded", "shape", 3, "zh", api_name="/lab_sweep")
     assert text.startswith("条形：")
     assert _numbers(numbers)["caption"][0].startswith("模型：")
     assert _numbers(numbers)["result"]["blocks"][0]["name"] == "layer1.0"
 
 
 def test_lesion_curves_panel(client: Client) -> None:
-    chart, text, card, numbers = client.predict("shapes", 16, 1, 0, api_name="/lab_curves")
+    chart, text, card, numbers = client.predict(
+        "embedded", "shapes", 16, 1, 0, api_name="/lab_curves"
+    )
     _image_ok(chart)
     _image_ok(card)
     assert "intact" in text
@@ -72,10 +74,21 @@ def test_gradient_flow_panel(client: Client) -> None:
 
 def test_race_panel_and_its_export(client: Client) -> None:
     # The live race's recipe with the shortest budget the page allows (10 s).
-    chart, text = client.predict(10, api_name="/lab_race")
+    chart, text = client.predict(20, api_name="/lab_race")
     _image_ok(chart)
     assert "plain-56" in text and "Fig. 1" in text
     card, numbers = client.predict(api_name="/lab_race_export")
     _image_ok(card)
     result = _numbers(numbers)["result"]
-    assert result["settings"]["depths"] == [20, 56] and result["settings"]["time_budget_s"] == 10
+    assert result["settings"]["depths"] == [20, 56] and result["settings"]["time_budget_s"] == 20
+
+
+def test_robustness_panel(client: Client) -> None:
+    """The two 8-block models (with and without stochastic depth) on the same shapes."""
+    chart, text, card, numbers = client.predict(16, 1, 0, api_name="/lab_robustness")
+    _image_ok(chart)
+    _image_ok(card)
+    assert "embedded:" in text and "embedded-no-sd:" in text
+    result = _numbers(numbers)
+    assert result["panel"] == "robustness"
+    assert set(result["results"]) == {"embedded", "embedded-no-sd"}

@@ -161,7 +161,7 @@ def record(
         raws = []
         for proc, out in procs:
             if proc.wait() != 0:
-                raise SystemExit(f"a seed failed: {proc.args}")
+                raise SystemExit(f"a seed failed: {proc.args!r}")
             raws.append(json.loads(out.read_text(encoding="utf-8")))
     steps = min(raw["step"] for raw in raws)
     runs = [

@@ -341,7 +341,8 @@ def plot_race(
     fig: Canvas, snapshot: RaceSnapshot, recorded: RecordedRace | None = None, lang: str = "en"
 ) -> None:
     """The three views of `RACE_VIEWS`, one above the other."""
-    for sub, view in zip(fig.subfigures(len(RACE_VIEWS), 1), RACE_VIEWS, strict=True):
+    rows = fig.subfigures(len(RACE_VIEWS), 1, squeeze=False)[:, 0]
+    for sub, view in zip(rows, RACE_VIEWS, strict=True):
         plot_race_view(sub, snapshot, view, recorded, lang)
 
 

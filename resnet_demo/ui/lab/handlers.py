@@ -38,7 +38,14 @@ from resnet_demo.text import Term, normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.export import write_files
 from resnet_demo.ui.lab import summaries
-from resnet_demo.ui.lab.view import CurvesPanel, FlowPanel, LabView, RacePanel, SweepPanel
+from resnet_demo.ui.lab.view import (
+    CurvesPanel,
+    FlowPanel,
+    LabView,
+    RacePanel,
+    RobustPanel,
+    SweepPanel,
+)
 
 if TYPE_CHECKING:
     from resnet_demo.progress import Progress
@@ -77,7 +84,7 @@ _PROGRESS = gr.Progress()
 
 Updates = dict[gr.blocks.Block, Any]
 """What a handler returns: the components it changes, each with its new value or update."""
-Panel = SweepPanel | CurvesPanel | FlowPanel | RacePanel
+Panel = SweepPanel | CurvesPanel | RobustPanel | FlowPanel | RacePanel
 
 ModelOf = Callable[[Any], LoadedModel]
 """get_model(state) -> the model to experiment on."""
@@ -360,7 +367,8 @@ class LabHandlers:
         }
 
     def _model_choices(self, lang: str) -> list[tuple[str, str]]:
-        names = [value for _, value in self.view.sweep.model.choices if value != PAGE_MODEL]
+        choices = self.view.sweep.model.choices
+        names = [str(value) for _, value in choices if value != PAGE_MODEL]
         return model_choices(names, self.get_image is not None, lang)
 
     def relabel(self, lang: Any) -> Updates:
