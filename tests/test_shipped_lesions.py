@@ -91,6 +91,14 @@ def test_every_skip_off_takes_both_8_block_models_to_chance() -> None:
         assert accuracy(name, 500, modes) <= 0.2
 
 
+def assert_quoted(key: str, numbers: list[str]) -> None:
+    """Every one of `numbers` appears in catalogue text `key`, in English and in Chinese."""
+    for lang in ("en", "zh"):
+        text = t(key, lang)
+        for number in numbers:
+            assert number in text, (lang, number)
+
+
 def percent(fraction: float, digits: int = 1) -> str:
     """`fraction` as a percentage rounded half up (0.2825 -> "28.3"), as the notes write it."""
     step = Decimal(1).scaleb(-digits)
@@ -110,10 +118,7 @@ def test_the_robustness_note_quotes_the_cards() -> None:
             f"{percent(branch['layer2.1'])} %",
             f"{percent(e['all_skip_off_accuracy'])} %",
         ]
-    for lang in ("en", "zh"):
-        body = t("note_robustness_body", lang)
-        for number in quoted:
-            assert number in body, (lang, number)
+    assert_quoted("note_robustness_body", quoted)
 
 
 # ---- embedded-deep: 27 blocks, trained plainly --------------------------------------------
@@ -195,7 +200,4 @@ def test_the_lesion_note_quotes_the_deep_card() -> None:
         *(f"{100 * k_branch[k]['mean']:.1f} %" for k in ("1", "2", "4", "7", "10")),
         *(f"{100 * k_skip[k]['mean']:.1f} %" for k in ("1", "2")),
     ]
-    for lang in ("en", "zh"):
-        text = t("note_lesion_measured", lang)
-        for number in quoted:
-            assert number in text, (lang, number)
+    assert_quoted("note_lesion_measured", quoted)

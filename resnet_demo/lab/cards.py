@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from resnet_demo.lab import charts
-from resnet_demo.lab.curves import MAX_K, LesionCurves, lesion_curves
+from resnet_demo.lab.curves import MAX_K, LesionCurves, set_curves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_flow_study
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
@@ -190,16 +190,7 @@ def lesion_curves_card(
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     images = load_image_set(image_set, n_images, seed)
-    curves = lesion_curves(
-        model,
-        images.images,
-        images.labels,
-        draws=draws,
-        seed=seed,
-        image_set=images,
-        progress=progress,
-        max_k=max_k,
-    )
+    curves = set_curves(model, images, draws, seed, progress, max_k)
     return lesion_curves_card_from(curves, lang)
 
 
@@ -259,19 +250,7 @@ def robustness_card(
     """Lesion curves of each model on the same fresh shapes, laid out side by side (see
     `robustness_card_from`)."""
     images = load_image_set("shapes", n_images, seed)
-    curves = [
-        lesion_curves(
-            model,
-            images.images,
-            images.labels,
-            draws=draws,
-            seed=seed,
-            image_set=images,
-            progress=progress,
-            max_k=max_k,
-        )
-        for model in models
-    ]
+    curves = [set_curves(model, images, draws, seed, progress, max_k) for model in models]
     return robustness_card_from(curves, lang)
 
 

@@ -34,7 +34,15 @@ from resnet_demo.models import LoadedModel
 from resnet_demo.progress import Progress, report
 from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
 
-__all__ = ["ACCURACY", "AGREEMENT", "LesionCurves", "Progress", "choose_subsets", "lesion_curves"]
+__all__ = [
+    "ACCURACY",
+    "AGREEMENT",
+    "LesionCurves",
+    "Progress",
+    "choose_subsets",
+    "lesion_curves",
+    "set_curves",
+]
 
 ACCURACY = "accuracy"
 AGREEMENT = "agreement"
@@ -265,4 +273,26 @@ def lesion_curves(
         chance=1.0 / len(model.categories),
         draws=draws,
         seed=seed,
+    )
+
+
+def set_curves(
+    model: LoadedModel,
+    images: ImageSet,
+    draws: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+    max_k: int | None = MAX_K,
+) -> LesionCurves:
+    """`lesion_curves` on an `ImageSet` (its images, labels and name), up to `max_k` blocks
+    (default `MAX_K`): what the lab's panels and the CLI run."""
+    return lesion_curves(
+        model,
+        images.images,
+        images.labels,
+        draws=draws,
+        seed=seed,
+        image_set=images,
+        progress=progress,
+        max_k=max_k,
     )

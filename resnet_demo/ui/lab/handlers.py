@@ -28,7 +28,7 @@ from resnet_demo.lab.cards import (
     robustness_card_from,
     shown_sweep,
 )
-from resnet_demo.lab.curves import MAX_K
+from resnet_demo.lab.curves import set_curves
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.race_record import recorded_race
@@ -243,16 +243,8 @@ class LabHandlers:
         model = self._model(model_name, state)
         seed = whole_number(seed, "field_seed", 0, 9999)
         images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
-        curves = lab.lesion_curves(
-            model,
-            images.images,
-            images.labels,
-            draws=whole_number(draws, "field_draws", 1, 10),
-            seed=seed,
-            image_set=images,
-            progress=worded_progress(progress, lang),
-            max_k=MAX_K,
-        )
+        draws = whole_number(draws, "field_draws", 1, 10)
+        curves = set_curves(model, images, draws, seed, worded_progress(progress, lang))
         card, numbers = lesion_curves_card_from(curves, lang)
         panel = self.view.curves
         return {
@@ -272,17 +264,9 @@ class LabHandlers:
         images = load_image_set(SHAPES, whole_number(n_images, "field_images", 8, 256), seed)
         draws = whole_number(draws, "field_draws", 1, 10)
         models = [self.load(name) for name in ROBUST_MODELS]
+        worded = worded_progress(progress, lang)
         curves = [
-            lab.lesion_curves(
-                model,
-                images.images,
-                images.labels,
-                draws=draws,
-                seed=seed,
-                image_set=images,
-                progress=_share(worded_progress(progress, lang), i, len(models)),
-                max_k=MAX_K,
-            )
+            set_curves(model, images, draws, seed, _share(worded, i, len(models)))
             for i, model in enumerate(models)
         ]
         card, numbers = robustness_card_from(curves, lang)

@@ -85,6 +85,15 @@ def _download_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
     )
 
 
+def _set_controls() -> tuple[gr.Slider, gr.Slider, gr.Number]:
+    """How many fresh shapes, random draws per k, and the seed of both (the curve panels)."""
+    return (
+        gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes")),
+        gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws")),
+        gr.Number(value=0, precision=0, label=i18n.t("lab_seed")),
+    )
+
+
 def _note(key: str) -> gr.Markdown:
     return gr.Markdown(notes.note_markdown(key, "en"), elem_classes=["lab-note"])
 
@@ -221,9 +230,7 @@ def _curves_tab(
             image_set = gr.Radio(
                 image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set")
             )
-            n_images = gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes"))
-            draws = gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws"))
-            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_seed"))
+            n_images, draws, seed = _set_controls()
             run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
         chart, summary = _chart("lab_tab_curves"), _summary()
         with gr.Row():
@@ -254,9 +261,7 @@ def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None
 def _robust_tab(tabs: list[gr.Tab], boxes: dict) -> RobustPanel:
     with _experiment_tab("lab_tab_robust", "robustness", tabs, boxes):
         with gr.Row():
-            n_images = gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes"))
-            draws = gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws"))
-            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_seed"))
+            n_images, draws, seed = _set_controls()
             run = gr.Button(i18n.t("lab_run_robust"), variant="primary")
         chart, summary = _chart("lab_tab_robust"), _summary()
         with gr.Row():
