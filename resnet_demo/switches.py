@@ -125,15 +125,20 @@ class BranchNorms:
     shortcut: tuple[float, ...]
 
 
-def residual_branch(block: BasicBlock | Bottleneck, x: torch.Tensor) -> torch.Tensor:
+def residual_branch(
+    block: BasicBlock | Bottleneck, x: torch.Tensor, relu: nn.Module | None = None
+) -> torch.Tensor:
     """F(x): the block's convolutions up to, not including, the addition.
 
     Same operations in the same order as torchvision's `BasicBlock.forward` /
-    `Bottleneck.forward`, so the sum below is bit-identical to theirs.
+    `Bottleneck.forward`, so the sum below is bit-identical to theirs. `relu` replaces the
+    block's own (shared) `nn.ReLU` module: `SwitchedBlock` passes its per-request one, so that
+    methods which hook ReLU modules (guided backprop) never hook the shared model.
     """
-    out = block.relu(block.bn1(block.conv1(x)))
+    relu = block.relu if relu is None else relu
+    out = relu(block.bn1(block.conv1(x)))
     if isinstance(block, Bottleneck):
-        out = block.relu(block.bn2(block.conv2(out)))
+        out = relu(block.bn2(block.conv2(out)))
         return block.bn3(block.conv3(out))
     return block.bn2(block.conv2(out))
 
@@ -159,6 +164,9 @@ class SwitchedBlock(nn.Module):
 
     Attributes:
         block, mode, name, record_norms: as given.
+        relu: this view's own in-place `nn.ReLU`, used wherever torchvision uses `block.relu`
+            (and for the block's output in every mode), so per-request ReLU hooks (guided
+            backprop) stay off the shared block.
         norms: the sizes measured in the last forward pass, or None (none yet, or not recorded).
     """
 
@@ -170,23 +178,25 @@ class SwitchedBlock(nn.Module):
         self.mode = mode
         self.name = name
         self.record_norms = bool(record_norms)
+        self.relu = nn.ReLU(inplace=True)
         self.norms: BranchNorms | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """y = relu(F(x) + shortcut(x)) with the parts the mode removes left out."""
         if self.mode == INTACT:
-            residual = residual_branch(self.block, x)
+            residual = residual_branch(self.block, x, self.relu)
             identity = shortcut(self.block, x)
             self._record(residual, identity)
             residual += identity  # in place, as torchvision does: no new map to allocate
-            return self.block.relu(residual)
+            return self.relu(residual)
         if self.mode == SKIP_OFF:
-            residual = residual_branch(self.block, x)
+            residual = residual_branch(self.block, x, self.relu)
             self._record(residual, None)
-            return torch.relu(residual)
+            return self.relu(residual)
         identity = shortcut(self.block, x)
         self._record(None, identity)
-        return torch.relu(identity)
+        # An identity shortcut returns x itself: never ReLU the block's input in place.
+        return self.relu(identity if self.block.downsample is not None else identity.clone())
 
     def _record(self, residual: torch.Tensor | None, identity: torch.Tensor | None) -> None:
         if not self.record_norms:
@@ -214,15 +224,16 @@ def max_pool(pool: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 class _Stem(nn.Module):
-    """conv1 -> bn1 -> relu -> maxpool of the shared model."""
+    """conv1 -> bn1 -> relu -> maxpool of the shared model (with this view's own `relu`)."""
 
     def __init__(self, model: ResNet) -> None:
         super().__init__()
         self.model = model
+        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self.model
-        return max_pool(m.maxpool, m.relu(m.bn1(m.conv1(x))))
+        return max_pool(m.maxpool, self.relu(m.bn1(m.conv1(x))))
 
 
 class _Head(nn.Module):
@@ -285,6 +296,13 @@ class SwitchedResNet(nn.Module):
     def model(self) -> ResNet:
         """The shared torchvision ResNet this view runs (never changed by it)."""
         return self.stem.model
+
+    def relus(self) -> list[nn.ReLU]:
+        """This view's own ReLU modules (stem, then every block): every ReLU of its forward pass.
+
+        Methods that replace ReLU gradients (guided backprop) hook these, never the shared ones.
+        """
+        return [self.stem.relu, *(block.relu for block in self.blocks.values())]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes) for a normalised batch (N, 3, H, W)."""

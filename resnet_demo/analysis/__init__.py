@@ -1,7 +1,8 @@
 """Everything numeric: top-k, Grad-CAM, activations, block stats, comparisons. Never draws."""
 
 from resnet_demo.analysis.compare import compare
-from resnet_demo.analysis.engine import AnalysisError, analyze, grad_cam
+from resnet_demo.analysis.engine import AnalysisError, analyze, attribution_map, grad_cam
+from resnet_demo.analysis.methods import METHOD_NAMES, METHODS, MethodError
 from resnet_demo.analysis.results import (
     Analysis,
     BlockActivation,
@@ -11,13 +12,17 @@ from resnet_demo.analysis.results import (
 )
 
 __all__ = [
+    "METHODS",
+    "METHOD_NAMES",
     "Analysis",
     "AnalysisError",
     "BlockActivation",
     "BlockStats",
     "ClassChange",
     "Comparison",
+    "MethodError",
     "analyze",
+    "attribution_map",
     "compare",
     "grad_cam",
 ]

@@ -16,11 +16,18 @@ import numpy as np
 import torch
 from captum.attr import LayerActivation, LayerAttribution
 
+from resnet_demo.analysis import methods
 from resnet_demo.analysis.gradcam import tail_grad_cam
 from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
 from resnet_demo.errors import DemoError, Term, check_int
 from resnet_demo.models import LoadedModel
-from resnet_demo.switches import DOWNSAMPLING, SwitchedResNet, resolve_layer, shortcut_kind
+from resnet_demo.switches import (
+    DOWNSAMPLING,
+    STAGES,
+    SwitchedResNet,
+    resolve_layer,
+    shortcut_kind,
+)
 
 
 class AnalysisError(DemoError):
@@ -50,8 +57,9 @@ def _cam_at_input(coarse: torch.Tensor, size: tuple[int, int]) -> tuple[np.ndarr
 
 
 def _unit(t: torch.Tensor) -> tuple[np.ndarray, float]:
-    """Divide a non-negative map by its max; (zeros, 0.0) when it has none."""
-    peak = float(t.max()) if t.numel() else 0.0
+    """Divide a map by its largest |value| (a non-negative map by its max); (zeros, 0.0) when
+    it has none."""
+    peak = float(t.abs().max()) if t.numel() else 0.0
     scaled = t / peak if peak > 0 else torch.zeros_like(t)
     return scaled.numpy().astype(np.float32, copy=True), peak
 
@@ -100,6 +108,9 @@ def analyze(
     cam_layer: str = "layer4",
     top_k: int = 5,
     n_channels: int = 8,
+    method: str = methods.GRADCAM,
+    method_settings: Mapping[str, object] | None = None,
+    all_stages: bool = False,
 ) -> Analysis:
     """Run the whole analysis of one image.
 
@@ -114,12 +125,17 @@ def analyze(
             Default: "layer4".
         top_k: how many classes to list, 1..num_classes. Default: 5.
         n_channels: strongest channels kept per block. Default: 8.
+        method: attribution method of the map (`methods.METHOD_NAMES`). Default: "gradcam".
+        method_settings: overrides of its settings (`methods.resolve_settings`). Default: none.
+        all_stages: also compute Grad-CAM at the last block of every stage (`stage_cams`).
+            Default: False.
 
     Returns:
         A frozen `Analysis` (numpy arrays only).
 
     Raises:
         AnalysisError: target/top_k out of range or of the wrong type.
+        MethodError: unknown method or a bad setting.
         SwitchError: unknown block, mode or layer.
     """
     top_k = check_int(top_k, "top_k", 1, len(model.categories), error=AnalysisError)
@@ -127,6 +143,8 @@ def analyze(
     if target is not None:
         target = _target(model, target)
     view, x = _model_input(model, image)
+    info = methods.check_method(method)
+    settings = methods.resolve_settings(info.name, view.shape[0], method_settings)
     with model.lock:
         switched = SwitchedResNet(model.module, switches, record_norms=True)
         layer = resolve_layer(model.module, cam_layer)
@@ -135,10 +153,13 @@ def analyze(
         probabilities = torch.softmax(logits[0].double(), dim=0).float()
         if target is None:
             target = int(probabilities.argmax())
-        index = list(switched.blocks).index(layer)
         stats = _block_stats(switched, block_outputs)
-        coarse = tail_grad_cam(switched, layer, block_outputs[index], target)
-    cam, cam_scale = _cam_at_input(coarse, view.shape[:2])
+        outputs = dict(zip(switched.blocks, block_outputs, strict=True))
+        shown, signed, coarse = _method_map(
+            model, switched, info, settings, x, layer, outputs, target
+        )
+        stage_cams = _stage_cams(switched, outputs, target, view.shape[:2]) if all_stages else ()
+    cam, cam_scale = _unit(shown)
     cam_coarse, _ = _unit(coarse)
     top_probs, top_indices = probabilities.topk(top_k)
     return Analysis(
@@ -161,7 +182,74 @@ def analyze(
             _activation(name, out, n_channels)
             for name, out in zip(switched.blocks, block_outputs, strict=True)
         ),
+        method=info.name,
+        method_settings=settings,
+        signed=info.signed,
+        cam_zero=methods.zero_map(signed, shown),
+        stage_cams=stage_cams,
     )
+
+
+def _method_map(
+    model: LoadedModel,
+    switched: SwitchedResNet,
+    info: methods.Method,
+    settings: Mapping[str, object],
+    x: torch.Tensor,
+    layer: str,
+    outputs: Mapping[str, torch.Tensor],
+    target: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(shown, signed, coarse): the method's map at the input (S, S), unscaled; the signed map
+    it was cut from (for `methods.zero_map`); and the map at the layer's own resolution (layer
+    methods) or the input's (pixel methods). Runs under the model's lock."""
+    size = tuple(x.shape[2:])
+    if info.name == methods.GRAD_X_ACT:
+        raw = methods.layer_map(switched, info.name, layer, outputs[layer], target)
+        return methods.upsample(raw, size), raw, raw
+    if info.name in (methods.GRADCAM, methods.GRADCAM_SIGNED):
+        # Grad-CAM is the ReLU of the signed map: one tail pass gives both.
+        signed = tail_grad_cam(switched, layer, outputs[layer], target, relu=False)
+        raw = signed.clamp_min(0) if info.name == methods.GRADCAM else signed
+        return methods.upsample(raw, size), signed, raw
+    plain = SwitchedResNet(switched.model, switched.modes)  # records no norms
+    cam = None
+    if info.name == methods.GUIDED_GRADCAM:
+        cam = methods.layer_map(plain, methods.GRADCAM, layer, outputs[layer], target)
+    shapes = [tuple(out.shape[1:]) for out in outputs.values()]
+    batch = methods.batch_size_for(methods.graph_bytes(shapes, size[0]))
+    attribution = methods.pixel_attribution(
+        plain,
+        info.name,
+        x,
+        target,
+        settings,
+        mean=model.preprocessing.mean,
+        std=model.preprocessing.std,
+        batch=batch,
+        cam=cam,
+    )
+    shown = methods.pixel_map(attribution)
+    return shown, shown, shown
+
+
+def _stage_cams(
+    switched: SwitchedResNet,
+    outputs: Mapping[str, torch.Tensor],
+    target: int,
+    size: tuple[int, int],
+) -> tuple[tuple[str, np.ndarray, float], ...]:
+    """Grad-CAM (ReLU) of `target` at the last block of every stage, each at the input size and
+    divided by its own max. Runs under the model's lock."""
+    cams = []
+    for stage in STAGES:
+        names = [n for n in outputs if n.startswith(stage + ".")]
+        if not names:
+            continue
+        coarse = tail_grad_cam(switched, names[-1], outputs[names[-1]], target)
+        cam, peak = _cam_at_input(coarse, size)
+        cams.append((names[-1], cam, peak))
+    return tuple(cams)
 
 
 def grad_cam(
@@ -199,3 +287,54 @@ def grad_cam(
             _, activation = switched.block_inputs(x, through=layer)
         coarse = tail_grad_cam(switched, layer, activation, target)
     return _cam_at_input(coarse, view.shape[:2])[0]
+
+
+def attribution_map(
+    model: LoadedModel,
+    image: np.ndarray,
+    target: int,
+    method: str = methods.GRADCAM,
+    cam_layer: str = "layer4",
+    switches: Mapping[str, str] | None = None,
+    method_settings: Mapping[str, object] | None = None,
+) -> tuple[np.ndarray, bool]:
+    """One method's map alone, without the predictions, block maps and statistics (the
+    faithfulness metrics, the sanity checks and the benchmarks call it many times).
+
+    Args:
+        model: a loaded model.
+        image: RGB uint8 (H, W, 3).
+        target: class index to explain.
+        method: `methods.METHOD_NAMES`. Default: "gradcam".
+        cam_layer: stage or block name (layer methods). Default: "layer4".
+        switches: block modes. Default: all intact.
+        method_settings: overrides of the method's settings. Default: none.
+
+    Returns:
+        (float32 (S, S) at the model's input resolution, in [0, 1] or, for signed methods, in
+        [-1, 1]; whether it is (almost) zero everywhere).
+
+    Raises:
+        AnalysisError: target out of range or of the wrong type.
+        MethodError: unknown method or a bad setting.
+        SwitchError: unknown block, mode or layer.
+    """
+    target = _target(model, target)
+    view, x = _model_input(model, image)
+    info = methods.check_method(method)
+    settings = methods.resolve_settings(info.name, view.shape[0], method_settings)
+    with model.lock:
+        switched = SwitchedResNet(model.module, switches)
+        layer = resolve_layer(model.module, cam_layer)
+        through = None if (not info.layer or info.name == methods.GUIDED_GRADCAM) else layer
+        outputs: dict[str, torch.Tensor] = {}
+        with torch.inference_mode():  # no graph: each method builds its own
+            h = switched.stem(x)
+            for name, block in switched.blocks.items():
+                h = outputs[name] = block(h)
+                if name == through:
+                    break
+        outputs = {name: out.clone() for name, out in outputs.items()}  # leave inference mode
+        shown, signed, _ = _method_map(model, switched, info, settings, x, layer, outputs, target)
+    cam, _ = _unit(shown)
+    return cam, methods.zero_map(signed, shown)

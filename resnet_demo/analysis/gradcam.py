@@ -12,7 +12,7 @@ number as Captum on the whole network (tests check this against a hand-written h
 from __future__ import annotations
 
 import torch
-from captum.attr import LayerGradCam
+from captum.attr import LayerGradCam, LayerGradientXActivation
 from torch import nn
 
 from resnet_demo.switches import SwitchedResNet
@@ -33,8 +33,18 @@ class _Tail(nn.Module):
         return self.switched.forward_from(self.name, self.entry(activation), self.target)
 
 
+def _tail(switched: SwitchedResNet, name: str, target: int) -> _Tail:
+    if switched.record_norms:  # a view costs ~0.5 ms (ResNet-18): only when it is needed
+        switched = SwitchedResNet(switched.model, switched.modes)
+    return _Tail(switched, name, int(target))
+
+
 def tail_grad_cam(
-    switched: SwitchedResNet, name: str, activation: torch.Tensor, target: int
+    switched: SwitchedResNet,
+    name: str,
+    activation: torch.Tensor,
+    target: int,
+    relu: bool = True,
 ) -> torch.Tensor:
     """Grad-CAM of class `target` at block `name`, from that block's output.
 
@@ -45,16 +55,31 @@ def tail_grad_cam(
         name: block whose output is explained, e.g. "layer4.1".
         activation: that block's output, (1, C, h, w) float32; not modified.
         target: class index.
+        relu: apply Grad-CAM's ReLU (Selvaraju et al. eq. 2). Default: True.
 
     Returns:
-        float32 tensor (h, w) >= 0: relu(sum_k alpha_k A^k), unscaled.
+        float32 tensor (h, w), unscaled: relu(sum_k alpha_k A^k) (>= 0), or without the relu.
     """
-    if switched.record_norms:  # a view costs ~0.5 ms (ResNet-18): only when it is needed
-        switched = SwitchedResNet(switched.model, switched.modes)
-    tail = _Tail(switched, name, int(target))
+    tail = _tail(switched, name, target)
     cam = LayerGradCam(tail, tail.entry).attribute(
         activation.detach().clone(),
         target=0,  # the tail's only logit: class `target`
-        relu_attributions=True,
+        relu_attributions=relu,
     )
     return cam.detach()[0, 0]
+
+
+def tail_grad_x_act(
+    switched: SwitchedResNet, name: str, activation: torch.Tensor, target: int
+) -> torch.Tensor:
+    """Gradient x activation at block `name`, summed over channels (HiResCAM's map before its
+    ReLU, Draelos & Carin 2020): sum_k dy/dA^k * A^k, element by element, from the tail alone.
+
+    Returns:
+        float32 tensor (h, w), signed, unscaled.
+    """
+    tail = _tail(switched, name, target)
+    attribution = LayerGradientXActivation(tail, tail.entry).attribute(
+        activation.detach().clone(), target=0
+    )
+    return attribution.detach()[0].sum(dim=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,12 +73,21 @@ class Analysis:
         target: class index the Grad-CAM explains.
         target_label: its name.
         cam_layer: the block whose output Grad-CAM uses, e.g. "layer4.1".
-        cam: float32 (S, S) in [0, 1]: Grad-CAM upsampled bilinearly to the input, divided by
+        cam: float32 (S, S): the method's map at the input, in [0, 1] (in [-1, 1] when
+            `signed`); for Grad-CAM: upsampled bilinearly to the input, divided by
             its max (all zeros when nothing is positive).
         cam_scale: the max that `cam` was divided by (to compare two maps on one scale).
         cam_coarse: float32 (h, w) in [0, 1]: the map at the layer's own resolution.
         blocks: per-block statistics, forward order.
         activations: per-block activation maps, forward order.
+        method: the attribution method of `cam` (`analysis.methods.METHOD_NAMES`).
+        method_settings: its settings (steps, baseline, window, …; `methods.resolve_settings`).
+        signed: `cam` keeps its sign (scaled by its largest |value| to [-1, 1]).
+        cam_zero: the map is (almost) zero everywhere (`methods.zero_map`); for Grad-CAM this
+            means the class's evidence at that layer is negative, which the signed map shows.
+        stage_cams: Grad-CAM (ReLU) at the last block of every stage, forward order, each
+            (block name, float32 (S, S) in [0, 1] divided by its own max, that max); empty unless
+            asked for.
     """
 
     model_name: str
@@ -97,6 +106,11 @@ class Analysis:
     cam_coarse: np.ndarray
     blocks: tuple[BlockStats, ...]
     activations: tuple[BlockActivation, ...]
+    method: str = "gradcam"
+    method_settings: Mapping[str, Any] = field(default_factory=dict)
+    signed: bool = False
+    cam_zero: bool = False
+    stage_cams: tuple[tuple[str, np.ndarray, float], ...] = ()
 
     @property
     def switched(self) -> dict[str, str]:
@@ -118,6 +132,12 @@ class Analysis:
             ],
             "target": {"index": self.target, "label": self.target_label},
             "cam_layer": self.cam_layer,
+            "method": {
+                "name": self.method,
+                "settings": dict(self.method_settings),
+                "signed": self.signed,
+                "map_is_zero": self.cam_zero,
+            },
             "blocks": [
                 {
                     "name": b.name,
