@@ -348,5 +348,6 @@ def test_an_unknown_method_is_refused_by_argparse_with_the_choices(
     assert "'black'" in err and "'blurred'" in err
     with pytest.raises(SystemExit):
         main(["explain", str(SHAPE), "--method", "x", "--out", str(tmp_path / "out")])
-    assert all(name in capsys.readouterr().err for name in METHOD_NAMES)
+    err = capsys.readouterr().err
+    assert all(f"'{name}'" in err for name in METHOD_NAMES)
     assert not (tmp_path / "out").exists()

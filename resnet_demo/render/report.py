@@ -111,8 +111,10 @@ def card_content(
     Args:
         current: The analysis on screen (switched or not).
         comparison: `compare(intact, current)` when blocks are switched, else None. With it the
-            card shows the intact Grad-CAM, the switched one and their difference, all on the
-            comparison's shared scale; without it, the one Grad-CAM on its own scale.
+            card shows the intact map, the switched one and their difference, all on the
+            comparison's shared scale; without it, the one map on its own scale. A method other
+            than Grad-CAM (`current.method`) is named in the panel heading, the colour key and
+            the caption; a signed map (`current.signed`) is drawn diverging, 0 near-white.
         names: Display name of every class, in `lang` (see `class_names`).
         image_name: Shown in the title and the caption.
         lang: "en" or "zh". Default: "en".
