@@ -187,7 +187,8 @@ class Comparison:
         switched: block -> mode of the blocks that are not intact.
         cam_before: float32 (S, S) in [0, 1], intact Grad-CAM on the shared scale.
         cam_after: float32 (S, S) in [0, 1], switched Grad-CAM on the shared scale.
-        cam_diff: float32 (S, S) in [-1, 1]: cam_after - cam_before.
+        cam_diff: float32 (S, S): cam_after - cam_before, in [-1, 1] ([-2, 2] for a signed
+            method, whose maps are in [-1, 1]).
         shared_scale: the raw Grad-CAM value that maps to 1 in both maps.
     """
 
