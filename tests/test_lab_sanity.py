@@ -27,6 +27,7 @@ from resnet_demo.lab.sanity import (
     TRAINED,
     cascade_steps,
     randomise,
+    ranks,
     sanity_check,
     spearman,
     ssim,
@@ -114,6 +115,10 @@ def test_spearman_and_ssim_on_known_answers() -> None:
     assert spearman(a, a**3 + 5) == pytest.approx(1.0)
     assert spearman(a, -a) == pytest.approx(-1.0)
     assert math.isnan(spearman(a, np.zeros_like(a)))
+    # Ties share their mean rank: [2, 2, 5, 1] ranks as [1.5, 1.5, 3, 0].
+    assert ranks(np.array([2.0, 2.0, 5.0, 1.0])).tolist() == [1.5, 1.5, 3.0, 0.0]
+    tied = spearman(np.array([2.0, 2.0, 5.0, 1.0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    assert tied == pytest.approx(np.corrcoef([1.5, 1.5, 3.0, 0.0], [0, 1, 2, 3])[0, 1])
     assert ssim(a, a) == pytest.approx(1.0)
     # Two constant maps: SSIM = (2 x y + C1) / (x^2 + y^2 + C1) (the variance terms cancel).
     c1 = 0.01**2

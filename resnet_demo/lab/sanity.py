@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from torch import nn
 from torch.nn import functional as F
 
@@ -53,6 +52,7 @@ __all__ = [
     "SanityCheck",
     "cascade_steps",
     "randomise",
+    "ranks",
     "sanity_check",
     "spearman",
     "ssim",
@@ -133,13 +133,22 @@ def randomise(module: nn.Module, parts: Sequence[str], seed: int) -> list[str]:
     return done
 
 
+def ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 0 … n-1 of a 1-D array, ties sharing their mean rank (float64)."""
+    order = np.argsort(values, kind="stable")
+    _, first, counts = np.unique(values[order], return_index=True, return_counts=True)
+    ranked = np.empty(len(values), dtype=np.float64)
+    ranked[order] = np.repeat(first + (counts - 1) / 2.0, counts)
+    return ranked
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation of two maps' values (ties get their mean rank); NaN when
     either map is constant (no ranking)."""
     x, y = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return math.nan
-    return float(np.corrcoef(rankdata(x), rankdata(y))[0, 1])
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
 
 
 def _gaussian_window(size: int, sigma: float) -> torch.Tensor:
