@@ -59,6 +59,7 @@ bench: $(VENV)/.dev
 	$(PY) -m pip install --quiet grad-cam==1.5.7
 	$(PY) benchmarks/bench_analysis.py
 	$(PY) benchmarks/bench_lab.py
+	$(PY) benchmarks/bench_methods.py
 
 train: $(VENV)/.runtime
 	$(PY) -m training.train_embedded

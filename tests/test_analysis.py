@@ -269,3 +269,29 @@ def test_no_hook_survives_a_failure(resnet18: LoadedModel, photo: np.ndarray, wh
     result = analyze(broken, photo)
     assert result.cam.max() == pytest.approx(1.0)
     assert np.array_equal(result.probabilities, analyze(resnet18, photo).probabilities)
+
+
+@pytest.mark.parametrize(
+    ("method", "settings"),
+    [
+        ("gradcam", None),
+        ("guided-gradcam", None),
+        ("saliency", None),
+        ("integrated-gradients", {"steps": 4}),
+        ("occlusion", {"window": 64, "stride": 32}),
+    ],
+)
+def test_attribution_map_equals_the_map_of_analyze(method: str, settings: dict | None) -> None:
+    """`attribution_map` skips the forward pass that the pixel methods do not need (and for
+    layer methods stops at the layer): the map is still exactly `analyze`'s, switches included."""
+    from resnet_demo import shapes
+    from resnet_demo.analysis.engine import attribution_map
+    from resnet_demo.models import load_model
+
+    model = load_model("embedded")
+    image = shapes.generate_sample(shapes.TEST_SEED_START + 900_001).image
+    switches = {"layer3.0": "skip-off"}
+    full = analyze(model, image, switches, target=2, method=method, method_settings=settings)
+    alone, zero = attribution_map(model, image, 2, method, "layer4", switches, settings)
+    np.testing.assert_array_equal(alone, full.cam)
+    assert zero == full.cam_zero

@@ -6,13 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from resnet_demo.analysis.methods import METHOD_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "script", ["bench_analysis.py", "bench_switch.py", "bench_lab.py", "load.py"]
+    "script",
+    ["bench_analysis.py", "bench_switch.py", "bench_lab.py", "load.py", "bench_methods.py"],
 )
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
@@ -25,3 +29,29 @@ def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_bench_methods_runs_on_one_shape(tmp_path: Path) -> None:
+    """A tiny run prints the whole table: every method, pytorch-grad-cam's three, numbers."""
+    pytest.importorskip("pytorch_grad_cam")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_methods.py"),
+            *("--n", "1", "--steps", "2", "--repeats", "1", "--threads", "1"),
+            *("--speed-models", "embedded"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    names = [row.split("|")[1].strip() for row in rows[1:]]
+    assert names == [*METHOD_NAMES, "pgc GradCAM", "pgc HiResCAM", "pgc Guided Grad-CAM"]
+    for row in rows[1:]:
+        cells = [float(c) for c in row.split("|")[2:-1]]
+        assert all(np.isfinite(cells)), row
+        assert 0 <= cells[1] <= 1 and 0 <= cells[2] <= 1  # areas of probabilities

@@ -10,7 +10,8 @@ or a mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -190,6 +191,29 @@ def analyze(
     )
 
 
+BATCHED = (methods.INTEGRATED_GRADIENTS, methods.SMOOTHGRAD, methods.OCCLUSION)
+"""The methods that evaluate the network in batches (`methods.batch_size_for`)."""
+_SHAPES: weakref.WeakKeyDictionary[torch.nn.Module, dict[tuple[int, ...], list[tuple[int, ...]]]]
+_SHAPES = weakref.WeakKeyDictionary()
+
+
+def _block_shapes(switched: SwitchedResNet, x: torch.Tensor) -> list[tuple[int, ...]]:
+    """(C, h, w) of every block's output for an input shaped like `x`: measured by one forward
+    without a graph the first time a network sees that input size, then remembered per network
+    (no block's mode changes its output's shape). Runs under the model's lock."""
+    known = _SHAPES.setdefault(switched.model, {})
+    key = tuple(x.shape[1:])
+    if key not in known:
+        shapes = []
+        with torch.inference_mode():
+            h = switched.stem(x)
+            for block in switched.blocks.values():
+                h = block(h)
+                shapes.append(tuple(h.shape[1:]))
+        known[key] = shapes
+    return known[key]
+
+
 def _method_map(
     model: LoadedModel,
     switched: SwitchedResNet,
@@ -199,10 +223,13 @@ def _method_map(
     layer: str,
     outputs: Mapping[str, torch.Tensor],
     target: int,
+    out_shapes: Sequence[tuple[int, ...]] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(shown, signed, coarse): the method's map at the input (S, S), unscaled; the signed map
     it was cut from (for `methods.zero_map`); and the map at the layer's own resolution (layer
-    methods) or the input's (pixel methods). Runs under the model's lock."""
+    methods) or the input's (pixel methods). `out_shapes`: every block's output shape (for the
+    batch size of `BATCHED` methods), when `outputs` does not hold every block. Runs under the
+    model's lock."""
     size = (int(x.shape[2]), int(x.shape[3]))
     if info.name == methods.GRAD_X_ACT:
         raw = methods.layer_map(switched, info.name, layer, outputs[layer], target)
@@ -214,10 +241,15 @@ def _method_map(
         return methods.upsample(raw, size), signed, raw
     plain = SwitchedResNet(switched.model, switched.modes)  # records no norms
     cam = None
-    if info.name == methods.GUIDED_GRADCAM:
+    if info.name == methods.GUIDED_GRADCAM and layer in outputs:
         cam = methods.layer_map(plain, methods.GRADCAM, layer, outputs[layer], target)
-    shapes = [tuple(out.shape[1:]) for out in outputs.values()]
-    batch = methods.batch_size_for(methods.graph_bytes(shapes, size[0]))
+    batch = 1
+    if info.name in BATCHED:
+        shapes = out_shapes or [tuple(out.shape[1:]) for out in outputs.values()]
+        per_image = methods.graph_bytes(shapes, size[0])
+        if info.name == methods.OCCLUSION:  # forward only: no graph is kept
+            per_image //= methods.GRAPH_MAPS_PER_BLOCK
+        batch = methods.batch_size_for(per_image)
     attribution = methods.pixel_attribution(
         plain,
         info.name,
@@ -228,6 +260,7 @@ def _method_map(
         std=model.preprocessing.std,
         batch=batch,
         cam=cam,
+        layer=layer,
     )
     shown = methods.pixel_map(attribution)
     return shown, shown, shown
@@ -326,15 +359,20 @@ def attribution_map(
     with model.lock:
         switched = SwitchedResNet(model.module, switches)
         layer = resolve_layer(model.module, cam_layer)
-        through = None if (not info.layer or info.name == methods.GUIDED_GRADCAM) else layer
+        # Layer methods need the blocks up to the layer; pixel methods run their own passes
+        # (the batched ones need only the blocks' output shapes, remembered per network).
         outputs: dict[str, torch.Tensor] = {}
-        with torch.inference_mode():  # no graph: each method builds its own
-            h = switched.stem(x)
-            for name, block in switched.blocks.items():
-                h = outputs[name] = block(h)
-                if name == through:
-                    break
-        outputs = {name: out.clone() for name, out in outputs.items()}  # leave inference mode
-        shown, signed, _ = _method_map(model, switched, info, settings, x, layer, outputs, target)
+        if info.layer and info.name != methods.GUIDED_GRADCAM:  # guided: from its own forward
+            with torch.inference_mode():  # no graph: each method builds its own
+                h = switched.stem(x)
+                for name, block in switched.blocks.items():
+                    h = outputs[name] = block(h)
+                    if name == layer:
+                        break
+            outputs = {name: out.clone() for name, out in outputs.items()}  # leave inference
+        shapes = _block_shapes(switched, x) if info.name in BATCHED else None
+        shown, signed, _ = _method_map(
+            model, switched, info, settings, x, layer, outputs, target, shapes
+        )
     cam, _ = _unit(shown)
     return cam, methods.zero_map(signed, shown)

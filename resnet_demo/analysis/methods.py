@@ -70,6 +70,10 @@ MAX_WINDOWS = 200
 """Occlusion never evaluates more windows than this (plus the unoccluded image)."""
 GRAPH_BUDGET_BYTES = 256 * 2**20
 """Memory the batched methods' autograd graphs may take at once (estimate: `graph_bytes`)."""
+GRAPH_MAPS_PER_BLOCK = 6
+"""Maps of a block's output size that its part of an autograd graph keeps (`graph_bytes`); a
+forward pass without a graph holds about one such map per block at a time, so occlusion's
+batches are sized for 1/6 of the graph estimate (measured: `benchmarks/bench_method_memory.py`)."""
 MAX_BATCH = 32
 """Images per batched evaluation at most, whatever the memory allows."""
 
@@ -220,7 +224,7 @@ def graph_bytes(out_shapes: Sequence[Sequence[int]], input_size: int) -> int:
     """
     blocks = sum(math.prod(shape) for shape in out_shapes)
     stem = 3 * 64 * (input_size // 2) ** 2
-    return 4 * (6 * blocks + stem)
+    return 4 * (GRAPH_MAPS_PER_BLOCK * blocks + stem)
 
 
 def batch_size_for(per_image_bytes: int, budget: int = GRAPH_BUDGET_BYTES) -> int:
@@ -298,6 +302,7 @@ def pixel_attribution(
     std: Sequence[float] = (1.0, 1.0, 1.0),
     batch: int = 1,
     cam: torch.Tensor | None = None,
+    layer: str | None = None,
 ) -> torch.Tensor:
     """A pixel method's raw attribution (1, 3, S, S) of class `target`.
 
@@ -309,14 +314,38 @@ def pixel_attribution(
         settings: from `resolve_settings`.
         mean, std: the normalisation of `x` (integrated gradients' black baseline).
         batch: images per evaluation of the batched methods (`batch_size_for`).
-        cam: guided-gradcam only: the ReLU'd Grad-CAM (h, w) at the chosen block.
+        cam: guided-gradcam only: the ReLU'd Grad-CAM (h, w) at the chosen block; when None,
+            it is computed from block `layer`'s output, recorded during guided backprop's own
+            forward pass (the same values: guided backprop changes only the backward pass).
+        layer: guided-gradcam only, when `cam` is None: the block of the Grad-CAM.
     """
     x = x.detach().clone()
     with warnings.catch_warnings():
         # Captum warns that it sets (and afterwards removes) ReLU hooks and that the input did
         # not require gradients: both are what this module intends.
         warnings.simplefilter("ignore", UserWarning)
+        if method == GUIDED_GRADCAM and cam is None:
+            assert layer is not None, "guided-gradcam needs its Grad-CAM's block"
+            return _guided_gradcam(switched, x, target, layer)
         return _pixel_attribution(switched, method, x, target, settings, mean, std, batch, cam)
+
+
+def _guided_gradcam(
+    switched: SwitchedResNet, x: torch.Tensor, target: int, layer: str
+) -> torch.Tensor:
+    """Guided Grad-CAM with the block's output taken from guided backprop's forward pass (a
+    hook on the per-request block, removed however the call ends)."""
+    seen: list[torch.Tensor] = []
+    handle = switched.blocks[layer].register_forward_hook(
+        lambda _module, _inputs, output: seen.append(output.detach().clone())
+    )
+    try:
+        guided = GuidedBackprop(_Relus(switched)).attribute(x, target=target)
+    finally:
+        handle.remove()
+    cam = layer_map(switched, GRADCAM, layer, seen[0], target)
+    up = LayerAttribution.interpolate(cam[None, None], tuple(x.shape[2:]), "nearest")
+    return guided * up
 
 
 def _pixel_attribution(
