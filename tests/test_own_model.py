@@ -227,15 +227,15 @@ def _write_bad(kind: str, folder: Path, own: dict[str, Path]) -> tuple[list[str]
         labels.write_text("\n\n")
         words = "names 0 classes"
     elif kind == "duplicate":
-        labels.write_text("a\nb\na\nc\nd\n")
-        words = "a appears twice (lines 1 and 3)"
+        labels.write_text("a\nb\nA\nc\nd\n")
+        words = "A appears twice (lines 1 and 3)"
     elif kind == "not-utf8":
         labels.write_bytes(b"pomme\nbanane\n" + "épée".encode("latin-1"))
         words = "not UTF-8"
     elif kind == "json-dict":
         labels = folder / "labels.json"
         labels.write_text('{"0": "apple"}')
-        words = "JSON dict, not a list"
+        words = "JSON object, not a list"
     elif kind == "json-number":
         labels = folder / "numbers.json"
         labels.write_text('["apple", 2, "cherry"]')

@@ -68,8 +68,9 @@ def is_own_name(name: object) -> bool:
 def read_labels(path: str | os.PathLike) -> tuple[str, ...]:
     """Class names from a .txt file (one a line) or a JSON list of strings.
 
-    Blank lines at the end of a .txt file are ignored; a blank line elsewhere, an empty file,
-    a duplicate name, a file that is not UTF-8, JSON that is not a list of strings, a name over
+    Blank lines at the end of a .txt file are ignored. A blank line elsewhere, an empty file
+    or one name, a duplicate name (ignoring case, as `--target NAME` does: it would be
+    ambiguous), a file that is not UTF-8, JSON that is not a list of strings, a name over
     `MAX_LABEL_CHARS` characters and a file over `MAX_LABELS_BYTES` each give one message.
 
     Raises:
@@ -100,18 +101,23 @@ def read_labels(path: str | os.PathLike) -> tuple[str, ...]:
         raise LabelsError("labels_too_few", path=str(path), n=len(names))
     if len(names) > MAX_LABELS:
         raise LabelsError("labels_too_many", path=str(path), n=len(names), limit=MAX_LABELS)
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # case-folded: `--target NAME` ignores case
     for number, name in enumerate(names, 1):
         if len(name) > MAX_LABEL_CHARS:
             raise LabelsError(
                 "labels_name_too_long", path=str(path), line=number, limit=MAX_LABEL_CHARS
             )
-        if name in seen:
+        key = name.casefold()
+        if key in seen:
             raise LabelsError(
-                "labels_duplicate", path=str(path), name=name, first=seen[name], line=number
+                "labels_duplicate", path=str(path), name=name, first=seen[key], line=number
             )
-        seen[name] = number
+        seen[key] = number
     return tuple(names)
+
+
+_JSON_KINDS = {dict: "object", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_KINDS[type(None)] = "null"
 
 
 def _json_labels(path: Path, text: str) -> list[str]:
@@ -120,7 +126,8 @@ def _json_labels(path: Path, text: str) -> list[str]:
     except json.JSONDecodeError as exc:
         raise LabelsError("labels_json_bad", path=str(path), line=exc.lineno) from exc
     if not isinstance(data, list):
-        raise LabelsError("labels_json_not_list", path=str(path), kind=type(data).__name__)
+        kind = _JSON_KINDS.get(type(data), type(data).__name__)
+        raise LabelsError("labels_json_not_list", path=str(path), kind=kind)
     for number, item in enumerate(data, 1):
         if not isinstance(item, str) or not item.strip():
             raise LabelsError(
