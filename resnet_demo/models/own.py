@@ -141,7 +141,8 @@ def _json_labels(path: Path, text: str) -> list[str]:
 
 def describe_file(path: Path, error: Exception) -> WeightsError:
     """The one error for a file `torch.load(weights_only=True)` refused: what it holds."""
-    head = path.read_bytes()[:4096] if path.is_file() else b""
+    with path.open("rb") as file:
+        head = file.read(4096)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
