@@ -1,6 +1,7 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
-    python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--target CLASS]
+    python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--labels FILE]
+        [--labels-zh FILE] [--input-size PX] [--mean R G B] [--std R G B] [--target CLASS]
         [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
         [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
@@ -31,7 +32,6 @@ from resnet_demo.imaging import decode_image, encode_png
 from resnet_demo.models import (
     EMBEDDED,
     LoadedModel,
-    load_model,
     model_names,
     parse_model_name,
     weights_status,
@@ -83,7 +83,7 @@ def run_explain(args: argparse.Namespace) -> int:
     from resnet_demo.analysis import analyze, compare
 
     image = decode_image(Path(args.image))
-    model = load_model(args.model, args.weights)
+    model = load_flagged_model(args)
     switches = parse_switches(args.switch)
     target = resolve_target(model, args.target)
     settings = {
@@ -146,7 +146,7 @@ def run_sweep(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     from resnet_demo.lab import cards
 
     image = decode_image(Path(args.image))
-    model = load_model(args.model, args.weights)
+    model = load_flagged_model(args)
     progress = progress_printer(args.lang)
     return cards.lesion_sweep_card(model, image, Path(args.image).name, progress, args.lang)
 
@@ -155,7 +155,7 @@ def run_curves(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     """`lab curves`: the lesion-curves card of an image set."""
     from resnet_demo.lab import cards
 
-    model = load_model(args.model, args.weights)
+    model = load_flagged_model(args)
     return cards.lesion_curves_card(
         model,
         args.image_set,
@@ -195,7 +195,7 @@ def run_sanity(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     from resnet_demo.lab.sanity import DEFAULT_METHODS
 
     image = decode_image(Path(args.image))
-    model = load_model(args.model, args.weights)
+    model = load_flagged_model(args)
     return cards.sanity_card(
         model,
         image,
@@ -247,8 +247,32 @@ def _outputs(parser: argparse.ArgumentParser, lang: str, out_required: bool = Tr
 
 
 def _model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    """`--model --weights` and the teacher's-own-model flags (`models.own.load_from_flags`)."""
     parser.add_argument("--model", default=EMBEDDED, help=t("cli_model_help", lang))
     parser.add_argument("--weights", default=None, help=t("cli_weights_help", lang))
+    own_model_flags(parser, lang)
+
+
+def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    """`--labels --labels-zh --input-size --mean --std` (also the app's start flags)."""
+    parser.add_argument("--labels", default=None, metavar="FILE", help=t("cli_labels_help", lang))
+    parser.add_argument(
+        "--labels-zh", default=None, metavar="FILE", help=t("cli_labels_zh_help", lang)
+    )
+    parser.add_argument(
+        "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
+    )
+    rgb = {"type": float, "nargs": 3, "default": None, "metavar": ("R", "G", "B")}
+    parser.add_argument("--mean", **rgb, help=t("cli_mean_help", lang))  # type: ignore[arg-type]
+    parser.add_argument("--std", **rgb, help=t("cli_std_help", lang))  # type: ignore[arg-type]
+
+
+def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True) -> LoadedModel:
+    """The model `_model_flags` name (see `models.own.load_from_flags`)."""
+    from resnet_demo.models.own import load_from_flags
+
+    own = {k: getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")}
+    return load_from_flags(args.model, args.weights, **own, allow_download=allow_download)
 
 
 def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:

@@ -124,7 +124,8 @@ def analyze(
         target: class index to explain. Default: the top-1 class of this (switched) network.
         cam_layer: stage ("layer1".."layer4", meaning its last block) or block ("layer3.1").
             Default: "layer4".
-        top_k: how many classes to list, 1..num_classes. Default: 5.
+        top_k: how many classes to list, >= 1; more than the model has classes (a teacher's
+            3-class model and the default 5) lists every class. Default: 5.
         n_channels: strongest channels kept per block. Default: 8.
         method: attribution method of the map (`methods.METHOD_NAMES`). Default: "gradcam".
         method_settings: overrides of its settings (`methods.resolve_settings`). Default: none.
@@ -139,7 +140,7 @@ def analyze(
         MethodError: unknown method or a bad setting.
         SwitchError: unknown block, mode or layer.
     """
-    top_k = check_int(top_k, "top_k", 1, len(model.categories), error=AnalysisError)
+    top_k = min(check_int(top_k, "top_k", 1, error=AnalysisError), len(model.categories))
     n_channels = check_int(n_channels, "n_channels", 1, 4096, error=AnalysisError)
     if target is not None:
         target = _target(model, target)

@@ -20,7 +20,10 @@ __all__ = ["accuracy_label", "model_facts"]
 
 def accuracy_label(name: str, lang: str = "en") -> str:
     """A short accuracy for the picker: "ImageNet top-1 80.858 %", "99.25 % on 2000 shapes",
-    or "" when nothing is known (an embedded model whose card states no accuracy)."""
+    or "" when nothing is known (an embedded model whose card states no accuracy, a teacher's
+    own model "own:ARCH")."""
+    if name.startswith("own:"):
+        return ""
     spec = parse_model_name(name)
     if spec.is_embedded:
         card = card_accuracy(spec.name)
@@ -36,7 +39,9 @@ def accuracy_label(name: str, lang: str = "en") -> str:
 def model_facts(name: str, lang: str = "en") -> list[str]:
     """Markdown lines: the accuracy of every weights version of the model's architecture (the
     one `name` picks marked), or its card's test accuracy; for Bottleneck architectures, that
-    torchvision builds "ResNet V1.5"."""
+    torchvision builds "ResNet V1.5". Nothing for a teacher's own model ("own:ARCH")."""
+    if name.startswith("own:"):
+        return []
     spec = parse_model_name(name)
     if spec.is_embedded:
         card = card_accuracy(spec.name)

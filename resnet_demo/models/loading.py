@@ -46,6 +46,8 @@ class LoadedModel:
         preprocessing: resize/crop/normalisation the weights were trained with.
         source: where the weights came from, e.g. "embedded", "file:/x.pth", "hub-cache:/y.pth",
             "download", "random(seed=0)".
+        label: the name of a teacher's own model ("own:resnet18", `models.own`); "" for the
+            registry's models, whose name is the spec's.
         lock: held by every analysis of this instance (Captum hooks are per module).
     """
 
@@ -55,12 +57,13 @@ class LoadedModel:
     categories_zh: tuple[str, ...] | None
     preprocessing: Preprocessing
     source: str
+    label: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def name(self) -> str:
-        """Canonical model name, e.g. "resnet18:IMAGENET1K_V1" or "embedded"."""
-        return self.spec.name
+        """Canonical model name, e.g. "resnet18:IMAGENET1K_V1", "embedded" or "own:resnet18"."""
+        return self.label or self.spec.name
 
 
 def hub_cache_path(spec: ModelSpec) -> Path:
@@ -92,20 +95,23 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         Mapping of parameter/buffer names to tensors.
 
     Raises:
-        WeightsError: missing file, not loadable with `weights_only=True` (pickled objects),
-            or not a mapping of names to tensors.
+        WeightsError: missing file, not loadable with `weights_only=True`, or not a mapping of
+            names to tensors; the message names what the file holds instead (a whole pickled
+            model, another zip archive, text, a training checkpoint: `own.describe_file`).
     """
     path = Path(path)
     if not path.is_file():
         raise WeightsError("weights_not_found", path=str(path))
+    from resnet_demo.models.own import describe_checkpoint, describe_file
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsError("weights_not_plain", path=str(path), error=type(exc).__name__) from exc
-    if not isinstance(state, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
+        raise describe_file(path, exc) from exc
+    if not isinstance(state, Mapping):
         raise WeightsError("weights_not_mapping", path=str(path))
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise describe_checkpoint(path, state)
     return dict(state)
 
 
@@ -115,7 +121,8 @@ def load_state_dict_strict(
     """Copy weights into `module` after checking every key and shape.
 
     Raises:
-        WeightsError: naming the first missing, unexpected and mis-shaped keys.
+        WeightsError: naming the architecture the file looks like (`own.describe_state`) and
+            the first missing, unexpected and mis-shaped keys.
     """
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
@@ -126,9 +133,12 @@ def load_state_dict_strict(
         if k in state and state[k].shape != v.shape
     ]
     if missing or unexpected or mis_shaped:
+        from resnet_demo.models.own import describe_state
+
         raise WeightsError(
             "weights_do_not_fit",
             origin=origin,
+            found=describe_state(state),
             missing=len(missing),
             missing_examples=", ".join(missing[:3]) or "-",
             unexpected=len(unexpected),

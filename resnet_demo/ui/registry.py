@@ -49,9 +49,14 @@ class ModelRegistry:
     def canonical(self, name: object) -> str:
         """The canonical name of `name` ("resnet18" -> "resnet18:IMAGENET1K_V1").
 
+        The default model's own name is kept as it is: a teacher's model ("own:resnet18",
+        `models.own`) is in no registry.
+
         Raises:
             ModelNameError: unknown model or a value that is not a string.
         """
+        if name == self.default.name:
+            return self.default.name
         return parse_model_name(name).name
 
     def status(self, name: str) -> str:

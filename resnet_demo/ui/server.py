@@ -22,12 +22,12 @@ from typing import Any
 import gradio as gr
 import torch
 
+from resnet_demo.cli import load_flagged_model, own_model_flags
 from resnet_demo.errors import DemoError
 from resnet_demo.models import (
     EMBEDDED,
     LoadedModel,
     WeightsUnavailable,
-    load_model,
     load_model_or_embedded,
 )
 from resnet_demo.text import argv_lang, normalize_lang, t
@@ -85,6 +85,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=t("server_description", lang))
     parser.add_argument("--model", default=EMBEDDED, help=t("server_model_help", lang))
     parser.add_argument("--weights", default=None, help=t("server_weights_help", lang))
+    own_model_flags(parser, lang)  # --labels --labels-zh --input-size --mean --std
     parser.add_argument("--host", default="127.0.0.1", help=t("server_host_help", lang))
     parser.add_argument("--port", type=int, default=7860, help=t("server_port_help", lang))
     parser.add_argument("--lang", choices=LANGS, default=None, help=t("server_lang_help", lang))
@@ -132,13 +133,16 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, WeightsUnavailable | None]:
-    """The starting model: `--model`/`--weights`, falling back to the embedded model.
+    """The starting model: `--model`/`--weights` (with `--labels` the teacher's own model,
+    `models.own`; preprocessing flags applied), falling back to the embedded model when
+    ImageNet weights cannot be had and no file was named.
 
     Returns:
         (model, reason): the `WeightsUnavailable` that made it fall back, else None.
     """
-    if args.weights is not None:
-        return load_model(args.model, args.weights, allow_download=not args.offline), None
+    own = [getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")]
+    if args.weights is not None or any(v is not None for v in own):
+        return load_flagged_model(args, allow_download=not args.offline), None
     return load_model_or_embedded(args.model, allow_download=not args.offline)
 
 

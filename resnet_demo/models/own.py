@@ -1,0 +1,409 @@
+"""The teacher's own model: a torchvision ResNet state_dict with any number of classes.
+
+    load_own_model("resnet18", "mine.pt", "labels.txt")             # fc must have len(labels)
+    load_own_model("embedded", "out/finetune/head3.pt", "labels.txt")
+
+The contract (docs/design.md, "Model loading"):
+
+- weights are a plain state_dict read with `torch.load(weights_only=True)` (no code runs, no
+  network); anything else (a whole pickled model, another zip, a text file, a training checkpoint)
+  is refused with one message that names what the file holds (`describe_file`);
+- the file must be the architecture named by `--model` with `fc` outputs = number of labels; a
+  file of another architecture is named ("this file looks like a resnet50 (Bottleneck blocks,
+  fc 2048→10), not resnet18": `describe_state`);
+- labels: a UTF-8 .txt file (one name a line) or a JSON list of strings (`read_labels`); Chinese
+  names optional, same count;
+- preprocessing: ImageNet's (resize 256, crop 224, ImageNet mean/std) for torchvision
+  architectures, the card's for an embedded one, each overridable (`override_preprocessing`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import get_model
+
+from resnet_demo.errors import check_int, check_number
+from resnet_demo.models.loading import LoadedModel, WeightsError
+from resnet_demo.models.preprocessing import Preprocessing
+from resnet_demo.models.registry import ModelSpec, architectures, parse_model_name
+
+OWN_PREFIX = "own:"
+"""Name of a teacher's model: `own:<arch>`, e.g. "own:resnet18" (never a registry name)."""
+
+MAX_LABELS_BYTES = 1_000_000
+"""A labels file larger than this is refused (ImageNet-21k's names fit in 400 kB)."""
+MAX_LABELS = 100_000
+"""At most this many classes."""
+MAX_LABEL_CHARS = 200
+"""At most this many characters in one class name."""
+INPUT_SIZE_RANGE = (16, 1024)
+"""Allowed `--input-size` (side of the square crop, pixels)."""
+
+IMAGENET_PREPROCESSING = Preprocessing(256, 224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+"""torchvision's ImageNet preprocessing (resize 256, centre crop 224, ImageNet mean/std)."""
+
+
+class LabelsError(WeightsError):
+    """A labels file that cannot be used (keys `labels_*` of `[errors_engine]`)."""
+
+
+def is_own_name(name: object) -> bool:
+    """True for the name of a teacher's model ("own:resnet18")."""
+    return isinstance(name, str) and name.startswith(OWN_PREFIX)
+
+
+# ---- labels ------------------------------------------------------------------------------
+
+
+def read_labels(path: str | os.PathLike) -> tuple[str, ...]:
+    """Class names from a .txt file (one a line) or a JSON list of strings.
+
+    Blank lines at the end of a .txt file are ignored. A blank line elsewhere, an empty file
+    or one name, a duplicate name (ignoring case, as `--target NAME` does: it would be
+    ambiguous), a file that is not UTF-8, JSON that is not a list of strings, a name over
+    `MAX_LABEL_CHARS` characters and a file over `MAX_LABELS_BYTES` each give one message.
+
+    Raises:
+        LabelsError: with the key that names the problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError("labels_not_found", path=str(path))
+    size = path.stat().st_size
+    if size > MAX_LABELS_BYTES:
+        raise LabelsError("labels_too_large", path=str(path), size=size, limit=MAX_LABELS_BYTES)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelsError("labels_not_utf8", path=str(path), offset=exc.start) from exc
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        names = _json_labels(path, text)
+    else:
+        lines = text.splitlines()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                raise LabelsError("labels_blank_line", path=str(path), line=number)
+        names = [line.strip() for line in lines]
+    if len(names) < 2:
+        raise LabelsError("labels_too_few", path=str(path), n=len(names))
+    if len(names) > MAX_LABELS:
+        raise LabelsError("labels_too_many", path=str(path), n=len(names), limit=MAX_LABELS)
+    seen: dict[str, int] = {}  # case-folded: `--target NAME` ignores case
+    for number, name in enumerate(names, 1):
+        if len(name) > MAX_LABEL_CHARS:
+            raise LabelsError(
+                "labels_name_too_long", path=str(path), line=number, limit=MAX_LABEL_CHARS
+            )
+        key = name.casefold()
+        if key in seen:
+            raise LabelsError(
+                "labels_duplicate", path=str(path), name=name, first=seen[key], line=number
+            )
+        seen[key] = number
+    return tuple(names)
+
+
+_JSON_KINDS = {dict: "object", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_KINDS[type(None)] = "null"
+
+
+def _json_labels(path: Path, text: str) -> list[str]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LabelsError("labels_json_bad", path=str(path), line=exc.lineno) from exc
+    if not isinstance(data, list):
+        kind = _JSON_KINDS.get(type(data), type(data).__name__)
+        raise LabelsError("labels_json_not_list", path=str(path), kind=kind)
+    for number, item in enumerate(data, 1):
+        if not isinstance(item, str) or not item.strip():
+            raise LabelsError(
+                "labels_json_not_string", path=str(path), line=number, value=repr(item)[:40]
+            )
+    return [item.strip() for item in data]
+
+
+# ---- what a file holds ---------------------------------------------------------------------
+
+
+def describe_file(path: Path, error: Exception) -> WeightsError:
+    """The one error for a file `torch.load(weights_only=True)` refused: what it holds."""
+    with path.open("rb") as file:
+        head = file.read(4096)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if any(n.endswith("data.pkl") for n in names):
+            found = _pickled_class(str(error))
+            if found:
+                return WeightsError("weights_pickled_model", path=str(path), found=found)
+            return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
+        return WeightsError(
+            "weights_zip", path=str(path), n=len(names), names=", ".join(names[:3]) or "-"
+        )
+    if head[:1] == b"\x80":  # a pickle stream (legacy torch.save or pickle.dump)
+        found = _pickled_class(str(error))
+        if found:
+            return WeightsError("weights_pickled_model", path=str(path), found=found)
+        return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
+    try:
+        sample = head.decode("utf-8")
+    except UnicodeDecodeError:
+        sample = ""
+    if sample.strip() and all(c.isprintable() or c in "\r\n\t" for c in sample):
+        start = sample.strip().splitlines()[0][:40]
+        return WeightsError("weights_text", path=str(path), start=repr(start))
+    return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
+
+
+def _pickled_class(message: str) -> str:
+    """The class a refused pickle wanted to build ("torchvision.models.resnet.ResNet"), from
+    torch's "Unsupported global: GLOBAL x.y.Z" message; "" when it names none."""
+    match = re.search(r"GLOBAL ([\w.]+)", message)
+    return match.group(1) if match else ""
+
+
+def describe_checkpoint(path: Path, state: Mapping[object, object]) -> WeightsError:
+    """The error for a mapping that is not names → tensors (a training checkpoint...)."""
+    keys = [str(k) for k in list(state)[:4]]
+    inner = [k for k, v in state.items() if isinstance(v, Mapping)]
+    if inner:
+        return WeightsError(
+            "weights_checkpoint", path=str(path), keys=", ".join(keys), inner=str(inner[0])
+        )
+    return WeightsError("weights_not_mapping", path=str(path))
+
+
+def describe_state(state: Mapping[str, torch.Tensor]) -> str:
+    """What architecture a state_dict holds, in words: "resnet50 (Bottleneck blocks, fc
+    2048→10)", "a ResNet with [3, 4, 6, 3] BasicBlocks (fc 512→7) that matches no
+    architecture here", or "not a ResNet (keys features.0.weight, ...)"."""
+    if not {"fc.weight", "conv1.weight", "layer1.0.conv1.weight"} <= set(state):
+        keys = ", ".join(list(state)[:3]) or "-"
+        return f"not a ResNet (keys {keys} …)"
+    block = "Bottleneck" if "layer1.0.conv3.weight" in state else "BasicBlock"
+    out_features, in_features = (int(n) for n in state["fc.weight"].shape)
+    arch = matching_architecture(state)
+    fc = f"fc {in_features}→{out_features}"
+    if arch:
+        return f"{arch} ({block} blocks, {fc})"
+    layers = [
+        len({k.split(".")[1] for k in state if k.startswith(f"layer{i}.")}) for i in range(1, 5)
+    ]
+    return f"a ResNet with {layers} {block}s ({fc}) that matches no architecture here"
+
+
+def matching_architecture(state: Mapping[str, torch.Tensor]) -> str:
+    """The architecture (torchvision's or an embedded one) whose keys and shapes equal the
+    state's for its number of classes, or ""."""
+    if "fc.weight" not in state or state["fc.weight"].ndim != 2:
+        return ""
+    classes = int(state["fc.weight"].shape[0])
+    for arch in architectures():
+        with torch.device("meta"):
+            net = get_model(arch, weights=None, num_classes=classes)
+        if _fits(net, state):
+            return arch
+    if classes >= 2:
+        from resnet_demo.models import embedded
+
+        for arch in embedded.EMBEDDED_FILES:
+            card = embedded.read_card(embedded.asset_paths(arch)[1])
+            with torch.device("meta"):
+                net = embedded.build_from_card({**card, "classes": ["?"] * classes})
+            if _fits(net, state):
+                return arch
+    return ""
+
+
+def _fits(module: nn.Module, state: Mapping[str, torch.Tensor]) -> bool:
+    return _same_shapes(module.state_dict(), state)
+
+
+def _same_shapes(expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]) -> bool:
+    return set(expected) == set(state) and all(
+        tuple(state[k].shape) == tuple(v.shape) for k, v in expected.items()
+    )
+
+
+# ---- preprocessing -----------------------------------------------------------------------
+
+
+def override_preprocessing(
+    base: Preprocessing,
+    input_size: int | None = None,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+) -> Preprocessing:
+    """`base` with the given values replaced.
+
+    `input_size` is the side of the centre crop; the resize keeps `base`'s ratio (ImageNet:
+    256/224, so 448 → resize 512), rounded.
+
+    Raises:
+        InvalidValue: input size outside 16..1024, not three means/stds, a std <= 0.
+    """
+    out = base
+    if input_size is not None:
+        size = check_int(input_size, "--input-size", *INPUT_SIZE_RANGE)
+        resize = round(size * base.resize_size / base.crop_size)
+        out = replace(out, crop_size=size, resize_size=max(size, resize))
+    if mean is not None:
+        out = replace(out, mean=_three(mean, "--mean", None))
+    if std is not None:
+        out = replace(out, std=_three(std, "--std", 1e-6))
+    return out
+
+
+def _three(values: Sequence[float], name: str, low: float | None) -> tuple[float, float, float]:
+    from resnet_demo.errors import InvalidValue
+
+    if len(values) != 3:
+        raise InvalidValue("own_need_three", name=name, n=len(values))
+    r, g, b = (check_number(v, name, low, 1e6 if low else None) for v in values)
+    if low is None:
+        r, g, b = (check_number(v, name, -10.0, 10.0) for v in (r, g, b))
+    return r, g, b
+
+
+# ---- loading ------------------------------------------------------------------------------
+
+
+def load_own_model(
+    name: str,
+    weights: str | os.PathLike,
+    labels: str | os.PathLike,
+    labels_zh: str | os.PathLike | None = None,
+) -> LoadedModel:
+    """A teacher's model: architecture `name`, weights `weights`, class names from `labels`.
+
+    Args:
+        name: a registry architecture ("resnet18", "resnext50_32x4d", ...) or an embedded
+            model ("embedded"), whose body (and card preprocessing) is used.
+        weights: a state_dict file whose fc has one output per label.
+        labels: .txt (one name a line) or JSON list of class names.
+        labels_zh: optional Chinese names, same count.
+
+    Returns:
+        A LoadedModel named "own:<arch>", source "file:<weights>", ImageNet preprocessing (the
+        card's for an embedded architecture).
+
+    Raises:
+        WeightsError / LabelsError: one message naming what was found.
+    """
+    from resnet_demo.models.loading import read_state_dict
+
+    spec = parse_model_name(name)
+    names = read_labels(labels)
+    names_zh = read_labels(labels_zh) if labels_zh is not None else None
+    if names_zh is not None and len(names_zh) != len(names):
+        raise LabelsError("labels_zh_count", path=str(labels_zh), n_zh=len(names_zh), n=len(names))
+    state = read_state_dict(weights)
+    module, preprocessing = _build(spec, len(names))
+    _check_fits(spec, module, state, Path(weights), len(names), str(labels))
+    module.load_state_dict(state, strict=True)
+    module.eval()
+    return LoadedModel(
+        spec=spec,
+        module=module,
+        categories=names,
+        categories_zh=names_zh,
+        preprocessing=preprocessing,
+        source=f"file:{weights}",
+        label=f"{OWN_PREFIX}{spec.arch}",
+    )
+
+
+def _build(spec: ModelSpec, classes: int) -> tuple[nn.Module, Preprocessing]:
+    if spec.is_embedded:
+        from resnet_demo.models import embedded
+
+        card = embedded.read_card(embedded.asset_paths(spec.arch)[1])
+        module = embedded.build_from_card({**card, "classes": ["?"] * classes})
+        size = int(card["input_size"])
+        return module, Preprocessing(size, size, tuple(card["mean"]), tuple(card["std"]))
+    return get_model(spec.arch, weights=None, num_classes=classes), IMAGENET_PREPROCESSING
+
+
+def _check_fits(
+    spec: ModelSpec,
+    module: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    path: Path,
+    n_labels: int,
+    labels: str,
+) -> None:
+    if _fits(module, state):
+        return
+    body = {k: v for k, v in module.state_dict().items() if not k.startswith("fc.")}
+    state_body = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    fc = state.get("fc.weight")
+    if (
+        _same_shapes(body, state_body)
+        and fc is not None
+        and fc.ndim == 2
+        and int(fc.shape[1]) == int(module.fc.in_features)
+        and "fc.bias" in state
+    ):
+        raise LabelsError(
+            "labels_count_mismatch",
+            path=str(path),
+            n_fc=int(fc.shape[0]),
+            labels=labels,
+            n=n_labels,
+        )
+    raise WeightsError(
+        "weights_wrong_architecture", path=str(path), found=describe_state(state), arch=spec.arch
+    )
+
+
+def load_from_flags(
+    model: str,
+    weights: str | None = None,
+    labels: str | None = None,
+    labels_zh: str | None = None,
+    input_size: int | None = None,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    *,
+    allow_download: bool = True,
+) -> LoadedModel:
+    """The model the command-line flags name (`--model --weights --labels --labels-zh
+    --input-size --mean --std`, shared by the CLI and the app).
+
+    With `--labels`, the teacher's own model (`load_own_model`); without, the registry's
+    (`loading.load_model`). Preprocessing flags replace the model's own values.
+
+    Raises:
+        DemoError: a flag without the one it needs, bad values, or any loading error.
+    """
+    from resnet_demo.errors import InvalidValue
+    from resnet_demo.models.loading import RANDOM, load_model
+
+    if labels_zh is not None and labels is None:
+        raise InvalidValue("own_zh_need_labels")
+    if labels is not None and (weights is None or str(weights) == RANDOM):
+        raise InvalidValue("own_labels_need_weights")
+    # Check the preprocessing values before loading anything (a typo fails fast).
+    override_preprocessing(IMAGENET_PREPROCESSING, input_size, mean, std)
+    if labels is not None:
+        loaded = load_own_model(model, weights, labels, labels_zh)  # type: ignore[arg-type]
+    else:
+        loaded = load_model(model, weights, allow_download=allow_download)
+    if input_size is None and mean is None and std is None:
+        return loaded
+    preprocessing = override_preprocessing(loaded.preprocessing, input_size, mean, std)
+    return replace(loaded, preprocessing=preprocessing, lock=threading.Lock())
