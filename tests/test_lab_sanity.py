@@ -202,18 +202,22 @@ def test_the_sanity_note_quotes_the_measurement() -> None:
     for m in DEFAULT_METHODS:
         row = f"| {m} | {final(record, m, 'spearman_abs'):.2f} | {final(record, m, 'ssim'):.2f} |"
         assert row in en and row in zh, row
-    # "By SSIM, Guided Grad-CAM stays by far the most similar": ahead of every other by > 0.25.
+    # "By SSIM, Guided Grad-CAM stays the most similar: 0.48 against 0.26 to 0.30".
     ssim = {m: final(record, m, "ssim") for m in DEFAULT_METHODS}
-    others = max(v for m, v in ssim.items() if m != "guided-gradcam")
-    assert ssim["guided-gradcam"] > others + 0.25
+    others = [v for m, v in ssim.items() if m != "guided-gradcam"]
+    assert ssim["guided-gradcam"] > max(others) + 0.1
+    assert f"{ssim['guided-gradcam']:.2f} against {min(others):.2f} to {max(others):.2f}" in en
     # "By rank correlation it does not": its Spearman is not above the other methods'.
     rho = {m: final(record, m, "spearman_abs") for m in DEFAULT_METHODS}
     assert rho["guided-gradcam"] <= max(v for m, v in rho.items() if m != "guided-gradcam")
     mid = {m: _step(record, m, "ssim", "layer3.0") for m in ("guided-gradcam", "gradcam")}
     assert f"its SSIM is still {mid['guided-gradcam']:.2f}, Grad-CAM's {mid['gradcam']:.2f}" in en
     zero = record["methods"]["gradcam"]["zero_maps"][-1]
-    assert record["methods"]["guided-gradcam"]["zero_maps"][-1] == zero
-    assert f"On {zero} of the {n} shapes Grad-CAM" in en
+    zero_guided = record["methods"]["guided-gradcam"]["zero_maps"][-1]
+    assert (
+        f"On {zero} of the {n} shapes Grad-CAM was (almost) zero everywhere after the last "
+        f"step, and on {zero_guided} Guided Grad-CAM" in en
+    )
 
 
 def test_guided_gradcam_keeps_its_ssim_on_the_shipped_model() -> None:
