@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from resnet_demo.render.colormaps import _as_map, colorize
+from resnet_demo.render.colormaps import _as_map, colorize, colorize_diverging
 
 
 def _check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -68,11 +68,15 @@ def overlay(
     heat: np.ndarray,
     alpha: float = 0.5,
     cmap: str = "inferno",
+    signed: bool = False,
 ) -> np.ndarray:
     """Blend a coloured heat map over an image: (1 - alpha) * image + alpha * colour(heat).
 
     The heat map is coloured on the fixed scale [0, 1] (values outside are clipped), so the
-    same heat looks the same in every overlay and two overlays can be compared by eye.
+    same heat looks the same in every overlay and two overlays can be compared by eye. A signed
+    map (`signed=True`, e.g. Grad-CAM without its ReLU) is coloured on [-1, 1] with the
+    diverging map of `colorize_diverging` instead: 0 is its (near-)white middle, positive
+    values red, negative blue, and `cmap` is not used.
 
     Args:
         image: RGB uint8 (H, W, 3), e.g. exactly what the model saw. Not modified.
@@ -81,6 +85,7 @@ def overlay(
         alpha: Opacity of the heat colour in [0, 1]: 0 returns the image, 1 the coloured heat.
             Default: 0.5.
         cmap: A matplotlib colour-map name. Default: "inferno".
+        signed: `heat` is in [-1, 1] and drawn with diverging colours. Default: False.
 
     Returns:
         New RGB uint8 array (H, W, 3).
@@ -98,6 +103,9 @@ def overlay(
     heat_map = _as_map(heat, "heat")
     if heat_map.shape != img.shape[:2]:
         heat_map = resize_map(heat_map, img.shape[:2])
-    coloured = colorize(heat_map, cmap, vmin=0.0, vmax=1.0)
+    if signed:
+        coloured = colorize_diverging(heat_map, limit=1.0)
+    else:
+        coloured = colorize(heat_map, cmap, vmin=0.0, vmax=1.0)
     blended = (1.0 - alpha) * img.astype(np.float32) + alpha * coloured.astype(np.float32)
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
