@@ -1,8 +1,8 @@
 """Event handlers: a few lines each, turning control values into a new session and a new view.
 
 Every handler is wrapped by `user_errors` (any failure becomes a short `gr.Error`), receives the
-page's controls by name (`target`, `method`, `layer`, `top_k`, `opacity`, `strip`, `lang`, wired with
-Gradio's `inputs_kwargs`), and returns a dict of only the components it changes, keyed by the
+page's controls by name (`target`, `method`, `layer`, `top_k`, `opacity`, `strip`, `lang`, wired
+with Gradio's `inputs_kwargs`), and returns a dict of only the components it changes, keyed by the
 components of the `Page` the layout built. The numbers come from `Session`/`Engine` (analysis)
 and the pictures from `views` (render).
 """

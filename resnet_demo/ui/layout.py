@@ -133,7 +133,8 @@ class Page:
         return [
             self.state,
             r.predictions, r.overlay, r.raw_cam, r.caption, r.zero_note, r.zero_button,
-            r.banner, r.target, r.method_note, r.stages, self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
+            r.banner, r.target, r.method_note, r.stages,
+            self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
             self.maps.activations, self.maps.channels,
             self.export.download_card, self.export.download_json,
         ]  # fmt: skip

@@ -2,8 +2,9 @@
 
 A `Session` lives in a `gr.State` (per browser tab, never shared). `Engine.run` is the only code
 in the UI that calls the engine: the intact analysis comes from the shared LRU cache (computed
-once per image, model, target, layer, top-k and method), the switched one is computed per request with
-the intact network's target, and `compare` relates the two.
+once per image, model, target, layer, top-k and method), the switched one is computed per
+request with the intact network's target, and `compare` relates the two. Both carry Grad-CAM at
+the end of every stage (`analyze(all_stages=True)`) for the page's stage row.
 """
 
 from __future__ import annotations
