@@ -351,11 +351,11 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             elem_id="cam-layer",
             scale=2,
         )
-        with gr.Column(scale=3, min_width=200):
-            opacity = CheckedSlider(
-                0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
-            )
-            top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
+    with gr.Row(equal_height=True, elem_id="sliders"):
+        opacity = CheckedSlider(
+            0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
+        )
+        top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
     method_note = gr.Markdown(
         views.method_note(model, session.settings.method, lang),
         elem_id="method-note",
@@ -370,7 +370,7 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
 
 def _stage_row() -> gr.Gallery:
     """Grad-CAM at the end of every stage, under the main map, with what changes with depth."""
-    with gr.Group(elem_id="stage-row"):
+    with gr.Column(elem_id="stage-row"):
         stages = gr.Gallery(
             label=t("stage_row"),
             columns=4,
