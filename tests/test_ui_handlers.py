@@ -334,7 +334,7 @@ def test_language_switch_rewords_the_whole_page(
 def test_every_static_word_is_reworded(page: Page) -> None:
     updates = relabel(page.words, "zh")
     target = gr.update(label=tr("target", "zh"), info=tr("target_info", "zh"))
-    assert updates[page.results.target] == target and "Grad-CAM" in target["label"]
+    assert updates[page.results.target] == target and "类别" in target["label"]
     assert updates[page.export.button] == gr.update(value=tr("export", "zh"))
     keys = {k for _, props in page.words for p, k in props.items() if p != "choices"}
     assert {"title", "blocks_heading", "tab_photo", "tab_draw", "lab", "download_card"} <= keys
