@@ -63,7 +63,7 @@ bench: $(VENV)/.dev
 train: $(VENV)/.runtime
 	$(PY) -m training.train_embedded
 	$(PY) -m training.train_embedded --stochastic-depth 0
-	$(PY) -m training.train_deep --minutes 70 --seed 1 --threads 2
+	$(PY) -m training.train_deep --minutes 70 --seed 1 --n-train 80000 --threads 2
 	$(PY) -m training.measure_deep
 
 clean:

@@ -1,7 +1,8 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
     python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--target CLASS]
-        [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--lang en|zh] --out DIR
+        [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
+        [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
     python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from resnet_demo.analysis.methods import GRADCAM, IG_BASELINES, METHOD_NAMES
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
 from resnet_demo.models import (
@@ -68,6 +70,13 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
 
 
+def method_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The method settings given on the command line (`--baseline`, `--steps`, `--samples`), for
+    `analysis.methods.resolve_settings`: a setting the method lacks is refused there."""
+    given = {"baseline": args.baseline, "steps": args.steps, "samples": args.samples}
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """Analyse one image and write result.json, cam.npy, activations.npz, overlay.png, card.png."""
     from resnet_demo.analysis import analyze, compare
@@ -76,7 +85,12 @@ def run_explain(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.weights)
     switches = parse_switches(args.switch)
     target = resolve_target(model, args.target)
-    settings = {"cam_layer": args.cam_layer, "top_k": args.top_k}
+    settings = {
+        "cam_layer": args.cam_layer,
+        "top_k": args.top_k,
+        "method": args.method,
+        "method_settings": method_settings(args),
+    }
     analysis = analyze(model, image, switches=switches, target=target, **settings)
     comparison = None
     if analysis.switched:
@@ -92,7 +106,8 @@ def run_explain(args: argparse.Namespace) -> int:
     np.save(out / "cam.npy", analysis.cam.astype(np.float32))
     maps = {a.name: a.mean_map for a in analysis.activations}  # float32 only: nothing to pickle
     np.savez(out / "activations.npz", allow_pickle=False, **maps)
-    (out / "overlay.png").write_bytes(encode_png(overlay(analysis.image, analysis.cam)))
+    picture = overlay(analysis.image, analysis.cam, signed=analysis.signed)
+    (out / "overlay.png").write_bytes(encode_png(picture))
     names = class_names(model.categories, model.categories_zh, args.lang)
     content = card_content(analysis, comparison, names, Path(args.image).name, args.lang)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
@@ -226,6 +241,14 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
         "--switch", action="append", metavar="BLOCK=MODE", help=t("cli_switch_help", lang)
     )
     explain.add_argument("--top-k", type=int, default=5, help=t("cli_top_k_help", lang))
+    explain.add_argument(
+        "--method", default=GRADCAM, choices=METHOD_NAMES, help=t("cli_method_help", lang)
+    )
+    explain.add_argument(
+        "--baseline", default=None, choices=IG_BASELINES, help=t("cli_baseline_help", lang)
+    )
+    explain.add_argument("--steps", type=int, default=None, help=t("cli_steps_help", lang))
+    explain.add_argument("--samples", type=int, default=None, help=t("cli_samples_help", lang))
     _outputs(explain, lang)
     explain.set_defaults(func=run_explain)
 

@@ -225,3 +225,129 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
     printed = capsys.readouterr().out
     assert english_words_in(printed.splitlines(), [*data, str(tmp_path)]) == set()
     assert "已写出" in printed
+
+
+SHAPE = REPO / "assets" / "examples" / "shapes_star.png"
+
+
+@pytest.mark.parametrize(
+    ("method", "flags", "settings"),
+    [
+        ("saliency", [], {"abs": True}),
+        ("grad-x-act", ["--cam-layer", "layer3"], {"reduction": "sum over channels"}),
+        (
+            "integrated-gradients",
+            ["--baseline", "blurred", "--steps", "4"],
+            {"steps": 4, "baseline": "blurred", "integration": "gausslegendre"},
+        ),
+    ],
+)
+def test_explain_with_a_method_writes_its_map_and_names_it(
+    tmp_path: Path, method: str, flags: list[str], settings: dict
+) -> None:
+    from resnet_demo.analysis import attribution_map
+    from resnet_demo.models import load_model
+    from resnet_demo.render import overlay
+
+    out = tmp_path / method
+    assert main(["explain", str(SHAPE), "--method", method, *flags, "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert result["method"]["name"] == method and result["method"]["settings"] == settings
+    cam = np.load(out / "cam.npy")
+    model = load_model()
+    overrides = {k: v for k, v in settings.items() if k in ("steps", "baseline")}
+    layer = flags[flags.index("--cam-layer") + 1] if "--cam-layer" in flags else "layer4"
+    target = result["target"]["index"]
+    expected, _ = attribution_map(
+        model, decode_image(SHAPE), target, method, layer, None, overrides
+    )
+    np.testing.assert_allclose(cam, expected, atol=1e-6)
+    signed = method == "grad-x-act"
+    assert result["method"]["signed"] is signed
+    if signed:  # [-1, 1], both signs present, drawn with the diverging colours
+        assert cam.min() < 0 < cam.max() and np.abs(cam).max() == pytest.approx(1.0)
+    else:
+        assert cam.min() >= 0 and cam.max() == pytest.approx(1.0)
+    view = np.asarray(Image.open(out / "overlay.png").convert("RGB"))
+    assert np.array_equal(view, overlay(view_of(model, SHAPE), cam, signed=signed))
+
+
+def view_of(model: object, path: Path) -> np.ndarray:
+    """The model's input crop of the image at `path` (what the overlay is drawn on)."""
+    return model.preprocessing.model_view(decode_image(path))  # type: ignore[attr-defined]
+
+
+def test_a_signed_map_is_drawn_diverging_with_zero_near_white() -> None:
+    from resnet_demo.render import overlay
+
+    image = np.zeros((4, 4, 3), np.uint8)
+    heat = np.array([[-1.0, 0.0], [0.5, 1.0]], np.float32).repeat(2, 0).repeat(2, 1)
+    drawn = overlay(image, heat, alpha=1.0, signed=True)
+    assert drawn[0, 2].min() >= 240  # 0: RdBu_r's middle colour, near-white
+    assert drawn[0, 0, 2] > drawn[0, 0, 0]  # -1 blue
+    assert drawn[2, 2, 0] > drawn[2, 2, 2]  # +1 red
+    assert not np.array_equal(drawn, overlay(image, heat, alpha=1.0))
+
+
+def test_the_card_names_the_method_and_draws_a_signed_comparison(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from resnet_demo import shapes
+    from resnet_demo.render import recording_texts
+    from resnet_demo.text import t
+
+    argv = ["explain", str(SHAPE), "--method", "gradcam-signed", "--switch", "layer4=skip-off"]
+    for lang in ("en", "zh"):
+        with recording_texts() as texts:
+            assert main([*argv, "--lang", lang, "--out", str(tmp_path / lang)]) == 0
+        result = json.loads((tmp_path / lang / "result.json").read_text(encoding="utf-8"))
+        names = list(shapes.CLASS_NAMES if lang == "en" else shapes.CLASS_NAMES_ZH)
+        target = names[result["target"]["index"]]
+        if lang == "zh":
+            target = f"{target} ({shapes.CLASS_NAMES[result['target']['index']]})"
+        caption = t(
+            "card_method_layer", lang, method="gradcam-signed", target=target, layer="layer4.1"
+        )
+        assert caption in texts
+        for key in ("card_method_key", "panel_method_switched", "card_method_diff_key"):
+            assert t(key, lang, method="gradcam-signed") in texts
+        assert t("card_negative", lang) in texts and t("card_grad_cam", lang) not in texts
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", "gradcam-signed"]
+    assert english_words_in(texts, data) == set()
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--method", "saliency", "--steps", "8"], "saliency has no setting 'steps'"),
+        (["--method", "integrated-gradients", "--steps", "0"], "steps must be between 1"),
+        (["--method", "smoothgrad", "--samples", "100"], "samples must be between 1 and 64"),
+    ],
+)
+def test_bad_method_settings_give_exit_code_2_and_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], match: str
+) -> None:
+    assert main(["explain", str(SHAPE), *args, "--out", str(tmp_path / "out")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and match in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_method_is_refused_by_argparse_with_the_choices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from resnet_demo.analysis.methods import METHOD_NAMES
+
+    for bad in (["--method", "gradcam++"], ["--method", "occlusion", "--baseline", "white"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["explain", str(SHAPE), *bad, "--out", str(tmp_path / "out")])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "invalid choice" in err
+    assert "'black'" in err and "'blurred'" in err
+    with pytest.raises(SystemExit):
+        main(["explain", str(SHAPE), "--method", "x", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert all(f"'{name}'" in err for name in METHOD_NAMES)
+    assert not (tmp_path / "out").exists()

@@ -45,16 +45,20 @@ def fresh_shapes(size: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def accuracy(name: str, n: int, modes: dict[str, str] | None = None) -> float:
-    """Top-1 of model `name` with `modes` on `n` fresh shapes at its input size."""
+def predictions(name: str, n: int, modes: dict[str, str] | None = None) -> list[int]:
+    """Top-1 classes of model `name` with `modes` on `n` fresh shapes at its input size."""
     loaded = model(name)
-    size = loaded.preprocessing.crop_size
-    images, labels = fresh_shapes(size, n)
+    images, _ = fresh_shapes(loaded.preprocessing.crop_size, n)
     pre = loaded.preprocessing
     x = normalise(images, pre.mean, pre.std, channels_first=False)
     with torch.no_grad():
-        logits = SwitchedResNet(loaded.module, modes or {})(x)
-    return float((logits.argmax(1).numpy() == labels).mean())
+        return SwitchedResNet(loaded.module, modes or {})(x).argmax(1).tolist()
+
+
+def accuracy(name: str, n: int, modes: dict[str, str] | None = None) -> float:
+    """Top-1 of model `name` with `modes` on `n` fresh shapes at its input size."""
+    _, labels = fresh_shapes(model(name).preprocessing.crop_size, n)
+    return float((np.array(predictions(name, n, modes)) == labels).mean())
 
 
 def one_branch_off_mean(name: str, n: int) -> float:
@@ -144,7 +148,9 @@ def test_deep_model_is_a_27_block_plainly_trained_resnet_under_5_mb() -> None:
     assert deep_card["stochastic_depth"].startswith("none")
     assert asset_paths(EMBEDDED_DEEP)[0].stat().st_size <= 5_000_000
     assert deep_card["train_seconds"] <= 75 * 60
-    assert accuracy(EMBEDDED_DEEP, N_DEEP) >= 0.9  # card: 93.5 % on 2,000
+    assert deep_card["n_train"] == 80_000 and "--n-train 80000" in deep_card["command"]
+    assert deep_card["test_accuracy"] >= 0.95  # the project's target, on 2,000 fresh shapes
+    assert accuracy(EMBEDDED_DEEP, N_DEEP) >= 0.95  # card: 97.6 % on 2,000
 
 
 def test_deep_model_survives_one_branch_but_not_one_skip() -> None:
@@ -160,11 +166,12 @@ def test_deep_model_survives_one_branch_but_not_one_skip() -> None:
     def drop(mode: str, blocks: list[str] | set[str]) -> float:
         return 100 * float(np.mean([intact - lesions[mode][b] for b in blocks]))
 
-    assert drop(BRANCH_OFF, identity) <= 8
-    assert drop(BRANCH_OFF, down) >= drop(BRANCH_OFF, identity) + 8
+    assert drop(BRANCH_OFF, identity) <= 4
+    assert drop(BRANCH_OFF, down) >= drop(BRANCH_OFF, identity) + 5
     assert drop(SKIP_OFF, identity) >= drop(BRANCH_OFF, identity) + 20
     every_skip = dict.fromkeys(block_names(model(EMBEDDED_DEEP).module), SKIP_OFF)
     assert accuracy(EMBEDDED_DEEP, N_DEEP, every_skip) <= 0.2
+    assert len(set(predictions(EMBEDDED_DEEP, N_DEEP, every_skip))) == 1  # one class for all
 
 
 def test_deep_model_declines_with_k_and_skips_fall_faster() -> None:
@@ -201,3 +208,9 @@ def test_the_lesion_note_quotes_the_deep_card() -> None:
         *(f"{100 * k_skip[k]['mean']:.1f} %" for k in ("1", "2")),
     ]
     assert_quoted("note_lesion_measured", quoted)
+    # "whether a draw hits layer1.0 or a downsampling block": the lowest draw at k = 2 and 4 does.
+    hard = {"layer1.0", *lesions["downsampling_blocks"]}
+    for k in ("2", "4"):
+        draws = k_branch[k]
+        worst = draws["blocks"][int(np.argmin(draws["accuracies"]))]
+        assert hard & set(worst), (k, worst)

@@ -203,7 +203,7 @@ def _method_map(
     """(shown, signed, coarse): the method's map at the input (S, S), unscaled; the signed map
     it was cut from (for `methods.zero_map`); and the map at the layer's own resolution (layer
     methods) or the input's (pixel methods). Runs under the model's lock."""
-    size = tuple(x.shape[2:])
+    size = (int(x.shape[2]), int(x.shape[3]))
     if info.name == methods.GRAD_X_ACT:
         raw = methods.layer_map(switched, info.name, layer, outputs[layer], target)
         return methods.upsample(raw, size), raw, raw

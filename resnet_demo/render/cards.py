@@ -197,6 +197,10 @@ class CardContent:
             shown after the overlay, e.g. the Grad-CAM with a switch applied and the difference
             map with its diverging key. Default: none.
         lang: Language of the card's own words (panel headings, colour key): "en" or "zh".
+        heat_title: Heading of the heat-map panel. Default: None, "Grad-CAM" in `lang`.
+        heat_key: Colour key of the heat-map panel. Default: None, Grad-CAM's key.
+        heat_signed: `heat` is a signed map in [-1, 1], drawn with a diverging colour map (0 in
+            its near-white middle colour; give a diverging `heat_key` with it). Default: False.
     """
 
     title: str
@@ -207,6 +211,9 @@ class CardContent:
     caption_lines: Sequence[str]
     extra_panels: Sequence[tuple[str, np.ndarray] | tuple[str, np.ndarray, ColourKey]] = ()
     lang: str = "en"
+    heat_title: str | None = None
+    heat_key: ColourKey | None = None
+    heat_signed: bool = False
 
 
 def _pictures(content: CardContent) -> list[Panel]:
@@ -215,13 +222,19 @@ def _pictures(content: CardContent) -> list[Panel]:
         raise ValueError(f"content must be a CardContent, got {type(content).__name__}")
     lang = content.lang
     image = _check_image(content.image, "content.image")
-    key = ColourKey(t("card_low", lang), t("card_key", lang), t("card_high", lang))
+    key = content.heat_key or ColourKey(
+        t("card_low", lang), t("card_key", lang), t("card_high", lang)
+    )
     room = key if content.heat is not None else None
     panels = [picture(t("card_input", lang), image, room_for_key=room)]
     if content.heat is not None:
         heat = _as_map(content.heat, "content.heat")
-        shown = overlay(image, heat, alpha=_HEAT_ALPHA, cmap=_HEAT_CMAP)
-        panels.append(picture(t("card_grad_cam", lang), shown, key))
+        signed = bool(content.heat_signed)
+        shown = overlay(
+            image, heat, alpha=_HEAT_ALPHA, cmap=key.cmap if signed else _HEAT_CMAP, signed=signed
+        )
+        title = content.heat_title or t("card_grad_cam", lang)
+        panels.append(picture(title, shown, key))
     for i, item in enumerate(content.extra_panels):
         if not (isinstance(item, tuple | list) and len(item) in (2, 3)):
             raise ValueError(f"extra_panels[{i}] must be a (title, image) pair")

@@ -11,6 +11,10 @@ from PIL import Image
 
 from resnet_demo.render.colormaps import _as_map, colorize, colorize_diverging
 
+SIGNED_CMAP = "RdBu_r"
+"""Colour map of signed maps (gradcam-signed, grad-x-act): negative blue, 0 the neutral near-white
+middle colour, positive red; the same colours as the difference maps."""
+
 
 def _check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     """Validate an RGB uint8 image (H, W, 3) and return it as an ndarray (not copied)."""
@@ -67,25 +71,26 @@ def overlay(
     image: np.ndarray,
     heat: np.ndarray,
     alpha: float = 0.5,
-    cmap: str = "inferno",
+    cmap: str | None = None,
     signed: bool = False,
 ) -> np.ndarray:
     """Blend a coloured heat map over an image: (1 - alpha) * image + alpha * colour(heat).
 
     The heat map is coloured on the fixed scale [0, 1] (values outside are clipped), so the
     same heat looks the same in every overlay and two overlays can be compared by eye. A signed
-    map (`signed=True`, e.g. Grad-CAM without its ReLU) is coloured on [-1, 1] with the
-    diverging map of `colorize_diverging` instead: 0 is its (near-)white middle, positive
-    values red, negative blue, and `cmap` is not used.
+    map (`signed=True`) is coloured on the fixed scale [-1, 1] with a diverging colour map whose
+    middle colour, that of 0, is near-white (`colorize_diverging`).
 
     Args:
         image: RGB uint8 (H, W, 3), e.g. exactly what the model saw. Not modified.
-        heat: Real-valued map (h, w) in [0, 1], e.g. a Grad-CAM map; resized bilinearly to
-            (H, W) when its shape differs. Not modified. NaN is drawn as 0.
+        heat: Real-valued map (h, w) in [0, 1] (in [-1, 1] when `signed`), e.g. a Grad-CAM
+            map; resized bilinearly to (H, W) when its shape differs. Not modified. NaN is
+            drawn as 0.
         alpha: Opacity of the heat colour in [0, 1]: 0 returns the image, 1 the coloured heat.
             Default: 0.5.
-        cmap: A matplotlib colour-map name. Default: "inferno".
-        signed: `heat` is in [-1, 1] and drawn with diverging colours. Default: False.
+        cmap: A matplotlib colour-map name. Default: "inferno", or `SIGNED_CMAP` ("RdBu_r")
+            when `signed`.
+        signed: `heat` keeps its sign: draw it diverging, 0 in the middle colour. Default: False.
 
     Returns:
         New RGB uint8 array (H, W, 3).
@@ -104,8 +109,8 @@ def overlay(
     if heat_map.shape != img.shape[:2]:
         heat_map = resize_map(heat_map, img.shape[:2])
     if signed:
-        coloured = colorize_diverging(heat_map, limit=1.0)
+        coloured = colorize_diverging(heat_map, limit=1.0, cmap=cmap or SIGNED_CMAP)
     else:
-        coloured = colorize(heat_map, cmap, vmin=0.0, vmax=1.0)
+        coloured = colorize(heat_map, cmap or "inferno", vmin=0.0, vmax=1.0)
     blended = (1.0 - alpha) * img.astype(np.float32) + alpha * coloured.astype(np.float32)
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)

@@ -16,8 +16,14 @@ import numpy as np
 
 from resnet_demo.render.cards import CardContent, ColourKey
 from resnet_demo.render.colormaps import colorize_diverging
-from resnet_demo.render.overlay import overlay
+from resnet_demo.render.overlay import SIGNED_CMAP, overlay
 from resnet_demo.text import t
+
+GRADCAM = "gradcam"
+"""The default method (`analysis.methods.GRADCAM`; render imports no torch, so not from there)."""
+PIXEL_METHODS = frozenset({"saliency", "integrated-gradients", "smoothgrad", "occlusion"})
+"""The methods that explain the input pixels, not a layer (`analysis.methods.METHODS` with
+`layer=False`; a test checks the two agree)."""
 
 MODE_KEYS = {"intact": "mode_intact", "skip-off": "mode_skip_off", "branch-off": "mode_branch_off"}
 """Block mode -> catalogue key of its name."""
@@ -105,8 +111,10 @@ def card_content(
     Args:
         current: The analysis on screen (switched or not).
         comparison: `compare(intact, current)` when blocks are switched, else None. With it the
-            card shows the intact Grad-CAM, the switched one and their difference, all on the
-            comparison's shared scale; without it, the one Grad-CAM on its own scale.
+            card shows the intact map, the switched one and their difference, all on the
+            comparison's shared scale; without it, the one map on its own scale. A method other
+            than Grad-CAM (`current.method`) is named in the panel heading, the colour key and
+            the caption; a signed map (`current.signed`) is drawn diverging, 0 near-white.
         names: Display name of every class, in `lang` (see `class_names`).
         image_name: Shown in the title and the caption.
         lang: "en" or "zh". Default: "en".
@@ -115,10 +123,36 @@ def card_content(
         The card's content; draw it with `render.result_card`.
     """
     size = current.image.shape
+    # An analysis names its method (`Analysis.method`, `.signed`); views without them are
+    # Grad-CAM, the only method before issue 12.
+    method = getattr(current, "method", GRADCAM)
+    signed = bool(getattr(current, "signed", False))
+    target = names[current.target]
+    if method == GRADCAM:
+        what = t("card_target", lang, target=target, layer=current.cam_layer)
+        heat_title, heat_key = None, None
+        diff_words, switched_title = t("card_diff_key", lang), t("panel_switched", lang)
+    else:
+        what = (
+            t("card_method_pixel", lang, method=method, target=target)
+            if method in PIXEL_METHODS
+            else t("card_method_layer", lang, method=method, target=target, layer=current.cam_layer)
+        )
+        heat_title = method
+        ends = ("card_negative", "card_positive") if signed else ("card_low", "card_high")
+        heat_key = ColourKey(
+            t(ends[0], lang),
+            t("card_method_key", lang, method=method),
+            t(ends[1], lang),
+            SIGNED_CMAP if signed else "inferno",
+            signed,
+        )
+        diff_words = t("card_method_diff_key", lang, method=method)
+        switched_title = t("panel_method_switched", lang, method=method)
     lines = [
         t("card_model", lang, model=current.model_name, source=current.weights_source),
         t("card_image", lang, image=image_name, width=size[1], height=size[0]),
-        t("card_target", lang, target=names[current.target], layer=current.cam_layer),
+        what,
         t("card_switches", lang, switches=switches_text(current.switched, lang)),
     ]
     heat = current.cam
@@ -128,11 +162,17 @@ def card_content(
         lines.append(t("card_top1", lang, before=before, after=after))
         heat = comparison.cam_before
         diff_key = ColourKey(
-            t("card_less", lang), t("card_diff_key", lang), t("card_more", lang), "RdBu_r", True
+            t("card_less", lang), diff_words, t("card_more", lang), SIGNED_CMAP, True
         )
+        # Two signed maps in [-1, 1] differ by up to 2: that is the diverging scale's end.
+        limit = 2.0 if signed else 1.0
         extra = [
-            (t("panel_switched", lang), overlay(current.image, comparison.cam_after)),
-            (t("panel_diff", lang), colorize_diverging(comparison.cam_diff, limit=1.0), diff_key),
+            (switched_title, overlay(current.image, comparison.cam_after, signed=signed)),
+            (
+                t("panel_diff", lang),
+                colorize_diverging(comparison.cam_diff, limit=limit),
+                diff_key,
+            ),
         ]
     return CardContent(
         title=t("card_title", lang, model=current.model_name, image=image_name),
@@ -143,4 +183,7 @@ def card_content(
         caption_lines=lines,
         extra_panels=extra,
         lang=lang,
+        heat_title=heat_title,
+        heat_key=heat_key,
+        heat_signed=signed,
     )
