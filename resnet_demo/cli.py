@@ -7,6 +7,7 @@
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
     python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
     python -m resnet_demo lab race [--steps S] [--seed S] --out DIR
+    python -m resnet_demo lab sanity IMAGE [--model NAME] [--methods M ...] [--seed S] --out DIR
     python -m resnet_demo models
 
 Every line a user reads comes from the text catalogue (`--lang zh` for 简体中文). Bad input ends
@@ -187,6 +188,25 @@ def run_race(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     return cards.race_card(max_steps=args.steps, seed=args.seed, lang=args.lang)
 
 
+def run_sanity(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab sanity`: the sanity-check card of one image (cascading randomisation of a copy of
+    the model, Adebayo et al. 2018)."""
+    from resnet_demo.lab import cards
+    from resnet_demo.lab.sanity import DEFAULT_METHODS
+
+    image = decode_image(Path(args.image))
+    model = load_model(args.model, args.weights)
+    return cards.sanity_card(
+        model,
+        image,
+        args.methods or DEFAULT_METHODS,
+        Path(args.image).name,
+        progress_printer(args.lang),
+        args.lang,
+        seed=args.seed,
+    )
+
+
 def run_lab(args: argparse.Namespace) -> int:
     """Remake a classroom-lab card (`card.png`) and its numbers (`result.json`)."""
     card, numbers = args.experiment(args)
@@ -277,7 +297,17 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
     flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
     race = _command(experiments, "race", "cli_race_help", lang)
     race.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
-    runners = {sweep: run_sweep, curves: run_curves, flow: run_gradient_flow, race: run_race}
+    sanity = _command(experiments, "sanity", "cli_sanity_help", lang)
+    sanity.add_argument("image", help=t("cli_sanity_image_help", lang))
+    _model_flags(sanity, lang)
+    sanity.add_argument("--methods", nargs="+", default=None, help=t("cli_methods_help", lang))
+    runners = {
+        sweep: run_sweep,
+        curves: run_curves,
+        flow: run_gradient_flow,
+        race: run_race,
+        sanity: run_sanity,
+    }
     for parser, runner in runners.items():
         if parser is not sweep:
             parser.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))

@@ -92,3 +92,16 @@ def test_robustness_panel(client: Client) -> None:
     result = _numbers(numbers)
     assert result["panel"] == "robustness"
     assert set(result["results"]) == {"embedded", "embedded-no-sd"}
+
+
+def test_sanity_panel(client: Client) -> None:
+    """Model, methods, image source, shape number (the page's language last, optional)."""
+    grid, chart, text, card, numbers = client.predict(
+        "embedded", ["gradcam", "saliency"], "shape", 3, api_name="/lab_sanity"
+    )
+    for picture in (grid, chart, card):
+        _image_ok(picture)
+    assert "randomised down to conv1+bn1" in text
+    result = _numbers(numbers)
+    assert result["panel"] == "sanity" and result["result"]["model"] == "embedded"
+    assert list(result["result"]["methods"]) == ["gradcam", "saliency"]

@@ -263,3 +263,21 @@ def test_direction_verdicts_follow_the_numbers(tmp_path: Path, recorded) -> None
     assert t("race_recorded_too_short", "en", chance=CHANCE_LOSS) in words
     assert "reproduced" not in words
     assert recorded_words("zh", path=tmp_path / "missing.json") == t("race_recorded_missing", "zh")
+
+
+def test_recorded_held_out_errors_are_near_chance_and_the_app_says_so(
+    tmp_path: Path, recorded
+) -> None:
+    """The shipped recording's nets memorised their 1,024 fixed training shapes: every final
+    held-out error is within 10 points of chance (90 %). The app says so; a recording whose nets
+    do generalise gets no such sentence."""
+    for key in ("plain-20", "plain-56", "resnet-20", "resnet-56"):
+        assert recorded.final(key, "test_error").mean >= 0.8, key
+    assert recorded.held_out_near_chance
+    n_train = int(recorded.recipe["n_train"])
+    for lang in ("en", "zh"):
+        assert t("race_recorded_heldout_chance", lang, n_train=n_train) in recorded_words(lang)
+    data = json.loads(json.dumps(recorded.data))
+    data["nets"]["resnet-20"]["final"]["test_error"]["mean"] = 0.3
+    words = _verdicts(tmp_path, data)
+    assert t("race_recorded_heldout_chance", "en", n_train=n_train) not in words

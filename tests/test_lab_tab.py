@@ -106,6 +106,33 @@ def test_sweep_handler_renders(handlers: LabHandlers, source: str) -> None:
     assert png.read_bytes().startswith(b"\x89PNG") and js.suffix == ".json"
 
 
+def test_sanity_handler_renders_the_grid_the_chart_and_the_downloads(
+    handlers: LabHandlers,
+) -> None:
+    out = handlers.sanity(
+        methods=["gradcam", "saliency"],
+        source=SHAPE_IMAGE,
+        seed=3,
+        lang="zh",
+        progress=Recorder(),
+        model_name=PAGE_MODEL,
+    )
+    panel = handlers.view.sanity
+    assert set(out) == {panel.grid, panel.chart, panel.summary, panel.card, panel.numbers}
+    assert _is_chart(out[panel.grid]) and _is_chart(out[panel.chart])
+    assert "gradcam，随机化到 conv1+bn1" in out[panel.summary]
+    _, js = _files(panel, out)
+    assert json.loads(js.read_text(encoding="utf-8"))["result"]["steps"][-1] == "conv1+bn1"
+
+
+@pytest.mark.parametrize(("methods", "match"), [([], "at least one method"), (["x"], "unknown")])
+def test_sanity_handler_refuses_bad_methods(
+    handlers: LabHandlers, methods: list[str], match: str
+) -> None:
+    with pytest.raises(gr.Error, match=match):
+        handlers.sanity(methods=methods, source=SHAPE_IMAGE, seed=3, progress=Recorder())
+
+
 def test_sweep_handler_without_a_main_image_says_what_to_do() -> None:
     h = _lab(lambda: None)
     with pytest.raises(gr.Error, match="main tab"):
@@ -280,6 +307,7 @@ def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandle
         "lab_tab_robust",
         "lab_tab_flow",
         "lab_tab_race",
+        "lab_tab_sanity",
         "lab_tab_about",
     ]
     assert [out[tab]["label"] for tab in view.tabs] == [t(key, "zh") for key in keys]
@@ -287,6 +315,8 @@ def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandle
         (t("lab_src_main", "zh"), MAIN_IMAGE),
         (t("lab_src_shape", "zh"), SHAPE_IMAGE),
     ]
+    assert out[view.sanity.source]["choices"] == out[view.sweep.source]["choices"]
+    assert out[view.sanity.model]["choices"] == out[view.sweep.model]["choices"]
     assert [value for _, value in out[view.curves.image_set]["choices"]] == [SHAPES, EXAMPLES]
     assert [value for _, value in out[view.flow.steps]["choices"]] == [0, 30]
     english = _lab(None).relabel("en")

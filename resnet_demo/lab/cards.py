@@ -12,6 +12,7 @@ card's text and its caption lines in the JSON are in that language; the numbers 
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections.abc import Sequence
 from functools import partial
@@ -26,6 +27,7 @@ from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
 from resnet_demo.lab.race import RaceConfig, RaceSnapshot, race_to_end
 from resnet_demo.lab.race_record import recorded_race, recorded_words
+from resnet_demo.lab.sanity import DEFAULT_METHODS, SanityCheck, sanity_check
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import Row, layout_card, picture
@@ -442,3 +444,97 @@ def race_card(
         recipe or RaceConfig(), max_steps=max_steps, time_budget_s=time_budget_s, seed=seed
     )
     return race_card_from(race_to_end(config, stop), lang)
+
+
+def _similarity(value: float) -> str:
+    """A similarity with two decimals; "—" where it is undefined (a zero map)."""
+    return f"{value:.2f}" if math.isfinite(value) else "—"
+
+
+def sanity_final_lines(check: SanityCheck, lang: str = "en") -> list[str]:
+    """One line per method: its similarities to the trained map after the last step."""
+    return [
+        t(
+            "sanity_final_line",
+            lang,
+            method=method,
+            step=charts.sanity_step_label(check.steps[-1], lang),
+            rho_abs=_similarity(check.final(method, "spearman_abs")),
+            rho=_similarity(check.final(method, "spearman")),
+            ssim=_similarity(check.final(method, "ssim")),
+        )
+        for method in check.methods
+    ]
+
+
+def sanity_card_from(
+    check: SanityCheck,
+    image_name: str | None = None,
+    lang: str = "en",
+    categories_zh: Sequence[str] | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Card and numbers of a computed sanity check (see `sanity_card`): the input, the grid of
+    maps (methods × steps), the similarity chart, and the settings in the caption."""
+    image_name = image_name or t("image_word", lang)
+    label = check.target_label
+    if lang == "zh" and categories_zh:
+        label = categories_zh[check.target]
+    lines = [
+        _model_line(check.model_name, check.weights_source, lang),
+        t(
+            "sanity_image_line",
+            lang,
+            image=image_name,
+            digest=check.image_digest[:12],
+            label=label,
+            layer=check.cam_layer,
+        ),
+        t("sanity_method_line", lang, seed=check.seed),
+        t("sanity_measure_line", lang),
+        *sanity_final_lines(check, lang),
+    ]
+    rows = [
+        Row(
+            charts.sanity_grid_height(check),
+            [
+                picture(t("card_input", lang), check.view),
+                partial(charts.plot_sanity_grid, check=check, lang=lang),
+            ],
+            [1.0, 7.0],
+        ),
+        Row(440, [partial(charts.plot_sanity_similarity, check=check, lang=lang)]),
+    ]
+    card = layout_card(
+        t("sanity_title", lang, model=check.model_name, image=image_name), rows, lines
+    )
+    numbers = {"panel": "sanity", "image": image_name, "caption": lines, "result": check.to_json()}
+    return card, numbers
+
+
+def sanity_card(
+    model: LoadedModel,
+    image: np.ndarray,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    image_name: str | None = None,
+    progress: Progress | None = None,
+    lang: str = "en",
+    seed: int = 0,
+    cam_layer: str = "layer4",
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run the cascading-randomisation sanity check of one image and lay out its card.
+
+    Args:
+        model: the trained network (only read; a copy is randomised).
+        image: RGB uint8 (H, W, 3).
+        methods: attribution methods. Default: `sanity.DEFAULT_METHODS`.
+        image_name: shown in the caption. Default: "image" in `lang`.
+        progress: optional callback, see `Progress`.
+        lang: "en" or "zh". Default: "en".
+        seed: seed of the re-initialisation. Default: 0.
+        cam_layer: block of the layer methods. Default: "layer4".
+
+    Returns:
+        (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
+    """
+    check = sanity_check(model, image, methods, cam_layer=cam_layer, seed=seed, progress=progress)
+    return sanity_card_from(check, image_name, lang, model.categories_zh)

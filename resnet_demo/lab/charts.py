@@ -21,6 +21,7 @@ from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import PLAIN, RESIDUAL, RaceSnapshot, net_key
 from resnet_demo.lab.race_record import RecordedRace
+from resnet_demo.lab.sanity import TRAINED, SanityCheck
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.render import plot_bars, plot_lines, render_figure
 from resnet_demo.render.charts import Canvas, check_bars, check_lines
@@ -359,3 +360,80 @@ def race_chart(
     """`plot_race` on its own: RGB uint8 (H, width, 3), three views stacked."""
     height = round(RACE_VIEW_HEIGHT * len(RACE_VIEWS) * SCREEN_SCALE)
     return _on_screen(lambda fig: plot_race(fig, snapshot, recorded, lang), width, height)
+
+
+SANITY_CELL = 96
+"""Pixels (at 100 dpi, card width 1200) of one row of the sanity checks' grid of maps."""
+
+
+def sanity_step_label(step: str, lang: str = "en") -> str:
+    """A column's heading: "trained", or the block the randomisation has reached ("fc" …)."""
+    return t("sanity_trained", lang) if step == TRAINED else step
+
+
+def plot_sanity_grid(fig: Canvas, check: SanityCheck, lang: str = "en") -> None:
+    """The maps: one row per method, one column per randomisation step (column 0: the trained
+    network). Maps >= 0 in "inferno" on [0, 1]; signed maps in "RdBu_r" on [-1, 1]."""
+    n_rows, n_cols = len(check.methods), len(check.steps)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, gridspec_kw={"wspace": 0.04, "hspace": 0.08})
+    for i, method in enumerate(check.methods):
+        signed = check.signed(method)
+        for k in range(n_cols):
+            ax = axes[i, k]
+            ax.imshow(
+                check.maps[method][k],
+                cmap="RdBu_r" if signed else "inferno",
+                vmin=-1.0 if signed else 0.0,
+                vmax=1.0,
+                interpolation="nearest",
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(sanity_step_label(check.steps[k], lang), fontsize=9, rotation=30)
+            if k == 0:
+                ax.set_ylabel(method, fontsize=9, rotation=0, ha="right", va="center")
+
+
+def plot_sanity_similarity(fig: Canvas, check: SanityCheck, lang: str = "en") -> None:
+    """Similarity to the trained map against the step, one line per method: Spearman rank
+    correlation of |map| (left) and SSIM of |map| (right). A zero map leaves a gap."""
+    left, right = fig.subplots(1, 2)
+    xs = np.arange(len(check.steps))
+    for ax, measure, key in (
+        (left, check.spearman_abs, "sanity_y_spearman"),
+        (right, check.ssim, "sanity_y_ssim"),
+    ):
+        for i, method in enumerate(check.methods):
+            ax.plot(xs, measure[method], color=f"C{i}", lw=2.0, marker="o", ms=4, label=method)
+        ax.axhline(0.0, color="0.6", lw=1)
+        ax.set_xticks(
+            xs, [sanity_step_label(s, lang) for s in check.steps], rotation=45, ha="right"
+        )
+        ax.set_ylim(-1.02 if ax is left else -0.05, 1.02)
+        ax.set_ylabel(t(key, lang))
+        ax.set_xlabel(t("sanity_x", lang))
+        ax.grid(True)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=min(5, len(labels)), fontsize=10)
+
+
+def sanity_grid_height(check: SanityCheck) -> int:
+    """Pixels (at 100 dpi) the grid of maps needs: one row per method plus the headings."""
+    return 50 + SANITY_CELL * len(check.methods) * 11 // max(11, len(check.steps))
+
+
+def sanity_charts(
+    check: SanityCheck, width: int = 1000, lang: str = "en"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The grid of maps and the similarity chart on their own: two RGB uint8 (H, width, 3)."""
+    grid = _on_screen(
+        lambda fig: plot_sanity_grid(fig, check, lang),
+        width,
+        round(sanity_grid_height(check) * SCREEN_SCALE * width / 1200),
+    )
+    lines = _on_screen(lambda fig: plot_sanity_similarity(fig, check, lang), width, 520)
+    return grid, lines

@@ -128,6 +128,7 @@ NOTES: dict[str, Note] = {
         ("he2016", "he2016b", "veit2016", "yang2019", "balduzzi2017", "li2018"),
     ),
     "race": Note("race", ("he2016",)),
+    "sanity": Note("sanity", ("adebayo2018", "selvaraju2017"), ("sanity_measured",)),
     "preact": Note("preact", ("he2016b", "he2016", "torchvision", "veit2016")),
     "batchnorm": Note("batchnorm", ("he2016", "yang2019", "goyal2017", "torchvision")),
     "projection": Note("projection", ("he2016", "torchvision")),
@@ -177,8 +178,8 @@ def note_markdown(key: str, lang: str = "en", presenter: bool = False) -> str:
 
     Args:
         key: one of `NOTES` ("block", "lesion_sweep", "lesion_curves", "gradient_flow",
-            "race", "preact", "batchnorm", "projection", "paths", "torchvision", "gradcam",
-            "misconceptions").
+            "race", "sanity", "preact", "batchnorm", "projection", "paths", "torchvision",
+            "gradcam", "misconceptions").
         lang: "en" or "zh". Default: "en".
         presenter: the essentials only, for a projector. Default: False.
 

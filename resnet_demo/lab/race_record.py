@@ -33,6 +33,10 @@ LEARNED_BELOW = 0.9 * CHANCE_LOSS
 below this (10 % under chance): nets that have not left chance level have not been compared."""
 RECORDED_PATH = Path(__file__).resolve().parents[2] / "assets" / "race_recorded.json"
 """The shipped recording."""
+CHANCE_ERROR = 0.9
+"""Held-out error of guessing among the 10 shape classes."""
+NEAR_CHANCE_ERROR = 0.1
+"""A held-out error at least CHANCE_ERROR - NEAR_CHANCE_ERROR counts as near chance."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,15 @@ class RecordedRace:
         return min(self.final(key).mean for key in self.data["nets"]) < LEARNED_BELOW
 
     @property
+    def held_out_near_chance(self) -> bool:
+        """Whether every net's final held-out error is within `NEAR_CHANCE_ERROR` of chance
+        (the nets learned their fixed training shapes and nothing that carries over)."""
+        return all(
+            self.final(key, "test_error").mean >= CHANCE_ERROR - NEAR_CHANCE_ERROR
+            for key in self.data["nets"]
+        )
+
+    @property
     def degradation_shown(self) -> bool:
         """Fig. 1's direction: plain-56 ends with a higher training loss than plain-20."""
         return self.deeper_higher(PLAIN)
@@ -155,4 +168,7 @@ def recorded_words(lang: str = "en", short: bool = False, path: Path = RECORDED_
         return " ".join((summary, t("race_recorded_too_short", lang, chance=CHANCE_LOSS)))
     fig1 = "race_recorded_fig1_shown" if record.degradation_shown else "race_recorded_fig1_not"
     fig6 = "race_recorded_fig6_shown" if record.residual_fix_shown else "race_recorded_fig6_not"
-    return " ".join((summary, t(fig1, lang), t(fig6, lang)))
+    words = [summary, t(fig1, lang), t(fig6, lang)]
+    if record.held_out_near_chance:
+        words.append(t("race_recorded_heldout_chance", lang, n_train=int(record.recipe["n_train"])))
+    return " ".join(words)

@@ -26,12 +26,14 @@ from resnet_demo.lab.cards import (
     lesion_sweep_card_from,
     race_card_from,
     robustness_card_from,
+    sanity_card_from,
     shown_sweep,
 )
 from resnet_demo.lab.curves import set_curves
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.race_record import recorded_race
+from resnet_demo.lab.sanity import sanity_check
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel
 from resnet_demo.text import Term, normalize_lang, t
@@ -44,6 +46,7 @@ from resnet_demo.ui.lab.view import (
     LabView,
     RacePanel,
     RobustPanel,
+    SanityPanel,
     SweepPanel,
 )
 
@@ -65,6 +68,7 @@ NOTE_KEYS: tuple[str, ...] = (
     "robustness",
     "gradient_flow",
     "race",
+    "sanity",
     *notes.ABOUT,
 )
 """The notes shown in the lab (keys of `lab.notes.NOTES`)."""
@@ -75,6 +79,7 @@ TAB_KEYS: tuple[str, ...] = (
     "lab_tab_robust",
     "lab_tab_flow",
     "lab_tab_race",
+    "lab_tab_sanity",
     "lab_tab_about",
 )
 """Catalogue keys of the lab's tab names, in tab order."""
@@ -84,7 +89,7 @@ _PROGRESS = gr.Progress()
 
 Updates = dict[gr.blocks.Block, Any]
 """What a handler returns: the components it changes, each with its new value or update."""
-Panel = SweepPanel | CurvesPanel | RobustPanel | FlowPanel | RacePanel
+Panel = SweepPanel | CurvesPanel | RobustPanel | FlowPanel | RacePanel | SanityPanel
 
 ModelOf = Callable[[Any], LoadedModel]
 """get_model(state) -> the model to experiment on."""
@@ -341,6 +346,35 @@ class LabHandlers:
         card, numbers = race_card_from(snapshot, lang)
         return self._downloads(self.view.race, card, numbers, "degradation-race")
 
+    @user_errors
+    def sanity(
+        self,
+        methods: Any,
+        source: str,
+        seed: Any,
+        state: Any = None,
+        lang: str = "en",
+        progress: Any = _PROGRESS,
+        model_name: Any = EMBEDDED,
+    ) -> Updates:
+        """Sanity check of one image (cascading randomisation of a copy of the model) -> grid of
+        maps, similarity chart, summary and the two downloads."""
+        lang = normalize_lang(lang)
+        if not isinstance(methods, list | tuple) or not methods:
+            raise gr.Error(t("err_sanity_methods", lang), print_exception=False)
+        model = self._model(model_name, state)
+        image, name = self._image(source, seed, state, lang)
+        check = sanity_check(model, image, methods, progress=worded_progress(progress, lang))
+        card, numbers = sanity_card_from(check, name, lang, model.categories_zh)
+        grid, chart = charts.sanity_charts(check, lang=lang)
+        panel = self.view.sanity
+        return {
+            panel.grid: grid,
+            panel.chart: chart,
+            panel.summary: summaries.sanity_summary(check, lang),
+            **self._downloads(panel, card, numbers, "sanity-checks"),
+        }
+
     def notes(self, lang: Any, presenter: Any) -> Updates:
         """Every note in `lang`, full or presenter-mode (large type, essentials only)."""
         lang = normalize_lang(lang)
@@ -365,7 +399,9 @@ class LabHandlers:
                 for key, tab in zip(TAB_KEYS, view.tabs, strict=True)
             },
             view.sweep.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
+            view.sanity.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
             view.sweep.model: gr.update(choices=self._model_choices(lang)),
+            view.sanity.model: gr.update(choices=self._model_choices(lang)),
             view.curves.model: gr.update(choices=self._model_choices(lang)),
             view.curves.image_set: gr.update(choices=image_set_choices(lang)),
             view.flow.steps: gr.update(choices=flow_choices(lang)),

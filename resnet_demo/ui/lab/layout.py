@@ -2,8 +2,9 @@
 
 `build_lab_tab` creates the components inside the caller's current Blocks/Tab context: a header
 (notes language, presenter mode), then the tabs lesion sweep, lesion curves, "what training does
-to robustness", gradient flow, degradation race and "About ResNets". The lesion panels pick their
-model (default `embedded-deep`, a 27-block net; or the main page's model, or any other). Each
+to robustness", gradient flow, degradation race, sanity checks and "About ResNets". The lesion
+panels pick their model (default `embedded-deep`, a 27-block net; or the main page's model, or
+any other); the sanity checks too (default `embedded`). Each
 experiment tab is the same shell (controls, charts, summary and downloads on the left, its
 teaching note on the right); its builder returns a NamedTuple of its components and its `_wire_*`
 function, just below it, connects them to `handlers.LabHandlers`. Static labels are marked with
@@ -22,10 +23,12 @@ from typing import Any, NamedTuple
 import gradio as gr
 import numpy as np
 
+from resnet_demo.analysis import METHOD_NAMES
 from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.image_sets import SHAPES
-from resnet_demo.models import EMBEDDED_DEEP, LoadedModel, load_model, model_names
+from resnet_demo.lab.sanity import DEFAULT_METHODS
+from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
 from resnet_demo.ui import i18n
 from resnet_demo.ui.lab.handlers import (
@@ -44,6 +47,7 @@ from resnet_demo.ui.lab.view import (
     LabView,
     RacePanel,
     RobustPanel,
+    SanityPanel,
     SweepPanel,
 )
 
@@ -141,7 +145,9 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
         outputs=[
             *view.tabs,
             view.sweep.source,
+            view.sanity.source,
             view.sweep.model,
+            view.sanity.model,
             view.curves.model,
             view.curves.image_set,
             view.flow.steps,
@@ -155,11 +161,14 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
 # ---- lesion sweep -------------------------------------------------------------------------
 
 
-def _model_picker(names: list[str], with_page_model: bool) -> gr.Dropdown:
-    """Which model a lesion panel runs on: `embedded-deep` unless the class picks another."""
+def _model_picker(
+    names: list[str], with_page_model: bool, value: str = EMBEDDED_DEEP
+) -> gr.Dropdown:
+    """Which model a panel runs on: `value` (the lesion panels: `embedded-deep`) unless the
+    class picks another."""
     return gr.Dropdown(
         model_choices(names, with_page_model, "en"),
-        value=EMBEDDED_DEEP,
+        value=value,
         label=i18n.t("lab_model"),
         scale=2,
     )
@@ -353,6 +362,49 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
     )
 
 
+# ---- sanity checks -----------------------------------------------------------------------
+
+
+def _sanity_tab(
+    with_main_image: bool, names: list[str], tabs: list[gr.Tab], boxes: dict
+) -> SanityPanel:
+    with _experiment_tab("lab_tab_sanity", "sanity", tabs, boxes):
+        with gr.Row():
+            model = _model_picker(names, with_main_image, EMBEDDED)
+            source = gr.Radio(
+                source_choices(with_main_image, "en"),
+                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                label=i18n.t("lab_image"),
+            )
+            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+        with gr.Row():
+            methods = gr.CheckboxGroup(
+                list(METHOD_NAMES), value=list(DEFAULT_METHODS), label=i18n.t("lab_methods")
+            )
+            run = gr.Button(i18n.t("lab_run_sanity"), variant="primary")
+        grid, chart = _chart("lab_sanity_maps"), _chart("lab_sanity_similarity")
+        summary = _summary()
+        with gr.Row():
+            card, numbers = _download_buttons()
+    return SanityPanel(model, methods, source, seed, run, grid, chart, summary, card, numbers)
+
+
+def _wire_sanity(panel: SanityPanel, handlers: LabHandlers, page: _Page) -> None:
+    outputs = [panel.grid, panel.chart, panel.summary, panel.card, panel.numbers]
+    _run_on_click(
+        panel.run,
+        handlers.sanity,
+        "lab_sanity",
+        outputs,
+        model_name=panel.model,
+        methods=panel.methods,
+        source=panel.source,
+        seed=panel.seed,
+        state=page.state,
+        lang=page.lang,
+    )
+
+
 # ---- about --------------------------------------------------------------------------------
 
 
@@ -408,6 +460,7 @@ def build_lab_tab(
             robust=_robust_tab(tabs, boxes),
             flow=_flow_tab(tabs, boxes),
             race=_race_tab(tabs, boxes),
+            sanity=_sanity_tab(get_image is not None, names, tabs, boxes),
             tabs=tabs,
             notes=boxes,
         )
@@ -425,6 +478,7 @@ def build_lab_tab(
     _wire_robust(view.robust, handlers, page)
     _wire_flow(view.flow, handlers, page)
     _wire_race(view.race, handlers, page)
+    _wire_sanity(view.sanity, handlers, page)
     return handlers
 
 

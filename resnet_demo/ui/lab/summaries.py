@@ -13,9 +13,11 @@ from resnet_demo.lab.cards import (
     race_captions,
     race_losses,
     robustness_line,
+    sanity_final_lines,
     summarize_gradient_flow,
 )
 from resnet_demo.lab.race import RaceSnapshot
+from resnet_demo.lab.sanity import SanityCheck
 from resnet_demo.text import t
 
 BAR_CELLS = 20
@@ -94,3 +96,10 @@ def race_status(snapshot: RaceSnapshot, lang: str) -> str:
     else:
         line = bar + t("race_step", lang, step=snapshot.step, losses=race_losses(snapshot, lang))
     return "\n\n".join([line, *race_captions(snapshot, lang)])
+
+
+def sanity_summary(check: SanityCheck, lang: str) -> str:
+    """How to read the grid, then one Markdown bullet per method: its similarities to the
+    trained map after the last step."""
+    bullets = "\n".join(f"- {line}" for line in sanity_final_lines(check, lang))
+    return t("sanity_summary_head", lang) + "\n\n" + bullets

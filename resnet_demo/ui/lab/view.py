@@ -91,14 +91,30 @@ class RacePanel(NamedTuple):
     numbers: gr.DownloadButton
 
 
+class SanityPanel(NamedTuple):
+    """Sanity checks (Adebayo et al. 2018): model, methods, image source and shape number in;
+    the grid of maps, the similarity chart, summary and downloads out."""
+
+    model: gr.Dropdown
+    methods: gr.CheckboxGroup
+    source: gr.Radio
+    seed: gr.Number
+    run: gr.Button
+    grid: gr.Image
+    chart: gr.Image
+    summary: gr.Markdown
+    card: gr.DownloadButton
+    numbers: gr.DownloadButton
+
+
 @dataclass
 class LabView:
     """Every component of the lab that a handler reads or changes.
 
     Attributes:
         header: the notes-language switch and the presenter-mode box.
-        sweep, curves, robust, flow, race: the five experiment panels.
-        tabs: the six tabs, in `handlers.TAB_KEYS` order.
+        sweep, curves, robust, flow, race, sanity: the six experiment panels.
+        tabs: the seven tabs, in `handlers.TAB_KEYS` order.
         notes: note key (`lab.notes.NOTES`) -> its Markdown box.
     """
 
@@ -108,5 +124,6 @@ class LabView:
     robust: RobustPanel
     flow: FlowPanel
     race: RacePanel
+    sanity: SanityPanel
     tabs: list[gr.Tab] = field(default_factory=list)
     notes: dict[str, gr.Markdown] = field(default_factory=dict)
