@@ -263,7 +263,10 @@ def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] 
     for block, cam, peak in current.stage_cams:
         h, w = grids[block]
         key = "stage_tile" if peak > 0 else "stage_tile_zero"
-        picture = enlarge(overlay(current.image, cam, alpha=opacity))
+        picture = overlay(current.image, cam, alpha=opacity)
+        factor = _factor(picture)
+        if factor > 1:
+            picture = upscale_nearest(picture, factor)
         tiles.append((picture, t(key, lang, block=block, h=h, w=w)))
     return tiles
 
