@@ -162,3 +162,19 @@ def test_export_gives_a_card_and_numbers(client: Client) -> None:
 def test_routes_that_skip_the_queue_are_closed(server: str) -> None:
     response = httpx.post(f"{server}gradio_api/run/analyze", json={"data": [None]}, timeout=10)
     assert response.status_code in (401, 403, 404, 405)
+
+
+def test_the_method_picker_reaches_the_analysis(client: Client) -> None:
+    analyse(client, example_image())
+    out = client.predict(method="saliency", api_name="/method")
+    assert "saliency (input gradient)" in out[FIELD["caption"]]
+    assert "pixel by pixel" in out[FIELD["caption"]]
+    captions = [tile["caption"] for tile in out[FIELD["stages"]]]
+    assert [c.split(" · ")[0] for c in captions] == ["layer1.1", "layer2.1", "layer3.1", "layer4.1"]
+    # An API call names its controls (a browser sends the picker's value with every event).
+    strip = {"modes": {"layer4.1": "skip-off"}}
+    switched = client.predict(method="saliency", strip=strip, api_name="/switch")
+    assert "saliency (input gradient)" in switched[FIELD["caption"]]
+    assert Path(switched[FIELD["cam_diff"]]).is_file()
+    with pytest.raises(AppError, match="not in the list of choices"):
+        client.predict(method="magic", api_name="/method")

@@ -319,3 +319,40 @@ def test_the_8_block_strip_keeps_its_cards(browser: Browser, url: str, shots: Pa
     page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
     settle(page)
     page.locator("#blocks").first.screenshot(path=shots / "10-strip-8-blocks.png")
+
+
+def test_picking_a_method_shows_its_map_and_names_it(
+    browser: Browser, url: str, shots: Path
+) -> None:
+    """Issue 12: the method picker beside the layer picker, Grad-CAM at every stage, and the
+    zero-map warning (the star's Grad-CAM is zero with every skip off; checked with the engine in
+    tests/test_ui_handlers.py) whose button shows the signed map."""
+    page = open_page(browser, url)
+    upload(page, ROOT / "assets" / "examples" / "shapes_star.png")
+    expect(page.locator("#caption")).to_contain_text("Grad-CAM (positive evidence)")
+    expect(page.locator("#stages img")).to_have_count(4)
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        expect(page.locator("#stages")).to_contain_text(stage)
+    expect(page.locator("#zero-note")).to_be_hidden()
+
+    page.locator("#preset-skip-off").click()
+    expect(page.locator("#zero-note")).to_contain_text("zero everywhere")
+    page.locator("#overlay").evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "11-zero-map.png")
+    page.locator("#zero-signed").click()
+    expect(page.locator("#caption")).to_contain_text("Grad-CAM, signed")
+    expect(page.locator("#zero-note")).to_be_hidden()
+    expect(page.locator("#method input")).to_have_value("Grad-CAM, signed")
+
+    before = page.locator("#overlay img").get_attribute("src")
+    page.locator("#method input").click()
+    page.get_by_role("option", name="saliency (input gradient)").click()
+    expect(page.locator("#caption")).to_contain_text("saliency (input gradient)")
+    expect(page.locator("#caption")).to_contain_text("pixel by pixel")
+    expect(page.locator("#method-note")).to_contain_text("the layer picker is not used")
+    expect(page.locator("#cam-layer input")).to_be_disabled()
+    expect(page.locator("#overlay img")).not_to_have_attribute("src", before or "")
+    page.locator("#caption").evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "12-method-picker.png")

@@ -297,7 +297,17 @@ def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
     pause = Pause(app.model, monkeypatch)
     uploaded = raw_upload(app.url, "drop.png", images[2].read_bytes()).json()[0]
     payload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
-    data = [payload, None, -1, "layer4", 5, 0.5, {"modes": {"layer1.0": "skip-off"}}, "en"]
+    data = [
+        payload,
+        None,
+        -1,
+        "gradcam",
+        "layer4",
+        5,
+        0.5,
+        {"modes": {"layer1.0": "skip-off"}},
+        "en",
+    ]
     session_hash = "dropped0001"
     try:
         assert raw_join(app.url, "analyze", data, session_hash).status_code == 200

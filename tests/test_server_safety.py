@@ -61,7 +61,9 @@ INTERNALS = ("Traceback", 'File "', "site-packages", "/work/", "upstream Gradio 
 """Text that would mean a traceback, a server path or Gradio's "something broke" leaked out."""
 
 # The parameters of /analyze after the image, as the page sends them, for hand-made payloads.
-ANALYZE_REST: list = [None, -1, "layer4", 5, 0.5, {"modes": {}}, "en"]
+ANALYZE_REST: list = [None, -1, "gradcam", "layer4", 5, 0.5, {"modes": {}}, "en"]
+"""The controls after the image, in wire order: state, target, method, layer, top-k, opacity,
+switches, language."""
 
 
 def file_data(path: str | None = None, url: str | None = None) -> dict:

@@ -254,10 +254,12 @@ def test_opacity_recolours_only_the_overlays_without_analysis(
     faint = handlers.on_opacity(analysed, 0.0)
     strong = handlers.on_opacity(analysed, 1.0)
     overlays = {page.results.overlay, page.comparison.cam_intact, page.comparison.cam_switched}
-    assert set(faint) == set(strong) == overlays
+    assert set(faint) == set(strong) == overlays | {page.results.stages}
     main = page.results.overlay
     np.testing.assert_array_equal(faint[main][::2, ::2], analysed.current.image)  # 2× enlarged
     assert not np.array_equal(strong[main], faint[main])
+    stage_faint = faint[page.results.stages][0][0]
+    np.testing.assert_array_equal(stage_faint[::2, ::2], analysed.current.image)
     assert handlers.engine.cache.misses == misses
 
 
@@ -332,7 +334,7 @@ def test_language_switch_rewords_the_whole_page(
 def test_every_static_word_is_reworded(page: Page) -> None:
     updates = relabel(page.words, "zh")
     target = gr.update(label=tr("target", "zh"), info=tr("target_info", "zh"))
-    assert updates[page.results.target] == target and "Grad-CAM" in target["label"]
+    assert updates[page.results.target] == target and "类别" in target["label"]
     assert updates[page.export.button] == gr.update(value=tr("export", "zh"))
     keys = {k for _, props in page.words for p, k in props.items() if p != "choices"}
     assert {"title", "blocks_heading", "tab_photo", "tab_draw", "lab", "download_card"} <= keys
@@ -790,3 +792,123 @@ def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -
         assert words == tr("cam_caveat", lang)
         for needle in ("Selvaraju", "Adebayo", "4×4", "7×7", "layer4"):
             assert needle in words, (lang, needle)
+
+
+# ---- attribution methods, the stage row, the zero-map warning (issue 12) ----------------------
+
+
+@pytest.mark.parametrize("method", ["saliency", "gradcam-signed"])
+def test_the_picked_method_flows_into_both_analyses_and_the_caption(
+    handlers: Handlers, analysed: Session, tiny: LoadedModel, page: Page, method: str
+) -> None:
+    strip = {"modes": {"layer3.1": "skip-off"}}
+    out = handlers.on_method(analysed, **{**CONTROLS, "method": method, "strip": strip})
+    view = view_of(page, {k: v for k, v in out.items() if k is not page.results.layer})
+    session = view["session"]
+    assert session.settings.method == method
+    assert session.intact.method == session.current.method == method
+    target = session.intact.target
+    oracle = analyze(tiny, session.image, {"layer3.1": "skip-off"}, target=target, method=method)
+    np.testing.assert_array_equal(session.current.cam, oracle.cam)
+    assert session.comparison is not None
+    np.testing.assert_array_equal(
+        session.comparison.cam_diff, session.comparison.cam_after - session.comparison.cam_before
+    )
+    assert tr(f"method_choice_{method.replace('-', '_')}", "en") in view["caption"]
+    assert out[page.results.layer]["interactive"] is (method != "saliency")
+    assert ("layer4.1" in view["caption"]) is (method != "saliency")  # pixel methods: no layer
+    assert view["cam_diff"].shape == (256, 256, 3)
+
+
+def test_a_signed_difference_is_drawn_on_a_symmetric_scale_of_two(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    from resnet_demo.render import colorize_diverging
+
+    strip = {"modes": {"layer4.0": "branch-off"}}
+    session = handlers.on_method(
+        analysed, **{**CONTROLS, "method": "gradcam-signed", "strip": strip}
+    )[page.state]
+    assert session.current.signed and session.current.cam.min() < 0 < session.current.cam.max()
+    diff = session.comparison.cam_diff
+    assert np.abs(diff).max() <= 2.0 + 1e-6
+    expected = colorize_diverging(diff, limit=views.DIFF_LIMIT_SIGNED)
+    np.testing.assert_array_equal(views.cam_diff(session)[::2, ::2], expected)
+    # 0 is the diverging map's middle colour (near-white) in the signed overlay at full opacity
+    zero = views.overlays(session, 1.0)[0][::2, ::2][session.current.cam == 0]
+    assert zero.size == 0 or (zero.min() >= 240)
+
+
+def test_an_unknown_method_is_a_clear_error(analysed: Session, handlers: Handlers) -> None:
+    with pytest.raises(gr.Error, match="unknown attribution method 'magic'"):
+        handlers.on_method(analysed, **{**CONTROLS, "method": "magic"})
+
+
+def test_the_stage_row_shows_grad_cam_at_the_end_of_every_stage(
+    shared: tuple[Handlers, Session], tiny: LoadedModel
+) -> None:
+    _, session = shared
+    tiles = views.stage_row(session, 0.5)
+    assert [caption.split(" · ")[0] for _, caption in tiles] == [
+        "layer1.1",
+        "layer2.1",
+        "layer3.1",
+        "layer4.1",
+    ]
+    grids = [caption.split(" · ")[1] for _, caption in tiles]
+    assert grids == ["32×32", "16×16", "8×8", "4×4"]  # 128 px: strides 4, 8, 16, 32
+    oracle = analyze(tiny, session.image, target=session.intact.target, cam_layer="layer2")
+    name, cam, _ = session.current.stage_cams[1]
+    assert name == "layer2.1"
+    np.testing.assert_allclose(cam, oracle.cam, atol=1e-6)
+    assert all(picture.shape == (256, 256, 3) for picture, _ in tiles)
+    assert views.stage_row(Session(model_name="embedded"), 0.5) is None
+
+
+def test_the_zero_map_warning_appears_only_for_a_zero_map(
+    shared: tuple[Handlers, Session], page: Page
+) -> None:
+    from dataclasses import replace
+
+    handlers, session = shared
+    quiet = handlers.view(session)
+    assert quiet[page.results.zero_note]["visible"] is False
+    assert quiet[page.results.zero_button]["visible"] is False
+    for lang in ("en", "zh"):
+        zero = replace(session.current, cam_zero=True)
+        settings = replace(session.settings, lang=lang)
+        loud = handlers.view(replace(session, current=zero, settings=settings))
+        assert loud[page.results.zero_note]["visible"] is True
+        assert tr("zero_map_gradcam", lang) in loud[page.results.zero_note]["value"]
+        assert loud[page.results.zero_button]["visible"] is True
+        other = replace(zero, method="saliency")
+        words = handlers.view(replace(session, current=other, settings=settings))
+        assert tr("zero_map_other", lang) in words[page.results.zero_note]["value"]
+        assert words[page.results.zero_button]["visible"] is False
+
+
+def test_all_skips_off_zeroes_the_star_s_grad_cam_and_the_button_shows_the_signed_map() -> None:
+    """The warning's claim, measured on the shipped model: with every skip off, the star's
+    Grad-CAM at layer4 is (almost) zero because the signed map is negative there, and the
+    button switches the picker to the signed map, which shows that negative evidence."""
+    from resnet_demo.models import load_model
+
+    model = load_model()
+    demo_page, page_handlers = build_page(model)[1:]
+    session = page_handlers.on_image(
+        str(EXAMPLES_DIR / "shapes_star.png"), page_handlers.new_session(), **CONTROLS
+    )[demo_page.state]
+    out = page_handlers.on_preset("all-skip-off", None, session, **CONTROLS)
+    switched = out[demo_page.state]
+    assert switched.current.cam_zero and switched.current.method == "gradcam"
+    assert out[demo_page.results.zero_note]["visible"] is True
+    assert out[demo_page.results.zero_button]["visible"] is True
+    strip = out[demo_page.switches.strip]
+    signed = page_handlers.on_signed(switched, **{**CONTROLS, "strip": strip})
+    assert signed[demo_page.results.method] == "gradcam-signed"
+    current = signed[demo_page.state].current
+    assert current.method == "gradcam-signed" and current.signed
+    assert current.cam.min() == -1.0  # the largest |value| is negative evidence
+    assert current.cam.max() <= 0.02  # and the positive part is (almost) nothing
+    assert signed[demo_page.results.zero_note]["visible"] is False
+    assert signed[demo_page.state].comparison is not None  # the switches stayed on

@@ -17,7 +17,8 @@ def _ranks(probabilities: np.ndarray) -> np.ndarray:
 
 
 def compare(intact: Analysis, switched: Analysis) -> Comparison:
-    """Compare an intact and a switched analysis of the same image, model, target and layer.
+    """Compare an intact and a switched analysis of the same image, model, target, method and
+    layer.
 
     Args:
         intact: analysis with the reference switches (usually all intact).
@@ -25,16 +26,23 @@ def compare(intact: Analysis, switched: Analysis) -> Comparison:
 
     Returns:
         The union of both top-k lists with probabilities and ranks before/after, the top-1
-        change, and both Grad-CAMs on one shared scale (the larger of the two raw maxima maps to
-        1) with their difference `after - before` in [-1, 1].
+        change, and both maps on one shared scale (the larger of the two raw maxima maps to 1)
+        with their difference `after - before`: in [-1, 1] for maps >= 0 (Grad-CAM, saliency,
+        ...), in [-2, 2] for signed methods (`Analysis.signed`: both maps in [-1, 1]), which the
+        page draws on a symmetric colour scale of [-2, 2].
 
     Raises:
         AnalysisError: the two analyses are not of the same image, model, target and layer
-            (keys `compare_models`, `compare_targets`, `compare_images`; a ValueError).
+            (keys `compare_models`, `compare_targets` (also for different methods),
+            `compare_images`; a ValueError).
     """
     if intact.model_name != switched.model_name:
         raise AnalysisError("compare_models")
-    if intact.target != switched.target or intact.cam_layer != switched.cam_layer:
+    if (
+        intact.target != switched.target
+        or intact.cam_layer != switched.cam_layer
+        or intact.method != switched.method
+    ):
         raise AnalysisError("compare_targets")
     if intact.image.shape != switched.image.shape or not np.array_equal(
         intact.image, switched.image

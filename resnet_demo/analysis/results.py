@@ -185,11 +185,12 @@ class Comparison:
         top1_after: switched top-1 class index.
         top1_changed: whether they differ.
         switched: block -> mode of the blocks that are not intact.
-        cam_before: float32 (S, S) in [0, 1], intact Grad-CAM on the shared scale.
-        cam_after: float32 (S, S) in [0, 1], switched Grad-CAM on the shared scale.
-        cam_diff: float32 (S, S): cam_after - cam_before, in [-1, 1] ([-2, 2] for a signed
-            method, whose maps are in [-1, 1]).
-        shared_scale: the raw Grad-CAM value that maps to 1 in both maps.
+        cam_before: float32 (S, S) in [0, 1] ([-1, 1] for signed methods), the intact map on
+            the shared scale.
+        cam_after: float32 (S, S), the switched map on the shared scale (same range).
+        cam_diff: float32 (S, S): cam_after - cam_before, in [-1, 1] ([-2, 2] for signed
+            methods).
+        shared_scale: the raw map value (largest |value|) that maps to 1 in both maps.
     """
 
     changes: tuple[ClassChange, ...]

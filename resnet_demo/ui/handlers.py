@@ -1,8 +1,8 @@
 """Event handlers: a few lines each, turning control values into a new session and a new view.
 
 Every handler is wrapped by `user_errors` (any failure becomes a short `gr.Error`), receives the
-page's controls by name (`target`, `layer`, `top_k`, `opacity`, `strip`, `lang`, wired with
-Gradio's `inputs_kwargs`), and returns a dict of only the components it changes, keyed by the
+page's controls by name (`target`, `method`, `layer`, `top_k`, `opacity`, `strip`, `lang`, wired
+with Gradio's `inputs_kwargs`), and returns a dict of only the components it changes, keyed by the
 components of the `Page` the layout built. The numbers come from `Session`/`Engine` (analysis)
 and the pictures from `views` (render).
 """
@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 
 from resnet_demo.analysis import AnalysisError
+from resnet_demo.analysis.methods import GRADCAM_SIGNED
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
@@ -37,6 +38,7 @@ from resnet_demo.ui.session import (
     Settings,
     default_settings,
     parse_layer,
+    parse_method,
     parse_opacity,
     parse_target,
     parse_top_k,
@@ -126,6 +128,7 @@ class Handlers:
         session: Session,
         *,
         target: object = None,
+        method: object = None,
         layer: object,
         top_k: object,
         opacity: object,
@@ -143,6 +146,7 @@ class Handlers:
             opacity=parse_opacity(opacity),
             inspect=selected_from_value(strip, names, session.settings.inspect),
             lang=normalize_lang(lang),
+            method=parse_method(method),
         )
 
     def view(self, session: Session, with_choices: bool = False) -> Update:
@@ -158,14 +162,19 @@ class Handlers:
         names = views.class_names(model, lang)
         main, cam_intact, cam_switched = views.overlays(session, session.settings.opacity)
         hidden = gr.update(value=None, visible=False)
+        warning, offer_signed = views.zero_map(session)
         return {
             p.state: session,
             p.results.predictions: views.predictions(session, names),
             p.results.overlay: main,
             p.results.raw_cam: views.raw_cam(session),
             p.results.caption: views.caption(session, names),
+            p.results.zero_note: gr.update(value=warning, visible=bool(warning)),
+            p.results.zero_button: gr.update(visible=offer_signed),
             p.results.banner: views.banner_html(session, names, lang),
             p.results.target: views.target(model, session, with_choices),
+            p.results.method_note: views.method_note(model, session.settings.method, lang),
+            p.results.stages: views.stage_row(session, session.settings.opacity),
             p.switches.strip: views.strip(model, session),
             p.comparison.table: views.table_value(session, names, lang),
             p.comparison.cam_intact: cam_intact,
@@ -209,10 +218,16 @@ class Handlers:
         p = self.p
         model = self.engine.model(session)
         layers = views.layer_choices(model, lang)
+        method = session.settings.method
         return {
             p.header.picker: gr.update(choices=self.model_choices(lang), value=session.model_name),
             p.header.status: self.status_text(session, lang),
-            p.results.layer: gr.update(choices=layers, value=session.settings.cam_layer),
+            p.results.method: gr.update(choices=views.method_choices(lang), value=method),
+            p.results.layer: gr.update(
+                choices=layers,
+                value=session.settings.cam_layer,
+                interactive=views.is_layer_method(method),
+            ),
             p.maps.inspect: gr.update(
                 choices=block_names(model.module), value=session.settings.inspect
             ),
@@ -272,6 +287,20 @@ class Handlers:
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
+    def on_method(self, session: Session, lang: Any, **controls: Any) -> Update:
+        """The method picker: re-analyse with that method; the layer picker is greyed out for
+        pixel methods, which do not use it."""
+        session = self.engine.run(session, self.settings(session, lang=lang, **controls))
+        layer = gr.update(interactive=views.is_layer_method(session.settings.method))
+        return {**self.view(session), self.p.results.layer: layer}
+
+    @user_errors
+    def on_signed(self, session: Session, lang: Any, **controls: Any) -> Update:
+        """The zero-map warning's button: switch the method picker to signed Grad-CAM."""
+        update = self.on_method(session, lang, **{**controls, "method": GRADCAM_SIGNED})
+        return {**update, self.p.results.method: GRADCAM_SIGNED}
+
+    @user_errors
     def on_label_select(
         self, evt: gr.SelectData, session: Session, lang: Any, **controls: Any
     ) -> Update:
@@ -298,12 +327,14 @@ class Handlers:
     @user_errors
     def on_opacity(self, session: Session, opacity: Any) -> Update:
         """The opacity slider: recolour the overlays only (no analysis)."""
-        main, cam_intact, cam_switched = views.overlays(session, parse_opacity(opacity))
+        opacity = parse_opacity(opacity)
+        main, cam_intact, cam_switched = views.overlays(session, opacity)
         p = self.p
         return {
             p.results.overlay: main,
             p.comparison.cam_intact: cam_intact,
             p.comparison.cam_switched: cam_switched,
+            p.results.stages: views.stage_row(session, opacity),
         }
 
     @user_errors
@@ -348,7 +379,8 @@ class Handlers:
                 self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
                 self.p.header.status: f"⚠ {exc}",
             }
-        fresh = Session(model_name=model.name, settings=default_settings(model, lang))
+        settings = replace(default_settings(model, lang), method=session.settings.method)
+        fresh = Session(model_name=model.name, settings=settings)
         fresh = replace(
             fresh, image=session.image, digest=session.digest, image_name=session.image_name
         )

@@ -63,11 +63,16 @@ class Results(NamedTuple):
     overlay: gr.Image
     raw_cam: gr.Image
     caption: gr.Markdown
+    zero_note: gr.Markdown
+    zero_button: gr.Button
     banner: gr.HTML
     target: gr.Dropdown
+    method: gr.Dropdown
     layer: gr.Dropdown
     opacity: CheckedSlider
     top_k: CheckedSlider
+    method_note: gr.Markdown
+    stages: gr.Gallery
 
 
 class Switches(NamedTuple):
@@ -114,6 +119,7 @@ class Page:
         r = self.results
         return {
             "target": r.target,
+            "method": r.method,
             "layer": r.layer,
             "top_k": r.top_k,
             "opacity": r.opacity,
@@ -126,7 +132,8 @@ class Page:
         r, c = self.results, self.comparison
         return [
             self.state,
-            r.predictions, r.overlay, r.raw_cam, r.caption, r.banner, r.target,
+            r.predictions, r.overlay, r.raw_cam, r.caption, r.zero_note, r.zero_button,
+            r.banner, r.target, r.method_note, r.stages,
             self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
             self.maps.activations, self.maps.channels,
             self.export.download_card, self.export.download_json,
@@ -134,8 +141,8 @@ class Page:
 
     def model_parts(self) -> list[Any]:
         """What a model change updates besides the view (`Handlers.model_parts`)."""
-        h = self.header
-        return [h.picker, h.status, self.results.layer, self.maps.inspect, self.inputs.gallery]
+        h, r = self.header, self.results
+        return [h.picker, h.status, r.method, r.layer, self.maps.inspect, self.inputs.gallery]
 
     def everything(self) -> list[Any]:
         """The outputs of a language change: every worded component, the model parts, the view."""
@@ -313,6 +320,11 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
     # Directly under the Grad-CAM pictures: what the map is, and what it is not.
     gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
     caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
+    with gr.Row(equal_height=True, elem_id="zero-map"):
+        zero_note = gr.Markdown("", visible=False, elem_id="zero-note")
+        zero_button = gr.Button(
+            t("zero_map_button"), size="sm", visible=False, elem_id="zero-signed", scale=0
+        )
     banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
     with gr.Row(equal_height=True, elem_id="controls"):
         target = gr.Dropdown(
@@ -324,6 +336,14 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             elem_id="target",
             scale=3,
         )
+        method = gr.Dropdown(
+            views.method_choices(lang),
+            value=session.settings.method,
+            label=t("method"),
+            elem_id="method",
+            filterable=False,
+            scale=3,
+        )
         layer = gr.Dropdown(
             views.layer_choices(model, lang),
             value=session.settings.cam_layer,
@@ -331,12 +351,39 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             elem_id="cam-layer",
             scale=2,
         )
-        with gr.Column(scale=3, min_width=200):
-            opacity = CheckedSlider(
-                0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
-            )
-            top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
-    return Results(predictions, overlay, raw_cam, caption, banner, target, layer, opacity, top_k)
+    with gr.Row(equal_height=True, elem_id="sliders"):
+        opacity = CheckedSlider(
+            0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
+        )
+        top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
+    method_note = gr.Markdown(
+        views.method_note(model, session.settings.method, lang),
+        elem_id="method-note",
+        elem_classes=["help"],
+    )
+    stages = _stage_row()
+    return Results(
+        predictions, overlay, raw_cam, caption, zero_note, zero_button, banner,
+        target, method, layer, opacity, top_k, method_note, stages,
+    )  # fmt: skip
+
+
+def _stage_row() -> gr.Gallery:
+    """Grad-CAM at the end of every stage, under the main map, with what changes with depth."""
+    with gr.Column(elem_id="stage-row"):
+        stages = gr.Gallery(
+            label=t("stage_row"),
+            columns=4,
+            rows=1,
+            height=230,
+            object_fit="contain",
+            allow_preview=True,
+            interactive=False,
+            format="png",
+            elem_id="stages",
+        )
+        gr.Markdown(t("stage_row_help"), elem_id="stage-row-help", elem_classes=["help"])
+    return stages
 
 
 def _wire_results(page: Page, handlers: Handlers) -> None:
@@ -360,10 +407,26 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
         api_visibility="undocumented",
         **_work(page),
     )
+    r.method.select(
+        handlers.on_method,
+        inputs=[page.state],
+        inputs_kwargs=controls,
+        outputs=[*page.view(), r.layer],
+        api_name="method",
+        **_work(page),
+    )
+    r.zero_button.click(
+        handlers.on_signed,
+        inputs=[page.state],
+        inputs_kwargs=controls,
+        outputs=[*page.view(), r.method, r.layer],
+        api_name="signed_map",
+        **_work(page),
+    )
     r.opacity.release(
         handlers.on_opacity,
         inputs=[page.state, r.opacity],
-        outputs=[r.overlay, page.comparison.cam_intact, page.comparison.cam_switched],
+        outputs=[r.overlay, page.comparison.cam_intact, page.comparison.cam_switched, r.stages],
         api_visibility="undocumented",
         trigger_mode="always_last",
     )

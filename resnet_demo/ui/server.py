@@ -36,12 +36,10 @@ from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.i18n import I18N, LANGS
 from resnet_demo.ui.layout import build_demo
 from resnet_demo.ui.registry import ModelRegistry
+from resnet_demo.ui.session import CONCURRENCY
 
 QUEUE_MAX_SIZE = 64
 """Events waiting at most; the 65th gets "the class is busy" instead of an ever longer wait."""
-
-CONCURRENCY = 2
-"""Analyses running at once (each model runs one at a time under its lock anyway)."""
 
 MAX_FILE_SIZE = "20mb"
 """Same cap as `imaging.ImageLimits.max_bytes`: larger uploads are refused by Gradio itself."""

@@ -2,8 +2,9 @@
 
 A `Session` lives in a `gr.State` (per browser tab, never shared). `Engine.run` is the only code
 in the UI that calls the engine: the intact analysis comes from the shared LRU cache (computed
-once per image, model, target, layer and top-k), the switched one is computed per request with
-the intact network's target, and `compare` relates the two.
+once per image, model, target, layer, top-k and method), the switched one is computed per
+request with the intact network's target, and `compare` relates the two. Both carry Grad-CAM at
+the end of every stage (`analyze(all_stages=True)`) for the page's stage row.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from typing import Any
 import numpy as np
 
 from resnet_demo.analysis import Analysis, AnalysisError, Comparison, analyze, compare
+from resnet_demo.analysis.methods import GRADCAM, check_method
 from resnet_demo.cache import LRUCache
 from resnet_demo.errors import check_number, parse_whole
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import INTACT, block_names, resolve_layer
 from resnet_demo.text import Term
 from resnet_demo.ui.registry import ModelRegistry
+
+CONCURRENCY = 2
+"""Analyses running at once on the server (`server.configure_queue`; each model runs one at a
+time under its lock anyway). Every event that runs a network shares this limit, the many-pass
+methods (integrated gradients, SmoothGrad, occlusion) and the faithfulness chart included."""
 
 MAX_TOP_K = 10
 """Most classes the page lists; more would not fit a projected slide."""
@@ -39,6 +46,7 @@ class Settings:
         opacity: heat-map opacity in [0, 1].
         inspect: block whose strongest channels are shown.
         lang: "en" or "zh".
+        method: attribution method of the main map (`analysis.methods.METHOD_NAMES`).
     """
 
     target: int | None = None
@@ -48,6 +56,7 @@ class Settings:
     opacity: float = 0.5
     inspect: str = ""
     lang: str = "en"
+    method: str = GRADCAM
 
     @property
     def switched(self) -> dict[str, str]:
@@ -138,6 +147,15 @@ def parse_layer(model: LoadedModel, value: object) -> str:
     return str(value)
 
 
+def parse_method(value: object) -> str:
+    """An attribution method from the picker or an API client; None means Grad-CAM.
+
+    Raises:
+        MethodError: not one of `analysis.methods.METHOD_NAMES` (an "Invalid setting").
+    """
+    return GRADCAM if value is None else check_method(value).name
+
+
 def read_only(value: Any) -> Any:
     """Mark every numpy array inside `value` (dataclasses, tuples, lists) read-only; return it."""
     if isinstance(value, np.ndarray):
@@ -156,7 +174,8 @@ class Engine:
 
     Args:
         registry: the loaded models.
-        cache: intact analyses keyed by (digest, model, weights source, target, layer, top-k).
+        cache: intact analyses keyed by (digest, model, weights source, target, layer, top-k,
+            method).
     """
 
     def __init__(self, registry: ModelRegistry, cache: LRUCache[Analysis] | None = None) -> None:
@@ -176,7 +195,7 @@ class Engine:
         are made read-only: a bug that wrote into one could not leak into another session.
         """
         s = settings
-        key = (digest, model.name, model.source, s.target, s.cam_layer, s.top_k)
+        key = (digest, model.name, model.source, s.target, s.cam_layer, s.top_k, s.method)
 
         def compute() -> Analysis:
             return read_only(
@@ -186,6 +205,8 @@ class Engine:
                     target=settings.target,
                     cam_layer=settings.cam_layer,
                     top_k=settings.top_k,
+                    method=settings.method,
+                    all_stages=True,
                 )
             )
 
@@ -218,6 +239,8 @@ class Engine:
             target=intact.target,
             cam_layer=settings.cam_layer,
             top_k=settings.top_k,
+            method=settings.method,
+            all_stages=True,
         )
         return replace(
             session,

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from resnet_demo.analysis import Analysis
+from resnet_demo.analysis import Analysis, methods
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import (
     colorize,
@@ -25,7 +25,7 @@ from resnet_demo.render import (
 )
 from resnet_demo.switches import STAGES, block_names, shortcut_kinds
 from resnet_demo.text import t
-from resnet_demo.ui.session import Session, Settings
+from resnet_demo.ui.session import CONCURRENCY, Session, Settings
 from resnet_demo.ui.strip import strip_value
 
 AUTO_TARGET = -1
@@ -56,6 +56,64 @@ def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
         for s in STAGES
     ]
     return stages + [(n, n) for n in names]
+
+
+def _method_key(method: str) -> str:
+    return method.replace("-", "_")
+
+
+def method_choices(lang: str) -> list[tuple[str, str]]:
+    """The method picker's entries, in `methods.METHOD_NAMES` order: (words, API name)."""
+    return [(method_name(m, lang), m) for m in methods.METHOD_NAMES]
+
+
+def method_name(method: str, lang: str) -> str:
+    """A method's name as the picker shows it, e.g. "Grad-CAM (positive evidence)"."""
+    return t(f"method_choice_{_method_key(method)}", lang)
+
+
+def is_layer_method(method: str) -> bool:
+    """True when the method explains a block's output (the layer picker applies)."""
+    return methods.check_method(method).layer
+
+
+EXPENSIVE: dict[str, str] = {
+    methods.INTEGRATED_GRADIENTS: "method_cost_ig",
+    methods.SMOOTHGRAD: "method_cost_smoothgrad",
+    methods.OCCLUSION: "method_cost_occlusion",
+}
+"""Methods that run the network many times per map, and the catalogue key of their settings."""
+
+
+def _passes(method: str, settings: dict[str, Any]) -> int:
+    """Network evaluations of one map: IG's steps, SmoothGrad's samples, occlusion's windows
+    plus the unoccluded image (`analysis.methods`)."""
+    if method == methods.INTEGRATED_GRADIENTS:
+        return int(settings["steps"])
+    if method == methods.SMOOTHGRAD:
+        return int(settings["samples"])
+    return int(settings["windows"]) + 1
+
+
+def method_note(model: LoadedModel, method: str, lang: str) -> str:
+    """What the method computes and, for the many-pass methods, what a map costs on `model`.
+
+    Args:
+        model: the session's model (its input size sets occlusion's windows).
+        method: `methods.METHOD_NAMES`.
+        lang: "en" or "zh".
+    """
+    note = t(f"method_help_{_method_key(method)}", lang)
+    if methods.check_method(method).signed:
+        note += " " + t("cam_diff_signed", lang)
+    if method not in EXPENSIVE:
+        return note
+    settings = methods.default_settings(method, model.preprocessing.crop_size)
+    detail = t(EXPENSIVE[method], lang, **settings)
+    cost = t(
+        "method_cost", lang, passes=_passes(method, settings), detail=detail, limit=CONCURRENCY
+    )
+    return f"{note}\n\n⏱ {cost}"
 
 
 DISPLAY_SIDE = 224
@@ -150,16 +208,15 @@ def _caption(analysis: Analysis, settings: Settings, names: list[str], lang: str
     size = analysis.image.shape[0]
     h, w = analysis.cam_coarse.shape
     switched = settings.switched
-    return t(
-        "view_caption",
-        lang,
-        size=size,
-        target=names[analysis.target],
-        layer=analysis.cam_layer,
-        h=h,
-        w=w,
-        switches=t("n_switched", lang, n=len(switched)) if switched else t("no_switches", lang),
-    )
+    fields = {
+        "size": size,
+        "method": method_name(analysis.method, lang),
+        "target": names[analysis.target],
+        "switches": t("n_switched", lang, n=len(switched)) if switched else t("no_switches", lang),
+    }
+    if not is_layer_method(analysis.method):
+        return t("view_caption_pixel", lang, **fields)
+    return t("view_caption", lang, layer=analysis.cam_layer, h=h, w=w, **fields)
 
 
 def _activation_grid(analysis: Analysis) -> np.ndarray:
@@ -182,15 +239,49 @@ def overlays(session: Session, opacity: float) -> tuple[Any, Any, Any]:
     current = session.current
     if current is None:
         return None, None, None
-    main = enlarge(overlay(current.image, current.cam, alpha=opacity))
+    signed = current.signed  # signed maps: diverging colours, 0 (near-)white
+    main = enlarge(overlay(current.image, current.cam, alpha=opacity, signed=signed))
     comparison = session.comparison
     if comparison is None:
         return main, main, None
     return (
         main,
-        enlarge(overlay(current.image, comparison.cam_before, alpha=opacity)),
-        enlarge(overlay(current.image, comparison.cam_after, alpha=opacity)),
+        enlarge(overlay(current.image, comparison.cam_before, alpha=opacity, signed=signed)),
+        enlarge(overlay(current.image, comparison.cam_after, alpha=opacity, signed=signed)),
     )
+
+
+def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] | None:
+    """Grad-CAM at the last block of every stage (`Analysis.stage_cams`) over the model's view,
+    each captioned with its block and grid size, or None before any image."""
+    current = session.current
+    if current is None or not current.stage_cams:
+        return None
+    grids = {b.name: b.out_shape[1:] for b in current.blocks}
+    lang = session.settings.lang
+    tiles = []
+    for block, cam, peak in current.stage_cams:
+        h, w = grids[block]
+        key = "stage_tile" if peak > 0 else "stage_tile_zero"
+        picture = overlay(current.image, cam, alpha=opacity)
+        factor = _factor(picture)
+        if factor > 1:
+            picture = upscale_nearest(picture, factor)
+        tiles.append((picture, t(key, lang, block=block, h=h, w=w)))
+    return tiles
+
+
+def zero_map(session: Session) -> tuple[str, bool]:
+    """(warning, offer the signed map) when the shown map is (almost) zero everywhere
+    (`Analysis.cam_zero`), else ("", False). Grad-CAM's warning says why and offers the signed
+    map; Guided Grad-CAM (whose Grad-CAM factor is then zero) offers it too."""
+    current = session.current
+    if current is None or not current.cam_zero:
+        return "", False
+    lang = session.settings.lang
+    if current.method == methods.GRADCAM:
+        return "⚠ " + t("zero_map_gradcam", lang), True
+    return "⚠ " + t("zero_map_other", lang), current.method == methods.GUIDED_GRADCAM
 
 
 def predictions(session: Session, names: list[str]) -> dict[str, float] | None:
@@ -207,19 +298,35 @@ def caption(session: Session, names: list[str]) -> str:
 
 
 def raw_cam(session: Session) -> np.ndarray | None:
-    """The coarse Grad-CAM grid in inferno colours, cells as large as the overlay's pixels."""
+    """The map at its own resolution (a layer method's grid, cells as large as the overlay's
+    pixels; a pixel method's map at the input): inferno colours, or diverging ones for signed
+    methods (0 (near-)white)."""
     current = session.current
     if current is None:
         return None
     side = current.image.shape[0] * _factor(current.image)
+    if current.signed:
+        return blocky(colorize_diverging(current.cam_coarse, limit=1.0), side)
     return blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), side)
 
 
+DIFF_LIMIT_SIGNED = 2.0
+"""Colour-scale end of a signed method's difference: after - before of two maps in [-1, 1]."""
+
+
 def cam_diff(session: Session) -> np.ndarray | None:
-    """Switched minus intact Grad-CAM in diverging colours, or None without switches."""
-    if session.comparison is None:
+    """Switched minus intact map in diverging colours, or None without switches.
+
+    The scale is symmetric and fixed by the method's range, so a colour means the same change
+    in every view: [-1, 1] for maps >= 0, and [-2, 2] for signed maps (both sides in [-1, 1],
+    `analysis.compare`): a signed difference is never clipped, and equal colours are equal
+    changes on the shared scale.
+    """
+    comparison, current = session.comparison, session.current
+    if comparison is None or current is None:
         return None
-    return enlarge(colorize_diverging(session.comparison.cam_diff, limit=1.0))
+    limit = DIFF_LIMIT_SIGNED if current.signed else 1.0
+    return enlarge(colorize_diverging(comparison.cam_diff, limit=limit))
 
 
 def activation_grid(session: Session) -> np.ndarray | None:
