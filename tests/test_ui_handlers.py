@@ -123,6 +123,7 @@ def view_of(page: Page, outputs: dict) -> dict:
         page.maps.channels: "channels",
         page.export.download_card: "download_card",
         page.export.download_json: "download_json",
+        page.faithfulness.chart: "faithful_chart",
     }
     assert set(outputs) <= set(names) and set(outputs) == set(page.view())
     return {names[c]: v for c, v in outputs.items()}
@@ -912,3 +913,26 @@ def test_all_skips_off_zeroes_the_star_s_grad_cam_and_the_button_shows_the_signe
     assert current.cam.max() <= 0.02  # and the positive part is (almost) nothing
     assert signed[demo_page.results.zero_note]["visible"] is False
     assert signed[demo_page.state].comparison is not None  # the switches stayed on
+
+
+def test_deletion_and_insertion_are_measured_on_request_for_the_shown_map(
+    handlers: Handlers, analysed: Session, tiny: LoadedModel, page: Page
+) -> None:
+    from resnet_demo.analysis.faithfulness import STEPS, deletion_insertion
+
+    assert handlers.view(analysed)[page.faithfulness.chart] is None  # never computed unasked
+    strip = {"modes": {"layer2.1": "branch-off"}}
+    session = handlers.on_method(analysed, **{**CONTROLS, "method": "saliency", "strip": strip})[
+        page.state
+    ]
+    chart = handlers.on_faithfulness(session, "en")[page.faithfulness.chart]
+    assert chart.shape == (360, 640, 3) and chart.dtype == np.uint8
+    current = session.current
+    oracle = deletion_insertion(
+        tiny, current.image, current.target, current.cam, switches={"layer2.1": "branch-off"}
+    )
+    assert len(oracle.fractions) == STEPS + 1 == 33  # the help's "32 steps", 2 × 33 = 66 images
+    expected = views.faithfulness_chart(tiny, session, oracle, "en")
+    np.testing.assert_array_equal(chart, expected)
+    with pytest.raises(gr.Error, match="Add an image first"):
+        handlers.on_faithfulness(handlers.new_session(), "en")

@@ -7,7 +7,13 @@ leaves its inputs unchanged.
 """
 
 from resnet_demo.render.cards import CardContent, ColourKey, Row, layout_card, picture, result_card
-from resnet_demo.render.charts import bar_chart, line_chart, plot_bars, plot_lines
+from resnet_demo.render.charts import (
+    bar_chart,
+    deletion_insertion_chart,
+    line_chart,
+    plot_bars,
+    plot_lines,
+)
 from resnet_demo.render.colormaps import colorize, colorize_diverging, lut
 from resnet_demo.render.figure import recording_texts, render_figure
 from resnet_demo.render.grids import feature_grid, upscale_nearest
@@ -20,6 +26,7 @@ __all__ = [
     "bar_chart",
     "colorize",
     "colorize_diverging",
+    "deletion_insertion_chart",
     "feature_grid",
     "layout_card",
     "line_chart",

@@ -272,3 +272,48 @@ def line_chart(
     width = _check_size("width", width, 200)
     height = _check_size("height", height, 150)
     return render_figure(lambda fig: plot_lines(fig, lines, title, xlabel, ylabel), width, height)
+
+
+def deletion_insertion_chart(
+    fractions: Floats,
+    deletion: Floats,
+    insertion: Floats,
+    labels: tuple[str, str],
+    width: int = 640,
+    height: int = 360,
+    title: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> np.ndarray:
+    """Deletion and insertion curves of one map (Petsiuk et al. 2018, RISE §4.1) on one chart.
+
+    Args:
+        fractions: share of the pixels removed (deletion) or added (insertion) at each step,
+            in [0, 1], increasing.
+        deletion: the class probability after each deletion step, same length.
+        insertion: the class probability after each insertion step, same length.
+        labels: legend entries of (deletion, insertion), e.g. with their areas under the curve.
+        width, height: image size in pixels. Default: 640 × 360.
+        title, xlabel, ylabel: words of the chart. Default: none.
+
+    Returns:
+        New RGB uint8 array (height, width, 3): the two curves, y from 0 to 1.
+
+    Raises:
+        ValueError: lengths differ, a value is not finite, or a size is too small.
+    """
+    lines = check_lines({labels[0]: deletion, labels[1]: insertion}, fractions)
+    for name, ys in lines.series.items():
+        if not np.isfinite(ys).all():
+            raise ValueError(f"series {name!r} must be finite numbers")
+    width = _check_size("width", width, 200)
+    height = _check_size("height", height, 150)
+
+    def draw(fig: Figure) -> None:
+        plot_lines(fig, lines, title, xlabel, ylabel)
+        ax = fig.axes[0]
+        ax.set_ylim(0.0, 1.0)
+        ax.set_xlim(0.0, 1.0)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+
+    return render_figure(draw, width, height)

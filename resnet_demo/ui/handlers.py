@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 
 from resnet_demo.analysis import AnalysisError
+from resnet_demo.analysis.faithfulness import deletion_insertion
 from resnet_demo.analysis.methods import GRADCAM_SIGNED
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
@@ -175,6 +176,7 @@ class Handlers:
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
             p.results.stages: views.stage_row(session, session.settings.opacity),
+            p.faithfulness.chart: None,  # a new map: its curves are measured again on request
             p.switches.strip: views.strip(model, session),
             p.comparison.table: views.table_value(session, names, lang),
             p.comparison.cam_intact: cam_intact,
@@ -413,6 +415,19 @@ class Handlers:
         choices = (saved, query, self.default_lang, browser)
         lang = next((c for c in choices if isinstance(c, str) and c.strip()), "en")
         return merge(self.on_lang(lang, session), {self.p.header.language: normalize_lang(lang)})
+
+    @user_errors
+    def on_faithfulness(self, session: Session, lang: Any) -> Update:
+        """The faithfulness button: deletion and insertion curves of the shown map."""
+        current = session.current
+        if current is None:
+            raise NoImageError(t("err_no_image_msg", normalize_lang(lang)))
+        model = self.engine.model(session)
+        result = deletion_insertion(
+            model, current.image, current.target, current.cam, switches=current.modes
+        )
+        chart = views.faithfulness_chart(model, session, result, normalize_lang(lang))
+        return {self.p.faithfulness.chart: chart}
 
     @user_errors
     def on_export(self, session: Session, lang: Any) -> Update:

@@ -94,6 +94,11 @@ class BlockMaps(NamedTuple):
     channels: gr.Image
 
 
+class Faithfulness(NamedTuple):
+    button: gr.Button
+    chart: gr.Image
+
+
 class Export(NamedTuple):
     button: gr.Button
     download_card: gr.DownloadButton
@@ -112,6 +117,7 @@ class Page:
     comparison: Comparison
     maps: BlockMaps
     export: Export
+    faithfulness: Faithfulness
     words: Words = field(default_factory=list)
 
     def controls(self) -> dict[str, Any]:
@@ -133,7 +139,7 @@ class Page:
         return [
             self.state,
             r.predictions, r.overlay, r.raw_cam, r.caption, r.zero_note, r.zero_button,
-            r.banner, r.target, r.method_note, r.stages,
+            r.banner, r.target, r.method_note, r.stages, self.faithfulness.chart,
             self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
             self.maps.activations, self.maps.channels,
             self.export.download_card, self.export.download_json,
@@ -432,6 +438,29 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
     )
 
 
+def _faithfulness() -> Faithfulness:
+    """Deletion and insertion of the current map, on demand (66 images through the network)."""
+    with gr.Accordion(t("faithful_heading"), open=False, elem_id="faithfulness"):
+        gr.Markdown(t("faithful_help"), elem_classes=["help"])
+        button = gr.Button(t("faithful_button"), size="sm", elem_id="faithful-button")
+        chart = _picture(
+            "faithful_chart", "faithful-chart", 340, buttons=["download"], show_label=False
+        )
+    return Faithfulness(button, chart)
+
+
+def _wire_faithfulness(page: Page, handlers: Handlers) -> None:
+    f = page.faithfulness
+    f.button.click(
+        handlers.on_faithfulness,
+        inputs=[page.state, page.header.language],
+        outputs=[f.chart],
+        api_name="faithfulness",
+        concurrency_id=WORK,
+        show_progress_on=f.chart,
+    )
+
+
 # ---- residual blocks / switches ------------------------------------------------------------
 
 
@@ -608,11 +637,12 @@ def _sections(handlers: Handlers, lang: str) -> Page:
             inputs = _inputs(session, lang)
         with gr.Column(scale=8, min_width=600):
             results = _results(model, session, lang)
+            faithfulness = _faithfulness()
     switches = _switch_panel(model, session)
     comparison = _comparison(session, lang)
     maps = _block_maps(model, session)
     export = _export()
-    return Page(state, header, inputs, results, switches, comparison, maps, export)
+    return Page(state, header, inputs, results, switches, comparison, maps, export, faithfulness)
 
 
 def build_page(
@@ -644,6 +674,7 @@ def build_page(
         _wire_switch_panel(page, handlers)
         _wire_block_maps(page, handlers)
         _wire_export(page, handlers)
+        _wire_faithfulness(page, handlers)
     return demo, page, handlers
 
 

@@ -18,6 +18,7 @@ from resnet_demo.models import LoadedModel
 from resnet_demo.render import (
     colorize,
     colorize_diverging,
+    deletion_insertion_chart,
     feature_grid,
     overlay,
     report,
@@ -364,3 +365,27 @@ def target(model: LoadedModel, session: Session, with_choices: bool = False) -> 
     if with_choices:
         return gr.update(choices=target_choices(model, settings.lang), value=value)
     return gr.update(value=value)
+
+
+def faithfulness_chart(
+    model: LoadedModel, session: Session, result: Any, lang: str
+) -> np.ndarray | None:
+    """The deletion and insertion curves of the shown map, AUCs in the legend (`result`: an
+    `analysis.faithfulness.Faithfulness`)."""
+    current = session.current
+    if current is None:
+        return None
+    target = class_names(model, lang)[current.target]
+    labels = (
+        t("faithful_deletion", lang, auc=result.deletion_auc),
+        t("faithful_insertion", lang, auc=result.insertion_auc),
+    )
+    return deletion_insertion_chart(
+        result.fractions,
+        result.deletion,
+        result.insertion,
+        labels,
+        title=t("faithful_title", lang, method=method_name(current.method, lang), target=target),
+        xlabel=t("faithful_x", lang),
+        ylabel=t("faithful_y", lang, target=target),
+    )
