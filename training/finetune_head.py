@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,7 +121,13 @@ def draw_set(first_seed: int, per_class: int) -> tuple[np.ndarray, torch.Tensor]
 
 
 @torch.no_grad()
-def features(body: nn.Module, images: np.ndarray, mean, std, batch: int = 64) -> torch.Tensor:
+def features(
+    body: nn.Module,
+    images: np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch: int = 64,
+) -> torch.Tensor:
     """The frozen body's pooled features (N, C): everything before `fc`, in eval mode."""
     out = []
     for lo in range(0, len(images), batch):
@@ -159,7 +166,9 @@ def finetune(
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
-    fc_in = int(net.fc.in_features)
+    head = net.fc
+    assert isinstance(head, nn.Linear), "the embedded model ends in an nn.Linear fc"
+    fc_in = head.in_features
     body = nn.Sequential(*(m for name, m in net.named_children() if name != "fc"), nn.Flatten())
     train_x, train_y = draw_set(seed * per_class, per_class)
     test_x, test_y = draw_set(TEST_SEED_START, test_per_class)

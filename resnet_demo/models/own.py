@@ -351,11 +351,13 @@ def _check_fits(
     body = {k: v for k, v in module.state_dict().items() if not k.startswith("fc.")}
     state_body = {k: v for k, v in state.items() if not k.startswith("fc.")}
     fc = state.get("fc.weight")
+    head = module.fc
+    assert isinstance(head, nn.Linear), "every registry architecture ends in an nn.Linear fc"
     if (
         _same_shapes(body, state_body)
         and fc is not None
         and fc.ndim == 2
-        and int(fc.shape[1]) == int(module.fc.in_features)
+        and int(fc.shape[1]) == head.in_features
         and "fc.bias" in state
     ):
         raise LabelsError(
