@@ -50,13 +50,15 @@ def measure_one(model_name: str, method: str, threads: int) -> dict[str, float |
     attribution_map(model, image, analysis.target, method)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     shapes = [b.out_shape for b in analysis.blocks]
-    size = analysis.image.shape[0]
+    per_image = methods.graph_bytes(shapes, analysis.image.shape[0])
+    if method == methods.OCCLUSION:  # as engine._method_map: forward only, no graph
+        per_image //= methods.GRAPH_MAPS_PER_BLOCK
     return {
         "method": method,
         "idle_mb": round(idle, 1),
         "peak_mb": round(peak, 1),
         "above_idle_mb": round(peak - idle, 1),
-        "batch": methods.batch_size_for(methods.graph_bytes(shapes, size)),
+        "batch": methods.batch_size_for(per_image),
     }
 
 
