@@ -217,7 +217,7 @@ def test_the_language_choice_survives_a_reload(browser: Browser, url: str) -> No
     expect(page.locator("#title")).to_contain_text("ResNet Demo")
     linked = open_page(browser, f"{url}?lang=zh")  # a fresh browser: nothing saved yet
     expect(linked.locator("#lang input[value=zh]")).to_be_checked()
-    expect(linked.locator("#cam-intact")).to_contain_text("Grad-CAM（完整）")
+    expect(linked.locator("#cam-intact")).to_contain_text("图（完整）")
 
 
 def test_a_bad_upload_shows_the_error_and_the_page_keeps_working(
