@@ -262,9 +262,10 @@ def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
     parser.add_argument(
         "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
     )
-    rgb = {"type": float, "nargs": 3, "default": None, "metavar": ("R", "G", "B")}
-    parser.add_argument("--mean", **rgb, help=t("cli_mean_help", lang))  # type: ignore[arg-type]
-    parser.add_argument("--std", **rgb, help=t("cli_std_help", lang))  # type: ignore[arg-type]
+    for flag, key in (("--mean", "cli_mean_help"), ("--std", "cli_std_help")):
+        parser.add_argument(
+            flag, type=float, nargs=3, default=None, metavar=("R", "G", "B"), help=t(key, lang)
+        )
 
 
 def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True) -> LoadedModel:

@@ -90,7 +90,10 @@ def test_tail_to_one_class_has_the_full_tail_gradient(model: LoadedModel) -> Non
         one = logits[:, 0] if target == 11 else logits[:, 11]
         (grad,) = torch.autograd.grad(one.sum(), leaf)
         grads.append((one.detach(), grad))
-    torch.testing.assert_close(grads[1][0], grads[0][0], rtol=1e-5, atol=1e-5)
+    # The logit: one row of fc against the whole matrix can round differently in float32
+    # (another GEMM kernel sums the 2048 products of a ResNet-50 in another order: seen 2e-5
+    # relative); the gradient, which is what Grad-CAM uses, must be identical.
+    torch.testing.assert_close(grads[1][0], grads[0][0], rtol=1e-4, atol=1e-4)
     assert torch.equal(grads[1][1], grads[0][1])
 
 

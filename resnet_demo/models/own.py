@@ -402,7 +402,8 @@ def load_from_flags(
     # Check the preprocessing values before loading anything (a typo fails fast).
     override_preprocessing(IMAGENET_PREPROCESSING, input_size, mean, std)
     if labels is not None:
-        loaded = load_own_model(model, weights, labels, labels_zh)  # type: ignore[arg-type]
+        assert weights is not None, "checked above: --labels needs --weights"
+        loaded = load_own_model(model, weights, labels, labels_zh)
     else:
         loaded = load_model(model, weights, allow_download=allow_download)
     if input_size is None and mean is None and std is None:
