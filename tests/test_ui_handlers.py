@@ -280,6 +280,32 @@ def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
         handlers.on_inspect("layer9.9", analysed, "zh")
 
 
+def test_every_strip_answer_carries_the_browser_revision_it_answers(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    """The strip keeps a newer change of its own over a late answer (strip.js) only if every
+    answer names the revision it answers: a flip, a preset, a selection, a model change."""
+    mine = {"modes": {"layer1.0": "skip-off"}, "selected": "layer1.0", "rev": 7}
+    flipped = handlers.on_settings(analysed, **{**CONTROLS, "strip": mine})
+    assert flipped[page.switches.strip]["rev"] == 7
+    assert flipped[page.switches.strip]["modes"]["layer1.0"] == "skip-off"
+    session = flipped[page.state]
+    later = {"modes": {"layer2.0": "branch-off"}, "rev": 9}
+    preset = handlers.on_preset("all-intact", None, session, **{**CONTROLS, "strip": later})
+    assert preset[page.switches.strip]["rev"] == 9
+    assert set(preset[page.switches.strip]["modes"].values()) == {"intact"}
+    # A selection answers with the browser's switches (here newer than the session's: a flip
+    # may still be running), not the session's.
+    picked = handlers.on_inspect("layer3.0", session, "en", strip={**later, "rev": 10})
+    assert picked[page.switches.strip]["rev"] == 10
+    assert picked[page.switches.strip]["modes"]["layer2.0"] == "branch-off"
+    assert picked[page.state].settings.modes == session.settings.modes
+    # API clients may leave it out, or send nonsense: the session's revision stays.
+    for value in (None, {"modes": {}}, {"modes": {}, "rev": -1}, {"modes": {}, "rev": "8"}):
+        plain = handlers.on_settings(picked[page.state], **{**CONTROLS, "strip": value})
+        assert plain[page.switches.strip]["rev"] == 10
+
+
 def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:
     evt = gr.SelectData(None, {"index": 0, "value": None, "selected": True})
     out = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)

@@ -44,7 +44,7 @@ from resnet_demo.ui.session import (
     parse_target,
     parse_top_k,
 )
-from resnet_demo.ui.strip import modes_from_value, selected_from_value
+from resnet_demo.ui.strip import modes_from_value, revision_from_value, selected_from_value
 
 if TYPE_CHECKING:
     from resnet_demo.ui.layout import Page
@@ -148,6 +148,7 @@ class Handlers:
             inspect=selected_from_value(strip, names, session.settings.inspect),
             lang=normalize_lang(lang),
             method=parse_method(method),
+            rev=revision_from_value(strip, session.settings.rev),
         )
 
     def view(self, session: Session, with_choices: bool = False) -> Update:
@@ -323,7 +324,8 @@ class Handlers:
         """A preset button: replace every switch with the preset's modes."""
         model = self.engine.model(session)
         modes = preset_modes(model.module, preset, stage if isinstance(stage, str) else None)
-        controls["strip"] = {"modes": modes, "selected": session.settings.inspect}
+        rev = revision_from_value(controls.get("strip"), session.settings.rev)
+        controls["strip"] = {"modes": modes, "selected": session.settings.inspect, "rev": rev}
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
@@ -340,8 +342,12 @@ class Handlers:
         }
 
     @user_errors
-    def on_inspect(self, block: Any, session: Session, lang: Any) -> Update:
-        """Pick the block whose strongest channels are shown (dropdown or a click in the strip)."""
+    def on_inspect(self, block: Any, session: Session, lang: Any, strip: Any = None) -> Update:
+        """Pick the block whose strongest channels are shown (dropdown or a click in the strip).
+
+        `strip` is the strip's value as the browser has it: the strip sent back shows its
+        switches and revision, not the session's, which a flip still running may be about to
+        replace (the switches themselves take effect with that flip's analysis)."""
         model = self.engine.model(session)
         names = block_names(model.module)
         block = selected_from_value(
@@ -349,13 +355,22 @@ class Handlers:
         )
         if not block:
             raise ChoiceError("page_unknown_block")
-        settings = replace(session.settings, inspect=block, lang=normalize_lang(lang))
+        settings = replace(
+            session.settings,
+            inspect=block,
+            lang=normalize_lang(lang),
+            rev=revision_from_value(strip, session.settings.rev),
+        )
         session = replace(session, settings=settings)
+        shown = session
+        if strip is not None:
+            modes = modes_from_value(strip, model.module)
+            shown = replace(session, settings=replace(settings, modes=modes))
         p = self.p
         return {
             p.state: session,
             p.maps.inspect: block,
-            p.switches.strip: views.strip(model, session),
+            p.switches.strip: views.strip(model, shown),
             p.maps.channels: views.channel_grid(session),
         }
 
@@ -381,7 +396,9 @@ class Handlers:
                 self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
                 self.p.header.status: f"⚠ {exc}",
             }
-        settings = replace(default_settings(model, lang), method=session.settings.method)
+        settings = replace(
+            default_settings(model, lang), method=session.settings.method, rev=session.settings.rev
+        )
         fresh = Session(model_name=model.name, settings=settings)
         fresh = replace(
             fresh, image=session.image, digest=session.digest, image_name=session.image_name

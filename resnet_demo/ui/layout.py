@@ -518,6 +518,7 @@ def _wire_switch_panel(page: Page, handlers: Handlers) -> None:
     s.strip.inspect(
         handlers.on_inspect,
         inputs=[s.strip, page.state, page.header.language],
+        inputs_kwargs={"strip": s.strip},
         outputs=[page.state, page.maps.inspect, s.strip, page.maps.channels],
         api_visibility="undocumented",
     )
@@ -579,6 +580,7 @@ def _wire_block_maps(page: Page, handlers: Handlers) -> None:
     m.inspect.select(
         handlers.on_inspect,
         inputs=[m.inspect, page.state, page.header.language],
+        inputs_kwargs={"strip": page.switches.strip},
         outputs=[page.state, m.inspect, page.switches.strip, m.channels],
         api_visibility="undocumented",
     )

@@ -47,6 +47,8 @@ class Settings:
         inspect: block whose strongest channels are shown.
         lang: "en" or "zh".
         method: attribution method of the main map (`analysis.methods.METHOD_NAMES`).
+        rev: the browser's strip revision this view answers (`strip.revision_from_value`): the
+            strip keeps a newer change of its own over an older answer that arrives late.
     """
 
     target: int | None = None
@@ -57,6 +59,7 @@ class Settings:
     inspect: str = ""
     lang: str = "en"
     method: str = GRADCAM
+    rev: int = 0
 
     @property
     def switched(self) -> dict[str, str]:

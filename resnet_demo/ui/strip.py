@@ -123,6 +123,7 @@ def strip_value(
     selected: str,
     lang: str,
     kinds: Mapping[str, str] | None = None,
+    rev: int = 0,
 ) -> dict[str, Any]:
     """Build the strip's value for the browser.
 
@@ -135,6 +136,7 @@ def strip_value(
         lang: "en" or "zh".
         kinds: block -> `switches.shortcut_kind` ("identity", "projection", "downsampling");
             blocks not named have an identity shortcut. Default: None (all identity).
+        rev: the browser's revision this value answers (`revision_from_value`).
 
     Returns:
         A JSON-ready dict (see `BlockStrip`). Each row's `kind` and `mark` (↓, ⇄ or "") say
@@ -181,6 +183,7 @@ def strip_value(
         "labels": labels,
         "selected": selected,
         "compact": is_compact(len(block_names)),
+        "rev": rev,
     }
 
 
@@ -216,6 +219,18 @@ def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
     if not isinstance(modes, Mapping):
         raise SwitchError("switch_modes_not_mapping", kind=type(modes).__name__)
     return validate_modes(model_module, {k: v for k, v in modes.items() if k not in ("selected",)})
+
+
+def revision_from_value(value: object, default: int) -> int:
+    """The value's "rev": the browser counts its own changes (a flip, a preset, a selection) and
+    keeps a newer one of its own over an answer to an older request that arrives late (after a
+    slow request, or one Gradio held back while another ran). API clients need not send it:
+    anything but a whole number ≥ 0 leaves `default`."""
+    if isinstance(value, Mapping):
+        rev = value.get("rev")
+        if isinstance(rev, int) and not isinstance(rev, bool) and rev >= 0:
+            return rev
+    return default
 
 
 def selected_from_value(value: object, block_names: Sequence[str], default: str) -> str:

@@ -354,6 +354,7 @@ def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
         settings.inspect,
         settings.lang,
         kinds=shortcut_kinds(model.module),
+        rev=settings.rev,
     )
 
 

@@ -35,10 +35,34 @@ new MutationObserver(() => {
   if (again) again.focus({ preventScroll: true });
 }).observe(element, { childList: true, subtree: true });
 
-const flip = (modes) => {
-  props.value = Object.assign({}, props.value, { modes: modes });
-  trigger('flip');
+// Every change made here gets the next revision, sent with the value; the server's answer
+// carries the revision it answers. An answer to an older request (a slow one, or one that ran
+// while Gradio held the newer flip back) must not undo the newer change: the strip keeps its
+// own modes and selection, and asks again when the newest flip may not have been sent.
+let local = null;  // { modes, selected, rev, flipRev }: the newest change made here
+
+const change = (patch, event) => {
+  const rev = Math.max(local ? local.rev : 0, props.value.rev || 0) + 1;
+  props.value = Object.assign({}, props.value, patch, { rev: rev });
+  const flipRev = event === 'flip' ? rev : (local ? local.flipRev : 0);
+  local = { modes: props.value.modes, selected: props.value.selected, rev: rev, flipRev: flipRev };
+  trigger(event);
 };
+
+const sameBlocks = (a, b) => {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((name) => name in b);
+};
+
+watch('value', () => {
+  const value = props.value;
+  if (!local || (value.rev || 0) >= local.rev) return;  // the answer to the newest change
+  if (!sameBlocks(value.modes || {}, local.modes)) { local = null; return; }  // another model
+  props.value = Object.assign({}, value, { modes: local.modes, selected: local.selected, rev: local.rev });
+  if ((value.rev || 0) < local.flipRev) trigger('flip');
+});
+
+const flip = (modes) => change({ modes: modes }, 'flip');
 
 element.addEventListener('click', (event) => {
   const mode = event.target.closest('button[data-mode]');
@@ -70,7 +94,6 @@ element.addEventListener('click', (event) => {
       moveTo = `button[data-block="${block}"][data-mode="${current}"]`;
       focusKey = moveTo;
     }
-    props.value = Object.assign({}, props.value, { selected: block });
-    trigger('inspect');
+    change({ selected: block }, 'inspect');
   }
 });
