@@ -45,6 +45,7 @@ from resnet_demo.analysis.faithfulness import (  # noqa: E402
     pointing_game,
 )
 from resnet_demo.models import LoadedModel, load_model  # noqa: E402
+from resnet_demo.switches import STAGES  # noqa: E402
 
 SEED_OFFSET = 7_000_000
 """Shapes of this benchmark: seeds TEST_SEED_START + SEED_OFFSET onwards."""
@@ -158,7 +159,61 @@ def speed(arch: str, repeats: int) -> dict[str, float]:
             before = after
     medians = {k: statistics.median(v) for k, v in ratios.items()}
     medians["bare ms"] = 1e3 * statistics.median(_time(bare) for _ in range(5))
+    medians.update(_evaluation_costs(model, x, target, bare, repeats))
     return medians
+
+
+def _evaluation_costs(
+    model: LoadedModel, x: torch.Tensor, target: int, bare: Callable[[], None], repeats: int
+) -> dict[str, float]:
+    """What one evaluation of a many-pass method costs per image, in bare forwards, at the
+    batch sizes the engine uses: a batched forward (occlusion's windows) and a batched forward
+    with the backward pass to the input (integrated gradients' steps, smoothgrad's samples).
+    A method of n evaluations cannot take less than n times that."""
+    shapes = []
+    hooks = [
+        block.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape[1:])))
+        for block in (b for stage in STAGES for b in getattr(model.module, stage))
+    ]
+    with torch.inference_mode():
+        model.module(x)
+    for hook in hooks:
+        hook.remove()
+    per_image = methods.graph_bytes(shapes, x.shape[-1])
+    grad_batch = methods.batch_size_for(per_image)
+    forward_batch = methods.batch_size_for(per_image // methods.GRAPH_MAPS_PER_BLOCK)
+
+    def forward() -> None:
+        with torch.no_grad():
+            model.module(x.expand(forward_batch, -1, -1, -1))
+
+    def backward() -> None:
+        xs = x.expand(grad_batch, -1, -1, -1).clone().requires_grad_(True)
+        torch.autograd.grad(model.module(xs)[:, target].sum(), xs)
+
+    costs: dict[str, float] = {"forward batch": forward_batch, "gradient batch": grad_batch}
+    passes = (("forward", forward, forward_batch), ("gradient", backward, grad_batch))
+    for name, fn, batch in passes:
+        fn()
+        ratios = []
+        for _ in range(repeats):
+            before = _time(bare)
+            took = _time(fn)
+            ratios.append(took / batch / ((before + _time(bare)) / 2))
+        costs[f"{name} per image"] = statistics.median(ratios)
+    return costs
+
+
+def _floors(timed: dict[str, float]) -> dict[str, float]:
+    """The least each many-pass method can cost at the measured per-evaluation cost."""
+    ig = methods.default_settings(methods.INTEGRATED_GRADIENTS, 224)["steps"]
+    sg = methods.default_settings(methods.SMOOTHGRAD, 224)["samples"]
+    windows = methods.default_settings(methods.OCCLUSION, 224)["windows"] + 1  # + the original
+    return {
+        methods.INTEGRATED_GRADIENTS: ig * timed["gradient per image"],
+        methods.SMOOTHGRAD: sg * timed["gradient per image"],
+        methods.OCCLUSION: windows * timed["forward per image"],
+    }
 
 
 def main() -> None:
@@ -200,6 +255,13 @@ def main() -> None:
         for name, budget in BUDGETS.items():
             verdict = "PASS" if fast[name] <= budget else "MISS"
             print(f"  {name:22s} {fast[name]:6.2f} <= {budget:5.1f}  {verdict}")
+        print(
+            f"\none evaluation per image, ResNet-18, in bare forwards: a forward at batch "
+            f"{fast['forward batch']:.0f} {fast['forward per image']:.2f}, a forward and backward "
+            f"to the input at batch {fast['gradient batch']:.0f} {fast['gradient per image']:.2f}"
+        )
+        for name, floor in _floors(fast).items():
+            print(f"  {name:22s} needs at least {floor:6.1f} (measured {fast[name]:.1f})")
 
 
 if __name__ == "__main__":
