@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -142,8 +143,7 @@ def analyze(
     """
     top_k = min(check_int(top_k, "top_k", 1, error=AnalysisError), len(model.categories))
     n_channels = check_int(n_channels, "n_channels", 1, 4096, error=AnalysisError)
-    if target is not None:
-        target = _target(model, target)
+    target = None if target is None else _target(model, target)
     view, x = _model_input(model, image)
     info = methods.check_method(method)
     settings = methods.resolve_settings(info.name, view.shape[0], method_settings)
@@ -163,16 +163,9 @@ def analyze(
         stage_cams = _stage_cams(switched, outputs, target, view.shape[:2]) if all_stages else ()
     cam, cam_scale = _unit(shown)
     cam_coarse, _ = _unit(coarse)
-    top_probs, top_indices = probabilities.topk(top_k)
     return Analysis(
-        model_name=model.name,
-        weights_source=model.source,
-        modes=dict(switched.modes),
-        image=view,
-        probabilities=probabilities.numpy().copy(),
-        top_indices=top_indices.numpy().astype(np.int64),
-        top_labels=tuple(model.categories[i] for i in top_indices.tolist()),
-        top_probs=top_probs.numpy().astype(np.float32),
+        **_source(model, switched, view),
+        **_predictions(model, probabilities, top_k),
         target=target,
         target_label=model.categories[target],
         cam_layer=layer,
@@ -190,6 +183,27 @@ def analyze(
         cam_zero=methods.zero_map(signed, shown),
         stage_cams=stage_cams,
     )
+
+
+def _source(model: LoadedModel, switched: SwitchedResNet, view: np.ndarray) -> dict[str, Any]:
+    """`Analysis`'s fields that say what was analysed: model, weights, switches, image."""
+    return {
+        "model_name": model.name,
+        "weights_source": model.source,
+        "modes": dict(switched.modes),
+        "image": view,
+    }
+
+
+def _predictions(model: LoadedModel, probabilities: torch.Tensor, top_k: int) -> dict[str, Any]:
+    """`Analysis`'s prediction fields: every class's probability and the top `top_k`."""
+    top_probs, top_indices = probabilities.topk(top_k)
+    return {
+        "probabilities": probabilities.numpy().copy(),
+        "top_indices": top_indices.numpy().astype(np.int64),
+        "top_labels": tuple(model.categories[i] for i in top_indices.tolist()),
+        "top_probs": top_probs.numpy().astype(np.float32),
+    }
 
 
 BATCHED = (methods.INTEGRATED_GRADIENTS, methods.SMOOTHGRAD, methods.OCCLUSION)

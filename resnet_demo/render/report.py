@@ -127,28 +127,9 @@ def card_content(
     # Grad-CAM, the only method before issue 12.
     method = getattr(current, "method", GRADCAM)
     signed = bool(getattr(current, "signed", False))
-    target = names[current.target]
-    if method == GRADCAM:
-        what = t("card_target", lang, target=target, layer=current.cam_layer)
-        heat_title, heat_key = None, None
-        diff_words, switched_title = t("card_diff_key", lang), t("panel_switched", lang)
-    else:
-        what = (
-            t("card_method_pixel", lang, method=method, target=target)
-            if method in PIXEL_METHODS
-            else t("card_method_layer", lang, method=method, target=target, layer=current.cam_layer)
-        )
-        heat_title = method
-        ends = ("card_negative", "card_positive") if signed else ("card_low", "card_high")
-        heat_key = ColourKey(
-            t(ends[0], lang),
-            t("card_method_key", lang, method=method),
-            t(ends[1], lang),
-            SIGNED_CMAP if signed else "inferno",
-            signed,
-        )
-        diff_words = t("card_method_diff_key", lang, method=method)
-        switched_title = t("panel_method_switched", lang, method=method)
+    what, heat_title, heat_key, diff_words, switched_title = _method_words(
+        method, signed, names[current.target], current.cam_layer, lang
+    )
     lines = [
         t("card_model", lang, model=current.model_name, source=current.weights_source),
         t("card_image", lang, image=image_name, width=size[1], height=size[0]),
@@ -187,3 +168,33 @@ def card_content(
         heat_key=heat_key,
         heat_signed=signed,
     )
+
+
+def _method_words(
+    method: str, signed: bool, target: str, layer: str, lang: str
+) -> tuple[str, str | None, ColourKey | None, str, str]:
+    """The card's words for its method: the caption's "what" line, the map panel's heading and
+    colour key (None: Grad-CAM's defaults), the difference's key words and the switched
+    panel's heading."""
+    if method == GRADCAM:
+        what = t("card_target", lang, target=target, layer=layer)
+        heat_title, heat_key = None, None
+        diff_words, switched_title = t("card_diff_key", lang), t("panel_switched", lang)
+    else:
+        what = (
+            t("card_method_pixel", lang, method=method, target=target)
+            if method in PIXEL_METHODS
+            else t("card_method_layer", lang, method=method, target=target, layer=layer)
+        )
+        heat_title = method
+        ends = ("card_negative", "card_positive") if signed else ("card_low", "card_high")
+        heat_key = ColourKey(
+            t(ends[0], lang),
+            t("card_method_key", lang, method=method),
+            t(ends[1], lang),
+            SIGNED_CMAP if signed else "inferno",
+            signed,
+        )
+        diff_words = t("card_method_diff_key", lang, method=method)
+        switched_title = t("panel_method_switched", lang, method=method)
+    return what, heat_title, heat_key, diff_words, switched_title
