@@ -1,8 +1,8 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
-    python -m resnet_demo explain IMAGE [--model NAME] [--weights PATH|random] [--labels FILE]
-        [--labels-zh FILE] [--input-size PX] [--mean R G B] [--std R G B] [--target CLASS]
-        [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
+    python -m resnet_demo explain IMAGE|FOLDER ... [--model NAME] [--weights PATH|random]
+        [--labels FILE] [--labels-zh FILE] [--input-size PX] [--mean R G B] [--std R G B]
+        [--target CLASS] [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
         [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
@@ -18,9 +18,11 @@ with a one-line message on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +80,24 @@ def method_settings(args: argparse.Namespace) -> dict[str, object]:
     return {key: value for key, value in given.items() if value is not None}
 
 
-def run_explain(args: argparse.Namespace) -> int:
-    """Analyse one image and write result.json, cam.npy, activations.npz, overlay.png, card.png."""
-    from resnet_demo.analysis import analyze, compare
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+"""What `explain` takes from a folder (case-insensitive); other files are passed over."""
+SUMMARY_FIELDS = (
+    "file",
+    "intact_top1",
+    "intact_probability",
+    "switched_top1",
+    "switched_probability",
+    "flipped",
+    "error",
+)
+"""The columns of a batch's summary.csv (probabilities in [0, 1]; with no switches the switched
+columns repeat the intact ones)."""
 
-    image = decode_image(Path(args.image))
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Analyse one image and write result.json, cam.npy, activations.npz, overlay.png, card.png
+    into --out; several images, or a folder, each into a folder of its own plus summary.csv."""
     model = load_flagged_model(args)
     switches = parse_switches(args.switch)
     target = resolve_target(model, args.target)
@@ -92,15 +107,37 @@ def run_explain(args: argparse.Namespace) -> int:
         "method": args.method,
         "method_settings": method_settings(args),
     }
+    out = Path(args.out)
+    paths = [Path(image) for image in args.image]
+    if len(paths) == 1 and not paths[0].is_dir():
+        explain_one(model, paths[0], out, args.lang, switches, target, settings)
+        print(t("cli_wrote_explain", args.lang, out=out))
+        return 0
+    return explain_batch(model, paths, out, args.lang, switches, target, settings)
+
+
+def explain_one(
+    model: LoadedModel,
+    path: Path,
+    out: Path,
+    lang: str,
+    switches: dict[str, str],
+    target: int | None,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """Analyse `path` (with the intact network too when blocks are switched), write its five
+    outputs into `out` and print its top classes; returns its summary row (`SUMMARY_FIELDS`)."""
+    from resnet_demo.analysis import analyze, compare
+
+    image = decode_image(path)
     analysis = analyze(model, image, switches=switches, target=target, **settings)
-    comparison = None
+    intact, comparison = analysis, None
     if analysis.switched:
         intact = analyze(model, image, target=analysis.target, **settings)
         comparison = compare(intact, analysis)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result = analysis.to_json()
-    result["image"] = Path(args.image).name
+    result["image"] = path.name
     if comparison is not None:
         result["comparison"] = comparison.to_json()
     write_json(out / "result.json", result)
@@ -109,18 +146,104 @@ def run_explain(args: argparse.Namespace) -> int:
     np.savez(out / "activations.npz", allow_pickle=False, **maps)
     picture = overlay(analysis.image, analysis.cam, signed=analysis.signed)
     (out / "overlay.png").write_bytes(encode_png(picture))
-    names = class_names(model.categories, model.categories_zh, args.lang)
-    content = card_content(analysis, comparison, names, Path(args.image).name, args.lang)
+    names = class_names(model.categories, model.categories_zh, lang)
+    content = card_content(analysis, comparison, names, path.name, lang)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(
         f"{names[int(i)]} {p * 100:.1f}%"
         for i, p in zip(analysis.top_indices, analysis.top_probs, strict=True)
     )
-    print(
-        t("cli_top", args.lang, model=analysis.model_name, source=analysis.weights_source, top=top)
-    )
-    print(t("cli_wrote_explain", args.lang, out=out))
-    return 0
+    print(t("cli_top", lang, model=analysis.model_name, source=analysis.weights_source, top=top))
+    before, after = int(intact.top_indices[0]), int(analysis.top_indices[0])
+    return {
+        "file": str(path),
+        "intact_top1": names[before],
+        "intact_probability": f"{float(intact.top_probs[0]):.4f}",
+        "switched_top1": names[after],
+        "switched_probability": f"{float(analysis.probabilities[after]):.4f}",
+        "flipped": str(before != after).lower(),
+        "error": "",
+    }
+
+
+def batch_images(paths: Sequence[Path]) -> Iterator[Path]:
+    """The images of `paths`, in order: a file as given, a folder's image files (`IMAGE_SUFFIXES`,
+    not its subfolders or hidden files) by name. Lazy: a folder of any size is listed by name
+    only, and its images are read one at a time."""
+    for path in paths:
+        if not path.is_dir():
+            yield path
+            continue
+        names = sorted(
+            entry.name
+            for entry in os.scandir(path)
+            if entry.is_file()
+            and not entry.name.startswith(".")
+            and entry.name.lower().endswith(IMAGE_SUFFIXES)
+        )
+        for name in names:
+            yield path / name
+
+
+def explain_batch(
+    model: LoadedModel,
+    paths: Sequence[Path],
+    out: Path,
+    lang: str,
+    switches: dict[str, str],
+    target: int | None,
+    settings: dict[str, Any],
+) -> int:
+    """Every image of `paths` into a folder of its own under `out` (named after the file; a
+    repeated name gets "-2", "-3" …), one row each in `out`/summary.csv, written as it goes.
+    A file that cannot be read or analysed gets its message on stderr and in the row's `error`
+    column, and the batch goes on; the exit code is then 2. The switches, layer and method
+    settings are checked once, before the first image."""
+    from resnet_demo.analysis.methods import resolve_settings
+    from resnet_demo.switches import resolve_layer, validate_modes
+
+    validate_modes(model.module, switches)
+    resolve_layer(model.module, settings["cam_layer"])
+    size = model.preprocessing.crop_size
+    resolve_settings(settings["method"], size, settings["method_settings"])
+    out.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    failed = done = 0
+    with (out / "summary.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS)
+        writer.writeheader()
+        for path in batch_images(paths):
+            folder = _unused(path.name, used)
+            print(t("cli_batch_image", lang, index=done + failed + 1, image=path))
+            try:
+                row = explain_one(model, path, out / folder, lang, switches, target, settings)
+            except (DemoError, OSError) as exc:
+                message = exc.words(lang) if isinstance(exc, DemoError) else _os_words(exc)
+                print(t("cli_error", lang, message=f"{path}: {message}"), file=sys.stderr)
+                row = dict.fromkeys(SUMMARY_FIELDS, "") | {"file": str(path), "error": message}
+                failed += 1
+            else:
+                done += 1
+            writer.writerow(row)
+            handle.flush()
+    if done + failed == 0:
+        raise CliError("cli_batch_empty", paths=", ".join(str(p) for p in paths))
+    print(t("cli_wrote_batch", lang, out=out, done=done, failed=failed))
+    return 2 if failed else 0
+
+
+def _unused(name: str, used: set[str]) -> str:
+    """`name`, or `name`-2, -3 … if an earlier image of the batch took it."""
+    folder, n = name, 1
+    while folder in used:
+        n += 1
+        folder = f"{name}-{n}"
+    used.add(folder)
+    return folder
+
+
+def _os_words(exc: OSError) -> str:
+    return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
 
 
 def parse_switches(items: Sequence[str] | None) -> dict[str, str]:
@@ -278,7 +401,7 @@ def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True)
 
 def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
     explain = _command(commands, "explain", "cli_explain_help", lang)
-    explain.add_argument("image", help=t("cli_image_help", lang))
+    explain.add_argument("image", nargs="+", help=t("cli_image_help", lang))
     _model_flags(explain, lang)
     explain.add_argument("--target", default=None, help=t("cli_target_help", lang))
     explain.add_argument("--cam-layer", default="layer4", help=t("cli_cam_layer_help", lang))
@@ -368,6 +491,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # engine errors that do not speak in catalogue keys yet
         message = str(exc)
     except OSError as exc:
-        message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+        message = _os_words(exc)
     print(t("cli_error", args.lang, message=message), file=sys.stderr)
     return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -12,11 +13,12 @@ import pytest
 from catalogue_words import english_words_in
 from PIL import Image
 
-from resnet_demo.cli import main, write_json
+from resnet_demo.cli import SUMMARY_FIELDS, batch_images, main, write_json
 from resnet_demo.imaging import decode_image
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
+OUTPUTS = ("result.json", "cam.npy", "activations.npz", "overlay.png", "card.png")
 
 
 def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Path) -> None:
@@ -351,3 +353,90 @@ def test_an_unknown_method_is_refused_by_argparse_with_the_choices(
     err = capsys.readouterr().err
     assert all(f"'{name}'" in err for name in METHOD_NAMES)
     assert not (tmp_path / "out").exists()
+
+
+def _shape_files() -> list[Path]:
+    return sorted((REPO / "assets" / "examples").glob("shapes_*.png"))[:3]
+
+
+def test_explain_a_folder_writes_a_folder_per_image_and_a_summary(tmp_path: Path) -> None:
+    """Issue 13 §2: a folder (its image files by name; not its subfolders, hidden or other
+    files), a broken file reported and passed over, every row equal to analysing alone."""
+    from resnet_demo.analysis import analyze
+    from resnet_demo.models import load_model
+
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shapes = _shape_files()
+    for shape in shapes:
+        (folder / shape.name).write_bytes(shape.read_bytes())
+    (folder / "sub" / "inner.png").write_bytes(shapes[0].read_bytes())
+    (folder / ".hidden.png").write_bytes(shapes[0].read_bytes())
+    (folder / "notes.txt").write_text("not an image", encoding="utf-8")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    out = tmp_path / "out"
+    argv = ["explain", str(folder), "--switch", "layer2=skip-off", "--out", str(out)]
+    assert main(argv) == 2  # one file could not be read: the others are done all the same
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [Path(r["file"]).name for r in rows] == sorted(["broken.png", *(s.name for s in shapes)])
+    assert tuple(rows[0]) == SUMMARY_FIELDS
+    broken = rows[0]
+    assert "damaged" in broken["error"] and broken["intact_top1"] == ""
+    assert not (out / "broken.png").exists()
+    model = load_model()
+    for row in rows[1:]:
+        assert row["error"] == ""
+        name = Path(row["file"]).name
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(OUTPUTS)
+        image = decode_image(folder / name)
+        switched = analyze(model, image, switches={"layer2": "skip-off"})
+        intact = analyze(model, image)
+        assert row["intact_top1"] == model.categories[int(intact.top_indices[0])]
+        assert float(row["intact_probability"]) == pytest.approx(intact.top_probs[0], abs=1e-4)
+        assert row["switched_top1"] == model.categories[int(switched.top_indices[0])]
+        assert float(row["switched_probability"]) == pytest.approx(switched.top_probs[0], abs=1e-4)
+        flipped = intact.top_indices[0] != switched.top_indices[0]
+        assert row["flipped"] == str(bool(flipped)).lower()
+
+
+def test_explain_several_images_names_repeats_apart_and_refuses_an_empty_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "same.png").write_bytes(_shape_files()[0].read_bytes())
+    out = tmp_path / "out"
+    assert main(["explain", str(first / "same.png"), str(second), "--out", str(out)]) == 0
+    assert (out / "same.png" / "card.png").is_file() and (out / "same.png-2" / "card.png").is_file()
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 and rows[0]["intact_top1"] == rows[1]["intact_top1"]
+    assert all(r["flipped"] == "false" and r["switched_top1"] == r["intact_top1"] for r in rows)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    capsys.readouterr()
+    assert main(["explain", str(empty), "--out", str(tmp_path / "none")]) == 2
+    assert "no image files" in capsys.readouterr().err
+
+
+def test_a_batch_checks_its_switches_before_the_first_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "one.png").write_bytes(_shape_files()[0].read_bytes())
+    out = tmp_path / "out"
+    assert main(["explain", str(folder), "--switch", "layer9.9=skip-off", "--out", str(out)]) == 2
+    assert "unknown block" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_batch_images_lists_a_folder_lazily_one_image_at_a_time(tmp_path: Path) -> None:
+    """The batch reads one image at a time: listing a folder yields paths, not pictures."""
+    for i in range(3):
+        (tmp_path / f"{i}.JPG").write_bytes(b"x")
+    images = batch_images([tmp_path])
+    assert next(images) == tmp_path / "0.JPG"
+    assert [p.name for p in images] == ["1.JPG", "2.JPG"]
