@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,6 +41,7 @@ from resnet_demo.models import (
 from resnet_demo.models.describe import accuracy_label
 from resnet_demo.models.registry import uses_bottleneck
 from resnet_demo.render import overlay, result_card
+from resnet_demo.render.colormaps import PALETTES
 from resnet_demo.render.report import card_content, class_names
 from resnet_demo.text import LANGS, argv_lang, catalogue, t
 
@@ -107,33 +108,38 @@ def run_explain(args: argparse.Namespace) -> int:
         "method": args.method,
         "method_settings": method_settings(args),
     }
+    job = Job(args.lang, switches, target, settings, args.palette)
     out = Path(args.out)
     paths = [Path(image) for image in args.image]
     if len(paths) == 1 and not paths[0].is_dir():
-        explain_one(model, paths[0], out, args.lang, switches, target, settings)
+        explain_one(model, paths[0], out, job)
         print(t("cli_wrote_explain", args.lang, out=out))
         return 0
-    return explain_batch(model, paths, out, args.lang, switches, target, settings)
+    return explain_batch(model, paths, out, job)
 
 
-def explain_one(
-    model: LoadedModel,
-    path: Path,
-    out: Path,
-    lang: str,
-    switches: dict[str, str],
-    target: int | None,
-    settings: dict[str, Any],
-) -> dict[str, Any]:
+class Job(NamedTuple):
+    """What `explain` does to every image: words' language, switches, target (None: top-1),
+    `analyze` settings and the heat maps' colour map."""
+
+    lang: str
+    switches: dict[str, str]
+    target: int | None
+    settings: dict[str, Any]
+    palette: str
+
+
+def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str, Any]:
     """Analyse `path` (with the intact network too when blocks are switched), write its five
     outputs into `out` and print its top classes; returns its summary row (`SUMMARY_FIELDS`)."""
     from resnet_demo.analysis import analyze, compare
 
+    lang = job.lang
     image = decode_image(path)
-    analysis = analyze(model, image, switches=switches, target=target, **settings)
+    analysis = analyze(model, image, switches=job.switches, target=job.target, **job.settings)
     intact, comparison = analysis, None
     if analysis.switched:
-        intact = analyze(model, image, target=analysis.target, **settings)
+        intact = analyze(model, image, target=analysis.target, **job.settings)
         comparison = compare(intact, analysis)
     out.mkdir(parents=True, exist_ok=True)
     result = analysis.to_json()
@@ -144,10 +150,12 @@ def explain_one(
     np.save(out / "cam.npy", analysis.cam.astype(np.float32))
     maps = {a.name: a.mean_map for a in analysis.activations}  # float32 only: nothing to pickle
     np.savez(out / "activations.npz", allow_pickle=False, **maps)
-    picture = overlay(analysis.image, analysis.cam, signed=analysis.signed)
+    palette = job.palette
+    cmap = None if analysis.signed else palette
+    picture = overlay(analysis.image, analysis.cam, cmap=cmap, signed=analysis.signed)
     (out / "overlay.png").write_bytes(encode_png(picture))
     names = class_names(model.categories, model.categories_zh, lang)
-    content = card_content(analysis, comparison, names, path.name, lang)
+    content = card_content(analysis, comparison, names, path.name, lang, palette)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(
         f"{names[int(i)]} {p * 100:.1f}%"
@@ -185,15 +193,7 @@ def batch_images(paths: Sequence[Path]) -> Iterator[Path]:
             yield path / name
 
 
-def explain_batch(
-    model: LoadedModel,
-    paths: Sequence[Path],
-    out: Path,
-    lang: str,
-    switches: dict[str, str],
-    target: int | None,
-    settings: dict[str, Any],
-) -> int:
+def explain_batch(model: LoadedModel, paths: Sequence[Path], out: Path, job: Job) -> int:
     """Every image of `paths` into a folder of its own under `out` (named after the file; a
     repeated name gets "-2", "-3" …), one row each in `out`/summary.csv, written as it goes.
     A file that cannot be read or analysed gets its message on stderr and in the row's `error`
@@ -202,7 +202,8 @@ def explain_batch(
     from resnet_demo.analysis.methods import resolve_settings
     from resnet_demo.switches import resolve_layer, validate_modes
 
-    validate_modes(model.module, switches)
+    lang, settings = job.lang, job.settings
+    validate_modes(model.module, job.switches)
     resolve_layer(model.module, settings["cam_layer"])
     size = model.preprocessing.crop_size
     resolve_settings(settings["method"], size, settings["method_settings"])
@@ -216,7 +217,7 @@ def explain_batch(
             folder = _unused(path.name, used)
             print(t("cli_batch_image", lang, index=done + failed + 1, image=path))
             try:
-                row = explain_one(model, path, out / folder, lang, switches, target, settings)
+                row = explain_one(model, path, out / folder, job)
             except (DemoError, OSError) as exc:
                 message = exc.words(lang) if isinstance(exc, DemoError) else _os_words(exc)
                 print(t("cli_error", lang, message=f"{path}: {message}"), file=sys.stderr)
@@ -417,6 +418,9 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
     )
     explain.add_argument("--steps", type=int, default=None, help=t("cli_steps_help", lang))
     explain.add_argument("--samples", type=int, default=None, help=t("cli_samples_help", lang))
+    explain.add_argument(
+        "--palette", default=PALETTES[0], choices=PALETTES, help=t("cli_palette_help", lang)
+    )
     _outputs(explain, lang)
     explain.set_defaults(func=run_explain)
 

@@ -440,3 +440,17 @@ def test_batch_images_lists_a_folder_lazily_one_image_at_a_time(tmp_path: Path) 
     images = batch_images([tmp_path])
     assert next(images) == tmp_path / "0.JPG"
     assert [p.name for p in images] == ["1.JPG", "2.JPG"]
+
+
+def test_explain_with_a_colour_blind_palette_draws_its_maps_in_it(tmp_path: Path) -> None:
+    from resnet_demo.render import overlay
+
+    shape = _shape_files()[0]
+    assert main(["explain", str(shape), "--palette", "cividis", "--out", str(tmp_path)]) == 0
+    cam = np.load(tmp_path / "cam.npy")
+    image = decode_image(tmp_path / "overlay.png")
+    model_view = np.asarray(Image.open(shape).convert("RGB").resize(cam.shape[::-1]))
+    drawn = overlay(model_view, cam, cmap="cividis")
+    assert np.abs(image.astype(int) - drawn.astype(int)).max() <= 1
+    with pytest.raises(SystemExit, match="2"):  # argparse: "invalid choice: 'jet'"
+        main(["explain", str(shape), "--palette", "jet", "--out", str(tmp_path)])

@@ -264,6 +264,41 @@ def test_opacity_recolours_only_the_overlays_without_analysis(
     assert handlers.engine.cache.misses == misses
 
 
+def test_the_colour_picker_recolours_every_heat_map_and_is_kept(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    """Issue 13 §4: a colour-blind-safe choice besides the default, without an analysis; the
+    session keeps it for later analyses and the exported card."""
+    from resnet_demo.render import overlay
+    from resnet_demo.render.colormaps import colorize
+    from resnet_demo.ui.export import card_content
+
+    misses = handlers.engine.cache.misses
+    out = handlers.on_palette(analysed, "cividis", 1.0)
+    session = out[page.state]
+    assert session.settings.palette == "cividis" and handlers.engine.cache.misses == misses
+    current = session.current
+    expected = overlay(current.image, current.cam, alpha=1.0, cmap="cividis")
+    np.testing.assert_array_equal(out[page.results.overlay][::2, ::2], expected)
+    inferno = overlay(current.image, current.cam, alpha=1.0, cmap="inferno")
+    assert not np.array_equal(expected, inferno)
+    raw = out[page.results.raw_cam]
+    assert set(map(tuple, raw.reshape(-1, 3))) <= set(
+        map(tuple, colorize(np.linspace(0, 1, 256)[None], "cividis", 0.0, 1.0)[0])
+    )
+    tile = out[page.results.stages][0][0]
+    cam = current.stage_cams[0][1]
+    assert np.array_equal(tile[::2, ::2], overlay(current.image, cam, alpha=1.0, cmap="cividis"))
+    flipped = handlers.on_settings(
+        session, **{**CONTROLS, "strip": {"modes": {"layer1.0": "skip-off"}}}
+    )
+    assert flipped[page.state].settings.palette == "cividis"
+    assert card_content(handlers.engine.model(session), flipped[page.state]).heat_cmap == "cividis"
+    with pytest.raises(gr.Error, match="unknown colour map 'jet'"):
+        handlers.on_palette(analysed, "jet", 0.5)
+    assert handlers.on_settings(analysed, **CONTROLS)[page.state].settings.palette == "inferno"
+
+
 def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
     handlers: Handlers, analysed: Session, page: Page
 ) -> None:

@@ -201,6 +201,8 @@ class CardContent:
         heat_key: Colour key of the heat-map panel. Default: None, Grad-CAM's key.
         heat_signed: `heat` is a signed map in [-1, 1], drawn with a diverging colour map (0 in
             its near-white middle colour; give a diverging `heat_key` with it). Default: False.
+        heat_cmap: Colour map of an unsigned `heat` and of the default key
+            (`colormaps.PALETTES`). Default: "inferno".
     """
 
     title: str
@@ -214,6 +216,7 @@ class CardContent:
     heat_title: str | None = None
     heat_key: ColourKey | None = None
     heat_signed: bool = False
+    heat_cmap: str = _HEAT_CMAP
 
 
 def _pictures(content: CardContent) -> list[Panel]:
@@ -223,7 +226,7 @@ def _pictures(content: CardContent) -> list[Panel]:
     lang = content.lang
     image = _check_image(content.image, "content.image")
     key = content.heat_key or ColourKey(
-        t("card_low", lang), t("card_key", lang), t("card_high", lang)
+        t("card_low", lang), t("card_key", lang), t("card_high", lang), content.heat_cmap
     )
     room = key if content.heat is not None else None
     panels = [picture(t("card_input", lang), image, room_for_key=room)]
@@ -231,7 +234,11 @@ def _pictures(content: CardContent) -> list[Panel]:
         heat = _as_map(content.heat, "content.heat")
         signed = bool(content.heat_signed)
         shown = overlay(
-            image, heat, alpha=_HEAT_ALPHA, cmap=key.cmap if signed else _HEAT_CMAP, signed=signed
+            image,
+            heat,
+            alpha=_HEAT_ALPHA,
+            cmap=key.cmap if signed else content.heat_cmap,
+            signed=signed,
         )
         title = content.heat_title or t("card_grad_cam", lang)
         panels.append(picture(title, shown, key))

@@ -12,6 +12,11 @@ import functools
 
 import numpy as np
 
+PALETTES: tuple[str, ...] = ("inferno", "viridis", "cividis")
+"""The heat maps' colour maps a user can pick, the default first. All three are perceptually
+uniform and keep their order in grey; cividis was made for colour-vision deficiency (Nuñez,
+Anderton & Renslow 2018, PLOS ONE 13(7): e0199239). Signed maps keep their diverging map."""
+
 _LUT_SIZE = 256
 # Odd size for diverging maps so that 0 lands exactly on the colour map's midpoint (cmap(0.5)).
 _DIVERGING_LUT_SIZE = 257

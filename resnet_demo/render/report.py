@@ -105,6 +105,7 @@ def card_content(
     names: Sequence[str],
     image_name: str,
     lang: str = "en",
+    palette: str = "inferno",
 ) -> CardContent:
     """What the result card shows for one analysis, in `lang`.
 
@@ -118,6 +119,7 @@ def card_content(
         names: Display name of every class, in `lang` (see `class_names`).
         image_name: Shown in the title and the caption.
         lang: "en" or "zh". Default: "en".
+        palette: colour map of unsigned maps (`colormaps.PALETTES`). Default: "inferno".
 
     Returns:
         The card's content; draw it with `render.result_card`.
@@ -128,7 +130,7 @@ def card_content(
     method = getattr(current, "method", GRADCAM)
     signed = bool(getattr(current, "signed", False))
     what, heat_title, heat_key, diff_words, switched_title = _method_words(
-        method, signed, names[current.target], current.cam_layer, lang
+        method, signed, names[current.target], current.cam_layer, lang, palette
     )
     lines = [
         t("card_model", lang, model=current.model_name, source=current.weights_source),
@@ -148,7 +150,15 @@ def card_content(
         # Two signed maps in [-1, 1] differ by up to 2: that is the diverging scale's end.
         limit = 2.0 if signed else 1.0
         extra = [
-            (switched_title, overlay(current.image, comparison.cam_after, signed=signed)),
+            (
+                switched_title,
+                overlay(
+                    current.image,
+                    comparison.cam_after,
+                    cmap=None if signed else palette,
+                    signed=signed,
+                ),
+            ),
             (
                 t("panel_diff", lang),
                 colorize_diverging(comparison.cam_diff, limit=limit),
@@ -167,11 +177,12 @@ def card_content(
         heat_title=heat_title,
         heat_key=heat_key,
         heat_signed=signed,
+        heat_cmap=palette,
     )
 
 
 def _method_words(
-    method: str, signed: bool, target: str, layer: str, lang: str
+    method: str, signed: bool, target: str, layer: str, lang: str, palette: str
 ) -> tuple[str, str | None, ColourKey | None, str, str]:
     """The card's words for its method: the caption's "what" line, the map panel's heading and
     colour key (None: Grad-CAM's defaults), the difference's key words and the switched
@@ -192,7 +203,7 @@ def _method_words(
             t(ends[0], lang),
             t("card_method_key", lang, method=method),
             t(ends[1], lang),
-            SIGNED_CMAP if signed else "inferno",
+            SIGNED_CMAP if signed else palette,
             signed,
         )
         diff_words = t("card_method_diff_key", lang, method=method)

@@ -43,7 +43,8 @@ def card_content(model: LoadedModel, session: Session) -> CardContent:
     lang = session.settings.lang
     names = class_names(model, lang)
     image_name = session.image_name or tr("image_word", lang)
-    return report.card_content(current, session.comparison, names, image_name, lang)
+    palette = session.settings.palette
+    return report.card_content(current, session.comparison, names, image_name, lang, palette)
 
 
 def numbers(model: LoadedModel, session: Session) -> dict[str, Any]:

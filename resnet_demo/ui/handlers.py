@@ -41,6 +41,7 @@ from resnet_demo.ui.session import (
     parse_layer,
     parse_method,
     parse_opacity,
+    parse_palette,
     parse_target,
     parse_top_k,
 )
@@ -135,6 +136,7 @@ class Handlers:
         opacity: object,
         strip: object,
         lang: object,
+        palette: object = None,
     ) -> Settings:
         """Check every control value against the session's model (raises on a bad one)."""
         model = self.engine.model(session)
@@ -148,6 +150,7 @@ class Handlers:
             inspect=selected_from_value(strip, names, session.settings.inspect),
             lang=normalize_lang(lang),
             method=parse_method(method),
+            palette=session.settings.palette if palette is None else parse_palette(palette),
             rev=revision_from_value(strip, session.settings.rev),
         )
 
@@ -342,6 +345,18 @@ class Handlers:
         }
 
     @user_errors
+    def on_palette(self, session: Session, palette: Any, opacity: Any) -> Update:
+        """The colour picker: recolour every heat map (no analysis); the session keeps the
+        choice for the next analyses and the exported card."""
+        settings = replace(session.settings, palette=parse_palette(palette))
+        session = replace(session, settings=settings)
+        return {
+            self.p.state: session,
+            **self.on_opacity(session, opacity),
+            self.p.results.raw_cam: views.raw_cam(session),
+        }
+
+    @user_errors
     def on_inspect(self, block: Any, session: Session, lang: Any, strip: Any = None) -> Update:
         """Pick the block whose strongest channels are shown (dropdown or a click in the strip).
 
@@ -396,8 +411,9 @@ class Handlers:
                 self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
                 self.p.header.status: f"⚠ {exc}",
             }
+        kept = session.settings
         settings = replace(
-            default_settings(model, lang), method=session.settings.method, rev=session.settings.rev
+            default_settings(model, lang), method=kept.method, palette=kept.palette, rev=kept.rev
         )
         fresh = Session(model_name=model.name, settings=settings)
         fresh = replace(

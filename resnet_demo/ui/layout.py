@@ -19,6 +19,7 @@ from resnet_demo import text
 from resnet_demo.analysis import Analysis
 from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.render.colormaps import PALETTES
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.ui import views
 from resnet_demo.ui.assets import static_text
@@ -73,6 +74,7 @@ class Results(NamedTuple):
     top_k: CheckedSlider
     method_note: gr.Markdown
     stages: gr.Gallery
+    palette: gr.Dropdown
 
 
 class Switches(NamedTuple):
@@ -129,6 +131,7 @@ class Page:
             "layer": r.layer,
             "top_k": r.top_k,
             "opacity": r.opacity,
+            "palette": r.palette,
             "strip": self.switches.strip,
             "lang": self.header.language,
         }
@@ -362,6 +365,14 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
         )
         top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
+        palette = gr.Dropdown(
+            choices=[(t(f"palette_{name}"), name) for name in PALETTES],
+            value=session.settings.palette,
+            label=t("palette"),
+            info=t("palette_info"),
+            elem_id="palette",
+            min_width=160,
+        )
     method_note = gr.Markdown(
         views.method_note(model, session.settings.method, lang),
         elem_id="method-note",
@@ -370,7 +381,7 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
     stages = _stage_row()
     return Results(
         predictions, overlay, raw_cam, caption, zero_note, zero_button, banner,
-        target, method, layer, opacity, top_k, method_note, stages,
+        target, method, layer, opacity, top_k, method_note, stages, palette,
     )  # fmt: skip
 
 
@@ -429,6 +440,16 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
         api_name="signed_map",
         **_work(page),
     )
+    r.palette.select(
+        handlers.on_palette,
+        inputs=[page.state, r.palette, r.opacity],
+        outputs=[
+            page.state, r.overlay, r.raw_cam, page.comparison.cam_intact,
+            page.comparison.cam_switched, r.stages,
+        ],
+        api_name="palette",
+        trigger_mode="always_last",
+    )  # fmt: skip
     r.opacity.release(
         handlers.on_opacity,
         inputs=[page.state, r.opacity],

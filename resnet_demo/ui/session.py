@@ -21,6 +21,7 @@ from resnet_demo.analysis.methods import GRADCAM, check_method
 from resnet_demo.cache import LRUCache
 from resnet_demo.errors import check_number, parse_whole
 from resnet_demo.models import LoadedModel
+from resnet_demo.render.colormaps import PALETTES
 from resnet_demo.switches import INTACT, block_names, resolve_layer
 from resnet_demo.text import Term
 from resnet_demo.ui.registry import ModelRegistry
@@ -47,6 +48,7 @@ class Settings:
         inspect: block whose strongest channels are shown.
         lang: "en" or "zh".
         method: attribution method of the main map (`analysis.methods.METHOD_NAMES`).
+        palette: colour map of unsigned heat maps (`render.colormaps.PALETTES`).
         rev: the browser's strip revision this view answers (`strip.revision_from_value`): the
             strip keeps a newer change of its own over an older answer that arrives late.
     """
@@ -59,6 +61,7 @@ class Settings:
     inspect: str = ""
     lang: str = "en"
     method: str = GRADCAM
+    palette: str = PALETTES[0]
     rev: int = 0
 
     @property
@@ -138,6 +141,17 @@ def parse_opacity(value: object) -> float:
         AnalysisError: not a number in [0, 1].
     """
     return check_number(value, Term("field_opacity"), 0, 1, error=AnalysisError)
+
+
+def parse_palette(value: object) -> str:
+    """A heat-map colour map from the picker or an API client.
+
+    Raises:
+        AnalysisError: not one of `PALETTES` (key `page_unknown_palette`).
+    """
+    if value not in PALETTES:
+        raise AnalysisError("page_unknown_palette", value=repr(value), choices=", ".join(PALETTES))
+    return str(value)
 
 
 def parse_layer(model: LoadedModel, value: object) -> str:

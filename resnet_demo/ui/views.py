@@ -241,15 +241,16 @@ def overlays(session: Session, opacity: float) -> tuple[Any, Any, Any]:
     if current is None:
         return None, None, None
     signed = current.signed  # signed maps: diverging colours, 0 (near-)white
-    main = enlarge(overlay(current.image, current.cam, alpha=opacity, signed=signed))
+    cmap = None if signed else session.settings.palette
+
+    def drawn(cam: np.ndarray) -> np.ndarray | None:
+        return enlarge(overlay(current.image, cam, alpha=opacity, cmap=cmap, signed=signed))
+
+    main = drawn(current.cam)
     comparison = session.comparison
     if comparison is None:
         return main, main, None
-    return (
-        main,
-        enlarge(overlay(current.image, comparison.cam_before, alpha=opacity, signed=signed)),
-        enlarge(overlay(current.image, comparison.cam_after, alpha=opacity, signed=signed)),
-    )
+    return main, drawn(comparison.cam_before), drawn(comparison.cam_after)
 
 
 def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] | None:
@@ -264,7 +265,7 @@ def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] 
     for block, cam, peak in current.stage_cams:
         h, w = grids[block]
         key = "stage_tile" if peak > 0 else "stage_tile_zero"
-        picture = overlay(current.image, cam, alpha=opacity)
+        picture = overlay(current.image, cam, alpha=opacity, cmap=session.settings.palette)
         factor = _factor(picture)
         if factor > 1:
             picture = upscale_nearest(picture, factor)
@@ -300,15 +301,15 @@ def caption(session: Session, names: list[str]) -> str:
 
 def raw_cam(session: Session) -> np.ndarray | None:
     """The map at its own resolution (a layer method's grid, cells as large as the overlay's
-    pixels; a pixel method's map at the input): inferno colours, or diverging ones for signed
-    methods (0 (near-)white)."""
+    pixels; a pixel method's map at the input): the session's palette, or diverging colours
+    for signed methods (0 (near-)white)."""
     current = session.current
     if current is None:
         return None
     side = current.image.shape[0] * _factor(current.image)
     if current.signed:
         return blocky(colorize_diverging(current.cam_coarse, limit=1.0), side)
-    return blocky(colorize(current.cam_coarse, "inferno", 0.0, 1.0), side)
+    return blocky(colorize(current.cam_coarse, session.settings.palette, 0.0, 1.0), side)
 
 
 DIFF_LIMIT_SIGNED = 2.0
