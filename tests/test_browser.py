@@ -359,3 +359,37 @@ def test_picking_a_method_shows_its_map_and_names_it(
     page.locator("#caption").evaluate("e => e.scrollIntoView()")
     settle(page)
     page.screenshot(path=shots / "12-method-picker.png")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_phone_gets_the_whole_lesson_without_sideways_scrolling(
+    browser: Browser, url: str, lesson_image: Path, shots: Path
+) -> None:
+    """Issue 13 §4: at 390×844 (a phone, touch) upload, predictions, heat map, a switch tapped
+    in the strip and the comparison, and no element makes the page scroll sideways."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    expect(page.locator("#strip .blk").first).to_be_visible()
+    assert _page_width(page) <= PHONE["width"]
+    upload(page, lesson_image)
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    expect(page.locator("#overlay img")).to_be_visible()
+    button = page.locator("#strip button[data-block='layer4.1'][data-mode='skip-off']")
+    button.scroll_into_view_if_needed()
+    button.tap()
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(1)
+    expect(page.locator("#banner")).to_contain_text("layer4.1")
+    expect(page.locator("#cam-switched img")).to_be_visible()
+    page.locator("#palette").scroll_into_view_if_needed()
+    assert _page_width(page) <= PHONE["width"]
+    page.evaluate("window.scrollTo(0, 0)")
+    settle(page)
+    page.screenshot(path=shots / "13-phone.png")
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "13-phone-switches.png")
+    context.close()
