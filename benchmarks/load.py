@@ -1,12 +1,15 @@
 """A classroom at once: N API clients driving the app, with latency, throughput and memory.
 
     python benchmarks/load.py [--clients 30] [--requests 5] [--model embedded] [--seed 0]
+        [--one-client 12]
 
 Starts `python app.py` as its own process on a free loopback port (the embedded model, downloads
 off), waits until its page answers, then runs `--clients` `gradio_client` clients at once, each
 its own session making `--requests` requests in a seeded mix: upload an example image with some
 switches set, flip switches, press the "all skips off" preset. Prints:
 
+- first, one client alone: the median of `--one-client` switch flips and of as many new images
+  (targets: 150 ms and 250 ms on the embedded model, issue 13 §5);
 - p50 / p95 / max latency of the requests (seconds, measured by the clients) and throughput;
 - errors other than Gradio's "queue full" answer, counted by kind (target: none);
 - "queue full" answers (allowed: the queue is bounded on purpose);
@@ -44,6 +47,8 @@ from resnet_demo.ui.server import free_port  # noqa: E402
 HOST = "127.0.0.1"
 EXAMPLES = ROOT / "assets" / "examples"
 MAX_GROWTH_MB = 150.0
+FLIP_TARGET_MS = 150
+IMAGE_TARGET_MS = 250
 READY_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 300.0
 SWITCHES: tuple[dict[str, str], ...] = (
@@ -198,6 +203,30 @@ def new_client(url: str) -> Client:
     )
 
 
+def one_client(url: str, images: list[Path], rounds: int) -> tuple[float, float]:
+    """Median seconds of a switch flip (two settings in turn, on one analysed image) and of a
+    new image (two images in turn, no switches), one client alone, end to end through
+    `gradio_client` (the answer with its file references, as a browser gets it before it
+    fetches the pictures)."""
+    client = new_client(url)
+    try:
+        client.predict(handle_file(str(images[0])), api_name="/analyze")
+        flips = [{"layer1.0": "skip-off"}, {"layer4.1": "branch-off"}]
+        flip_s, image_s = [], []
+        for i in range(rounds):
+            began = time.perf_counter()
+            client.predict(strip={"modes": flips[i % 2]}, api_name="/switch")
+            flip_s.append(time.perf_counter() - began)
+        client.predict(strip={"modes": {}}, api_name="/switch")
+        for i in range(rounds):
+            began = time.perf_counter()
+            client.predict(handle_file(str(images[1 + i % 2])), api_name="/analyze")
+            image_s.append(time.perf_counter() - began)
+    finally:
+        client.close()
+    return percentile(flip_s, 50), percentile(image_s, 50)
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0..100) by linear interpolation; nan for no values."""
     if not values:
@@ -215,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5, help="requests per client (default 5)")
     parser.add_argument("--model", default="embedded", help="model the app starts on")
     parser.add_argument("--seed", type=int, default=0, help="seed of the request mix")
+    parser.add_argument(
+        "--one-client", type=int, default=12, help="rounds of the one-client latencies (0: none)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 500 or not 1 <= args.requests <= 1000:
         parser.error("--clients must be 1..500 and --requests 1..1000")
@@ -232,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         warm.predict(handle_file(str(images[0])), api_name="/analyze")
         warm.close()
         rss_warm = rss_mb(server.pid)
+        alone = one_client(url, images, args.one_client) if args.one_client > 0 else None
 
         tally = Tally()
         go = threading.Event()
@@ -256,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     done = len(tally.latencies)
     growth = rss_end - rss_ready
     print(f"app: {args.model} on {url}, ready in {ready_s:.1f} s, {os.cpu_count()} CPU cores")
+    if alone is not None:
+        print(
+            f"one client alone (median of {args.one_client}): switch flip {alone[0] * 1e3:.0f} ms "
+            f"(target <= {FLIP_TARGET_MS} ms), new image {alone[1] * 1e3:.0f} ms "
+            f"(target <= {IMAGE_TARGET_MS} ms)"
+        )
     print(f"load: {args.clients} clients x {args.requests} requests = {total} requests")
     print(
         f"latency: p50 {percentile(tally.latencies, 50):.2f} s, "
@@ -277,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         misses.append("errors other than queue full")
     if growth > MAX_GROWTH_MB:
         misses.append(f"memory grew {growth:.0f} MB")
+    if alone is not None and alone[0] * 1e3 > FLIP_TARGET_MS:
+        misses.append(f"a flip took {alone[0] * 1e3:.0f} ms")
+    if alone is not None and alone[1] * 1e3 > IMAGE_TARGET_MS:
+        misses.append(f"a new image took {alone[1] * 1e3:.0f} ms")
     print("result:", "targets met" if not misses else "MISSED: " + "; ".join(misses))
     return 1 if misses else 0
 
