@@ -173,9 +173,17 @@ def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
     assert view["download_card"]["visible"] is False and view["target"]["value"] == -1
 
 
-def test_same_image_again_changes_nothing(handlers: Handlers, analysed: Session) -> None:
-    assert handlers.on_image(str(CAT), analysed, **CONTROLS) == {}
-    assert handlers.on_image(None, analysed, **CONTROLS) == {}
+def test_same_image_again_changes_nothing(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    # Never an empty dict: Gradio refuses one ("didn't return enough output values").
+    assert handlers.on_image(str(CAT), analysed, **CONTROLS) == {page.state: analysed}
+    assert handlers.on_image(None, analysed, **CONTROLS) == {page.state: analysed}
+    # The same image with other switches (an API client) is analysed with them.
+    strip = {"modes": {"layer4.1": "branch-off"}}
+    again = handlers.on_image(str(CAT), analysed, **{**CONTROLS, "strip": strip})
+    assert again[page.state].current.switched == {"layer4.1": "branch-off"}
+    assert page.results.overlay in again
 
 
 def test_flip_reuses_the_cached_intact_analysis(
@@ -348,7 +356,7 @@ def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: 
     np.testing.assert_array_equal(shown, decode_image(EXAMPLES_DIR / session.image_name))
     assert session.image is shown and session.current is not None and shown.flags.writeable
     # The input then reports the shown picture (saved losslessly): same digest, nothing recomputed.
-    assert handlers.on_image(png_bytes(shown), session, **CONTROLS) == {}
+    assert handlers.on_image(png_bytes(shown), session, **NO_TARGET) == {page.state: session}
     with pytest.raises(gr.Error, match="no example number"):
         bad = gr.SelectData(None, {"index": 99, "value": None, "selected": True})
         handlers.on_example(bad, handlers.new_session(), **NO_TARGET)
