@@ -160,10 +160,24 @@ class Page:
         return [*parts, *extra]
 
 
-def _picture(key: str, elem_id: str, height: int, **kwargs: Any) -> gr.Image:
-    """An output picture (PNG, not editable) labelled with the catalogue's `key`."""
+PHOTO_FORMAT = "jpeg"
+"""How the overlays (a heat map blended over the photo) travel: JPEG encodes in about a tenth of
+PNG's time (issue 13 §5: the four stage tiles and three overlays took 100 of a flip's 120 ms of
+encoding as PNG), and a blend over a photo shows no JPEG edges. Maps drawn cell by cell (the raw
+map, the difference, the activation grids) stay PNG, whose edges stay sharp."""
+
+
+def _picture(
+    key: str, elem_id: str, height: int, image_format: str = "png", **kwargs: Any
+) -> gr.Image:
+    """An output picture (not editable) labelled with the catalogue's `key`."""
     return gr.Image(
-        label=t(key), interactive=False, format="png", height=height, elem_id=elem_id, **kwargs
+        label=t(key),
+        interactive=False,
+        format=image_format,
+        height=height,
+        elem_id=elem_id,
+        **kwargs,
     )
 
 
@@ -321,7 +335,13 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             min_width=240,
         )
         overlay = _picture(
-            "overlay", "overlay", 240, scale=3, min_width=200, buttons=["download", "fullscreen"]
+            "overlay",
+            "overlay",
+            240,
+            PHOTO_FORMAT,
+            scale=3,
+            min_width=200,
+            buttons=["download", "fullscreen"],
         )
         raw_cam = _picture(
             "raw_cam", "raw-cam", 240, scale=3, min_width=200, buttons=["fullscreen"]
@@ -396,7 +416,7 @@ def _stage_row() -> gr.Gallery:
             object_fit="contain",
             allow_preview=True,
             interactive=False,
-            format="png",
+            format=PHOTO_FORMAT,
             elem_id="stages",
         )
         gr.Markdown(t("stage_row_help"), elem_id="stage-row-help", elem_classes=["help"])
@@ -566,8 +586,12 @@ def _comparison(session: Session, lang: str) -> Comparison:
             )
             with gr.Column(scale=7), gr.Row(equal_height=True):
                 pictures = [
-                    _picture(key, key.replace("_", "-"), 230, buttons=["fullscreen"])
-                    for key in ("cam_intact", "cam_switched", "cam_diff")
+                    _picture(key, key.replace("_", "-"), 230, kind, buttons=["fullscreen"])
+                    for key, kind in (
+                        ("cam_intact", PHOTO_FORMAT),
+                        ("cam_switched", PHOTO_FORMAT),
+                        ("cam_diff", "png"),
+                    )
                 ]
     return Comparison(table, *pictures)
 
