@@ -133,6 +133,16 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(600)
 
 
+def shoot_top_and_switches(page: Page, top: Path, switches: Path) -> None:
+    """Screenshots of the page's top and of the switch panel."""
+    page.evaluate("window.scrollTo(0, 0)")
+    settle(page)
+    page.screenshot(path=top)
+    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=switches)
+
+
 def upload(page: Page, path: Path) -> None:
     page.locator("#image input[type=file]").set_input_files(str(path))
 
@@ -158,12 +168,7 @@ def test_a_lesson_in_the_browser(
     expect(page.locator("#banner")).to_contain_text("Top-1 changed")
     expect(page.locator("#strip .blk.m-skip-off")).to_have_count(n_blocks)
     expect(page.locator("#cam-diff img")).to_be_visible()
-    page.evaluate("window.scrollTo(0, 0)")
-    settle(page)
-    page.screenshot(path=shots / "2-all-skips-off.png")
-    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
-    settle(page)
-    page.screenshot(path=shots / "3-switch-panel.png")
+    shoot_top_and_switches(page, shots / "2-all-skips-off.png", shots / "3-switch-panel.png")
     page.screenshot(path=shots / "4-full-page.png", full_page=True)
 
     page.locator("#lang label", has_text="简体中文").click()
@@ -386,10 +391,5 @@ def test_a_phone_gets_the_whole_lesson_without_sideways_scrolling(
     expect(page.locator("#cam-switched img")).to_be_visible()
     page.locator("#palette").scroll_into_view_if_needed()
     assert _page_width(page) <= PHONE["width"]
-    page.evaluate("window.scrollTo(0, 0)")
-    settle(page)
-    page.screenshot(path=shots / "13-phone.png")
-    page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
-    settle(page)
-    page.screenshot(path=shots / "13-phone-switches.png")
+    shoot_top_and_switches(page, shots / "13-phone.png", shots / "13-phone-switches.png")
     context.close()
