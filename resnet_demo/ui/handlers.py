@@ -136,7 +136,6 @@ class Handlers:
         opacity: object,
         strip: object,
         lang: object,
-        palette: object = None,
     ) -> Settings:
         """Check every control value against the session's model (raises on a bad one)."""
         model = self.engine.model(session)
@@ -150,7 +149,7 @@ class Handlers:
             inspect=selected_from_value(strip, names, session.settings.inspect),
             lang=normalize_lang(lang),
             method=parse_method(method),
-            palette=session.settings.palette if palette is None else parse_palette(palette),
+            palette=session.settings.palette,  # changed only by the picker (`on_palette`)
             rev=revision_from_value(strip, session.settings.rev),
         )
 

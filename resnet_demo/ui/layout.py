@@ -131,7 +131,6 @@ class Page:
             "layer": r.layer,
             "top_k": r.top_k,
             "opacity": r.opacity,
-            "palette": r.palette,
             "strip": self.switches.strip,
             "lang": self.header.language,
         }
