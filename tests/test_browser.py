@@ -393,3 +393,19 @@ def test_a_phone_gets_the_whole_lesson_without_sideways_scrolling(
     assert _page_width(page) <= PHONE["width"]
     shoot_top_and_switches(page, shots / "13-phone.png", shots / "13-phone-switches.png")
     context.close()
+
+
+def test_every_picture_has_a_text_alternative(browser: Browser, url: str) -> None:
+    """Issue 13 §4: each picture's alt names its panel, the caption (method, class, layer,
+    switches) and the top-1 prediction, and follows a switch."""
+    page = open_page(browser, url)
+    upload(page, ROOT / "assets" / "examples" / "shapes_star.png")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    for panel in ("overlay", "raw-cam", "activations", "channels"):
+        picture = page.locator(f"#{panel} img").first
+        expect(picture).to_have_attribute("alt", re.compile(r"Grad-CAM.*star.*all blocks intact"))
+        expect(picture).to_have_attribute("alt", re.compile(r"top-1: star"))
+    expect(page.locator("#overlay img")).to_have_attribute("alt", re.compile(r"^Heat map — "))
+    page.locator("#strip button[data-block='layer4.1'][data-mode='skip-off']").click()
+    expect(page.locator("#cam-switched img")).to_have_attribute("alt", re.compile(r"switched"))
+    expect(page.locator("#overlay img")).to_have_attribute("alt", re.compile(r"layer4\.1"))

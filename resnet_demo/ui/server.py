@@ -10,6 +10,7 @@ short messages the handlers raise (`show_error=False`).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import socket
@@ -61,9 +62,26 @@ def page_css() -> str:
     return static_text("page.css") + INTERNAL_CSS
 
 
+ALT_PANELS = (
+    "image",
+    "overlay",
+    "raw-cam",
+    "cam-intact",
+    "cam-switched",
+    "cam-diff",
+    "activations",
+    "channels",
+)
+"""The pictures whose text alternative `static/alt.html` writes (their `elem_id`s)."""
+
+
 def head_html() -> str:
-    """The `<head>` script: Gradio's "queue full" sentence worded as the app does (`_compat`)."""
-    return busy_head({lang: t("busy", lang) for lang in LANGS})
+    """The `<head>` scripts: Gradio's "queue full" sentence worded as the app does (`_compat`),
+    and a text alternative for every picture (`static/alt.html`)."""
+    top = json.dumps({lang: t("alt_top1", lang) for lang in LANGS}, ensure_ascii=False)
+    alt = static_text("alt.html").replace("__PANELS__", json.dumps(ALT_PANELS))
+    alt = alt.replace("__TOP__", top)
+    return busy_head({lang: t("busy", lang) for lang in LANGS}) + alt
 
 
 def default_threads() -> int:
