@@ -173,10 +173,7 @@ def analyze(
         cam_scale=cam_scale,
         cam_coarse=cam_coarse,
         blocks=stats,
-        activations=tuple(
-            _activation(name, out, n_channels)
-            for name, out in zip(switched.blocks, block_outputs, strict=True)
-        ),
+        activations=tuple(_activation(name, out, n_channels) for name, out in outputs.items()),
         method=info.name,
         method_settings=settings,
         signed=info.signed,
