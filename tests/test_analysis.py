@@ -13,8 +13,9 @@ import torch.nn.functional as F
 from conftest import count_hooks
 
 from resnet_demo.analysis import AnalysisError, analyze, compare, grad_cam
+from resnet_demo.analysis.gradcam import tail_grad_cam, tail_grad_cams
 from resnet_demo.models import LoadedModel
-from resnet_demo.switches import SwitchError
+from resnet_demo.switches import SwitchedResNet, SwitchError
 
 
 def _input(model: LoadedModel, image: np.ndarray) -> torch.Tensor:
@@ -43,6 +44,37 @@ def hand_grad_cam(model: LoadedModel, image: np.ndarray, layer: str, target: int
     size = model.preprocessing.crop_size
     up = F.interpolate(cam, size=(size, size), mode="bilinear", align_corners=False)[0, 0]
     return (up / up.max()).detach().numpy()
+
+
+def test_stage_row_equals_hand_written_hooks_at_every_stage(
+    resnet18: LoadedModel, photo: np.ndarray
+) -> None:
+    """The stage row's four maps come from one tail pass; each is still textbook Grad-CAM."""
+    result = analyze(resnet18, photo, all_stages=True)
+    blocks = [name for name, _, _ in result.stage_cams]
+    assert blocks == ["layer1.1", "layer2.1", "layer3.1", "layer4.1"]
+    for name, cam, peak in result.stage_cams:
+        assert peak > 0
+        expected = hand_grad_cam(resnet18, photo, name, result.target)
+        np.testing.assert_allclose(cam, expected, atol=2e-4, err_msg=name)
+
+
+def test_one_tail_pass_equals_one_tail_per_block_with_switches(
+    resnet18: LoadedModel, photo: np.ndarray
+) -> None:
+    modes = {"layer2.0": "skip-off", "layer3.1": "branch-off"}
+    switched = SwitchedResNet(resnet18.module, modes, record_norms=True)
+    outputs: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        h = switched.stem(_input(resnet18, photo))
+        for name, block in switched.blocks.items():
+            h = outputs[name] = block(h)
+    names = ["layer1.0", "layer2.1", "layer3.1", "layer4.1"]
+    together = tail_grad_cams(switched, names, outputs, 7)
+    for name, cam in zip(names, together, strict=True):
+        alone = tail_grad_cam(switched, name, outputs[name], 7)
+        assert cam.shape == alone.shape and float(alone.max()) > 0
+        torch.testing.assert_close(cam, alone, rtol=1e-5, atol=1e-7, msg=name)
 
 
 @pytest.mark.parametrize(("layer", "block"), [("layer3", "layer3.1"), ("layer2.0", "layer2.0")])

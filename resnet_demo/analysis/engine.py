@@ -19,7 +19,7 @@ import torch
 from captum.attr import LayerActivation, LayerAttribution
 
 from resnet_demo.analysis import methods
-from resnet_demo.analysis.gradcam import tail_grad_cam
+from resnet_demo.analysis.gradcam import tail_grad_cam, tail_grad_cams
 from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
 from resnet_demo.errors import DemoError, Term, check_int
 from resnet_demo.models import LoadedModel
@@ -285,16 +285,20 @@ def _stage_cams(
     size: tuple[int, int],
 ) -> tuple[tuple[str, np.ndarray, float], ...]:
     """Grad-CAM (ReLU) of `target` at the last block of every stage, each at the input size and
-    divided by its own max. Runs under the model's lock."""
+    divided by its own max; all four from one tail pass (`tail_grad_cams`). Runs under the
+    model's lock."""
+    names = [last for stage in STAGES if (last := _last_block(outputs, stage))]
     cams = []
-    for stage in STAGES:
-        names = [n for n in outputs if n.startswith(stage + ".")]
-        if not names:
-            continue
-        coarse = tail_grad_cam(switched, names[-1], outputs[names[-1]], target)
+    for name, coarse in zip(names, tail_grad_cams(switched, names, outputs, target), strict=True):
         cam, peak = _cam_at_input(coarse, size)
-        cams.append((names[-1], cam, peak))
+        cams.append((name, cam, peak))
     return tuple(cams)
+
+
+def _last_block(outputs: Mapping[str, torch.Tensor], stage: str) -> str:
+    """The last block of `stage` among `outputs`' names ("" when the stage has none)."""
+    names = [n for n in outputs if n.startswith(stage + ".")]
+    return names[-1] if names else ""
 
 
 def grad_cam(

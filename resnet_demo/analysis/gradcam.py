@@ -11,6 +11,8 @@ number as Captum on the whole network (tests check this against a hand-written h
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import torch
 from captum.attr import LayerGradCam, LayerGradientXActivation
 from torch import nn
@@ -67,6 +69,43 @@ def tail_grad_cam(
         relu_attributions=relu,
     )
     return cam.detach()[0, 0]
+
+
+def tail_grad_cams(
+    switched: SwitchedResNet,
+    names: Sequence[str],
+    activations: Mapping[str, torch.Tensor],
+    target: int,
+) -> list[torch.Tensor]:
+    """Grad-CAM (with its ReLU) of class `target` at several blocks, from one tail pass.
+
+    The tail runs once from the first block's output; Captum returns d y^c / d A at every block
+    of `names` from that one backward pass (`LayerGradientXActivation` with
+    `multiply_by_inputs=False` is the plain layer gradient), and each map is
+    relu(sum_k alpha_k A^k) with alpha_k the spatial mean of the gradient, exactly as
+    `LayerGradCam` computes it. One pass instead of one tail per block: the stage row of a
+    ResNet-18 cost four tails (three of them through most of the network).
+
+    Args:
+        switched: the per-request network (see `tail_grad_cam`).
+        names: block names in forward order, e.g. the last block of every stage.
+        activations: block name -> that block's output (1, C, h, w) from the main forward pass
+            (the tail recomputes the same values; these are not modified).
+        target: class index.
+
+    Returns:
+        One float32 tensor (h, w) per name, unscaled, >= 0; equal to `tail_grad_cam` at each.
+    """
+    tail = _tail(switched, names[0], target)
+    layers = [tail.entry, *(tail.switched.blocks[name] for name in names[1:])]
+    gradients = LayerGradientXActivation(tail, layers, multiply_by_inputs=False).attribute(
+        activations[names[0]].detach().clone(), target=0
+    )
+    cams = []
+    for name, gradient in zip(names, gradients, strict=True):
+        alpha = gradient.mean(dim=(2, 3), keepdim=True)
+        cams.append(torch.relu((alpha * activations[name]).sum(dim=1))[0].detach())
+    return cams
 
 
 def tail_grad_x_act(
