@@ -13,8 +13,13 @@ switches set, flip switches, press the "all skips off" preset. Prints:
 - p50 / p95 / max latency of the requests (seconds, measured by the clients) and throughput;
 - errors other than Gradio's "queue full" answer, counted by kind (target: none);
 - "queue full" answers (allowed: the queue is bounded on purpose);
-- the server process's resident memory (RSS) when ready, after one warm-up request, at the peak
-  and at the end, and the growth from ready to end (target: at most 150 MB).
+- the server process's resident memory (RSS) when ready, after one warm-up request, at the peak,
+  when half the requests are answered and at the end: the growth from ready to end (target: at
+  most 150 MB) and over the second half (target: at most 20 MB);
+- where the CPU went: seconds of CPU the server and these clients (same machine, same cores)
+  spent per request, so a throughput figure can be read against the cores it had.
+
+Targets (issue 13 §5, embedded model, 30 x 20): at least 15 requests/s and a p95 of at most 3 s.
 
 Exits non-zero when a target is missed. Talks only to 127.0.0.1; every loop is bounded.
 """
@@ -32,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +53,9 @@ from resnet_demo.ui.server import free_port  # noqa: E402
 HOST = "127.0.0.1"
 EXAMPLES = ROOT / "assets" / "examples"
 MAX_GROWTH_MB = 150.0
+MAX_SECOND_HALF_GROWTH_MB = 20.0
+MIN_THROUGHPUT = 15.0
+MAX_P95_S = 3.0
 FLIP_TARGET_MS = 150
 IMAGE_TARGET_MS = 250
 READY_TIMEOUT_S = 120.0
@@ -74,6 +83,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"cannot read the memory of process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds process `pid` has used (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Tally:
     """What the clients saw, shared between their threads (append under `lock`)."""
@@ -81,10 +96,16 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     queue_full: int = 0
+    answered: int = 0
+    half: int = 0
+    on_half: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, seconds: float, error: Exception | None) -> None:
         with self.lock:
+            self.answered += 1
+            if self.answered == self.half and self.on_half is not None:
+                self.on_half()
             if error is None:
                 self.latencies.append(seconds)
             elif QUEUE_FULL in str(error).lower():
@@ -266,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         rss_warm = rss_mb(server.pid)
         alone = one_client(url, images, args.one_client) if args.one_client > 0 else None
 
-        tally = Tally()
+        rss_half: list[float] = []
+        total = args.clients * args.requests
+        tally = Tally(half=max(1, total // 2), on_half=lambda: rss_half.append(rss_mb(server.pid)))
         go = threading.Event()
         with MemoryWatch(server.pid) as memory, ThreadPoolExecutor(args.clients) as pool:
             futures = [
@@ -275,19 +298,24 @@ def main(argv: list[str] | None = None) -> int:
             ]
             time.sleep(0.5)
             began = time.perf_counter()
+            cpu_began = (cpu_seconds(server.pid), cpu_seconds(os.getpid()))
             go.set()
             for future in futures:
                 future.result(timeout=REQUEST_TIMEOUT_S * args.requests)
             wall = time.perf_counter() - began
+            cpu_server = cpu_seconds(server.pid) - cpu_began[0]
+            cpu_clients = cpu_seconds(os.getpid()) - cpu_began[1]
         time.sleep(1.0)  # let the server finish its bookkeeping before the last reading
         rss_end = rss_mb(server.pid)
     finally:
         stop_server(server)
         shutil.rmtree(cache_dir, ignore_errors=True)
 
-    total = args.clients * args.requests
     done = len(tally.latencies)
     growth = rss_end - rss_ready
+    second_half = rss_end - rss_half[0] if rss_half else float("nan")
+    p95 = percentile(tally.latencies, 95)
+    throughput = done / wall
     print(f"app: {args.model} on {url}, ready in {ready_s:.1f} s, {os.cpu_count()} CPU cores")
     if alone is not None:
         print(
@@ -298,24 +326,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load: {args.clients} clients x {args.requests} requests = {total} requests")
     print(
         f"latency: p50 {percentile(tally.latencies, 50):.2f} s, "
-        f"p95 {percentile(tally.latencies, 95):.2f} s, "
+        f"p95 {p95:.2f} s (target <= {MAX_P95_S:.0f} s), "
         f"max {max(tally.latencies, default=float('nan')):.2f} s"
     )
-    print(f"throughput: {done / wall:.2f} requests/s ({done} answered in {wall:.1f} s)")
+    print(
+        f"throughput: {throughput:.2f} requests/s ({done} answered in {wall:.1f} s; "
+        f"target >= {MIN_THROUGHPUT:.0f})"
+    )
+    print(
+        f"CPU per request: server {1e3 * cpu_server / max(1, tally.answered):.0f} ms, these "
+        f"clients {1e3 * cpu_clients / max(1, tally.answered):.0f} ms; the {os.cpu_count()} cores "
+        f"were {100 * (cpu_server + cpu_clients) / (wall * (os.cpu_count() or 1)):.0f} % busy "
+        f"with the two"
+    )
     print(f"queue full: {tally.queue_full}")
     print(f"errors other than queue full: {sum(tally.errors.values())}")
     for kind, count in tally.errors.most_common():
         print(f"  {count} x {kind}")
     print(
         f"server memory (RSS): ready {rss_ready:.0f} MB, after warm-up {rss_warm:.0f} MB, "
-        f"peak {memory.peak:.0f} MB, end {rss_end:.0f} MB; growth {growth:+.0f} MB "
-        f"(target <= {MAX_GROWTH_MB:.0f} MB)"
+        f"peak {memory.peak:.0f} MB, half-way {rss_half[0] if rss_half else float('nan'):.0f} MB, "
+        f"end {rss_end:.0f} MB; growth {growth:+.0f} MB (target <= {MAX_GROWTH_MB:.0f} MB), "
+        f"over the second half {second_half:+.0f} MB (target <= {MAX_SECOND_HALF_GROWTH_MB:.0f} MB)"
     )
     misses = []
     if tally.errors:
         misses.append("errors other than queue full")
     if growth > MAX_GROWTH_MB:
         misses.append(f"memory grew {growth:.0f} MB")
+    if second_half > MAX_SECOND_HALF_GROWTH_MB:
+        misses.append(f"memory grew {second_half:.0f} MB over the second half")
+    if throughput < MIN_THROUGHPUT:
+        misses.append(f"{throughput:.1f} requests/s")
+    if p95 > MAX_P95_S:
+        misses.append(f"p95 {p95:.1f} s")
     if alone is not None and alone[0] * 1e3 > FLIP_TARGET_MS:
         misses.append(f"a flip took {alone[0] * 1e3:.0f} ms")
     if alone is not None and alone[1] * 1e3 > IMAGE_TARGET_MS:

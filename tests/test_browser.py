@@ -409,3 +409,84 @@ def test_every_picture_has_a_text_alternative(browser: Browser, url: str) -> Non
     page.locator("#strip button[data-block='layer4.1'][data-mode='skip-off']").click()
     expect(page.locator("#cam-switched img")).to_have_attribute("alt", re.compile(r"switched"))
     expect(page.locator("#overlay img")).to_have_attribute("alt", re.compile(r"layer4\.1"))
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  let box = el;
+  while (box && !(box.id && !/^(component-|range_id|html-|[0-9])/.test(box.id))) {
+    box = box.parentElement;
+  }
+  const d = el.dataset;
+  return [box ? box.id : '', d.block || d.cell || d.stage || d.inspect || '', d.mode || d.set || '',
+          el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40)];
+}"""
+"""What has the keyboard focus: the nearest element id of ours, the strip's block and mode (or
+stage and preset), and the accessible name."""
+
+
+def test_every_control_is_reached_and_operated_from_the_keyboard(
+    browser: Browser, url: str, model: models.LoadedModel
+) -> None:
+    """Issue 13 §4: Tab alone, from the top of the page, reaches every control (model, language,
+    upload and camera, every example, every picker and slider, the five presets, every block's
+    three modes, the block inspector, export, the lab); then switches, presets, sliders and
+    pickers are operated with Enter, Space and the arrow keys only."""
+    page = open_page(browser, url)
+    upload(page, ROOT / "assets" / "examples" / "shapes_heart.png")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.click(2, 2)  # nothing focused: the walk starts at the top
+    reached: set[tuple[str, str, str]] = set()
+    names: dict[str, set[str]] = {}
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None:
+            continue
+        box, block, mode, name = focused
+        reached.add((box, block, mode))
+        names.setdefault(box, set()).add(name)
+        if box == "lab":
+            break
+    boxes = {box for box, _, _ in reached}
+    controls = {"model", "lang", "image", "examples", "target", "method", "cam-layer", "opacity"}
+    controls |= {"top-k", "palette", "faithfulness", "preset-intact", "preset-skip-off"}
+    controls |= {"preset-stage", "preset-stage-skip-off", "preset-stage-branch-off", "inspect"}
+    controls |= {"export-button", "lab"}
+    assert controls <= boxes, sorted(controls - boxes)
+    assert {"Upload file", "Capture from camera"} <= names["image"]
+    assert sum(n.startswith("Thumbnail") for n in names["examples"]) == 6
+    blocks = block_names(model.module)
+    modes = ("intact", "skip-off", "branch-off")
+    missing = [(b, m) for b in blocks for m in (*modes, "") if ("strip", b, m) not in reached]
+    assert missing == [], missing  # every block's name (inspect) and its three modes
+
+    def press(selector: str, *keys: str) -> None:
+        page.locator(selector).first.focus()
+        for key in keys:
+            page.keyboard.press(key)
+
+    press("#strip button[data-block='layer3.1'][data-mode='skip-off']", "Space")
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(1)
+    expect(page.locator("#banner")).to_contain_text("layer3.1")
+    press("#preset-skip-off", "Enter")
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(len(blocks))
+    press("#preset-intact", "Enter")
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(0)
+    press("#top-k input[type=range]", "ArrowLeft", "ArrowLeft")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(3)
+    opacity = page.locator("#opacity input[type=number]")
+    before = opacity.input_value()
+    press("#opacity input[type=range]", "ArrowRight")
+    expect(opacity).not_to_have_value(before)
+    method = page.locator("#method input")
+    before = method.input_value()
+    press("#method input", "ArrowDown", "ArrowDown", "Enter")
+    expect(method).not_to_have_value(before)
+    expect(page.locator("#caption")).not_to_contain_text(before)
+    press("#strip button[data-inspect='layer4.0']", "Enter")
+    expect(page.locator("#inspect input")).to_have_value("layer4.0")
+    press("#export-button button, #export-button", "Enter")
+    expect(page.locator("#download-card")).to_be_visible()

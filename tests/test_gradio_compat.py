@@ -12,9 +12,13 @@ from pathlib import Path
 
 import gradio as gr
 import gradio.component_meta as component_meta
+import numpy as np
 import pytest
+from gradio.processing_utils import hash_bytes
+from PIL import Image
 
 from resnet_demo.ui import _compat
+from resnet_demo.ui.pictures import Picture, png_bytes
 from resnet_demo.ui.server import head_html, page_css
 
 ASSETS = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
@@ -76,6 +80,30 @@ def test_internal_classes_the_css_styles_still_exist(name: str) -> None:
         f"Gradio no longer uses the class {name!r}: update static/gradio-internals.css"
     )
     assert name in _compat.INTERNAL_CSS and _compat.INTERNAL_CSS in page_css()
+
+
+def test_a_picture_lands_where_gradio_puts_its_own_and_reads_back_the_same(
+    tmp_path: Path,
+) -> None:
+    """`Picture` writes its PNG (faster zlib level) where `gr.Image` would: the cache folder named
+    by Gradio's content hash; the pixels read back exactly; non-arrays go through `gr.Image`."""
+    rng = np.random.default_rng(0)
+    cells = np.kron(rng.integers(0, 255, (6, 9, 3), dtype=np.uint8), np.ones((16, 16, 1), np.uint8))
+    picture = Picture(format="png")
+    picture.GRADIO_CACHE = str(tmp_path)
+    data = picture.postprocess(cells)
+    path = Path(data.path)
+    assert path.parent == tmp_path / hash_bytes(png_bytes(cells)) and path.name == "image.png"
+    with Image.open(path) as image:
+        assert image.format == "PNG" and not image.info.get("parameters")
+        np.testing.assert_array_equal(np.asarray(image), cells)
+    reference = gr.Image(format="png")
+    reference.GRADIO_CACHE = str(tmp_path / "gradio")
+    assert Path(reference.postprocess(cells).path).parent.parent == tmp_path / "gradio"
+    assert picture.postprocess(None) is None
+    jpeg = Picture(format="jpeg")
+    jpeg.GRADIO_CACHE = str(tmp_path)
+    assert Path(jpeg.postprocess(cells).path).suffix in {".jpeg", ".jpg"}
 
 
 def test_no_other_module_reaches_into_gradio_internals() -> None:

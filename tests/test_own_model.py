@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from app_server import new_client, output_positions, running_app
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
 
 from resnet_demo.analysis import analyze
 from resnet_demo.cli import main as cli_main
@@ -351,3 +354,44 @@ def test_the_worked_example_fine_tunes_a_head_that_beats_chance_and_explains(
     assert explained["model"] == "own:embedded"
     assert {row["label"] for row in explained["top_k"]} == set(CLASSES)
     assert np.isfinite(np.load(explain / "cam.npy")).all()
+
+
+def test_an_api_client_analyses_and_switches_the_teachers_model(own: dict[str, Path]) -> None:
+    """The teacher's 5-class ResNet-18 behind the launched app, driven through `gradio_client`:
+    the predictions are its classes with `analyze`'s numbers, a switch gives the switched
+    network's numbers, and a bad block name is one clear error after which the app serves on."""
+    args = server.parse_args(
+        [
+            *("--model", "resnet18", "--weights", str(own["weights"])),
+            *("--labels", str(own["labels"]), "--offline"),
+        ]
+    )
+    model, reason = server.load_default_model(args)
+    assert reason is None
+    image = decode_image(PHOTO.read_bytes())
+
+    def confidences(out: tuple, field: int) -> dict[str, float]:
+        return {c["label"]: c["confidence"] for c in out[field]["confidences"]}
+
+    with running_app(model) as running:
+        field = output_positions(running.url, "/analyze")["predictions"]
+        client = new_client(running.url, None)
+        try:
+            out = client.predict(handle_file(str(PHOTO)), api_name="/analyze")
+            expected = analyze(model, image)
+            got = confidences(out, field)
+            assert set(got) == set(FRUIT)
+            for label, p in zip(expected.top_labels, expected.top_probs, strict=True):
+                assert got[label] == pytest.approx(float(p), abs=1e-4)
+            switches = {"layer3.0": "skip-off"}
+            out = client.predict(strip={"modes": switches}, api_name="/switch")
+            expected = analyze(model, image, switches=switches)
+            got = confidences(out, field)
+            for label, p in zip(expected.top_labels, expected.top_probs, strict=True):
+                assert got[label] == pytest.approx(float(p), abs=1e-4)
+            with pytest.raises(AppError, match="unknown block"):
+                client.predict(strip={"modes": {"layer5.0": "skip-off"}}, api_name="/switch")
+            out = client.predict(strip={"modes": {}}, api_name="/switch")
+            assert set(confidences(out, field)) == set(FRUIT)
+        finally:
+            client.close()

@@ -113,7 +113,8 @@ def shared(tiny: LoadedModel, page: Page) -> tuple[Handlers, Session]:
 
 
 def view_of(page: Page, outputs: dict) -> dict:
-    """A full refresh's answer as {name: value}: every view component, nothing else."""
+    """A refresh's answer as {name: value}: view components only, always the session and the
+    strip (the panels that did not change are left out: `views.unchanged`)."""
     names = {
         page.state: "session",
         **{c: n for n, c in page.results._asdict().items()},
@@ -125,7 +126,8 @@ def view_of(page: Page, outputs: dict) -> dict:
         page.export.download_json: "download_json",
         page.faithfulness.chart: "faithful_chart",
     }
-    assert set(outputs) <= set(names) and set(outputs) == set(page.view())
+    assert set(outputs) <= set(names) and set(outputs) <= set(page.view())
+    assert page.state in outputs and page.switches.strip in outputs
     return {names[c]: v for c, v in outputs.items()}
 
 
@@ -530,6 +532,88 @@ def test_error_titles_follow_the_language(shared: tuple[Handlers, Session]) -> N
     assert info.value.title == "无效的设置"
 
 
+def _same_value(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_answers_that_leave_panels_out_still_add_up_to_the_whole_view(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    """A page that applies every answer (leaving what an answer omits as it was) shows, after
+    any sequence of flips, presets and repeats, exactly the full view of the final session."""
+    shown = dict(handlers.view(analysed))
+    session = analysed
+    steps = [
+        {"layer3.1": "skip-off"},
+        {"layer3.1": "skip-off"},  # the same again: nothing re-run
+        {"layer3.1": "skip-off", "layer1.0": "branch-off"},
+        {},
+        {},
+        {"layer4.0": "branch-off"},
+        {"layer4.0": "branch-off", "top_k": 3},
+        {"layer2.1": "skip-off", "opacity": 0.8},
+    ]
+    for step in steps:
+        controls = {**CONTROLS, **{k: v for k, v in step.items() if "." not in k}}
+        modes = {k: v for k, v in step.items() if "." in k}
+        answer = handlers.on_settings(session, **{**controls, "strip": {"modes": modes}})
+        shown.update(answer)
+        session = answer[page.state]
+        full = handlers.view(session)
+        assert shown.keys() == full.keys()
+        for component, value in full.items():
+            if component is not page.state:
+                assert _same_value(shown[component], value), (step, component.elem_id)
+
+
+def test_a_flip_sends_only_what_it_changes_and_a_repeat_runs_nothing(
+    handlers: Handlers, analysed: Session, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strip = {"modes": {"layer3.1": "skip-off"}}
+    flipped = handlers.on_settings(analysed, **{**CONTROLS, "strip": strip})
+    assert page.results.overlay in flipped and page.comparison.cam_switched in flipped
+    assert page.results.predictions in flipped and page.results.method_note in flipped
+    session = flipped[page.state]
+
+    def no_run(*args: object) -> None:
+        raise AssertionError("the same settings ran the network again")
+
+    monkeypatch.setattr(handlers.engine, "run", no_run)
+    again = handlers.on_settings(session, **{**CONTROLS, "strip": {**strip, "rev": 7}})
+    pictures = {
+        page.results.overlay,
+        page.results.raw_cam,
+        page.results.stages,
+        page.faithfulness.chart,
+        page.maps.activations,
+        page.maps.channels,
+        page.comparison.cam_intact,
+        page.comparison.cam_switched,
+        page.comparison.cam_diff,
+    }
+    assert set(again) == set(page.view()) - pictures  # words and numbers: always
+    assert again[page.results.predictions] == flipped[page.results.predictions]
+    assert again[page.state].current is session.current
+    assert again[page.switches.strip]["rev"] == 7  # the browser's revision is still answered
+
+
+def test_a_new_image_with_the_same_settings_is_analysed_and_shown_whole(
+    handlers: Handlers, analysed: Session, page: Page
+) -> None:
+    other = handlers.on_image(str(COFFEE), analysed, **NO_TARGET)
+    assert set(other) == set(page.view())
+    assert other[page.state].current is not analysed.current
+    assert other[page.state].digest != analysed.digest
+
+
 def test_an_unexpected_failure_is_generic(
     handlers: Handlers, analysed: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -538,7 +622,7 @@ def test_an_unexpected_failure_is_generic(
 
     monkeypatch.setattr(handlers.engine, "run", explode)
     with pytest.raises(gr.Error) as info:
-        handlers.on_settings(analysed, **CONTROLS)
+        handlers.on_settings(analysed, **{**CONTROLS, "top_k": 3})  # new settings: a new run
     assert "secret" not in info.value.message and info.value.title == "Something went wrong"
 
 

@@ -1,6 +1,6 @@
 """Every use of Gradio internals, in one place, each pinned by `tests/test_gradio_compat.py`.
 
-Tested with Gradio 6.31.0 (`TESTED_GRADIO`). Gradio offers no public API for these four needs;
+Tested with Gradio 6.31.0 (`TESTED_GRADIO`). Gradio offers no public API for these five needs;
 each is kept as small as it can be, and the tests fail loudly when an upgrade moves one:
 
 1. `no_stub_files()`: Gradio's component metaclass writes a `.pyi` stub next to the source file
@@ -15,6 +15,9 @@ each is kept as small as it can be, and the tests fail loudly when an upgrade mo
    (`BUSY_GRADIO`), with no setting to word it; a small head script rewrites that text.
 4. `INTERNAL_CSS` (`static/gradio-internals.css`): a few rules that reach inside Gradio's
    components (label bars, gallery grid and captions, table cells) by their internal classes.
+5. `cached_picture(data, cache_dir)`: an output picture encoded by the app (`ui.pictures`,
+   PNG at a faster zlib level than Gradio's), put in Gradio's cache where Gradio would put it
+   (a folder named by Gradio's content hash) and described with Gradio's `ImageData`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import gradio.component_meta as component_meta
+from gradio.data_classes import ImageData
+from gradio.processing_utils import hash_bytes
 from gradio.utils import get_upload_folder, is_in_or_equal
 
 from resnet_demo.ui.assets import static_text
@@ -57,6 +63,16 @@ def upload_folder() -> str:
 def is_inside(path: str, folder: str) -> bool:
     """True when `path`, resolved (no `..` or link escapes), lies in `folder`."""
     return bool(is_in_or_equal(path, folder))
+
+
+def cached_picture(data: bytes, cache_dir: str, name: str = "image.png") -> ImageData:
+    """Write an encoded picture into Gradio's cache as Gradio's own `save_pil_to_cache` does
+    (`cache_dir`/<content hash>/`name`) and describe it as `gr.Image` output does."""
+    folder = Path(cache_dir) / hash_bytes(data)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / name).resolve()
+    path.write_bytes(data)
+    return ImageData(path=str(path), orig_name=name)
 
 
 def busy_head(messages: Mapping[str, str]) -> str:

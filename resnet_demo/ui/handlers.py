@@ -9,7 +9,9 @@ and the pictures from `views` (render).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -153,47 +155,70 @@ class Handlers:
             rev=revision_from_value(strip, session.settings.rev),
         )
 
-    def view(self, session: Session, with_choices: bool = False) -> Update:
-        """Every panel that shows the session's analysis, and the session itself.
+    def view(
+        self, session: Session, with_choices: bool = False, before: Session | None = None
+    ) -> Update:
+        """The panels that show the session's analysis, and the session itself.
 
         Args:
             session: the analysed (or empty) session.
             with_choices: also send the target dropdown's class list (model or language change).
+            before: the session the page showed until now: pictures that are the same for both
+                (`views.unchanged`) are left out, neither drawn nor encoded nor sent (the same
+                settings again leave every picture as it was). Words and numbers are always
+                sent: they cost nothing to encode, and an API client gets them with every answer.
+                None: every panel.
         """
         p = self.p
         model = self.engine.model(session)
         lang = session.settings.lang
         names = views.class_names(model, lang)
-        main, cam_intact, cam_switched = views.overlays(session, session.settings.opacity)
-        hidden = gr.update(value=None, visible=False)
+        opacity = session.settings.opacity
+        shown = cache(lambda: views.overlays(session, opacity))
+        pictures: dict[str, dict[Any, Callable[[], Any]]] = {
+            views.ANALYSIS: {
+                p.results.overlay: lambda: shown()[0],
+                p.results.raw_cam: lambda: views.raw_cam(session),
+                p.results.stages: lambda: views.stage_row(session, opacity),
+                p.faithfulness.chart: lambda: None,  # a new map: its curves are measured anew
+                p.maps.activations: lambda: views.activation_grid(session),
+                p.maps.channels: lambda: views.channel_grid(session),
+            },
+            views.COMPARISON: {
+                p.comparison.cam_switched: lambda: shown()[2],
+                p.comparison.cam_diff: lambda: views.cam_diff(session),
+            },
+            views.CAM_INTACT: {p.comparison.cam_intact: lambda: shown()[1]},
+        }
         warning, offer_signed = views.zero_map(session)
-        return {
+        hidden = gr.update(value=None, visible=False)
+        update: Update = {
             p.state: session,
             p.results.predictions: views.predictions(session, names),
-            p.results.overlay: main,
-            p.results.raw_cam: views.raw_cam(session),
             p.results.caption: views.caption(session, names),
             p.results.zero_note: gr.update(value=warning, visible=bool(warning)),
             p.results.zero_button: gr.update(visible=offer_signed),
             p.results.banner: views.banner_html(session, names, lang),
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
-            p.results.stages: views.stage_row(session, session.settings.opacity),
-            p.faithfulness.chart: None,  # a new map: its curves are measured again on request
             p.switches.strip: views.strip(model, session),
             p.comparison.table: views.table_value(session, names, lang),
-            p.comparison.cam_intact: cam_intact,
-            p.comparison.cam_switched: cam_switched,
-            p.comparison.cam_diff: views.cam_diff(session),
-            p.maps.activations: views.activation_grid(session),
-            p.maps.channels: views.channel_grid(session),
             p.export.download_card: hidden,
             p.export.download_json: hidden,
         }
+        same = frozenset() if with_choices else views.unchanged(before, session)
+        for group, drawn in pictures.items():
+            if group not in same:
+                update.update({component: draw() for component, draw in drawn.items()})
+        return update
 
     def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Update:
-        """Run the analyses for `settings` and render the whole view."""
-        return self.view(self.engine.run(session, settings), with_choices)
+        """Run the analyses for `settings` and render what changed (the whole view with
+        `with_choices`). Settings equal to the session's but for the strip's revision re-run
+        nothing: the answer carries the session, the strip and its revision."""
+        if session.has_view and replace(settings, rev=0) == replace(session.settings, rev=0):
+            return self.view(replace(session, settings=settings), with_choices, before=session)
+        return self.view(self.engine.run(session, settings), with_choices, before=session)
 
     def model_choices(self, lang: str) -> list[tuple[str, str]]:
         """The picker's entries, each with its published accuracy and its weights state."""
@@ -244,8 +269,10 @@ class Handlers:
     ) -> Update:
         """Analyse a new image with the page's controls; the target goes back to automatic."""
         settings = self.settings(session, **{**controls, "target": None})
-        session = replace(session, image=image, digest=digest or image_digest(image))
-        return self.refresh(replace(session, image_name=name), settings)
+        digest = digest or image_digest(image)
+        session = replace(session, image=image, digest=digest, image_name=name)
+        session = replace(session, intact=None, current=None, comparison=None)  # not this image's
+        return self.refresh(session, settings)
 
     # ---- events --------------------------------------------------------------------------
 

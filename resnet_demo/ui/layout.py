@@ -28,6 +28,7 @@ from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
+from resnet_demo.ui.pictures import Picture
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import MAX_TOP_K, Engine, Session
 from resnet_demo.ui.strip import BlockStrip
@@ -167,10 +168,10 @@ map, the difference, the activation grids) stay PNG, whose edges stay sharp."""
 
 
 def _picture(
-    key: str, elem_id: str, height: int, image_format: str = "png", **kwargs: Any
+    key: str, elem_id: str, height: int | None, image_format: str = "png", **kwargs: Any
 ) -> gr.Image:
     """An output picture (not editable) labelled with the catalogue's `key`."""
-    return gr.Image(
+    return Picture(
         label=t(key),
         interactive=False,
         format=image_format,
@@ -599,13 +600,7 @@ def _block_maps(model: LoadedModel, session: Session) -> BlockMaps:
     with gr.Group(elem_id="inside"):
         gr.Markdown(t("activations_heading"), elem_classes=["section-heading"])
         with gr.Row(equal_height=False):
-            activations = gr.Image(
-                label=t("activations"),
-                interactive=False,
-                format="png",
-                scale=3,
-                elem_id="activations",
-            )
+            activations = _picture("activations", "activations", None, scale=3)
             with gr.Column(scale=2, min_width=280):
                 inspect = gr.Dropdown(
                     block_names(model.module),
@@ -613,9 +608,7 @@ def _block_maps(model: LoadedModel, session: Session) -> BlockMaps:
                     label=t("inspect_block"),
                     elem_id="inspect",
                 )
-                channels = gr.Image(
-                    label=t("channels"), interactive=False, format="png", elem_id="channels"
-                )
+                channels = _picture("channels", "channels", None)
     return BlockMaps(activations, inspect, channels)
 
 

@@ -343,6 +343,46 @@ def channel_grid(session: Session) -> np.ndarray | None:
     return _channel_grid(session.current, session.settings.inspect, session.settings.lang)
 
 
+ANALYSIS, COMPARISON, CAM_INTACT = "analysis", "comparison", "cam_intact"
+"""Groups of pictures that `unchanged` can find still true: the shown analysis' (overlay, raw
+map, stage row, activations, channels, and the faithfulness chart drawn for that map), the
+comparison's (switched overlay, difference) and the comparison's intact overlay."""
+
+
+def unchanged(before: Session | None, session: Session) -> frozenset[str]:
+    """The picture groups that are the same for `session` as for `before`, the session the page
+    showed until now: a flip need not redraw, re-encode and resend them.
+
+    Decided from what each group is drawn from (the same analysis object, or equal arrays, and
+    equal display settings), never by drawing both. Empty when there is no `before`, no view on
+    either side, or another model or language.
+    """
+    if before is None or not (before.has_view and session.has_view):
+        return frozenset()
+    b, s = before.settings, session.settings
+    if before.model_name != session.model_name or b.lang != s.lang:
+        return frozenset()
+    drawn_with = ("opacity", "palette", "inspect", "method")
+    look = all(getattr(b, name) == getattr(s, name) for name in drawn_with)
+    same = set()
+    if look and before.current is session.current:
+        same.add(ANALYSIS)
+    was, now = before.comparison, session.comparison
+    if was is now:  # both None (no switches), or the very same comparison
+        same.add(COMPARISON)
+        if now is None and ANALYSIS in same:  # without switches the intact overlay is the main
+            same.add(CAM_INTACT)
+    if (
+        was is not None
+        and now is not None
+        and look
+        and before.intact is session.intact
+        and np.array_equal(was.cam_before, now.cam_before)  # the shared scale held still
+    ):
+        same.add(CAM_INTACT)
+    return frozenset(same)
+
+
 def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
     """The block strip's value: switches, per-block numbers, selected block, labels."""
     settings = session.settings
