@@ -67,11 +67,24 @@ def test_gradio_still_says_what_the_busy_rewrite_expects() -> None:
     """The head script rewrites Gradio's fixed "queue full" text: fail loudly if that changes."""
     assert _compat.BUSY_GRADIO in frontend_text()
     head = head_html()
-    # Two scripts: the busy rewrite and the pictures' text alternatives, placeholders filled.
-    assert head.count("<script>") == 2
+    # Three scripts: the busy rewrite, the pictures' text alternatives (placeholders filled)
+    # and the sliders' keyboard release.
+    assert head.count("<script>") == 3
     assert not any(
         key in head for key in ("__MESSAGES__", "__BUSY_GRADIO__", "__PANELS__", "__TOP__")
     )
+
+
+def test_gradio_sliders_and_dropdowns_still_work_as_the_keyboard_script_expects() -> None:
+    """`static/keys.html` releases a slider moved by a key with a synthetic `pointerup` (on which
+    Gradio's slider dispatches `release`), and picks a dropdown's highlighted option (named by
+    the combobox's `aria-activedescendant`) with a synthetic `mousedown`, as a mouse pick does.
+    The keyboard browser test checks both for real."""
+    text = frontend_text()
+    assert "range slider for" in text and "dispatch(`release`" in text
+    assert re.search(r"`pointerup`,\w+,\w+\)", text)
+    assert "aria-activedescendant" in text and "combobox" in text
+    assert "dropdown-option" in text and "`mousedown`" in text
 
 
 @pytest.mark.parametrize("name", _compat.INTERNAL_CLASSES)
