@@ -1,7 +1,7 @@
 """A classroom at once: N API clients driving the app, with latency, throughput and memory.
 
-    python benchmarks/load.py [--clients 30] [--requests 5] [--model embedded] [--seed 0]
-        [--one-client 12]
+    python benchmarks/load.py [--clients 30] [--requests 5] [--model embedded] [--weights W]
+        [--seed 0] [--one-client 12]
 
 Starts `python app.py` as its own process on a free loopback port (the embedded model, downloads
 off), waits until its page answers, then runs `--clients` `gradio_client` clients at once, each
@@ -20,6 +20,7 @@ switches set, flip switches, press the "all skips off" preset. Prints:
   spent per request, so a throughput figure can be read against the cores it had.
 
 Targets (issue 13 §5, embedded model, 30 x 20): at least 15 requests/s and a p95 of at most 3 s.
+Every target but "no errors" is the embedded model's; other models are measured, not judged.
 
 Exits non-zero when a target is missed. Talks only to 127.0.0.1; every loop is bounded.
 """
@@ -136,7 +137,9 @@ class MemoryWatch:
         self._thread.join(timeout=5)
 
 
-def start_server(port: int, model: str, cache_dir: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, model: str, cache_dir: str, weights: str | None = None
+) -> subprocess.Popen[bytes]:
     """`python app.py` on `HOST:port`, its output discarded; returns once the page answers.
 
     The app gets its own Gradio upload cache (`cache_dir`): the default `/tmp/gradio` is shared
@@ -144,7 +147,7 @@ def start_server(port: int, model: str, cache_dir: str) -> subprocess.Popen[byte
     there, even files this app is reading at that moment.
     """
     command = [sys.executable, str(ROOT / "app.py"), "--host", HOST, "--port", str(port)]
-    command += ["--model", model, "--offline"]
+    command += ["--model", model, "--offline", *(["--weights", weights] if weights else [])]
     env = {**os.environ, "GRADIO_TEMP_DIR": cache_dir}
     server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -264,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=30, help="clients at once (default 30)")
     parser.add_argument("--requests", type=int, default=5, help="requests per client (default 5)")
     parser.add_argument("--model", default="embedded", help="model the app starts on")
+    parser.add_argument(
+        "--weights", default=None, help="the app's --weights (e.g. 'random' for resnet50 offline)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the request mix")
     parser.add_argument(
         "--one-client", type=int, default=12, help="rounds of the one-client latencies (0: none)"
@@ -277,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{HOST}:{port}/"
     started = time.perf_counter()
     cache_dir = tempfile.mkdtemp(prefix="resnet-demo-load-gradio-")
-    server = start_server(port, args.model, cache_dir)
+    server = start_server(port, args.model, cache_dir, args.weights)
     try:
         ready_s = time.perf_counter() - started
         rss_ready = rss_mb(server.pid)
@@ -352,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     misses = []
     if tally.errors:
         misses.append("errors other than queue full")
+    if args.model != "embedded":  # the speed and memory targets are the embedded model's
+        print("result:", "no errors" if not misses else "MISSED: " + "; ".join(misses))
+        return 1 if misses else 0
     if growth > MAX_GROWTH_MB:
         misses.append(f"memory grew {growth:.0f} MB")
     if second_half > MAX_SECOND_HALF_GROWTH_MB:

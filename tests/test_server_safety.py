@@ -41,7 +41,7 @@ from PIL import Image
 from resnet_demo.analysis import analyze
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import LoadedModel
-from resnet_demo.ui import launch_kwargs, parse_args
+from resnet_demo.ui import launch_kwargs, parse_args, server
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.layout import DELETE_CACHE
 from resnet_demo.ui.server import MAX_FILE_SIZE
@@ -629,3 +629,21 @@ def test_a_bad_setting_is_a_clear_error_and_the_session_keeps_working(
     want = reference(read_image(str(files / "good.png")))
     assert_same_predictions(predictions(out), want)
     assert count_hooks(app.model.module) == 0 and not app.model.lock.locked()
+
+
+def test_the_server_caps_malloc_arenas_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`python app.py` caps glibc's arenas (memory under load, `benchmarks/load.py`); a
+    `MALLOC_ARENA_MAX` the administrator set wins, and a machine without glibc is left alone."""
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert server.limit_malloc_arenas() is True  # this project's machines run glibc
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert server.limit_malloc_arenas() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+
+    def no_glibc(name: str) -> None:
+        raise OSError(name)
+
+    monkeypatch.setattr(server.ctypes, "CDLL", no_glibc)
+    assert server.limit_malloc_arenas() is False
