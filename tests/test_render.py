@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from resnet_demo.render import (
     CardContent,
@@ -17,6 +18,7 @@ from resnet_demo.render import (
     colorize,
     colorize_diverging,
     feature_grid,
+    grids,
     layout_card,
     line_chart,
     lut,
@@ -27,6 +29,7 @@ from resnet_demo.render import (
     result_card,
     upscale_nearest,
 )
+from resnet_demo.render.figure import TEXT
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -675,3 +678,33 @@ def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.nda
     intact = report.card_content(_analysis(image, own_scale, {}), None, names, "cat.jpg")
     assert intact.heat is not None and intact.extra_panels == []
     assert english_words_in(intact.caption_lines, data)  # English words are found in English
+
+
+@pytest.mark.parametrize(
+    ("tile", "titles"),
+    [
+        (120, [f"layer{i}.{j}" for i in range(1, 5) for j in range(2)]),
+        (92, ["一个很长的中文标题测试", "channel 17", "a_very_long_title_that_must_be_cut", "x"]),
+        (97, ["odd", "tile", "size"]),
+    ],
+)
+def test_cached_captions_draw_exactly_what_drawing_each_one_draws(
+    tile: int, titles: list[str]
+) -> None:
+    """The grid pastes cached caption boxes; the pixels equal drawing every caption straight
+    onto the canvas (Pillow, anchor "ma" under the tile's middle), shortened the same way."""
+    rng = np.random.default_rng(3)
+    maps = [rng.random((int(rng.integers(2, 30)), int(rng.integers(2, 30)))) for _ in titles]
+    got = grids.feature_grid(maps, titles=titles, tile=tile, cols=3)
+    plain = Image.fromarray(grids.feature_grid(maps, titles=[""] * len(titles), tile=tile, cols=3))
+    pad, size = max(4, tile // 12), max(10, min(16, tile // 7))
+    title_h = round(size * 1.2) + pad // 2
+    draw = ImageDraw.Draw(plain)
+    for i, title in enumerate(titles):
+        row, col = divmod(i, 3)
+        x0, y0 = pad + col * (tile + pad), pad + row * (tile + title_h + pad)
+        fnt = grids._font(size, bool(grids._CJK.search(title)))
+        label = grids._ellipsize(fnt, title, tile + pad - 2)
+        draw.text((x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma")
+    np.testing.assert_array_equal(got, np.asarray(plain))
+    assert grids._caption.cache_info().hits + grids._caption.cache_info().misses > 0

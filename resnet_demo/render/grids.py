@@ -186,7 +186,6 @@ def feature_grid(
     title_h = round(size * 1.2) + pad // 2 if titles is not None else 0
     cell_w, cell_h = tile + pad, tile + title_h + pad
     canvas = Image.new("RGB", (cols * cell_w + pad, rows * cell_h + pad), "white")
-    draw = ImageDraw.Draw(canvas)
 
     for i, map01 in enumerate(_normalized(arrays, normalize)):
         row, col = divmod(i, cols)
@@ -195,9 +194,18 @@ def feature_grid(
         th, tw = rgb.shape[:2]
         canvas.paste(Image.fromarray(rgb), (x0 + (tile - tw) // 2, y0 + (tile - th) // 2))
         if titles is not None:
-            fnt = _font(size, bool(_CJK.search(titles[i])))
-            label = _ellipsize(fnt, titles[i], tile + pad - 2)
-            draw.text(
-                (x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma"
-            )
+            caption = _caption(titles[i], size, tile, pad, title_h + pad - pad // 3)
+            canvas.paste(caption, (x0 - pad // 2, y0 + tile + pad // 3))
     return np.asarray(canvas).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _caption(title: str, size: int, tile: int, pad: int, height: int) -> Image.Image:
+    """A tile's caption on white, (tile + pad) wide, the text centred under the tile and cut
+    with "…" to fit. Cached: every view draws the same block names again, and Pillow's text
+    rendering was a third of a grid's cost."""
+    fnt = _font(size, bool(_CJK.search(title)))
+    label = _ellipsize(fnt, title, tile + pad - 2)
+    box = Image.new("RGB", (tile + pad, height), "white")
+    ImageDraw.Draw(box).text((tile / 2 + pad // 2, 0), label, font=fnt, fill=TEXT, anchor="ma")
+    return box
