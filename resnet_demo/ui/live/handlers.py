@@ -1,0 +1,152 @@
+"""The live view's frame handler: one webcam frame in, predictions and a Grad-CAM overlay out.
+
+Each frame is decoded like any upload (`ui.inputs.read_image`: the browser sends a JPEG `data:`
+URL), then analysed with `analysis.analyze` on the session's model: Grad-CAM only, no stage
+maps, one channel per block (the live view draws no activation grids). `analyze` runs under the
+model's lock on a per-request `SwitchedResNet`, so frames and ordinary requests take turns on a
+model and never share hooks or modes. With switches set in the session (the strip on the main
+page), the switched network is analysed too, explaining the intact network's top-1 (as the main
+page does), and the panel says whether the top-1 changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from resnet_demo.analysis import Analysis, analyze
+from resnet_demo.imaging import ImageError
+from resnet_demo.models import EMBEDDED_MODELS, LoadedModel
+from resnet_demo.render.overlay import overlay
+from resnet_demo.text import normalize_lang, t
+from resnet_demo.ui.errors import user_errors
+from resnet_demo.ui.inputs import read_image
+from resnet_demo.ui.live.slots import LiveSlots
+from resnet_demo.ui.session import Session
+from resnet_demo.ui.views import class_names
+
+MIN_SIDE = 8
+"""Smallest frame side accepted (a camera frame is hundreds of pixels; less is no picture)."""
+
+Frame = tuple[Any, Any, str, str]
+"""What a frame returns: (predictions, overlay, switched line, message) for the panel's outputs."""
+
+
+def frame_image(frame: object) -> np.ndarray:
+    """The RGB uint8 (H, W, 3) picture of a frame: a `data:` URL, upload path or bytes (decoded
+    like any upload), or an array already decoded (tests, API).
+
+    Raises:
+        ImageError: no frame, or not a picture of at least `MIN_SIDE` pixels a side.
+    """
+    if isinstance(frame, np.ndarray):
+        image = frame
+    elif isinstance(frame, str | bytes) and frame:
+        image = read_image(frame)
+    else:
+        raise ImageError("image_not_image_file")
+    if (
+        image.dtype != np.uint8
+        or image.ndim != 3
+        or image.shape[2] != 3
+        or min(image.shape[:2]) < MIN_SIDE
+    ):
+        raise ImageError("image_not_image_file")
+    return image
+
+
+def live_allowed(model: LoadedModel, any_model: bool) -> bool:
+    """Whether the live view may run `model`: the embedded models always, others with the
+    server's `--live-any-model` flag."""
+    return any_model or model.name in EMBEDDED_MODELS
+
+
+class LiveHandlers:
+    """The live panel's handlers.
+
+    Args:
+        get_model: the session's model (`Engine.model`).
+        slots: the app's live slots (shared by every session).
+        any_model: allow models other than the embedded ones (`--live-any-model`).
+    """
+
+    def __init__(
+        self,
+        get_model: Callable[[Session], LoadedModel],
+        slots: LiveSlots | None = None,
+        any_model: bool = False,
+    ) -> None:
+        self.get_model = get_model
+        self.slots = slots if slots is not None else LiveSlots()
+        self.any_model = any_model
+
+    @user_errors
+    def on_frame(
+        self, frame: Any, session: Session, lang: Any, request: gr.Request | None = None
+    ) -> Frame:
+        """One frame of a stream.
+
+        Returns:
+            (predictions, overlay, switched line, message): a frame that cannot be used (busy,
+            model not allowed, unreadable frame) returns only the message and computes nothing.
+        """
+        lang = normalize_lang(lang)
+        key = str(getattr(request, "session_hash", None) or id(session))
+        if not self.slots.acquire(key):
+            return None, None, "", t("live_busy", lang)
+        model = self.get_model(session)
+        if not live_allowed(model, self.any_model):
+            return None, None, "", t("live_model_refused", lang, model=model.name)
+        try:
+            image = frame_image(frame)
+        except ImageError:
+            return gr.skip(), gr.skip(), gr.skip(), t("live_bad_frame", lang)
+        return self.analyse(model, image, session, lang)
+
+    def analyse(self, model: LoadedModel, image: np.ndarray, session: Session, lang: str) -> Frame:
+        """Predictions, overlay and the switched line of one decoded frame."""
+        s = session.settings
+        names = class_names(model, lang)
+        intact = _analyze(model, image, s.cam_layer, s.top_k)
+        current, line = intact, ""
+        if s.switched:
+            current = _analyze(model, image, s.cam_layer, s.top_k, s.switched, intact.target)
+            before, after = int(intact.top_indices[0]), int(current.top_indices[0])
+            fields = {
+                "before": names[before],
+                "p_before": float(intact.top_probs[0]),
+                "after": names[after],
+                "p_after": float(current.top_probs[0]),
+            }
+            key = "live_changed" if before != after else "live_unchanged"
+            line = t(key, lang, **fields)
+        predictions = {
+            names[int(i)]: float(p)
+            for i, p in zip(current.top_indices, current.top_probs, strict=True)
+        }
+        picture = overlay(current.image, current.cam, alpha=s.opacity, cmap=s.palette)
+        return predictions, picture, line, ""
+
+
+def _analyze(
+    model: LoadedModel,
+    image: np.ndarray,
+    cam_layer: str,
+    top_k: int,
+    switches: dict[str, str] | None = None,
+    target: int | None = None,
+) -> Analysis:
+    """What one frame needs: predictions and Grad-CAM (one channel per block, no stage maps)."""
+    return analyze(
+        model,
+        image,
+        switches=switches,
+        target=target,
+        cam_layer=cam_layer,
+        top_k=top_k,
+        n_channels=1,
+        all_stages=False,
+    )
