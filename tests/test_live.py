@@ -37,8 +37,8 @@ from resnet_demo.ui.live import (
     LiveHandlers,
     LiveSlots,
     frame_image,
-    handlers as live_handlers,
 )
+from resnet_demo.ui.live import handlers as live_handlers
 from resnet_demo.ui.live.layout import STREAM_EVERY_S, TIME_LIMIT_S
 from resnet_demo.ui.session import Session, default_settings
 from resnet_demo.ui.views import class_names
@@ -169,7 +169,9 @@ def test_a_third_stream_is_told_the_view_is_busy_and_computes_nothing(
 # ---- per-frame output -------------------------------------------------------------------------
 
 
-def test_each_frame_gives_the_predictions_of_analyze_and_a_small_overlay(model: LoadedModel) -> None:
+def test_each_frame_gives_the_predictions_of_analyze_and_a_small_overlay(
+    model: LoadedModel,
+) -> None:
     images, labels, _, _ = shapes.generate_batch(shapes.TEST_SEED_START, 4)
     live = LiveHandlers(lambda s: model)
     session = session_for(model)
