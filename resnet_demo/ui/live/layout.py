@@ -36,6 +36,10 @@ TIME_LIMIT_S = 120
 
 OVERLAY_HEIGHT = 240
 
+LIVE_CSS = "#live-overlay img{height:100%;width:auto;max-width:100%;object-fit:contain;margin:auto}"
+"""The overlay travels at the model's size (128 px for the embedded model: a small JPEG ten
+times a second); the browser scales it up to the panel."""
+
 
 class LiveView(NamedTuple):
     camera: UntrustedImage
@@ -64,6 +68,7 @@ def build_live_tab(
         slots: the live slots (tests); a fresh `LiveSlots()` if None.
     """
     handlers = LiveHandlers(get_model, slots, any_model)
+    gr.HTML(f"<style>{LIVE_CSS}</style>", padding=False)
     gr.Markdown(t("live_help"), elem_classes=["help"])
     with gr.Row(equal_height=True, elem_id="live-row"):
         camera = UntrustedImage(
