@@ -39,6 +39,7 @@ from resnet_demo.ui.live import (
     frame_image,
 )
 from resnet_demo.ui.live import handlers as live_handlers
+from resnet_demo.ui.live.handlers import intact_top1
 from resnet_demo.ui.live.layout import STREAM_EVERY_S, TIME_LIMIT_S
 from resnet_demo.ui.session import Session, default_settings
 from resnet_demo.ui.views import class_names
@@ -233,6 +234,17 @@ def test_the_switched_top1_and_its_flag_compare_the_intact_and_switched_networks
             assert ("changed" in line.lower().split("top-1")[1][:9]) == changed
             seen.add(changed)
     assert seen == {True, False}  # both answers were checked
+
+
+def test_the_intact_top1_of_a_switched_frame_is_analyzes_top1(model: LoadedModel) -> None:
+    """Switched frames take the intact network's top-1 from one plain forward: the same class
+    and probability as `analyze` (which records its activations with Captum)."""
+    for image in shapes.generate_batch(shapes.TEST_SEED_START, 6)[0]:
+        frame = camera_frame(image)
+        expected = analyze(model, frame)
+        top, probability = intact_top1(model, frame)
+        assert top == int(expected.top_indices[0]) == expected.target
+        assert probability == pytest.approx(float(expected.top_probs[0]), abs=1e-6)
 
 
 def test_without_switches_there_is_no_switched_line(model: LoadedModel) -> None:

@@ -16,11 +16,13 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+import torch
 
 from resnet_demo.analysis import Analysis, analyze
 from resnet_demo.imaging import ImageError
 from resnet_demo.models import EMBEDDED_MODELS, LoadedModel
 from resnet_demo.render.overlay import overlay
+from resnet_demo.switches import forward_with_modes
 from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.inputs import read_image
@@ -56,6 +58,19 @@ def frame_image(frame: object) -> np.ndarray:
     ):
         raise ImageError("image_not_image_file")
     return image
+
+
+def intact_top1(model: LoadedModel, image: np.ndarray) -> tuple[int, float]:
+    """(class, probability) of the intact network's top-1 for `image`, as `analyze` computes
+    them (same preprocessing, softmax in float64), from one forward without a graph or hooks
+    under the model's lock: the live view's switched frames need no more of the intact
+    network."""
+    x = model.preprocessing.to_tensor(model.preprocessing.model_view(image))
+    with model.lock, torch.inference_mode():
+        logits = forward_with_modes(model.module, x)
+    probabilities = torch.softmax(logits[0].double(), dim=0).float()
+    top = int(probabilities.argmax())
+    return top, float(probabilities[top])
 
 
 def live_allowed(model: LoadedModel, any_model: bool) -> bool:
@@ -110,14 +125,16 @@ class LiveHandlers:
         """Predictions, overlay and the switched line of one decoded frame."""
         s = session.settings
         names = class_names(model, lang)
-        intact = _analyze(model, image, s.cam_layer, s.top_k)
-        current, line = intact, ""
-        if s.switched:
-            current = _analyze(model, image, s.cam_layer, s.top_k, s.switched, intact.target)
-            before, after = int(intact.top_indices[0]), int(current.top_indices[0])
+        line = ""
+        if not s.switched:
+            current = _analyze(model, image, s.cam_layer, s.top_k)
+        else:
+            before, p_before = intact_top1(model, image)
+            current = _analyze(model, image, s.cam_layer, s.top_k, s.switched, before)
+            after = int(current.top_indices[0])
             fields = {
                 "before": names[before],
-                "p_before": float(intact.top_probs[0]),
+                "p_before": p_before,
                 "after": names[after],
                 "p_after": float(current.top_probs[0]),
             }
