@@ -155,16 +155,17 @@ def test_a_third_stream_is_told_the_view_is_busy_and_computes_nothing(
     session = session_for(model)
     frame = camera_frame(shapes.generate_batch(shapes.TEST_SEED_START, 1)[0][0])
     for name in ("a", "b"):
-        out = live.on_frame(frame, session, "en", Request(name))
+        out = live.on_frame(frame, session, "en", request=Request(name))
         assert out[0] is not None and out[3] == ""
     n = len(calls)
     for lang in ("en", "zh"):
-        predictions, picture, line, message = live.on_frame(frame, session, lang, Request("c"))
+        answer = live.on_frame(frame, session, lang, request=Request("c"))
+        predictions, picture, line, message = answer
         assert (predictions, picture, line) == (None, None, "")
         assert message == t("live_busy", lang)
     assert len(calls) == n
     clock.now += 2.5  # a and b stopped sending frames
-    assert live.on_frame(frame, session, "en", Request("c"))[0] is not None
+    assert live.on_frame(frame, session, "en", request=Request("c"))[0] is not None
 
 
 # ---- per-frame output -------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def test_each_frame_gives_the_predictions_of_analyze_and_a_small_overlay(
         decoded = frame_image(data_url(frame))  # what the browser sends, decoded as the app does
         expected = analyze(model, decoded, top_k=session.settings.top_k)
         predictions, picture, line, message = live.on_frame(
-            data_url(frame), session, "en", Request("x")
+            data_url(frame), session, "en", request=Request("x")
         )
         assert message == "" and line == ""
         assert list(predictions) == [names[int(i)] for i in expected.top_indices]
@@ -193,7 +194,7 @@ def test_each_frame_gives_the_predictions_of_analyze_and_a_small_overlay(
     # The network recognises most shapes through the camera path (scaled, JPEG).
     top1 = []
     for image in images:
-        predictions = live.on_frame(camera_frame(image), session, "en", Request("x"))[0]
+        predictions = live.on_frame(camera_frame(image), session, "en", request=Request("x"))[0]
         top1.append(names.index(next(iter(predictions))))
     assert sum(int(a == b) for a, b in zip(top1, labels, strict=True)) >= 3
 
@@ -201,7 +202,7 @@ def test_each_frame_gives_the_predictions_of_analyze_and_a_small_overlay(
 def test_zh_frames_name_classes_in_chinese(model: LoadedModel) -> None:
     live = LiveHandlers(lambda s: model)
     frame = camera_frame(shapes.generate_batch(shapes.TEST_SEED_START, 1)[0][0])
-    predictions = live.on_frame(frame, session_for(model), "zh", Request("x"))[0]
+    predictions = live.on_frame(frame, session_for(model), "zh", request=Request("x"))[0]
     assert set(predictions) <= set(class_names(model, "zh"))
 
 
@@ -220,7 +221,8 @@ def test_the_switched_top1_and_its_flag_compare_the_intact_and_switched_networks
             intact = analyze(model, frame)
             switched = analyze(model, frame, switches=session.settings.switched)
             before, after = int(intact.top_indices[0]), int(switched.top_indices[0])
-            predictions, _, line, message = live.on_frame(frame, session, "en", Request("x"))
+            answer = live.on_frame(frame, session, "en", request=Request("x"))
+            predictions, _, line, message = answer
             assert message == ""
             assert next(iter(predictions)) == names[after]  # the switched network's ranking
             fields = {
@@ -247,10 +249,24 @@ def test_the_intact_top1_of_a_switched_frame_is_analyzes_top1(model: LoadedModel
         assert probability == pytest.approx(float(expected.top_probs[0]), abs=1e-6)
 
 
+def test_the_overlay_follows_the_opacity_slider(model: LoadedModel) -> None:
+    live = LiveHandlers(lambda s: model)
+    frame = camera_frame(shapes.generate_batch(shapes.TEST_SEED_START, 1)[0][0])
+    session = session_for(model)
+    view = analyze(model, frame).image
+    bare = live.on_frame(frame, session, "en", 0.0, request=Request("x"))[1]
+    np.testing.assert_array_equal(bare, view)  # opacity 0: the picture the model saw
+    heat = live.on_frame(frame, session, "en", 1.0, request=Request("x"))[1]
+    assert np.abs(heat.astype(int) - view.astype(int)).mean() > 10
+    for bad in (None, "x", 2.0):  # the session's opacity (0.5) instead
+        half = live.on_frame(frame, session, "en", bad, request=Request("x"))[1]
+        np.testing.assert_array_equal(half, live.on_frame(frame, session, "en", 0.5)[1])
+
+
 def test_without_switches_there_is_no_switched_line(model: LoadedModel) -> None:
     live = LiveHandlers(lambda s: model)
     frame = camera_frame(shapes.generate_batch(shapes.TEST_SEED_START, 1)[0][0])
-    assert live.on_frame(frame, session_for(model), "en", Request("x"))[2] == ""
+    assert live.on_frame(frame, session_for(model), "en", request=Request("x"))[2] == ""
 
 
 # ---- refused models and frames --------------------------------------------------------------
@@ -264,11 +280,11 @@ def test_a_model_that_is_not_embedded_needs_the_server_flag(
     frame = camera_frame(shapes.generate_batch(shapes.TEST_SEED_START, 1)[0][0])
     refused = LiveHandlers(lambda s: resnet18)
     for lang in ("en", "zh"):
-        out = refused.on_frame(frame, session, lang, Request("x"))
+        out = refused.on_frame(frame, session, lang, request=Request("x"))
         assert out == (None, None, "", t("live_model_refused", lang, model=resnet18.name))
     assert calls == []
     allowed = LiveHandlers(lambda s: resnet18, any_model=True)
-    predictions, picture, _, message = allowed.on_frame(frame, session, "en", Request("x"))
+    predictions, picture, _, message = allowed.on_frame(frame, session, "en", request=Request("x"))
     assert message == "" and len(predictions) == 5 and picture.dtype == np.uint8
     assert calls
     for name in ("embedded", "embedded-deep", "embedded-no-sd"):
@@ -296,7 +312,7 @@ def test_a_bad_frame_gets_the_message_and_keeps_the_last_view(
 ) -> None:
     calls = counting(monkeypatch)
     live = LiveHandlers(lambda s: model)
-    out = live.on_frame(BAD_FRAMES[name], session_for(model), "zh", Request("x"))
+    out = live.on_frame(BAD_FRAMES[name], session_for(model), "zh", request=Request("x"))
     skip = gr.skip()
     assert out == (skip, skip, skip, t("live_bad_frame", "zh"))
     assert calls == []
@@ -314,6 +330,7 @@ def test_the_stream_runs_in_its_own_concurrency_group(model: LoadedModel) -> Non
     assert stream.concurrency_limit == LIVE_WORKERS > LIVE_STREAMS
     assert stream.stream_every == STREAM_EVERY_S and stream.time_limit == TIME_LIMIT_S
     assert page.state in stream.inputs and page.header.language in stream.inputs
+    assert page.results.opacity in stream.inputs
     for fn in demo.fns.values():  # no other event shares the live group
         if fn is not stream:
             assert fn.concurrency_id != LIVE
@@ -333,7 +350,7 @@ class Stream:
 
     def body(self) -> dict[str, Any]:
         return {
-            "data": [{"url": self.frame, "meta": {"_type": "gradio.FileData"}}, None, "en"],
+            "data": [{"url": self.frame, "meta": {"_type": "gradio.FileData"}}, None, "en", 0.5],
             "event_data": None,
             "fn_index": self.index,
             "trigger_id": None,

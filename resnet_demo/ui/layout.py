@@ -679,6 +679,7 @@ def _live(handlers: Handlers, page: Page, any_model: bool) -> None:
             handlers.engine.model,
             state=page.state,
             language=page.header.language,
+            opacity=page.results.opacity,
             any_model=any_model,
         )
 

@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from resnet_demo.analysis import Analysis, analyze
+from resnet_demo.analysis import Analysis, AnalysisError, analyze
 from resnet_demo.imaging import ImageError
 from resnet_demo.models import EMBEDDED_MODELS, LoadedModel
 from resnet_demo.render.overlay import overlay
@@ -27,7 +27,7 @@ from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.live.slots import LiveSlots
-from resnet_demo.ui.session import Session
+from resnet_demo.ui.session import Session, parse_opacity
 from resnet_demo.ui.views import class_names
 
 MIN_SIDE = 8
@@ -100,9 +100,15 @@ class LiveHandlers:
 
     @user_errors
     def on_frame(
-        self, frame: Any, session: Session, lang: Any, request: gr.Request | None = None
+        self,
+        frame: Any,
+        session: Session,
+        lang: Any,
+        opacity: Any = None,
+        request: gr.Request | None = None,
     ) -> Frame:
-        """One frame of a stream.
+        """One frame of a stream, drawn at the page's `opacity` slider (the session's opacity
+        when it is missing or not a number in [0, 1]: the slider alone stores no setting).
 
         Returns:
             (predictions, overlay, switched line, message): a frame that cannot be used (busy,
@@ -119,11 +125,23 @@ class LiveHandlers:
             image = frame_image(frame)
         except ImageError:
             return gr.skip(), gr.skip(), gr.skip(), t("live_bad_frame", lang)
-        return self.analyse(model, image, session, lang)
+        try:
+            alpha = parse_opacity(opacity)
+        except AnalysisError:
+            alpha = session.settings.opacity
+        return self.analyse(model, image, session, lang, alpha)
 
-    def analyse(self, model: LoadedModel, image: np.ndarray, session: Session, lang: str) -> Frame:
+    def analyse(
+        self,
+        model: LoadedModel,
+        image: np.ndarray,
+        session: Session,
+        lang: str,
+        opacity: float | None = None,
+    ) -> Frame:
         """Predictions, overlay and the switched line of one decoded frame."""
         s = session.settings
+        alpha = s.opacity if opacity is None else opacity
         names = class_names(model, lang)
         line = ""
         if not s.switched:
@@ -144,7 +162,7 @@ class LiveHandlers:
             names[int(i)]: float(p)
             for i, p in zip(current.top_indices, current.top_probs, strict=True)
         }
-        picture = overlay(current.image, current.cam, alpha=s.opacity, cmap=s.palette)
+        picture = overlay(current.image, current.cam, alpha=alpha, cmap=s.palette)
         return predictions, picture, line, ""
 
 

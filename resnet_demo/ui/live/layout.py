@@ -55,6 +55,7 @@ def build_live_tab(
     *,
     state: gr.State,
     language: Any,
+    opacity: Any = None,
     any_model: bool = False,
     slots: LiveSlots | None = None,
 ) -> LiveView:
@@ -64,6 +65,7 @@ def build_live_tab(
         get_model: the session's model (`Engine.model`).
         state: the page's session state (switches, layer, top-k, palette, opacity).
         language: the page's language component (its value words the messages).
+        opacity: the page's opacity slider (read with every frame), or None for the session's.
         any_model: allow models other than the embedded ones (`--live-any-model`).
         slots: the live slots (tests); a fresh `LiveSlots()` if None.
     """
@@ -102,7 +104,7 @@ def build_live_tab(
     message = gr.Markdown("", elem_id="live-message")
     camera.stream(
         handlers.on_frame,
-        inputs=[camera, state, language],
+        inputs=[camera, state, language, *([opacity] if opacity is not None else [])],
         outputs=[predictions, overlay, switched, message],
         stream_every=STREAM_EVERY_S,
         time_limit=TIME_LIMIT_S,
