@@ -60,12 +60,12 @@ def frame_image(frame: object) -> np.ndarray:
     return image
 
 
-def intact_top1(model: LoadedModel, image: np.ndarray) -> tuple[int, float]:
-    """(class, probability) of the intact network's top-1 for `image`, as `analyze` computes
-    them (same preprocessing, softmax in float64), from one forward without a graph or hooks
-    under the model's lock: the live view's switched frames need no more of the intact
-    network."""
-    x = model.preprocessing.to_tensor(model.preprocessing.model_view(image))
+def intact_top1(model: LoadedModel, view: np.ndarray) -> tuple[int, float]:
+    """(class, probability) of the intact network's top-1 for the model's `view` of a frame
+    (`model.preprocessing.model_view`), as `analyze` computes them (softmax in float64), from
+    one forward without a graph or hooks under the model's lock: the live view's switched frames
+    need no more of the intact network."""
+    x = model.preprocessing.to_tensor(view)
     with model.lock, torch.inference_mode():
         logits = forward_with_modes(model.module, x)
     probabilities = torch.softmax(logits[0].double(), dim=0).float()
@@ -147,8 +147,13 @@ class LiveHandlers:
         if not s.switched:
             current = _analyze(model, image, s.cam_layer, s.top_k)
         else:
-            before, p_before = intact_top1(model, image)
-            current = _analyze(model, image, s.cam_layer, s.top_k, s.switched, before)
+            view = model.preprocessing.model_view(image)
+            before, p_before = intact_top1(model, view)
+            # A model that resizes to its crop size (the embedded ones) sees its view unchanged
+            # (`model_view` is then idempotent): analyse the view and resize the frame once.
+            pre = model.preprocessing
+            source = view if pre.resize_size == pre.crop_size else image
+            current = _analyze(model, source, s.cam_layer, s.top_k, s.switched, before)
             after = int(current.top_indices[0])
             fields = {
                 "before": names[before],
