@@ -41,6 +41,7 @@ from resnet_demo.ui.live import (
 from resnet_demo.ui.live import handlers as live_handlers
 from resnet_demo.ui.live.handlers import intact_top1
 from resnet_demo.ui.live.layout import STREAM_EVERY_S, TIME_LIMIT_S
+from resnet_demo.ui.server import parse_args
 from resnet_demo.ui.session import Session, default_settings
 from resnet_demo.ui.views import class_names
 
@@ -437,3 +438,12 @@ def test_two_streams_run_a_third_is_busy_and_photos_still_get_through(app: Any, 
         for stream in streams:
             if hasattr(stream, "event_id"):
                 stream.close()
+
+
+def test_the_server_flag_reaches_the_live_view(model: LoadedModel) -> None:
+    assert parse_args([]).live_any_model is False
+    assert parse_args(["--live-any-model"]).live_any_model is True
+    for flag in (False, True):
+        demo, _, _ = build_page(model, live_any_model=flag)
+        (stream,) = [fn for fn in demo.fns.values() if fn.connection == "stream"]
+        assert stream.fn.__self__.any_model is flag
