@@ -447,3 +447,23 @@ def test_the_server_flag_reaches_the_live_view(model: LoadedModel) -> None:
         demo, _, _ = build_page(model, live_any_model=flag)
         (stream,) = [fn for fn in demo.fns.values() if fn.connection == "stream"]
         assert stream.fn.__self__.any_model is flag
+
+
+def test_the_live_panel_is_worded_in_both_languages(model: LoadedModel) -> None:
+    """Every static word of the panel is a catalogue marker the language switch re-words."""
+    from resnet_demo.ui.i18n import relabel
+
+    demo, page, _ = build_page(model)
+    by_id = {getattr(b, "elem_id", None): b for b in demo.blocks.values()}
+    for elem_id, key in (
+        ("live", "live"),
+        ("live-camera", "live_camera"),
+        ("live-predictions", "live_predictions"),
+        ("live-overlay", "live_overlay"),
+    ):
+        block = by_id[elem_id]
+        for lang in ("en", "zh"):
+            assert relabel(page.words, lang)[block]["label"] == t(key, lang)
+    helps = [b for b, props in page.words if props.get("value") == "live_help"]
+    assert len(helps) == 1
+    assert relabel(page.words, "zh")[helps[0]]["value"] == t("live_help", "zh")
