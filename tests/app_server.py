@@ -293,3 +293,12 @@ def raw_post(app: RunningApp, target: str, body: dict) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def fn_index_of_stream(url: str) -> int:
+    """The event id of the page's one `.stream` event (the live webcam; it has no API name)."""
+    config = httpx.get(f"{url}config", timeout=10).json()
+    for dependency in config["dependencies"]:
+        if any(event == "stream" for _, event in dependency["targets"]):
+            return int(dependency["id"])
+    raise KeyError("no stream event")

@@ -16,7 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "script",
-    ["bench_analysis.py", "bench_switch.py", "bench_lab.py", "load.py", "bench_methods.py"],
+    [
+        "bench_analysis.py",
+        "bench_switch.py",
+        "bench_lab.py",
+        "load.py",
+        "bench_methods.py",
+        "bench_live.py",
+    ],
 )
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
@@ -55,3 +62,25 @@ def test_bench_methods_runs_on_one_shape(tmp_path: Path) -> None:
         cells = [float(c) for c in row.split("|")[2:-1]]
         assert all(np.isfinite(cells)), row
         assert 0 <= cells[1] <= 1 and 0 <= cells[2] <= 1  # areas of probabilities
+
+
+def test_bench_live_runs_a_few_frames(tmp_path: Path) -> None:
+    """A tiny run prints both lines (no switches, switched) with ms/frame, frames/s, the ratio to
+    the budget and the breakdown; it passes or says OVER (the figure depends on the machine)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_live.py"), "--frames", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("live frame")]
+    assert len(lines) == 2, done.stdout
+    for line in lines:
+        total = float(line.split("median")[1].split("ms/frame")[0])
+        assert 0 < total < 10_000
+        assert "frames/s" in line and "× budget" in line and "decode" in line
+        assert ("[ok" in line) == (total <= 60) and ("OVER" in line) == (total > 60)
+    assert done.returncode == (1 if any("OVER" in line for line in lines) else 0)

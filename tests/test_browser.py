@@ -18,11 +18,13 @@ from pathlib import Path
 from unittest import mock
 
 import httpx
+import numpy as np
 import pytest
 from gradio import networking as gradio_networking
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from resnet_demo import models
+from resnet_demo import models, shapes
 from resnet_demo.analysis import analyze, compare
 from resnet_demo.imaging import decode_image
 from resnet_demo.switches import block_names
@@ -490,3 +492,105 @@ def test_every_control_is_reached_and_operated_from_the_keyboard(
     expect(page.locator("#inspect input")).to_have_value("layer4.0")
     press("#export-button button, #export-button", "Enter")
     expect(page.locator("#download-card")).to_be_visible()
+
+
+# ---- the live webcam (issue 13 §1) -----------------------------------------------------------
+
+CAMERA_SIZE = (320, 240)
+"""(W, H) of the fake camera's video."""
+CAMERA_FPS = 10
+SEGMENT_FRAMES = 30
+"""Frames of each shape in the fake video (3 s at 10 frames/s); Chromium loops the file."""
+
+
+def camera_picture(shape: np.ndarray) -> np.ndarray:
+    """A 128 px shape scaled to 240 px, centred on a 320×240 frame (grey sides): the camera's
+    view of a card held up to it."""
+    width, height = CAMERA_SIZE
+    frame = np.full((height, width, 3), 128, np.uint8)
+    big = np.asarray(Image.fromarray(shape).resize((height, height), Image.Resampling.BILINEAR))
+    left = (width - height) // 2
+    frame[:, left : left + height] = big
+    return frame
+
+
+def write_y4m(path: Path, pictures: list[np.ndarray], fps: int = CAMERA_FPS) -> Path:
+    """A YUV4MPEG2 video of RGB `pictures` (4:2:0, full-range BT.601 as JPEG uses), the format
+    Chromium's `--use-file-for-fake-video-capture` reads."""
+    height, width = pictures[0].shape[:2]
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for picture in pictures:
+            r, g, b = (picture[..., i].astype(np.float32) for i in range(3))
+            y = 0.299 * r + 0.587 * g + 0.114 * b
+            u = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+            v = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+            planes = [y] + [
+                c.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3)) for c in (u, v)
+            ]
+            f.write(b"FRAME\n")
+            for plane in planes:
+                f.write(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes())
+    return path
+
+
+def two_shapes(model: models.LoadedModel) -> list[tuple[np.ndarray, str]]:
+    """Two camera pictures of different shape classes that the embedded model names correctly
+    (checked with the engine on the picture the camera shows)."""
+    images, labels, _, _ = shapes.generate_batch(shapes.TEST_SEED_START, 40, distractor_rate=0.0)
+    chosen: dict[int, np.ndarray] = {}
+    for image, label in zip(images, labels, strict=True):
+        picture = camera_picture(image)
+        result = analyze(model, picture)
+        if int(result.top_indices[0]) == int(label) and result.top_probs[0] > 0.9:
+            chosen.setdefault(int(label), picture)
+        if len(chosen) == 2:
+            return [(p, model.categories[c]) for c, p in chosen.items()]
+    pytest.fail("no two shapes are recognised through the camera picture")
+
+
+def test_the_live_webcam_follows_the_shape_in_front_of_the_camera(
+    url: str, model: models.LoadedModel, tmp_path: Path, shots: Path
+) -> None:
+    """Chromium's fake camera plays a video: one shape for 3 s, then another (looped). Started
+    with the webcam's record button, the live predictions name both shapes as the video
+    changes."""
+    (first, first_name), (second, second_name) = two_shapes(model)
+    video = write_y4m(tmp_path / "shapes.y4m", [first] * SEGMENT_FRAMES + [second] * SEGMENT_FRAMES)
+    camera_args = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *camera_args]
+        )
+        try:
+            context = browser.new_context(viewport=VIEWPORT, permissions=["camera"])
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            expect(page.locator("#strip .blk").first).to_be_visible()
+            page.locator("#live").get_by_text("Live webcam").first.click()
+            camera = page.locator("#live-camera")
+            expect(camera).to_be_visible()
+            # Gradio's webcam: "Click to Access Webcam", then its record button starts the stream.
+            camera.get_by_text(re.compile("access webcam", re.I)).click()
+            camera.locator("button.capture-button", has_text=re.compile("record", re.I)).click()
+            seen: set[str] = set()
+            top = page.locator("#live-predictions .confidence-set").first
+            for _ in range(150):  # up to 30 s: each shape shows for 3 s in turn
+                if top.count():
+                    text = top.inner_text()
+                    seen.update(name for name in (first_name, second_name) if name in text)
+                if len(seen) == 2:
+                    break
+                page.wait_for_timeout(200)
+            settle(page)
+            page.locator("#live").screenshot(path=shots / "live-webcam.png")
+            assert seen == {first_name, second_name}, (seen, first_name, second_name)
+            expect(page.locator("#live-overlay img")).to_be_visible()
+            expect(page.locator("#live-message")).not_to_contain_text("busy")
+        finally:
+            browser.close()

@@ -28,6 +28,7 @@ from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
+from resnet_demo.ui.live import build_live_tab
 from resnet_demo.ui.pictures import Picture
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import MAX_TOP_K, Engine, Session
@@ -665,6 +666,17 @@ def _lab(handlers: Handlers, page: Page) -> None:
         )
 
 
+def _live(handlers: Handlers, page: Page, any_model: bool) -> None:
+    with gr.Accordion(t("live"), open=False, elem_id="live"):
+        build_live_tab(
+            handlers.engine.model,
+            state=page.state,
+            language=page.header.language,
+            opacity=page.results.opacity,
+            any_model=any_model,
+        )
+
+
 def _sections(handlers: Handlers, lang: str) -> Page:
     """Lay out every section (inside the caller's Blocks) and return their components."""
     session = handlers.new_session(lang)
@@ -691,6 +703,7 @@ def build_page(
     follow_browser: bool = True,
     registry: ModelRegistry | None = None,
     cache: LRUCache[Analysis] | None = None,
+    live_any_model: bool = False,
 ) -> tuple[gr.Blocks, Page, Handlers]:
     """Build the app (not launched) and return its parts (see `build_demo` for the arguments).
 
@@ -705,6 +718,7 @@ def build_page(
         title="ResNet Demo", analytics_enabled=False, fill_width=True, delete_cache=DELETE_CACHE
     ) as demo:
         page = handlers.page = _sections(handlers, lang)
+        _live(handlers, page, live_any_model)
         _lab(handlers, page)
         page.words = words_of(demo.blocks.values())
         _wire_header(demo, page, handlers)
@@ -724,6 +738,7 @@ def build_demo(
     follow_browser: bool = True,
     registry: ModelRegistry | None = None,
     cache: LRUCache[Analysis] | None = None,
+    live_any_model: bool = False,
 ) -> gr.Blocks:
     """Build the app (not launched).
 
@@ -734,12 +749,19 @@ def build_demo(
             on load; False starts every browser in `lang` (`--lang`).
         registry: the model registry to share (tests); built from `default_model` if None.
         cache: the intact-analysis cache to share (tests); a 48-entry LRU if None.
+        live_any_model: let the live webcam view run any model, not only the embedded ones
+            (`--live-any-model`).
 
     Returns:
         The `gr.Blocks`; launch it with `server.launch_kwargs(...)` for the CSS, head script,
         translations and safety settings, after `server.configure_queue(demo)`.
     """
     demo, _, _ = build_page(
-        default_model, lang, follow_browser=follow_browser, registry=registry, cache=cache
+        default_model,
+        lang,
+        follow_browser=follow_browser,
+        registry=registry,
+        cache=cache,
+        live_any_model=live_any_model,
     )
     return demo

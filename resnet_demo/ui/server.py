@@ -139,6 +139,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--threads", type=int, default=threads, help=t("server_threads_help", lang, n=threads)
     )
     parser.add_argument("--offline", action="store_true", help=t("server_offline_help", lang))
+    parser.add_argument(
+        "--live-any-model", action="store_true", help=t("live_server_any_model_help", lang)
+    )
     return parser.parse_args(argv)
 
 
@@ -216,7 +219,13 @@ def serve(
     if registry is None:
         registry = ModelRegistry(model, allow_download=not getattr(args, "offline", False))
     lang = getattr(args, "lang", None)
-    demo = build_demo(model, lang or "en", follow_browser=lang is None, registry=registry)
+    demo = build_demo(
+        model,
+        lang or "en",
+        follow_browser=lang is None,
+        registry=registry,
+        live_any_model=bool(getattr(args, "live_any_model", False)),
+    )
     configure_queue(demo)
     demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
     return demo
