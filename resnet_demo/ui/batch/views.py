@@ -14,7 +14,7 @@ from resnet_demo import batch as core
 from resnet_demo.render.report import switches_text
 from resnet_demo.text import t
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def plain(name: str) -> str:
