@@ -52,11 +52,13 @@ def _components() -> BatchView:
                 i18n.t("batch_run_shapes"), variant="primary", elem_id="batch-run-shapes"
             )
             stop = gr.Button(i18n.t("batch_stop"), variant="stop", elem_id="batch-stop")
-    summary = gr.Markdown(i18n.t("batch_ready"), elem_id="batch-summary")
+    # No static words here: the language switch re-words static text, and would replace a batch's
+    # summary with them.
+    summary = gr.Markdown("", elem_id="batch-summary")
     gallery = gr.Gallery(
         label=i18n.t("batch_gallery"),
-        columns=8,
-        height=420,
+        columns=6,
+        height=520,
         object_fit="contain",
         allow_preview=True,
         interactive=False,
@@ -85,8 +87,8 @@ def _components() -> BatchView:
         )
     wrong = gr.Gallery(
         label=i18n.t("batch_wrong"),
-        columns=8,
-        height=240,
+        columns=6,
+        height=280,
         object_fit="contain",
         interactive=False,
         format=BATCH_FORMAT,
@@ -125,7 +127,7 @@ def _wire(
     )
     shapes = view.run_shapes.click(
         handlers.shapes,
-        inputs_kwargs={"count": view.count, "state": state, "lang": language},
+        inputs_kwargs={"count": view.n_shapes, "state": state, "lang": language},
         outputs=view.outputs(),
         api_name="batch_shapes",
         **work,

@@ -16,7 +16,7 @@ class BatchView(NamedTuple):
     Attributes:
         files: the uploaded image files.
         run_files: classifies them.
-        count: how many fresh shapes (1..64).
+        n_shapes: how many fresh shapes (1..64).
         run_shapes: generates that many and classifies them.
         stop: cancels the running batch.
         summary: n images, n flipped, mean drop; switches, seeds, skipped files.
@@ -30,7 +30,7 @@ class BatchView(NamedTuple):
 
     files: UntrustedFiles
     run_files: gr.Button
-    count: gr.Slider
+    n_shapes: gr.Slider
     run_shapes: gr.Button
     stop: gr.Button
     summary: gr.Markdown
