@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,15 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import pytest
-from app_server import EXAMPLES, RunningApp, default_model, new_client, running_app
+from app_server import (
+    EXAMPLES,
+    RunningApp,
+    default_model,
+    new_client,
+    raw_call,
+    raw_upload,
+    running_app,
+)
 from conftest import count_hooks, tiny_model
 from gradio_client import handle_file
 
@@ -294,7 +303,7 @@ def test_the_upload_handler_classifies_the_files_and_names_the_skipped(
     assert len(steps) == len(files)  # one progress step per file
     assert steps[0][v.summary] == t("batch_running", "en", i=1, n=5)
     summary = last[v.summary]
-    assert "**2 images**" in summary and "layer3.0 skip off" in summary
+    assert "Images: **2**" in summary and "layer3.0 skip off" in summary
     assert "notes.txt was skipped" in summary and "ZIP archive" in summary
     gallery = _value(last[v.gallery])
     assert len(gallery) == 2
@@ -323,7 +332,7 @@ def test_the_shapes_handler_writes_in_the_pages_language(
     v = panel.view
     _, last = _last(panel.shapes(12, SWITCHES, "zh"))
     summary = last[v.summary]
-    assert "**12 张图片**" in summary and "测试种子中的形状" in summary
+    assert "图片：**12** 张" in summary and "测试种子中的形状" in summary
     gallery = _value(last[v.gallery])
     assert len(gallery) == 12
     zh = class_names(model, "zh")
@@ -394,7 +403,7 @@ def test_a_batch_upload_and_a_shapes_batch_through_gradio_client(
     uploads[-1].write_text("not an image\n" * 20, encoding="utf-8")
     out = client.predict(files=[handle_file(str(p)) for p in uploads], api_name="/batch")
     summary, gallery, _, _, _, _, csv_path = (_value(x) for x in out)
-    assert "**2 images**" in summary and "notes.txt was skipped" in summary
+    assert "Images: **2**" in summary and "notes.txt was skipped" in summary
     names = class_names(model, "en")
     want = {
         batch_views.caption(
@@ -407,7 +416,7 @@ def test_a_batch_upload_and_a_shapes_batch_through_gradio_client(
 
     out = client.predict(count=10, api_name="/batch_shapes")
     summary, gallery, note, accuracy, confusion, wrong, csv_path = (_value(x) for x in out)
-    assert "**10 images**" in summary and "layer3.0 skip off" in summary
+    assert "Images: **10**" in summary and "layer3.0 skip off" in summary
     assert len(gallery) == 10 and "switched network" in note
     assert accuracy["data"][-1][:2] == ["All shapes", "10"]
     diagonal = sum(int(confusion["data"][i][i + 1]) for i in range(len(names)))
@@ -417,3 +426,22 @@ def test_a_batch_upload_and_a_shapes_batch_through_gradio_client(
     flipped = sum(r["flipped"] == "true" for r in rows)
     assert f"top-1 changed by the switches: **{flipped}**" in summary
     assert app.wait_idle() and count_hooks(model.module) == 0
+
+
+@pytest.mark.parametrize("meta", [True, False], ids=["with-meta", "no-meta"])
+def test_a_batch_cannot_name_a_file_on_the_server(
+    app: RunningApp, tmp_path: Path, meta: bool
+) -> None:
+    """A forged file entry naming a picture elsewhere on the server is refused, with the same
+    words as the main image's input; the same bytes uploaded properly are classified."""
+    private = tmp_path / "private.png"
+    private.write_bytes((EXAMPLES / "shapes_star.png").read_bytes())
+    forged = {"path": str(private), **({"meta": {"_type": "gradio.FileData"}} if meta else {})}
+    message = raw_call(app.url, "batch", [[forged], None, "en"])
+    assert message["success"] is False
+    assert "shapes_star" not in json.dumps(message) and "caption" not in json.dumps(message)
+    uploaded = raw_upload(app.url, "private.png", private.read_bytes()).json()[0]
+    entry = {"path": uploaded, "orig_name": "private.png", "meta": {"_type": "gradio.FileData"}}
+    message = raw_call(app.url, "batch", [[entry], None, "en"])
+    assert message["success"] is True
+    assert "Images: **1**" in json.dumps(message["output"])

@@ -424,7 +424,7 @@ def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
     batch = page.locator("#batch")
     expect(batch.locator("#batch-files")).to_be_visible()
     batch.get_by_role("button", name="Generate shapes and classify").click()
-    expect(page.locator("#batch-summary")).to_contain_text("32 images", timeout=90_000)
+    expect(page.locator("#batch-summary")).to_contain_text("Images: 32", timeout=90_000)
     expect(page.locator("#batch-summary")).to_contain_text("top-1 changed by the switches")
     expect(page.locator("#batch-gallery img").first).to_be_visible()
     assert page.locator("#batch-gallery img").count() >= 8
