@@ -192,6 +192,26 @@ def test_65_images_are_capped_at_64_and_the_rest_never_opened(
         core.shape_sources(model, 65)
 
 
+def test_stopping_the_iteration_stops_the_batch(
+    model: LoadedModel, sources: list[core.Source]
+) -> None:
+    """What the Stop button relies on: `run` reads and classifies one image per step, so a
+    cancelled batch (Gradio stops advancing the handler) reads no further image."""
+    opened: list[int] = []
+
+    def counted(i: int, source: core.Source) -> core.Source:
+        def load() -> np.ndarray:
+            opened.append(i)
+            return source.load()
+
+        return core.Source(source.name, load, source.label)
+
+    steps = core.run(model, [counted(i, s) for i, s in enumerate(sources)], SWITCHES)
+    assert isinstance(next(steps), core.Row) and isinstance(next(steps), core.Row)
+    steps.close()
+    assert opened == [0, 1]
+
+
 def _bad_files(folder: Path) -> dict[str, Path]:
     """A good shape, a zip holding an image, a text file, a text file named .jpg, a good photo."""
     archive = io.BytesIO()
