@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import gradio as gr
 import numpy as np
@@ -38,6 +39,7 @@ from resnet_demo.imaging import decode_image
 from resnet_demo.models import LoadedModel
 from resnet_demo.text import t
 from resnet_demo.ui.batch import BatchHandlers, build_batch_tab
+from resnet_demo.ui.batch import handlers as batch_handlers
 from resnet_demo.ui.batch import views as batch_views
 from resnet_demo.ui.layout import WORK
 from resnet_demo.ui.views import class_names
@@ -319,8 +321,9 @@ def test_the_upload_handler_classifies_the_files_and_names_the_skipped(
     v = panel.view
     paths = _bad_files(tmp_path)
     files = [(str(p), name) for name, p in paths.items()]
-    steps, last = _last(panel.files(files, SWITCHES, "en"))
-    assert len(steps) == len(files)  # one progress step per file
+    with mock.patch.object(batch_handlers, "STEP_S", 0.0):
+        steps, last = _last(panel.files(files, SWITCHES, "en"))
+    assert len(steps) == len(files)  # at most one step per file
     assert steps[0][v.summary] == t("batch_running", "en", i=1, n=5)
     summary = last[v.summary]
     assert "Images: **2**" in summary and "layer3.0 skip off" in summary
@@ -465,3 +468,12 @@ def test_a_batch_cannot_name_a_file_on_the_server(
     message = raw_call(app.url, "batch", [[entry], None, "en"])
     assert message["success"] is True
     assert "Images: **1**" in json.dumps(message["output"])
+
+
+def test_the_csv_keeps_a_file_name_from_running_as_a_spreadsheet_formula() -> None:
+    from resnet_demo.ui.export import write_csv
+
+    row = dict.fromkeys(SUMMARY_FIELDS, "") | {"file": '=HYPERLINK("x").png', "flipped": "true"}
+    path = write_csv([row], SUMMARY_FIELDS, "batch")
+    (got,) = _csv_rows(path)
+    assert got["file"] == '\'=HYPERLINK("x").png' and got["flipped"] == "true"
