@@ -16,7 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "script",
-    ["bench_analysis.py", "bench_switch.py", "bench_lab.py", "load.py", "bench_methods.py"],
+    [
+        "bench_analysis.py",
+        "bench_switch.py",
+        "bench_lab.py",
+        "load.py",
+        "bench_methods.py",
+        "bench_batch.py",
+    ],
 )
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
