@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import torch  # noqa: E402 - after the path so the script runs from a checkout
-from app_server import new_client, running_app  # noqa: E402
+from app_server import new_client, running_app  # type: ignore[import-not-found]  # noqa: E402 - tests/ is on the path above
 
 from resnet_demo import batch as core  # noqa: E402
 from resnet_demo.models import load_model  # noqa: E402
