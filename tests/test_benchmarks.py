@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
         "load.py",
         "bench_methods.py",
         "bench_live.py",
+        "bench_batch.py",
     ],
 )
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:

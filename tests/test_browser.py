@@ -594,3 +594,34 @@ def test_the_live_webcam_follows_the_shape_in_front_of_the_camera(
             expect(page.locator("#live-message")).not_to_contain_text("busy")
         finally:
             browser.close()
+
+
+def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
+    browser: Browser, url: str, model: models.LoadedModel, shots: Path
+) -> None:
+    """Issue 13 §2: with every skip off, a batch of fresh shapes comes back as a sorted gallery,
+    the accuracy and confusion tables of the switched network, and the misclassified shapes."""
+    page = open_page(browser, url)
+    page.locator("#preset-skip-off").click()
+    n_blocks = len(block_names(model.module))
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(n_blocks)
+    page.locator("#batch").get_by_text("A batch of images").first.click()
+    batch = page.locator("#batch")
+    expect(batch.locator("#batch-files")).to_be_visible()
+    batch.get_by_role("button", name="Generate shapes and classify").click()
+    expect(page.locator("#batch-summary")).to_contain_text("Images: 32", timeout=90_000)
+    expect(page.locator("#batch-summary")).to_contain_text("top-1 changed by the switches")
+    expect(page.locator("#batch-gallery img").first).to_be_visible()
+    assert page.locator("#batch-gallery img").count() >= 8
+    expect(page.locator("#batch-gallery")).to_contain_text("→ switched:")
+    expect(page.locator("#batch-tables-note")).to_contain_text("of the switched network")
+    expect(page.locator("#batch-accuracy")).to_contain_text("All shapes")
+    expect(page.locator("#batch-confusion")).to_contain_text("true ↓ · predicted →")
+    expect(page.locator("#batch-wrong img").first).to_be_visible()
+    expect(page.locator("#batch-csv")).to_be_visible()
+    batch.evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "8-batch-of-shapes.png")
+    page.locator("#batch-confusion").evaluate("e => e.scrollIntoView()")
+    settle(page)
+    page.screenshot(path=shots / "9-batch-tables.png")

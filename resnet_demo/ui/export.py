@@ -8,10 +8,13 @@ deleted whenever a new one is written.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,28 @@ def write_exports(model: LoadedModel, session: Session) -> tuple[str, str]:
     """
     card = result_card(card_content(model, session))
     return write_files(card, numbers(model, session), f"resnet-demo-{session.digest[:10]}")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""First characters a spreadsheet would read as a formula (a file name is the reader's text)."""
+
+
+def write_csv(rows: Sequence[dict[str, str]], fields: Sequence[str], stem: str) -> str:
+    """Write `rows` (dicts with the keys `fields`) to `<stem>.csv` in a fresh folder.
+
+    Text cells that a spreadsheet would run as a formula ("=cmd|...") get a leading "'".
+
+    Returns:
+        The CSV's path.
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "'" + v if v.startswith(_FORMULA) else v for k, v in row.items()})
+    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    _clean_old(EXPORT_DIR, MAX_AGE_S)
+    folder = Path(tempfile.mkdtemp(prefix=f"{stem}-", dir=EXPORT_DIR))
+    path = folder / f"{stem}.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return str(path)

@@ -23,6 +23,7 @@ from resnet_demo.render.colormaps import PALETTES
 from resnet_demo.switches import STAGES, block_names
 from resnet_demo.ui import views
 from resnet_demo.ui.assets import static_text
+from resnet_demo.ui.batch import build_batch_tab
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
@@ -655,6 +656,18 @@ def _wire_export(page: Page, handlers: Handlers) -> None:
 # ---- the page ------------------------------------------------------------------------------
 
 
+def _batch(handlers: Handlers, page: Page) -> None:
+    """Many images at once through the session's model, intact and with the page's switches."""
+    with gr.Accordion(t("batch"), open=False, elem_id="batch"):
+        build_batch_tab(
+            get_model=handlers.engine.model,
+            get_switches=lambda s: s.settings.switched,
+            state=page.state,
+            language=page.header.language,
+            concurrency_id=WORK,
+        )
+
+
 def _lab(handlers: Handlers, page: Page) -> None:
     with gr.Accordion(t("lab"), open=False, elem_id="lab"):
         build_lab_tab(
@@ -719,6 +732,7 @@ def build_page(
     ) as demo:
         page = handlers.page = _sections(handlers, lang)
         _live(handlers, page, live_any_model)
+        _batch(handlers, page)
         _lab(handlers, page)
         page.words = words_of(demo.blocks.values())
         _wire_header(demo, page, handlers)
