@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402 - after the path so the script runs from a checkout
 from gradio_client import Client, handle_file  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from resnet_demo.ui.server import free_port  # noqa: E402
 
@@ -227,9 +228,23 @@ def new_client(url: str) -> Client:
     )
 
 
-def one_client(url: str, images: list[Path], rounds: int) -> tuple[float, float]:
+def fresh_images(images: list[Path], count: int, folder: Path) -> list[Path]:
+    """`count` images the server has never seen: the examples in turn, each with one pixel
+    changed to a value of its own (a new digest, so no cached analysis answers it)."""
+    paths = []
+    for i in range(count):
+        with Image.open(images[i % len(images)]) as opened:
+            image = opened.convert("RGB")
+        image.putpixel((0, 0), (i % 256, (i // 256) % 256, 7))
+        path = folder / f"fresh-{i}.png"
+        image.save(path)
+        paths.append(path)
+    return paths
+
+
+def one_client(url: str, images: list[Path], rounds: int, folder: Path) -> tuple[float, float]:
     """Median seconds of a switch flip (two settings in turn, on one analysed image) and of a
-    new image (two images in turn, no switches), one client alone, end to end through
+    new image (one never seen before, no switches), one client alone, end to end through
     `gradio_client` (the answer with its file references, as a browser gets it before it
     fetches the pictures)."""
     client = new_client(url)
@@ -242,9 +257,9 @@ def one_client(url: str, images: list[Path], rounds: int) -> tuple[float, float]
             client.predict(strip={"modes": flips[i % 2]}, api_name="/switch")
             flip_s.append(time.perf_counter() - began)
         client.predict(strip={"modes": {}}, api_name="/switch")
-        for i in range(rounds):
+        for path in fresh_images(images, rounds, folder):
             began = time.perf_counter()
-            client.predict(handle_file(str(images[1 + i % 2])), api_name="/analyze")
+            client.predict(handle_file(str(path)), api_name="/analyze")
             image_s.append(time.perf_counter() - began)
     finally:
         client.close()
@@ -291,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         warm.predict(handle_file(str(images[0])), api_name="/analyze")
         warm.close()
         rss_warm = rss_mb(server.pid)
-        alone = one_client(url, images, args.one_client) if args.one_client > 0 else None
+        fresh = Path(cache_dir) / "fresh"
+        fresh.mkdir()
+        alone = one_client(url, images, args.one_client, fresh) if args.one_client > 0 else None
 
         rss_half: list[float] = []
         total = args.clients * args.requests
