@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -261,12 +262,13 @@ def joins_sent(into: list[dict]) -> Iterator[None]:
     """Record the JSON body of every queue join `gradio_client` posts (it calls `httpx.post`)."""
     post = httpx.post
 
-    def recording(url: object, *args: object, **kwargs: object) -> httpx.Response:
-        if "queue/join" in str(url) and isinstance(kwargs.get("json"), dict):
-            into.append(dict(kwargs["json"]))  # type: ignore[arg-type]
-        return post(url, *args, **kwargs)  # type: ignore[arg-type]
+    def recording(url: Any, *args: Any, **kwargs: Any) -> httpx.Response:
+        body = kwargs.get("json")
+        if "queue/join" in str(url) and isinstance(body, dict):
+            into.append(dict(body))
+        return post(url, *args, **kwargs)
 
-    httpx.post = recording  # type: ignore[assignment]
+    httpx.post = recording
     try:
         yield
     finally:
