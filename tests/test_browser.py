@@ -11,6 +11,7 @@ instead of skipping them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from unittest import mock
 import httpx
 import numpy as np
 import pytest
+import torch
+import torchvision
 from gradio import networking as gradio_networking
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -31,6 +34,7 @@ from resnet_demo.switches import block_names
 from resnet_demo.ui import parse_args, serve
 from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.registry import ModelRegistry
+from resnet_demo.ui.server import load_default_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -550,7 +554,7 @@ def two_shapes(model: models.LoadedModel) -> list[tuple[np.ndarray, str]]:
 
 
 def test_the_live_webcam_follows_the_shape_in_front_of_the_camera(
-    url: str, model: models.LoadedModel, tmp_path: Path, shots: Path
+    browser: Browser, url: str, model: models.LoadedModel, tmp_path: Path, shots: Path
 ) -> None:
     """Chromium's fake camera plays a video: one shape for 3 s, then another (looped). Started
     with the webcam's record button, the live predictions name both shapes as the video
@@ -562,38 +566,39 @@ def test_the_live_webcam_follows_the_shape_in_front_of_the_camera(
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *camera_args]
-        )
-        try:
-            context = browser.new_context(viewport=VIEWPORT, permissions=["camera"])
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
-            expect(page.locator("#strip .blk").first).to_be_visible()
-            page.locator("#live").get_by_text("Live webcam").first.click()
-            camera = page.locator("#live-camera")
-            expect(camera).to_be_visible()
-            # Gradio's webcam: "Click to Access Webcam", then its record button starts the stream.
-            camera.get_by_text(re.compile("access webcam", re.I)).click()
-            camera.locator("button.capture-button", has_text=re.compile("record", re.I)).click()
-            seen: set[str] = set()
-            top = page.locator("#live-predictions .confidence-set").first
-            for _ in range(150):  # up to 30 s: each shape shows for 3 s in turn
-                if top.count():
-                    text = top.inner_text()
-                    seen.update(name for name in (first_name, second_name) if name in text)
-                if len(seen) == 2:
-                    break
-                page.wait_for_timeout(200)
-            settle(page)
-            page.locator("#live").screenshot(path=shots / "live-webcam.png")
-            assert seen == {first_name, second_name}, (seen, first_name, second_name)
-            expect(page.locator("#live-overlay img")).to_be_visible()
-            expect(page.locator("#live-message")).not_to_contain_text("busy")
-        finally:
-            browser.close()
+    # A second Chromium with the fake camera, from the Playwright the module's browser runs
+    # in (a second `sync_playwright()` in one process fails: "Sync API inside the asyncio loop").
+    camera_browser = browser.browser_type.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *camera_args]
+    )
+    try:
+        context = camera_browser.new_context(viewport=VIEWPORT, permissions=["camera"])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        expect(page.locator("#strip .blk").first).to_be_visible()
+        page.locator("#live").get_by_text("Live webcam").first.click()
+        camera = page.locator("#live-camera")
+        expect(camera).to_be_visible()
+        # Gradio's webcam: "Click to Access Webcam", then its record button starts the stream.
+        camera.get_by_text(re.compile("access webcam", re.I)).click()
+        camera.locator("button.capture-button", has_text=re.compile("record", re.I)).click()
+        seen: set[str] = set()
+        top = page.locator("#live-predictions .confidence-set").first
+        for _ in range(150):  # up to 30 s: each shape shows for 3 s in turn
+            if top.count():
+                text = top.inner_text()
+                seen.update(name for name in (first_name, second_name) if name in text)
+            if len(seen) == 2:
+                break
+            page.wait_for_timeout(200)
+        settle(page)
+        page.locator("#live").screenshot(path=shots / "15-live-webcam.png")
+        assert seen == {first_name, second_name}, (seen, first_name, second_name)
+        expect(page.locator("#live-overlay img")).to_be_visible()
+        expect(page.locator("#live-message")).not_to_contain_text("busy")
+    finally:
+        camera_browser.close()
 
 
 def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
@@ -621,7 +626,47 @@ def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
     expect(page.locator("#batch-csv")).to_be_visible()
     batch.evaluate("e => e.scrollIntoView()")
     settle(page)
-    page.screenshot(path=shots / "8-batch-of-shapes.png")
+    page.screenshot(path=shots / "14-batch-of-shapes.png")
     page.locator("#batch-confusion").evaluate("e => e.scrollIntoView()")
     settle(page)
-    page.screenshot(path=shots / "9-batch-tables.png")
+    page.screenshot(path=shots / "14-batch-tables.png")
+
+
+# ---- the teacher's own model (issue 13 §3) ------------------------------------------------------
+
+FRUIT = ("apple", "banana", "cherry", "date", "elderberry")
+
+
+@pytest.fixture(scope="module")
+def own_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app started as a teacher would: `--model resnet18 --weights fruit.pt --labels
+    fruit.json` (a seeded 5-class ResNet-18 saved as a plain state_dict)."""
+    folder = tmp_path_factory.mktemp("own")
+    torch.manual_seed(5)
+    torch.save(torchvision.models.resnet18(num_classes=5).state_dict(), folder / "fruit.pt")
+    (folder / "fruit.json").write_text(json.dumps(list(FRUIT)), encoding="utf-8")
+    flags = ["--model", "resnet18", "--weights", str(folder / "fruit.pt")]
+    args = parse_args([*flags, "--labels", str(folder / "fruit.json"), "--offline", "--port", "0"])
+    model, reason = load_default_model(args)
+    assert reason is None and model.name == "own:resnet18"
+    with mock.patch.object(gradio_networking, "url_ok", _patient_url_ok):
+        demo = serve(model, args, registry=ModelRegistry(model, allow_download=False))
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+def test_the_teachers_own_model_in_the_browser(browser: Browser, own_url: str) -> None:
+    """Issue 13 §3: the page names the teacher's model, predicts its five classes by their own
+    names, and a switch gives the comparison."""
+    page = open_page(browser, own_url)
+    expect(page.locator("#model-status")).to_contain_text("own:resnet18")
+    upload(page, ROOT / "assets" / "examples" / "chelsea.jpg")
+    bars = page.locator("#predictions .confidence-set")
+    expect(bars).to_have_count(5)
+    labels = {text.split()[0] for text in bars.all_inner_texts()}
+    assert labels == set(FRUIT)
+    page.locator("#strip button[data-block='layer3.0'][data-mode='skip-off']").click()
+    expect(page.locator("#banner")).to_contain_text("layer3.0")
+    expect(page.locator("#compare-table")).to_contain_text("→")
