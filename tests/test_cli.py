@@ -487,8 +487,9 @@ def test_a_50000_image_folder_streams_through_in_bounded_memory(tmp_path: Path) 
     """Issue 13 §2/Tests: a folder of 50,000 image files goes through `explain` one file at a
     time. 49,998 are damaged (each refused by the decoder: a row with its error, the batch goes
     on), two are real shapes (analysed). Python's allocations peak no higher than for a folder
-    of 4 files with the same two shapes, but for the 50,000 names themselves (a few MB): nothing
-    is kept per image; and the summary has every row, in name order."""
+    of 4 files with the same two shapes, but for the names themselves (the sorted listing and
+    the set of output folder names that keeps repeats apart: 12 MB for 50,000 when measured):
+    nothing is kept per image; and the summary has every row, in name order."""
     _damaged_and_two_shapes(tmp_path / "small", 4, (1, 2))
     code, small = _peak_of_explain(tmp_path / "small", tmp_path / "out-small")
     assert code == 2
@@ -497,7 +498,7 @@ def test_a_50000_image_folder_streams_through_in_bounded_memory(tmp_path: Path) 
     out = tmp_path / "out"
     code, peak = _peak_of_explain(tmp_path / "in", out)
     assert code == 2  # some files could not be read; the others were done all the same
-    assert peak < small + 16 * 2**20, f"peak {peak / 2**20:.1f} MB, 4 files {small / 2**20:.1f} MB"
+    assert peak < small + 20 * 2**20, f"peak {peak / 2**20:.1f} MB, 4 files {small / 2**20:.1f} MB"
     with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == n
