@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from resnet_demo import shapes
+from resnet_demo.analysis import class_probabilities
 from resnet_demo.errors import DemoError, parse_whole
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import LoadedModel
@@ -216,9 +217,8 @@ def _switched_only(model: LoadedModel, switches: Mapping[str, str] | None) -> di
 
 
 def _probabilities(model: LoadedModel, modes: Mapping[str, str], x: torch.Tensor) -> torch.Tensor:
-    """Softmax of one image's logits, as `analyze` computes it (double, then float32)."""
-    logits = SwitchedResNet(model.module, modes)(x)
-    return torch.softmax(logits[0].double(), dim=0).float()
+    """Every class's probability for one image, as `analyze` computes it."""
+    return class_probabilities(SwitchedResNet(model.module, modes)(x))
 
 
 def classify(

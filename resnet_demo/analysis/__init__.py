@@ -1,7 +1,13 @@
 """Everything numeric: top-k, Grad-CAM, activations, block stats, comparisons. Never draws."""
 
 from resnet_demo.analysis.compare import compare
-from resnet_demo.analysis.engine import AnalysisError, analyze, attribution_map, grad_cam
+from resnet_demo.analysis.engine import (
+    AnalysisError,
+    analyze,
+    attribution_map,
+    class_probabilities,
+    grad_cam,
+)
 from resnet_demo.analysis.methods import METHOD_NAMES, METHODS, MethodError
 from resnet_demo.analysis.results import (
     Analysis,
@@ -23,6 +29,7 @@ __all__ = [
     "MethodError",
     "analyze",
     "attribution_map",
+    "class_probabilities",
     "compare",
     "grad_cam",
 ]

@@ -152,7 +152,7 @@ def analyze(
         layer = resolve_layer(model.module, cam_layer)
         layers = [*switched.blocks.values(), switched.head]
         *block_outputs, logits = LayerActivation(switched, layers).attribute(x)
-        probabilities = torch.softmax(logits[0].double(), dim=0).float()
+        probabilities = class_probabilities(logits)
         if target is None:
             target = int(probabilities.argmax())
         stats = _block_stats(switched, block_outputs)
@@ -180,6 +180,13 @@ def analyze(
         cam_zero=methods.zero_map(signed, shown),
         stage_cams=stage_cams,
     )
+
+
+def class_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """Every class's probability for the first image of `logits` (N, classes): the softmax in
+    float64, returned as float32 (classes,). Every top-1 the app shows is computed this way
+    (`analyze`, the batch panel, the live view's intact top-1), so they agree to the bit."""
+    return torch.softmax(logits[0].double(), dim=0).float()
 
 
 def _source(model: LoadedModel, switched: SwitchedResNet, view: np.ndarray) -> dict[str, Any]:

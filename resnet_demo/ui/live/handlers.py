@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from resnet_demo.analysis import Analysis, AnalysisError, analyze
+from resnet_demo.analysis import Analysis, AnalysisError, analyze, class_probabilities
 from resnet_demo.imaging import ImageError
 from resnet_demo.models import EMBEDDED_MODELS, LoadedModel
 from resnet_demo.render.overlay import overlay
@@ -68,7 +68,7 @@ def intact_top1(model: LoadedModel, view: np.ndarray) -> tuple[int, float]:
     x = model.preprocessing.to_tensor(view)
     with model.lock, torch.inference_mode():
         logits = forward_with_modes(model.module, x)
-    probabilities = torch.softmax(logits[0].double(), dim=0).float()
+    probabilities = class_probabilities(logits)
     top = int(probabilities.argmax())
     return top, float(probabilities[top])
 
