@@ -369,22 +369,10 @@ def summary_rows(batch: Batch, names: Sequence[str], lang: str = "en") -> list[d
     """The batch as the CLI's summary.csv rows (`cli.SUMMARY_FIELDS`), class names from
     `names`: the images in `batch.rows` order, then the skipped files with their message in
     `lang`."""
-    from resnet_demo.cli import SUMMARY_FIELDS
+    from resnet_demo.cli import error_row, summary_row
 
     rows = [
-        {
-            "file": r.name,
-            "intact_top1": names[r.intact],
-            "intact_probability": f"{r.intact_p:.4f}",
-            "switched_top1": names[r.switched],
-            "switched_probability": f"{r.switched_p:.4f}",
-            "flipped": str(r.flipped).lower(),
-            "error": "",
-        }
+        summary_row(r.name, names[r.intact], r.intact_p, names[r.switched], r.switched_p)
         for r in batch.rows
     ]
-    rows += [
-        dict.fromkeys(SUMMARY_FIELDS, "") | {"file": s.name, "error": s.error.words(lang)}
-        for s in batch.skipped
-    ]
-    return rows
+    return rows + [error_row(s.name, s.error.words(lang)) for s in batch.skipped]

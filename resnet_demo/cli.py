@@ -96,6 +96,27 @@ SUMMARY_FIELDS = (
 columns repeat the intact ones)."""
 
 
+def summary_row(
+    file: str, intact: str, intact_p: float, switched: str, switched_p: float
+) -> dict[str, str]:
+    """One analysed image's summary.csv row (`SUMMARY_FIELDS`): top-1 class names and their
+    probabilities, intact and switched ("flipped" when the names differ)."""
+    return {
+        "file": file,
+        "intact_top1": intact,
+        "intact_probability": f"{intact_p:.4f}",
+        "switched_top1": switched,
+        "switched_probability": f"{switched_p:.4f}",
+        "flipped": str(intact != switched).lower(),
+        "error": "",
+    }
+
+
+def error_row(file: str, message: str) -> dict[str, str]:
+    """The summary.csv row of a file that could not be read or analysed: its message."""
+    return dict.fromkeys(SUMMARY_FIELDS, "") | {"file": file, "error": message}
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """Analyse one image and write result.json, cam.npy, activations.npz, overlay.png, card.png
     into --out; several images, or a folder, each into a folder of its own plus summary.csv."""
@@ -163,15 +184,8 @@ def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str
     )
     print(t("cli_top", lang, model=analysis.model_name, source=analysis.weights_source, top=top))
     before, after = int(intact.top_indices[0]), int(analysis.top_indices[0])
-    return {
-        "file": str(path),
-        "intact_top1": names[before],
-        "intact_probability": f"{float(intact.top_probs[0]):.4f}",
-        "switched_top1": names[after],
-        "switched_probability": f"{float(analysis.probabilities[after]):.4f}",
-        "flipped": str(before != after).lower(),
-        "error": "",
-    }
+    p_before, p_after = float(intact.top_probs[0]), float(analysis.probabilities[after])
+    return summary_row(str(path), names[before], p_before, names[after], p_after)
 
 
 def batch_images(paths: Sequence[Path]) -> Iterator[Path]:
@@ -221,7 +235,7 @@ def explain_batch(model: LoadedModel, paths: Sequence[Path], out: Path, job: Job
             except (DemoError, OSError) as exc:
                 message = exc.words(lang) if isinstance(exc, DemoError) else _os_words(exc)
                 print(t("cli_error", lang, message=f"{path}: {message}"), file=sys.stderr)
-                row = dict.fromkeys(SUMMARY_FIELDS, "") | {"file": str(path), "error": message}
+                row = error_row(str(path), message)
                 failed += 1
             else:
                 done += 1

@@ -140,7 +140,8 @@ def enlarge(image: np.ndarray | None) -> np.ndarray | None:
     return image if factor == 1 else upscale_nearest(image, factor)
 
 
-def _predictions(analysis: Analysis, names: list[str]) -> dict[str, float]:
+def prediction_bars(analysis: Analysis, names: list[str]) -> dict[str, float]:
+    """An analysis' top-k as `gr.Label` takes it: class name -> probability."""
     return {
         names[int(i)]: float(p)
         for i, p in zip(analysis.top_indices, analysis.top_probs, strict=True)
@@ -288,7 +289,7 @@ def zero_map(session: Session) -> tuple[str, bool]:
 
 def predictions(session: Session, names: list[str]) -> dict[str, float] | None:
     """The top-k bars: class name -> probability, or None before any image."""
-    return None if session.current is None else _predictions(session.current, names)
+    return None if session.current is None else prediction_bars(session.current, names)
 
 
 def caption(session: Session, names: list[str]) -> str:

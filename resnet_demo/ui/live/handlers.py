@@ -28,7 +28,7 @@ from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.live.slots import LiveSlots
 from resnet_demo.ui.session import Session, parse_opacity
-from resnet_demo.ui.views import class_names
+from resnet_demo.ui.views import class_names, prediction_bars
 
 MIN_SIDE = 8
 """Smallest frame side accepted (a camera frame is hundreds of pixels; less is no picture)."""
@@ -163,12 +163,8 @@ class LiveHandlers:
             }
             key = "live_changed" if before != after else "live_unchanged"
             line = t(key, lang, **fields)
-        predictions = {
-            names[int(i)]: float(p)
-            for i, p in zip(current.top_indices, current.top_probs, strict=True)
-        }
         picture = overlay(current.image, current.cam, alpha=alpha, cmap=s.palette)
-        return predictions, picture, line, ""
+        return prediction_bars(current, names), picture, line, ""
 
 
 def _analyze(
