@@ -67,24 +67,8 @@ def _components() -> BatchView:
     )
     tables_note = gr.Markdown(visible=False, elem_id="batch-tables-note", elem_classes=["help"])
     with gr.Row(equal_height=False):
-        accuracy = gr.Dataframe(
-            label=i18n.t("batch_accuracy"),
-            interactive=False,
-            wrap=True,
-            visible=False,
-            buttons=[],
-            elem_id="batch-accuracy",
-            scale=2,
-        )
-        confusion = gr.Dataframe(
-            label=i18n.t("batch_confusion"),
-            interactive=False,
-            wrap=True,
-            visible=False,
-            buttons=[],
-            elem_id="batch-confusion",
-            scale=3,
-        )
+        accuracy = _table("batch_accuracy", "batch-accuracy", scale=2)
+        confusion = _table("batch_confusion", "batch-confusion", scale=3)
     wrong = gr.Gallery(
         label=i18n.t("batch_wrong"),
         columns=6,
@@ -104,6 +88,19 @@ def _components() -> BatchView:
         files, run_files, count, run_shapes, stop, summary, gallery, tables_note, accuracy,
         confusion, wrong, csv,
     )  # fmt: skip
+
+
+def _table(key: str, elem_id: str, scale: int) -> gr.Dataframe:
+    """A read-only table of the shapes' results, hidden until a batch of shapes has run."""
+    return gr.Dataframe(
+        label=i18n.t(key),
+        interactive=False,
+        wrap=True,
+        visible=False,
+        buttons=[],
+        elem_id=elem_id,
+        scale=scale,
+    )
 
 
 def _wire(
