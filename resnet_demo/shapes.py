@@ -293,16 +293,22 @@ def _wave(xs: np.ndarray, ys: np.ndarray, fx: float, fy: float, phase: float) ->
     return np.outer(np.cos(ay), np.sin(ax)) + np.outer(np.sin(ay), np.cos(ax))
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Cluttered background, planar float32 ``(3, size, size)`` in roughly [0, 255]: a linear
-    colour gradient plus, for three images in four, stripes, checks or soft blobs."""
+def _gradient(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A linear colour gradient, planar float32 ``(3, size, size)`` in [0, 255]."""
     xs, ys = _grid(size)
     c0 = rng.uniform(0, 255, (3, 1, 1)).astype(np.float32)
     c1 = rng.uniform(0, 255, (3, 1, 1)).astype(np.float32)
     theta = rng.uniform(0, 2 * math.pi)
     steep = rng.uniform(0.0, 1.6)
     t = np.add.outer(ys * (math.sin(theta) * steep), xs * (math.cos(theta) * steep)) + 0.5
-    img = c0 + (c1 - c0) * np.clip(t, 0.0, 1.0)
+    return c0 + (c1 - c0) * np.clip(t, 0.0, 1.0)
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Cluttered background, planar float32 ``(3, size, size)`` in roughly [0, 255]: a linear
+    colour gradient plus, for three images in four, stripes, checks or soft blobs."""
+    xs, ys = _grid(size)
+    img = _gradient(rng, size)
     texture = int(rng.integers(0, 4))  # 0 none, 1 stripes, 2 checks, 3 soft blobs
     if texture in (1, 2):
         freq = 1.0 / rng.uniform(0.06, 0.3)
@@ -372,8 +378,11 @@ def _place_clear(
     return None
 
 
-def _render(seed: int, size: int, distractor_rate: float) -> tuple[np.ndarray, int, _Coverage, int]:
-    """Draw one sample.
+def _render(
+    seed: int, size: int, distractor_rate: float, clutter: bool = True
+) -> tuple[np.ndarray, int, _Coverage, int]:
+    """Draw one sample (without `clutter`: on a plain colour gradient, with no texture, lines or
+    pixel noise; the shapes and their colours are drawn as with it).
 
     Returns:
         ``(image, label, cover, n_distractors)``: RGB uint8 ``(size, size, 3)``; the label;
@@ -392,8 +401,8 @@ def _render(seed: int, size: int, distractor_rate: float) -> tuple[np.ndarray, i
     label = int(rng.integers(n_classes))
     wants_distractors = bool(rng.random() < distractor_rate)
 
-    img = _background(rng, size)
-    if rng.random() < 0.5:
+    img = _background(rng, size) if clutter else _gradient(rng, size)
+    if clutter and rng.random() < 0.5:
         _draw_lines(img, rng, size)
 
     # The labelled shape lies wholly inside the image; its geometry comes first so that the
@@ -420,7 +429,7 @@ def _render(seed: int, size: int, distractor_rate: float) -> tuple[np.ndarray, i
     cover = _rasterise(main, (cx, cy), size)
     _blend(img, cover, _colour_against(rng, img, cover))
 
-    if rng.random() < 0.7:
+    if clutter and rng.random() < 0.7:
         img += _crop(_noise_bank()[0], size, rng) * np.float32(rng.uniform(3.0, 16.0))
 
     planes = np.clip(img + 0.5, 0, 255).astype(np.uint8)
@@ -492,7 +501,7 @@ def generate_sample(seed: int, size: int = 128, distractor_rate: float = 0.5) ->
 
 
 def generate_batch(
-    seed: int, n: int, size: int = 128, distractor_rate: float = 0.5
+    seed: int, n: int, size: int = 128, distractor_rate: float = 0.5, clutter: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Generate ``n`` samples from the seeds ``seed, seed + 1, ..., seed + n - 1``.
 
@@ -501,6 +510,8 @@ def generate_batch(
         n: Number of samples, >= 0.
         size: Image side in pixels, >= 32. Default: 128.
         distractor_rate: Probability of distractors per image, in [0, 1]. Default: 0.5.
+        clutter: Draw the cluttered background (textures, lines, pixel noise). Default: True;
+            False gives the same shapes on a plain colour gradient (the degradation race).
 
     Returns:
         ``(images, labels, bboxes, has_distractors)``: uint8 ``(n, size, size, 3)``, int64
@@ -522,7 +533,7 @@ def generate_batch(
     bboxes = np.empty((n, 4), dtype=np.int32)
     flags = np.empty(n, dtype=bool)
     for i in range(n):
-        image, label, cover, n_drawn = _render(seed + i, size, distractor_rate)
+        image, label, cover, n_drawn = _render(seed + i, size, distractor_rate, clutter)
         images[i] = image
         labels[i] = label
         bboxes[i] = _bbox(cover)

@@ -26,7 +26,13 @@ from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
 from resnet_demo.lab.race import RaceConfig, RaceSnapshot, race_to_end
-from resnet_demo.lab.race_record import recorded_race, recorded_words
+from resnet_demo.lab.race_record import (
+    FIG1,
+    FIG6,
+    live_verdict_words,
+    recorded_race,
+    recorded_words,
+)
 from resnet_demo.lab.sanity import DEFAULT_METHODS, SanityCheck, sanity_check
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import LoadedModel
@@ -339,18 +345,36 @@ def race_test_errors(snapshot: RaceSnapshot, lang: str = "en") -> str:
 
 def race_captions(snapshot: RaceSnapshot, lang: str = "en") -> list[str]:
     """The captions of the three views (figures cited, the §4.1 caveat beside the one-depth
-    view), what the lines mean, and what the recording measured (Markdown)."""
+    view), each comparison's verdict on this run so far (once it has steps), what the lines
+    mean, and what the recording measured (Markdown)."""
     names = {
         view: [charts.race_net_name(k, lang) for k in charts.race_view_keys(snapshot, view)]
         for view in charts.RACE_VIEWS
     }
+    captions = []
+    for figure in (FIG1, FIG6):
+        a, b = names[figure]
+        captions.append(t(f"race_caption_{figure}", lang, a=a, b=b))
+        if snapshot.step:
+            captions.append(live_verdict_words(snapshot, figure, lang))
     return [
-        t("race_caption_fig1", lang, a=names["fig1"][0], b=names["fig1"][1]),
-        t("race_caption_fig6", lang, a=names["fig6"][0], b=names["fig6"][1]),
+        *captions,
         t("race_caption_depth", lang, depth=snapshot.config.depths[1]),
         t("race_caption_lines", lang),
         recorded_words(lang),
     ]
+
+
+def race_data_words(config: RaceConfig, lang: str = "en") -> str:
+    """What the race trains on, e.g. "fresh synthetic shapes for every step … at 16 px, one
+    shape per image on a plain colour gradient"."""
+    data = t(f"race_data_{config.train_data}", lang, n=config.n_train)
+    clutter = ""
+    if not config.clutter:
+        clutter = t(
+            "race_data_plain" if config.distractor_rate == 0 else "race_data_plain_bg", lang
+        )
+    return t("race_data_line", lang, data=data, size=config.image_size, clutter=clutter)
 
 
 def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray, dict[str, Any]]:
@@ -369,8 +393,7 @@ def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray
             seconds=snapshot.elapsed_s,
             optimizer=optimizer,
             batch=config.batch_size,
-            n=config.n_train,
-            size=config.image_size,
+            data=race_data_words(config, lang),
             n_test=config.n_test,
         ),
         t("race_loss_line", lang, losses=race_losses(snapshot, lang, bold=False)),
@@ -404,6 +427,7 @@ def race_card_from(snapshot: RaceSnapshot, lang: str = "en") -> tuple[np.ndarray
             "command": recorded.data["command"],
             "seeds": recorded.seeds,
             "steps": recorded.steps,
+            "verdicts": {figure: recorded.verdict(figure) for figure in (FIG1, FIG6)},
             "degradation_shown": recorded.degradation_shown,
             "residual_fix_shown": recorded.residual_fix_shown,
             "final_train_loss": {

@@ -252,6 +252,11 @@ def race_net_name(key: str, lang: str = "en") -> str:
     return series_name(int(depth), kind == RESIDUAL, lang)
 
 
+RACE_SCALES: dict[str, float] = {"train_loss": 1.0, "test_error": 100.0}
+"""Drawn value per stored value of each measure: losses in nats, errors (stored as fractions,
+live and recorded alike) in percent."""
+
+
 def _race_axis(
     ax: Any,
     snapshot: RaceSnapshot,
@@ -260,12 +265,14 @@ def _race_axis(
     measure: str,
 ) -> None:
     """One panel: the live curves (solid) and the recorded mean ± s.d. (dashed, band)."""
+    scale = RACE_SCALES[measure]
     for key in keys:
         colour = race_colour(snapshot, key)
         if recorded is not None and key in recorded.data["nets"]:
             xs, mean, std = recorded.curve(key, measure)
-            ax.fill_between(xs, mean - std, mean + std, color=colour, alpha=0.18, linewidth=0)
-            ax.plot(xs, mean, color=colour, linewidth=1.6, linestyle="--")
+            low, high = scale * (mean - std), scale * (mean + std)
+            ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0)
+            ax.plot(xs, scale * mean, color=colour, linewidth=1.6, linestyle="--")
         if measure == "train_loss":
             if snapshot.step:
                 xs = np.arange(1, snapshot.step + 1)
@@ -273,7 +280,7 @@ def _race_axis(
         elif snapshot.eval_steps.size:
             ax.plot(
                 snapshot.eval_steps,
-                100 * snapshot.test_errors[key],
+                scale * snapshot.test_errors[key],
                 color=colour,
                 linewidth=2.2,
                 marker="o",

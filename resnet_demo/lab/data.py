@@ -57,7 +57,9 @@ def normalise(images: np.ndarray) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=8)
-def shape_set(seed: int, n: int, size: int = 32, distractor_rate: float = 0.5) -> ShapeSet:
+def shape_set(
+    seed: int, n: int, size: int = 32, distractor_rate: float = 0.5, clutter: bool = True
+) -> ShapeSet:
     """`n` labelled shapes images from seeds `seed .. seed + n - 1` (cached).
 
     Args:
@@ -65,6 +67,7 @@ def shape_set(seed: int, n: int, size: int = 32, distractor_rate: float = 0.5) -
         n: number of images, >= 1.
         size: image side in pixels, >= 32. Default: 32 (CIFAR-sized).
         distractor_rate: share of images with small distractor shapes, in [0, 1]. Default: 0.5.
+        clutter: cluttered backgrounds (True) or plain colour gradients. Default: True.
 
     Returns:
         A `ShapeSet`. About 1-2 ms per image to generate on one CPU core.
@@ -74,6 +77,6 @@ def shape_set(seed: int, n: int, size: int = 32, distractor_rate: float = 0.5) -
     """
     check_int(n, "n", 1)
     images, labels, _, _ = shapes.generate_batch(
-        seed, n, size=size, distractor_rate=distractor_rate
+        seed, n, size=size, distractor_rate=distractor_rate, clutter=clutter
     )
     return ShapeSet(x=normalise(images), y=torch.from_numpy(labels), seed=seed, size=size)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_demo.lab.race_record import recorded_words
+from resnet_demo.lab.race_record import FIG1, FIG6, figure_words, recorded_words
 from resnet_demo.text import LANGS, t
 
 REFERENCES: dict[str, str] = {
@@ -110,9 +110,14 @@ class Note:
 
 def _fields(key: str, lang: str, short: bool) -> dict[str, str]:
     """Measured numbers a note quotes: the race note ends with what the recorded race measured
-    (`race_record.recorded_words`); other notes have no fields."""
+    (`race_record.recorded_words`), and its presenter lines carry the recording's verdict on
+    each figure (`{fig1}`, `{fig6}`); other notes have no fields."""
     if key == "race":
-        return {"recorded": recorded_words(lang, short=short)}
+        return {
+            "recorded": recorded_words(lang, short=short),
+            "fig1": figure_words(FIG1, lang),
+            "fig6": figure_words(FIG6, lang),
+        }
     return {}
 
 

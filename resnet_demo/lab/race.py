@@ -33,17 +33,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from resnet_demo import shapes
 from resnet_demo.errors import InvalidValue, check_int, check_number
 from resnet_demo.lab.cifar_nets import check_depth, twin_nets
-from resnet_demo.lab.data import LAB_TEST_SEED, LAB_TRAIN_SEED, ShapeSet, shape_set
-from resnet_demo.lab.training import DEFAULT_LR, batch_indices
+from resnet_demo.lab.data import LAB_TEST_SEED, LAB_TRAIN_SEED, ShapeSet, normalise, shape_set
+from resnet_demo.lab.training import batch_indices
 
 SHALLOW, DEEP = 20, 56
 """The depths of He et al.'s Fig. 1 (plain-20 vs plain-56)."""
 PLAIN, RESIDUAL = "plain", "resnet"
 """The two kinds of network: skips off, skips on."""
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
-"""Adam (the lab's default) or SGD with momentum 0.9 (He et al. §4.2)."""
+"""Adam or SGD with momentum 0.9 (He et al. §4.2)."""
+FRESH, FIXED = "fresh", "fixed"
+TRAIN_DATA: tuple[str, ...] = (FRESH, FIXED)
+"""Training data: a new batch of shapes for every step (nothing can be memorised), or a fixed set
+of `n_train` shapes drawn from at random."""
 GENERATED_SIZE = 32
 """Shapes are drawn at this size; smaller race images are its 2×2 (4×4) block averages."""
 IMAGE_SIZES: tuple[int, ...] = (8, 16)
@@ -66,7 +71,13 @@ class RaceConfig:
         max_steps: training steps per network.
         time_budget_s: wall-clock limit in seconds (data generation and the last measurement
             included: no new step starts once it is spent), or None.
-        n_train: images in the fixed training set (seeds from `data.LAB_TRAIN_SEED`).
+        train_data: "fresh" (every step trains on shapes no network has seen before, so the
+            training error is also an error on new shapes) or "fixed" (`n_train` shapes).
+        distractor_rate: share of images with small distractor shapes beside the labelled one
+            (`shapes.generate_batch`).
+        clutter: draw the shapes on cluttered backgrounds (True) or plain gradients.
+        n_train: images in the fixed training set (seeds from `data.LAB_TRAIN_SEED`); unused
+            with fresh data.
         n_test: held-out images (seeds from `data.LAB_TEST_SEED`, never trained on).
         image_size: image side in pixels: 32 (CIFAR-sized), or 16 / 8 (block averages of the
             32-pixel images, 4 / 16 times less computation).
@@ -74,6 +85,9 @@ class RaceConfig:
         optimizer: "adam" (lr as given) or "sgd" (momentum 0.9, weight decay 1e-4, He et al.
             §4.2, without their learning-rate schedule).
         lr: learning rate.
+        warmup_steps: steps at `warmup_lr` before `lr` (He et al. §4.2 warm up their deepest
+            net at 0.01 "until the training error is below 80%"). Default: 0 (none).
+        warmup_lr: learning rate of the warm-up steps.
         shortcut: "A" (zero-padded identity, He et al.'s CIFAR choice) or "B" (projection).
         seed: seed of the initial weights and of the batch order.
         snapshot_every: yield a snapshot every this many steps.
@@ -81,14 +95,19 @@ class RaceConfig:
     """
 
     depths: tuple[int, int] = (SHALLOW, DEEP)
-    max_steps: int = 400
-    time_budget_s: float | None = 110.0
+    max_steps: int = 2000
+    time_budget_s: float | None = 150.0
+    train_data: str = FRESH
+    distractor_rate: float = 0.0
+    clutter: bool = False
     n_train: int = 1024
     n_test: int = 256
     image_size: int = 16
     batch_size: int = 32
-    optimizer: str = "adam"
-    lr: float = DEFAULT_LR
+    optimizer: str = "sgd"
+    lr: float = 0.025
+    warmup_steps: int = 0
+    warmup_lr: float = 0.01
     shortcut: str = "A"
     seed: int = 0
     snapshot_every: int = 5
@@ -108,6 +127,35 @@ class RaceConfig:
             check_int(getattr(self, name), name, 1)
         for name in ("snapshot_every", "eval_every"):
             check_int(getattr(self, name), name, 1)
+        check_int(self.warmup_steps, "warmup_steps", 0)
+        if not 0.0 <= check_number(self.distractor_rate, "distractor_rate") <= 1.0:
+            raise InvalidValue(
+                "value_out_of_range",
+                name="distractor_rate",
+                low=0,
+                high=1,
+                value=self.distractor_rate,
+            )
+        if self.train_data not in TRAIN_DATA:
+            raise InvalidValue(
+                "race_bad_train_data", value=repr(self.train_data), choices=", ".join(TRAIN_DATA)
+            )
+        if self.train_data == FRESH:
+            if self.max_steps * self.batch_size > FRESH_SEEDS_PER_RACE:
+                raise InvalidValue(
+                    "value_too_large",
+                    name="max_steps × batch_size",
+                    high=FRESH_SEEDS_PER_RACE,
+                    value=self.max_steps * self.batch_size,
+                )
+            if not 0 <= self.seed < FRESH_RACE_SEEDS:
+                raise InvalidValue(
+                    "value_out_of_range",
+                    name="seed",
+                    low=0,
+                    high=FRESH_RACE_SEEDS - 1,
+                    value=self.seed,
+                )
         if self.image_size not in IMAGE_SIZES and (
             isinstance(self.image_size, bool)
             or not isinstance(self.image_size, int)
@@ -118,8 +166,9 @@ class RaceConfig:
             raise InvalidValue(
                 "race_bad_optimizer", value=repr(self.optimizer), choices=", ".join(OPTIMIZERS)
             )
-        if check_number(self.lr, "lr") <= 0:
-            raise InvalidValue("value_not_positive", name="lr", value=self.lr)
+        for name in ("lr", "warmup_lr"):
+            if check_number(getattr(self, name), name) <= 0:
+                raise InvalidValue("value_not_positive", name=name, value=getattr(self, name))
         budget = self.time_budget_s
         if budget is not None and check_number(budget, "time_budget_s") <= 0:
             raise InvalidValue("race_time_budget", value=repr(budget))
@@ -225,19 +274,56 @@ class RaceSnapshot:
         }
 
 
-def race_data(config: RaceConfig) -> tuple[ShapeSet, ShapeSet]:
-    """(training set, held-out set) of the race: fixed synthetic shapes at `config.image_size`."""
-    generated = max(GENERATED_SIZE, config.image_size)
-    sets = []
-    for seed, n in ((LAB_TRAIN_SEED, config.n_train), (LAB_TEST_SEED, config.n_test)):
-        data = shape_set(seed, n, generated)
-        if config.image_size < generated:
-            factor = generated // config.image_size
-            data = ShapeSet(
-                x=F.avg_pool2d(data.x, factor), y=data.y, seed=seed, size=config.image_size
-            )
-        sets.append(data)
-    return sets[0], sets[1]
+def _at_size(data: ShapeSet, size: int) -> ShapeSet:
+    """`data` (drawn at `GENERATED_SIZE` or larger) as its block averages at `size` pixels."""
+    if size >= data.size:
+        return data
+    x = F.avg_pool2d(data.x, data.size // size)
+    return ShapeSet(x=x, y=data.y, seed=data.seed, size=size)
+
+
+def _generated(config: RaceConfig) -> int:
+    return max(GENERATED_SIZE, config.image_size)
+
+
+def race_data(config: RaceConfig) -> tuple[ShapeSet | None, ShapeSet]:
+    """(fixed training set or None for fresh data, held-out set): synthetic shapes at
+    `config.image_size` (training seeds from `LAB_TRAIN_SEED`, held-out from `LAB_TEST_SEED`)."""
+    rate = config.distractor_rate
+    test = shape_set(LAB_TEST_SEED, config.n_test, _generated(config), rate, config.clutter)
+    test = _at_size(test, config.image_size)
+    if config.train_data == FRESH:
+        return None, test
+    train = shape_set(LAB_TRAIN_SEED, config.n_train, _generated(config), rate, config.clutter)
+    return _at_size(train, config.image_size), test
+
+
+FRESH_SEED_START = LAB_TRAIN_SEED + 100_000
+"""First shape seed of the fresh batches (training namespace, after the lab's fixed sets)."""
+FRESH_SEEDS_PER_RACE = 200_000
+"""Shape seeds set aside for the fresh batches of each race seed: `max_steps * batch_size` may
+not exceed it, and race seeds 0 .. `FRESH_RACE_SEEDS - 1` keep every batch below
+`shapes.TEST_SEED_START` (training never touches the test namespace)."""
+FRESH_RACE_SEEDS = (shapes.TEST_SEED_START - FRESH_SEED_START) // FRESH_SEEDS_PER_RACE
+
+
+def fresh_batch(config: RaceConfig, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch of step `step` (from 1) of a fresh-data race: `batch_size` shapes never drawn
+    before in this race (seeds `FRESH_SEED_START + seed * FRESH_SEEDS_PER_RACE + …`), at
+    `config.image_size`. Every network of the race trains on the same batch."""
+    first = FRESH_SEED_START + config.seed * FRESH_SEEDS_PER_RACE + (step - 1) * config.batch_size
+    images, labels, _, _ = shapes.generate_batch(
+        first,
+        config.batch_size,
+        size=_generated(config),
+        distractor_rate=config.distractor_rate,
+        clutter=config.clutter,
+    )
+    data = ShapeSet(
+        x=normalise(images), y=torch.from_numpy(labels), seed=first, size=_generated(config)
+    )
+    data = _at_size(data, config.image_size)
+    return data.x, data.y
 
 
 def race_nets(config: RaceConfig) -> dict[str, nn.Module]:
@@ -250,10 +336,18 @@ def race_nets(config: RaceConfig) -> dict[str, nn.Module]:
 
 
 def race_optimizer(net: nn.Module, config: RaceConfig) -> torch.optim.Optimizer:
-    """The optimiser `config.optimizer` over every parameter of `net`."""
+    """The optimiser `config.optimizer` over every parameter of `net`, at the first step's
+    learning rate (`race_lr(config, 1)`)."""
+    lr = race_lr(config, 1)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(net.parameters(), lr=config.lr, momentum=0.9, weight_decay=1e-4)
-    return torch.optim.Adam(net.parameters(), lr=config.lr)
+        return torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
+    return torch.optim.Adam(net.parameters(), lr=lr)
+
+
+def race_lr(config: RaceConfig, step: int) -> float:
+    """The learning rate of step `step` (from 1): `warmup_lr` for the first `warmup_steps`
+    steps, then `lr`."""
+    return config.warmup_lr if step <= config.warmup_steps else config.lr
 
 
 def race_step(
@@ -340,8 +434,15 @@ def run_race(
         if config.time_budget_s is not None and clock() - start >= config.time_budget_s:
             status, step = OUT_OF_TIME, step - 1
             break
-        idx = batch_indices(len(train_set), config.batch_size, generator)
-        x, y = train_set.x[idx], train_set.y[idx]
+        if train_set is None:
+            x, y = fresh_batch(config, step)
+        else:
+            idx = batch_indices(len(train_set), config.batch_size, generator)
+            x, y = train_set.x[idx], train_set.y[idx]
+        if step == config.warmup_steps + 1:
+            for optimizer in optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr
         for key, net in nets.items():
             loss, error = race_step(net, optimizers[key], x, y)
             losses[key].append(loss)
