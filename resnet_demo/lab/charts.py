@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
@@ -288,7 +288,10 @@ def _race_axis(
             )
     ax.grid(True)
     ax.set_axisbelow(True)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    # Steps on a log axis: a two-minute live run and a recording ten times longer both fill the
+    # chart (on a linear axis the live curves would be squeezed against its left edge).
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -306,11 +309,17 @@ def plot_race_view(
     keys = race_view_keys(snapshot, view)
     loss_ax, error_ax = fig.subplots(1, 2)
     recorded_here = recorded if recorded is not None and _same_recipe(snapshot, recorded) else None
+    last = max(snapshot.config.max_steps if snapshot.step == 0 else snapshot.step, 10)
+    if recorded_here is not None:
+        last = max(last, recorded_here.steps)
     for ax, measure in ((loss_ax, "train_loss"), (error_ax, "test_error")):
         _race_axis(ax, snapshot, recorded_here, keys, measure)
         ax.set_xlabel(t("race_x", lang))
-    if snapshot.step == 0 and recorded_here is None:
-        loss_ax.axhline(np.log(10.0), color="0.6", linewidth=1)
+        ax.set_xlim(1, last)
+    # Chance level, grey: a uniform guess over the 10 shapes (loss ln 10, error 90 %).
+    loss_ax.axhline(np.log(10.0), color="0.6", linewidth=1, linestyle=":")
+    error_ax.axhline(90.0, color="0.6", linewidth=1, linestyle=":")
+    error_ax.set_ylim(0, 100)
     loss_ax.set_ylabel(t("race_y", lang))
     error_ax.set_ylabel(t("race_y_error", lang))
     nets = [

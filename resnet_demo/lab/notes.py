@@ -132,7 +132,7 @@ NOTES: dict[str, Note] = {
         "gradient_flow",
         ("he2016", "he2016b", "veit2016", "yang2019", "balduzzi2017", "li2018"),
     ),
-    "race": Note("race", ("he2016",)),
+    "race": Note("race", ("he2016", "yang2019", "goyal2017")),
     "sanity": Note("sanity", ("adebayo2018", "selvaraju2017"), ("sanity_measured",)),
     "preact": Note("preact", ("he2016b", "he2016", "torchvision", "veit2016")),
     "batchnorm": Note("batchnorm", ("he2016", "yang2019", "goyal2017", "torchvision")),
