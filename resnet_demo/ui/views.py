@@ -239,8 +239,10 @@ def gradcam_reading(analysis: Analysis) -> str | None:
     (Draelos & Carin 2020; "cam_reading_early", which points to gradient × activation)."""
     if analysis.method not in GRADCAM_FAMILY or not analysis.blocks:
         return None
-    last = analysis.cam_layer == analysis.blocks[-1].name
-    return "cam_reading_last" if last else "cam_reading_early"
+    if analysis.cam_layer != analysis.blocks[-1].name:
+        return "cam_reading_early"
+    # Guided Grad-CAM is a pixel map (guided backprop × Grad-CAM): its cells do not add up
+    return None if analysis.method == methods.GUIDED_GRADCAM else "cam_reading_last"
 
 
 def _activation_grid(analysis: Analysis) -> np.ndarray:
