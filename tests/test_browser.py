@@ -180,7 +180,7 @@ def test_a_lesson_in_the_browser(
     page.locator("#lang label", has_text="简体中文").click()
     expect(page.locator("#title")).to_contain_text("ResNet 演示")
     expect(page.locator("#banner")).to_contain_text("第一名改变了")
-    expect(page.locator("#preset-skip-off")).to_contain_text("关闭全部跳跃连接")
+    expect(page.locator("#preset-skip-off")).to_contain_text("断开全部跳跃连接")
     page.evaluate("window.scrollTo(0, 0)")
     settle(page)
     page.screenshot(path=shots / "5-chinese.png")

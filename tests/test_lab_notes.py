@@ -127,7 +127,7 @@ def test_presenter_mode_shows_every_correction_of_the_misconceptions_note() -> N
             ["10–34 layers", "explode", "RMS per element", "eval mode"],
         ),
         ("misconceptions", ["depth-wise separable", "addition", "pool", "feature maps"]),
-        ("misconceptions", ["98.97 %", "PyTorch", "11.3 GFLOPs", "15.3/19.6"]),
+        ("misconceptions", ["98.97 %", "PyTorch", "11.3 billion", "15.3/19.6"]),
         ("lesion_curves", ["smoothly", "Veit", "plain network", "stochastic depth", "sensitive"]),
         ("lesion_sweep", ["‖F(x)‖ / ‖shortcut(x)‖", "8 blocks", "↓", "halve the resolution"]),
         ("lesion_sweep", ["stochastic depth", "p = 0.5·i/8", "6 %", "50 %", "§6"]),

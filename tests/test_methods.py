@@ -563,11 +563,27 @@ def test_an_all_negative_grad_cam_is_flagged_and_its_signed_map_is_not_zero(
     image, target = found
     zero = analyze(embedded, image, target=target)
     assert zero.cam_zero and not zero.cam.any() and zero.to_json()["method"]["map_is_zero"]
+    assert zero.cam_negative  # the warning may say "negative evidence": the signed map has it
     signed = analyze(embedded, image, target=target, method=methods.GRADCAM_SIGNED)
     assert not signed.cam_zero and signed.cam.min() == pytest.approx(-1.0)
     top = analyze(embedded, image)
     assert not top.cam_zero and top.cam.max() == pytest.approx(1.0)
     assert not top.to_json()["method"]["map_is_zero"]
+
+
+def test_a_zero_grad_cam_says_negative_evidence_only_when_the_signed_map_has_it() -> None:
+    """`zero_map` flags a blank shown map either way; `negative_evidence` tells the two cases
+    apart: a signed map below zero (the ReLU cut it) or one that is blank too (e.g. a layer whose
+    activations are all 0), where "the signed map shows the negative evidence" would be false."""
+    negative = -torch.rand(4, 4) - 0.1
+    cut = negative.clamp_min(0)
+    assert methods.zero_map(negative, cut) and methods.negative_evidence(negative, cut)
+    blank = torch.zeros(4, 4)
+    assert methods.zero_map(blank, blank) and not methods.negative_evidence(blank, blank)
+    mixed = torch.tensor([[1.0, -0.5], [0.2, 0.0]])
+    assert not methods.zero_map(mixed, mixed.clamp_min(0))
+    assert not methods.negative_evidence(mixed, mixed.clamp_min(0))  # positive peak is larger
+    assert not methods.negative_evidence(torch.zeros(0), torch.zeros(0))
 
 
 # --- Bad input ---------------------------------------------------------------------------------

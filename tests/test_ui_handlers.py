@@ -393,7 +393,7 @@ def test_language_switch_rewords_the_whole_page(
     assert table["label"] == tr("compare_table", "zh")
     # The mode labels were renamed in 796b117 (skip off / branch off); read them from the catalogue.
     assert out[page.switches.strip]["labels"]["skip-off"] == tr("mode_skip_off", "zh")
-    assert out[page.switches.presets["all-skip-off"]]["value"] == "关闭全部跳跃连接"
+    assert out[page.switches.presets["all-skip-off"]]["value"] == "断开全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
     shape_captions = {c for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
@@ -928,7 +928,9 @@ def test_no_student_visible_text_says_where_the_network_looks() -> None:
         for phrase in ANTHROPOMORPHIC:
             assert phrase not in words.lower(), (name, phrase)
     assert "which regions' features raised the class score" in tr("subtitle", "en")
-    assert "Grad-CAM：所选层中哪些区域的特征提高了该类别的分数" in tr("subtitle", "zh")
+    assert "哪些区域的特征提高了该类别的分数" in tr("subtitle", "zh")
+    # the meaning is claimed for the last block only (review truth-2 #8)
+    assert "last block" in tr("subtitle", "en") and "最后一个块" in tr("subtitle", "zh")
 
 
 def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -> None:
@@ -972,6 +974,38 @@ def test_the_picked_method_flows_into_both_analyses_and_the_caption(
     assert out[page.results.layer]["interactive"] is (method != "saliency")
     assert ("layer4.1" in view["caption"]) is (method != "saliency")  # pixel methods: no layer
     assert view["cam_diff"].shape == (256, 256, 3)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_grad_cam_s_caption_says_what_the_map_means_at_its_layer(
+    handlers: Handlers, analysed: Session, page: Page, lang: str
+) -> None:
+    """Grad-CAM's stated meaning (the regions whose features raised the score) only at the last
+    block; at an earlier block the caption says what the map is and points to gradient ×
+    activation; other methods get neither."""
+    last = analysed.current.blocks[-1].name
+
+    def caption(layer: str, method: str) -> str:
+        out = handlers.on_method(
+            analysed, **{**CONTROLS, "layer": layer, "method": method, "lang": lang}
+        )
+        return view_of(page, {k: v for k, v in out.items() if k is not page.results.layer})[
+            "caption"
+        ]
+
+    early = tr("cam_reading_early", lang, last=last)
+    final = tr("cam_reading_last", lang)
+    for method in ("gradcam", "gradcam-signed"):
+        at_end = caption("layer4", method)
+        assert final in at_end and early not in at_end
+    guided = caption("layer4", "guided-gradcam")  # a pixel product: its cells do not add up
+    assert final not in guided and early not in guided
+    for method in ("gradcam", "gradcam-signed", "guided-gradcam"):
+        earlier = caption("layer2", method)
+        assert "layer2." in earlier and early in earlier and final not in earlier
+    for method in ("grad-x-act", "saliency"):
+        other = caption("layer2", method)
+        assert early not in other and final not in other
 
 
 def test_a_signed_difference_is_drawn_on_a_symmetric_scale_of_two(
@@ -1029,12 +1063,19 @@ def test_the_zero_map_warning_appears_only_for_a_zero_map(
     assert quiet[page.results.zero_note]["visible"] is False
     assert quiet[page.results.zero_button]["visible"] is False
     for lang in ("en", "zh"):
-        zero = replace(session.current, cam_zero=True)
+        zero = replace(session.current, cam_zero=True, cam_negative=True)
         settings = replace(session.settings, lang=lang)
         loud = handlers.view(replace(session, current=zero, settings=settings))
         assert loud[page.results.zero_note]["visible"] is True
         assert tr("zero_map_gradcam", lang) in loud[page.results.zero_note]["value"]
         assert loud[page.results.zero_button]["visible"] is True
+        # a signed map that is blank too: no claim of negative evidence, nothing to offer
+        blank = handlers.view(
+            replace(session, current=replace(zero, cam_negative=False), settings=settings)
+        )
+        assert tr("zero_map_gradcam_blank", lang) in blank[page.results.zero_note]["value"]
+        assert tr("zero_map_gradcam", lang) not in blank[page.results.zero_note]["value"]
+        assert blank[page.results.zero_button]["visible"] is False
         other = replace(zero, method="saliency")
         words = handlers.view(replace(session, current=other, settings=settings))
         assert tr("zero_map_other", lang) in words[page.results.zero_note]["value"]

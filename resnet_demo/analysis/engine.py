@@ -178,6 +178,7 @@ def analyze(
         method_settings=settings,
         signed=info.signed,
         cam_zero=methods.zero_map(signed, shown),
+        cam_negative=methods.negative_evidence(signed, shown),
         stage_cams=stage_cams,
     )
 

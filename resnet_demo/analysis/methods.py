@@ -422,3 +422,16 @@ def zero_map(signed: torch.Tensor, shown: torch.Tensor, share: float = 0.01) -> 
     peak = float(shown.abs().max()) if shown.numel() else 0.0
     reference = float(signed.abs().max()) if signed.numel() else 0.0
     return peak <= 0.0 or (reference > 0 and peak <= share * reference)
+
+
+def negative_evidence(signed: torch.Tensor, shown: torch.Tensor) -> bool:
+    """Whether the signed map holds negative evidence larger than anything the shown map kept:
+    its most negative value is below zero and larger in size than the shown map's peak. A zero
+    map (`zero_map`) is then zero because the ReLU cut the negative evidence away; when this is
+    False, the signed map is (almost) zero as well, e.g. when the layer's activations are all 0,
+    and it shows no evidence either way."""
+    if not signed.numel():
+        return False
+    peak = float(shown.abs().max()) if shown.numel() else 0.0
+    lowest = float(signed.min())
+    return lowest < 0.0 and -lowest > peak

@@ -83,8 +83,11 @@ class Analysis:
         method: the attribution method of `cam` (`analysis.methods.METHOD_NAMES`).
         method_settings: its settings (steps, baseline, window, …; `methods.resolve_settings`).
         signed: `cam` keeps its sign (scaled by its largest |value| to [-1, 1]).
-        cam_zero: the map is (almost) zero everywhere (`methods.zero_map`); for Grad-CAM this
-            means the class's evidence at that layer is negative, which the signed map shows.
+        cam_zero: the map is (almost) zero everywhere (`methods.zero_map`).
+        cam_negative: the signed map it was cut from holds negative evidence
+            (`methods.negative_evidence`): for a zero Grad-CAM, the class's evidence at that
+            layer is negative, which the signed map shows; when False, the signed map is (almost)
+            zero too.
         stage_cams: Grad-CAM (ReLU) at the last block of every stage, forward order, each
             (block name, float32 (S, S) in [0, 1] divided by its own max, that max); empty unless
             asked for.
@@ -110,6 +113,7 @@ class Analysis:
     method_settings: Mapping[str, Any] = field(default_factory=dict)
     signed: bool = False
     cam_zero: bool = False
+    cam_negative: bool = False
     stage_cams: tuple[tuple[str, np.ndarray, float], ...] = ()
 
     @property

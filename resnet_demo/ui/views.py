@@ -218,7 +218,31 @@ def _caption(analysis: Analysis, settings: Settings, names: list[str], lang: str
     }
     if not is_layer_method(analysis.method):
         return t("view_caption_pixel", lang, **fields)
-    return t("view_caption", lang, layer=analysis.cam_layer, h=h, w=w, **fields)
+    line = t("view_caption", lang, layer=analysis.cam_layer, h=h, w=w, **fields)
+    reading = gradcam_reading(analysis)
+    return (
+        line if reading is None else f"{line}  \n{t(reading, lang, last=analysis.blocks[-1].name)}"
+    )
+
+
+GRADCAM_FAMILY = (methods.GRADCAM, methods.GRADCAM_SIGNED, methods.GUIDED_GRADCAM)
+"""The methods whose layer factor is Grad-CAM (channels weighted by spatially averaged
+gradients)."""
+
+
+def gradcam_reading(analysis: Analysis) -> str | None:
+    """The catalogue key that says what a Grad-CAM map means at its layer, or None for other
+    methods. At the last block (followed only by global average pooling and the linear layer)
+    the signed map's cells add up to the class score less its bias, so each cell is the share
+    its features added ("cam_reading_last"); at an earlier block the channel weights are
+    gradients averaged over the grid, and the map can highlight places the score does not use
+    (Draelos & Carin 2020; "cam_reading_early", which points to gradient × activation)."""
+    if analysis.method not in GRADCAM_FAMILY or not analysis.blocks:
+        return None
+    if analysis.cam_layer != analysis.blocks[-1].name:
+        return "cam_reading_early"
+    # Guided Grad-CAM is a pixel map (guided backprop × Grad-CAM): its cells do not add up
+    return None if analysis.method == methods.GUIDED_GRADCAM else "cam_reading_last"
 
 
 def _activation_grid(analysis: Analysis) -> np.ndarray:
@@ -276,15 +300,19 @@ def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] 
 
 def zero_map(session: Session) -> tuple[str, bool]:
     """(warning, offer the signed map) when the shown map is (almost) zero everywhere
-    (`Analysis.cam_zero`), else ("", False). Grad-CAM's warning says why and offers the signed
-    map; Guided Grad-CAM (whose Grad-CAM factor is then zero) offers it too."""
+    (`Analysis.cam_zero`), else ("", False). Grad-CAM's warning says why: negative evidence,
+    which the signed map shows and is offered, or a signed map that is (almost) zero too
+    (`Analysis.cam_negative` False: nothing to offer). Guided Grad-CAM (whose Grad-CAM factor is
+    then zero) offers the signed map under the same condition."""
     current = session.current
     if current is None or not current.cam_zero:
         return "", False
     lang = session.settings.lang
+    negative = current.cam_negative  # else the signed map is blank too: nothing to offer
     if current.method == methods.GRADCAM:
-        return "⚠ " + t("zero_map_gradcam", lang), True
-    return "⚠ " + t("zero_map_other", lang), current.method == methods.GUIDED_GRADCAM
+        key = "zero_map_gradcam" if negative else "zero_map_gradcam_blank"
+        return "⚠ " + t(key, lang), negative
+    return "⚠ " + t("zero_map_other", lang), negative and current.method == methods.GUIDED_GRADCAM
 
 
 def predictions(session: Session, names: list[str]) -> dict[str, float] | None:
