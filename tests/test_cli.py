@@ -27,6 +27,11 @@ PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
 OUTPUTS = ("result.json", "cam.npy", "activations.npz", "overlay.png", "card.png")
 
 
+def notice_files() -> list[str]:
+    """The URL and path a shapes model's notice names (file names: the same in every language)."""
+    return list(offline_copy(parse_model_name(PHOTO_MODEL)).values())
+
+
 def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code = main(
@@ -229,9 +234,7 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
     for key in ("card_input", "panel_switched", "panel_diff", "card_key", "card_diff_key"):
         assert t(key, "zh") in texts  # intact, switched and their difference, one colour key
     assert texts.count(t("card_key", "zh")) == 1
-    # The shapes notice names a file to download and where to copy it: names, in any language.
-    copy = offline_copy(parse_model_name(PHOTO_MODEL))
-    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", copy["url"], copy["path"]]
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", *notice_files()]
     assert english_words_in(texts, data) == set()
     printed = capsys.readouterr().out
     assert english_words_in(printed.splitlines(), [*data, str(tmp_path)]) == set()
@@ -354,7 +357,7 @@ def test_the_card_names_the_method_and_draws_a_signed_comparison(
         for key in ("card_method_key", "panel_method_switched", "card_method_diff_key"):
             assert t(key, lang, method="gradcam-signed") in texts
         assert t("card_negative", lang) in texts and t("card_grad_cam", lang) not in texts
-    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", "gradcam-signed"]
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", "gradcam-signed", *notice_files()]
     assert english_words_in(texts, data) == set()
     capsys.readouterr()
 
