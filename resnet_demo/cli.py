@@ -38,7 +38,7 @@ from resnet_demo.models import (
     parse_model_name,
     weights_status,
 )
-from resnet_demo.models.describe import accuracy_label
+from resnet_demo.models.describe import CLI, accuracy_label, shapes_notice
 from resnet_demo.models.registry import uses_bottleneck
 from resnet_demo.render import overlay, result_card
 from resnet_demo.render.colormaps import PALETTES
@@ -134,9 +134,17 @@ def run_explain(args: argparse.Namespace) -> int:
     paths = [Path(image) for image in args.image]
     if len(paths) == 1 and not paths[0].is_dir():
         explain_one(model, paths[0], out, job)
+        print_notice(model, args.lang)
         print(t("cli_wrote_explain", args.lang, out=out))
         return 0
     return explain_batch(model, paths, out, job)
+
+
+def print_notice(model: LoadedModel, lang: str) -> None:
+    """For a model that knows only the shapes, say so under its predictions, and how to get a
+    model for photos (`models.describe.shapes_notice`); nothing for any other model."""
+    for line in shapes_notice(model.categories, lang, CLI):
+        print(line)
 
 
 class Job(NamedTuple):
@@ -167,6 +175,9 @@ def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str
     result["image"] = path.name
     if comparison is not None:
         result["comparison"] = comparison.to_json()
+    notice = shapes_notice(model.categories, lang, CLI)
+    if notice:
+        result["notice"] = notice
     write_json(out / "result.json", result)
     np.save(out / "cam.npy", analysis.cam.astype(np.float32))
     maps = {a.name: a.mean_map for a in analysis.activations}  # float32 only: nothing to pickle
@@ -176,7 +187,7 @@ def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str
     picture = overlay(analysis.image, analysis.cam, cmap=cmap, signed=analysis.signed)
     (out / "overlay.png").write_bytes(encode_png(picture))
     names = class_names(model.categories, model.categories_zh, lang)
-    content = card_content(analysis, comparison, names, path.name, lang, palette)
+    content = card_content(analysis, comparison, names, path.name, lang, palette, notice)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(
         f"{names[int(i)]} {p * 100:.1f}%"
@@ -222,6 +233,7 @@ def explain_batch(model: LoadedModel, paths: Sequence[Path], out: Path, job: Job
     size = model.preprocessing.crop_size
     resolve_settings(settings["method"], size, settings["method_settings"])
     out.mkdir(parents=True, exist_ok=True)
+    print_notice(model, lang)  # once, before the images: it is the same for every one
     used: set[str] = set()
     failed = done = 0
     with (out / "summary.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -186,10 +186,21 @@ def test_a_lesson_in_the_browser(
     page.screenshot(path=shots / "5-chinese.png")
 
 
-def test_one_switch_in_the_strip(browser: Browser, url: str) -> None:
+def test_one_switch_in_the_strip(browser: Browser, url: str, shots: Path) -> None:
     page = open_page(browser, url)
     upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
     expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    # A photo on the shapes model: the notice under the predictions names the ten shapes and,
+    # on this server (downloads off), the file to copy for a photo model (issue 19 §4).
+    note = page.locator("#shapes-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("hexagon")
+    expect(note).to_contain_text("resnet18-f37072fd.pth")
+    below = note.bounding_box()["y"] - page.locator("#predictions").bounding_box()["y"]
+    assert 0 < below < 400  # right under the predictions, not a screen away
+    note.scroll_into_view_if_needed()
+    settle(page)
+    page.screenshot(path=shots / "photo-notice.png")
     page.locator("#strip button[data-block='layer4.1'][data-mode='branch-off']").click()
     expect(page.locator("#strip .blk.m-branch-off")).to_have_count(1)
     expect(page.locator("#banner")).to_contain_text("layer4.1")

@@ -18,10 +18,18 @@ from PIL import Image
 
 from resnet_demo.cli import SUMMARY_FIELDS, batch_images, main, write_json
 from resnet_demo.imaging import decode_image
+from resnet_demo.models import parse_model_name
+from resnet_demo.models.describe import PHOTO_MODEL
+from resnet_demo.models.loading import offline_copy
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
 OUTPUTS = ("result.json", "cam.npy", "activations.npz", "overlay.png", "card.png")
+
+
+def notice_files() -> list[str]:
+    """The URL and path a shapes model's notice names (file names: the same in every language)."""
+    return list(offline_copy(parse_model_name(PHOTO_MODEL)).values())
 
 
 def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Path) -> None:
@@ -66,6 +74,7 @@ def test_explain_writes_the_documented_outputs(resnet18_path: Path, tmp_path: Pa
     assert result["cam_layer"] == "layer3.1"
     assert [b["name"] for b in result["blocks"]][:2] == ["layer1.0", "layer1.1"]
     assert result["comparison"]["switches"] == result["switches"]
+    assert "notice" not in result  # an ImageNet model knows more than the shapes
     cam = np.load(out / "cam.npy")
     assert cam.dtype == np.float32 and cam.shape == (224, 224)
     assert cam.min() >= 0.0 and cam.max() <= 1.0
@@ -225,7 +234,7 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
     for key in ("card_input", "panel_switched", "panel_diff", "card_key", "card_diff_key"):
         assert t(key, "zh") in texts  # intact, switched and their difference, one colour key
     assert texts.count(t("card_key", "zh")) == 1
-    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded"]
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", *notice_files()]
     assert english_words_in(texts, data) == set()
     printed = capsys.readouterr().out
     assert english_words_in(printed.splitlines(), [*data, str(tmp_path)]) == set()
@@ -233,6 +242,37 @@ def test_explain_in_chinese_has_no_english_word_and_one_shared_scale(
 
 
 SHAPE = REPO / "assets" / "examples" / "shapes_star.png"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_shapes_model_says_it_knows_only_its_shapes_and_how_to_get_a_photo_model(
+    lang: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 §4: a photo on the default model keeps its prediction, and stdout, result.json
+    and the card say, in the user's language, which ten shapes the model knows and how to get
+    a model for photos (resnet18's download size online, the file to copy offline)."""
+    from resnet_demo.render import recording_texts
+    from resnet_demo.shapes import CLASS_NAMES
+    from resnet_demo.text import t
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # resnet18 not on this computer
+    with recording_texts() as texts:
+        assert main(["explain", str(PHOTO), "--lang", lang, "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    result = json.loads((tmp_path / "o" / "result.json").read_text(encoding="utf-8"))
+    notice = result["notice"]
+    assert len(notice) == 2 and all(line in printed for line in notice)
+    card = "".join(texts).replace(" ", "")  # the card's lines, wrapped to its width
+    assert all(line.replace(" ", "") in card for line in notice)
+    label = result["top_k"][0]["label"]
+    assert label in CLASS_NAMES and any(label in line and "%" in line for line in printed)
+    assert all(t(f"shape_{name}", lang) in notice[0] for name in CLASS_NAMES)
+    spec = parse_model_name(PHOTO_MODEL)
+    copy = offline_copy(spec)
+    size = spec.weights.meta["_file_size"]
+    expected = t("cli_shapes_photo_download", lang, model=spec.name, size=size, **copy)
+    assert notice[1] == expected and copy["path"].startswith(str(tmp_path / "torch"))
+    assert f"{size:.0f} MB" in expected and "--model resnet18:IMAGENET1K_V1" in expected
 
 
 @pytest.mark.parametrize(
@@ -317,7 +357,7 @@ def test_the_card_names_the_method_and_draws_a_signed_comparison(
         for key in ("card_method_key", "panel_method_switched", "card_method_diff_key"):
             assert t(key, lang, method="gradcam-signed") in texts
         assert t("card_negative", lang) in texts and t("card_grad_cam", lang) not in texts
-    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", "gradcam-signed"]
+    data = [*shapes.CLASS_NAMES, "shapes_star.png", "embedded", "gradcam-signed", *notice_files()]
     assert english_words_in(texts, data) == set()
     capsys.readouterr()
 

@@ -38,6 +38,7 @@ SAME_IN_BOTH = {
     "resnet_net",
     "card_grad_cam",
     "race_list_sep",
+    "shapes_list_sep",
     "cli_batch_image",
 }
 """Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""

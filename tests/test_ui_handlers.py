@@ -24,13 +24,22 @@ from PIL import Image, ImageDraw
 from resnet_demo.analysis import analyze
 from resnet_demo.cache import LRUCache, image_digest
 from resnet_demo.imaging import decode_image
-from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, WeightsUnavailable
+from resnet_demo.models import (
+    LoadedModel,
+    ModelSpec,
+    Preprocessing,
+    WeightsUnavailable,
+    parse_model_name,
+)
+from resnet_demo.models.describe import PHOTO_MODEL
 from resnet_demo.models.embedded import build_embedded_resnet
+from resnet_demo.models.loading import offline_copy
+from resnet_demo.render import recording_texts
 from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 from resnet_demo.switches import MODES, SwitchError, block_names
-from resnet_demo.ui import views
+from resnet_demo.ui import export, views
 from resnet_demo.ui._compat import BUSY_GRADIO
-from resnet_demo.ui.examples import EXAMPLES_DIR
+from resnet_demo.ui.examples import EXAMPLES_DIR, MARKS, gallery_value
 from resnet_demo.ui.handlers import Handlers, merge
 from resnet_demo.ui.i18n import normalize_lang, relabel, tr, translations
 from resnet_demo.ui.inputs import (
@@ -396,7 +405,7 @@ def test_language_switch_rewords_the_whole_page(
     assert out[page.switches.presets["all-skip-off"]]["value"] == "断开全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
-    shape_captions = {c for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
+    shape_captions = {c.split()[-1] for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
     assert shape_captions or not (EXAMPLES_DIR / "shapes_star.png").exists()
     predictions = out[page.results.predictions]["value"]
     assert predictions and all("(" in name for name in predictions)  # 圆形 (circle)
@@ -447,6 +456,82 @@ def test_page_load_keeps_the_saved_language_then_query_then_server_then_browser(
     out = handlers.on_load(saved, handlers.new_session(), request)
     assert out[page.header.language]["value"] == lang and out[page.state].settings.lang == lang
     assert out[page.header.saved_lang] == lang
+
+
+def _photo_advice(lang: str, key: str) -> str:
+    """The page's advice for photos (catalogue `key`), with the file's URL and path as code."""
+    spec = parse_model_name(PHOTO_MODEL)
+    copy = {k: f"`{v}`" for k, v in offline_copy(spec).items()}
+    return tr(key, lang, model=spec.name, size=spec.weights.meta["_file_size"], **copy)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_shapes_model_says_beside_its_predictions_which_ten_shapes_it_knows(
+    handlers: Handlers,
+    analysed: Session,
+    page: Page,
+    lang: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 19 §4: a photo on a shapes model keeps its predictions, and the notice under them
+    names the ten shapes and says how to get a model for photos: resnet18's download (its size,
+    the progress bar) and, without internet, the exact file to copy where."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # resnet18 is not on this computer
+    out = handlers.on_lang(lang, analysed)
+    note = out[page.results.shapes_note]
+    assert note["visible"] is True and note["value"].startswith("**")  # not small print
+    assert all(tr(f"shape_{name}", lang) in note["value"] for name in CLASS_NAMES)
+    advice = _photo_advice(lang, "shapes_photo_download")
+    assert advice in note["value"] and str(tmp_path) in advice
+    assert out[page.results.predictions]["value"]  # never hidden
+    assert page.results.shapes_note in page.model_parts()  # follows the model and the language
+
+    # The weights on this computer: no download to speak of.
+    checkpoints = tmp_path / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / Path(offline_copy(parse_model_name(PHOTO_MODEL))["path"]).name).touch()
+    note = handlers.model_parts(analysed, lang)[page.results.shapes_note]
+    assert _photo_advice(lang, "shapes_photo_on_disk") in note["value"]
+    assert "MB" not in note["value"]
+
+
+def test_an_offline_server_says_only_which_file_to_copy(
+    tiny: LoadedModel,
+    analysed: Session,
+    page: Page,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    offline = Handlers(Engine(ModelRegistry(tiny, allow_download=False)), page)
+    note = offline.model_parts(analysed, "zh")[page.results.shapes_note]
+    assert _photo_advice("zh", "shapes_photo_offline") in note["value"]
+    assert "MB" not in note["value"] and str(tmp_path) in note["value"]
+
+
+def test_no_shapes_notice_for_a_model_with_other_classes(page: Page) -> None:
+    other = tiny_model(categories=tuple(f"class {i}" for i in range(10)))
+    handlers = Handlers(Engine(ModelRegistry(other)), page)
+    session = handlers.new_session()
+    assert handlers.shapes_notice(session, "en") == []
+    assert handlers.model_parts(session, "en")[page.results.shapes_note]["visible"] is False
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_exported_card_and_numbers_carry_the_shapes_notice(
+    handlers: Handlers, analysed: Session, page: Page, lang: str
+) -> None:
+    session = handlers.on_lang(lang, analysed)[page.state]
+    notice = handlers.shapes_notice(session, lang)
+    assert len(notice) == 2 and all(tr(f"shape_{n}", lang) in notice[0] for n in CLASS_NAMES)
+    with recording_texts() as texts:
+        out = handlers.on_export(session, lang)
+    card = "".join(texts).replace(" ", "")  # the card's caption, wrapped to its width
+    assert all(line.replace(" ", "") in card for line in notice)
+    assert export.card_content(handlers.engine.model(session), session, notice).top_labels
+    payload = json.loads(Path(out[page.export.download_json]["value"]).read_text("utf-8"))
+    assert payload["notice"] == notice
 
 
 def test_export_writes_a_clean_png_and_the_numbers(
@@ -674,6 +759,22 @@ def test_model_from_the_hub_cache_replaces_the_view(
     assert session.digest == analysed.digest and len(targets["choices"]) == 1001
     assert [caption for _, caption in gallery] == ["chelsea", "coffee", "astronaut", "rocket"]
     assert handlers.registry.status("resnet18") == "loaded"
+    # An ImageNet model knows more than the shapes: no notice on the page, the card, the numbers.
+    assert outputs[page.results.shapes_note]["visible"] is False
+    assert handlers.shapes_notice(session, "en") == handlers.shapes_notice(session, "zh") == []
+    numbers = handlers.on_export(session, "en")[page.export.download_json]["value"]
+    assert "notice" not in json.loads(Path(numbers).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("model", ["embedded", "resnet18"])
+def test_example_captions_stay_apart_when_a_phone_cuts_them_short(model: str, lang: str) -> None:
+    """A phone's gallery shows about three characters of a caption ("he…" for heart and
+    hexagon): those stay different, and every shape's caption starts with its glyph."""
+    captions = [caption for _, caption in gallery_value(model, lang)]
+    assert captions and len({c[:3] for c in captions}) == len(captions)
+    shapes = [c for c in captions if c[0] in MARKS.values()]
+    assert len(shapes) == (len(captions) if model == "embedded" else 0)
 
 
 # ---- building blocks ------------------------------------------------------------------------

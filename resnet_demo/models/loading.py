@@ -198,11 +198,16 @@ def _imagenet_model(
     )
 
 
+def offline_copy(spec: ModelSpec) -> dict[str, str]:
+    """Where an ImageNet model's weights come from and where to copy them by hand, as the
+    fields `url` and `path` of the catalogue's "download {url} … copy it to {path}" sentences
+    (the errors below, and the shapes models' photo notice, `describe.shapes_notice`)."""
+    return {"url": spec.weights.url, "path": str(hub_cache_path(spec))}
+
+
 def _unavailable(spec: ModelSpec, key: str, **fields: object) -> WeightsUnavailable:
     """The error for weights that cannot be had; its message says where to place the file."""
-    return WeightsUnavailable(
-        key, model=spec.name, url=spec.weights.url, path=str(hub_cache_path(spec)), **fields
-    )
+    return WeightsUnavailable(key, model=spec.name, **offline_copy(spec), **fields)
 
 
 def _embedded_model(spec: ModelSpec, weights: str | os.PathLike | None, seed: int) -> LoadedModel:

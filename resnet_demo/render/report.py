@@ -106,6 +106,7 @@ def card_content(
     image_name: str,
     lang: str = "en",
     palette: str = "inferno",
+    notice: Sequence[str] = (),
 ) -> CardContent:
     """What the result card shows for one analysis, in `lang`.
 
@@ -120,6 +121,9 @@ def card_content(
         image_name: Shown in the title and the caption.
         lang: "en" or "zh". Default: "en".
         palette: colour map of unsigned maps (`colormaps.PALETTES`). Default: "inferno".
+        notice: lines printed right under the model's line, in `lang`: for a model that knows
+            only the shapes, which ten and how to get a model for photos
+            (`models.describe.shapes_notice`). Default: none.
 
     Returns:
         The card's content; draw it with `render.result_card`.
@@ -134,6 +138,7 @@ def card_content(
     )
     lines = [
         t("card_model", lang, model=current.model_name, source=current.weights_source),
+        *notice,
         t("card_image", lang, image=image_name, width=size[1], height=size[0]),
         what,
         t("card_switches", lang, switches=switches_text(current.switched, lang)),

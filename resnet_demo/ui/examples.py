@@ -1,4 +1,8 @@
-"""Example images: shapes for the embedded model, photos for the ImageNet models.
+"""Example images: shapes for the models that know only the shapes, photos for the others.
+
+A shapes model is never offered a photo (it would give it a shape's label; the page's notice
+under the predictions says so when a photo is uploaded anyway); the gallery changes with the
+model (`Handlers.model_parts`).
 
 They are decoded once (through `imaging.decode_image`, like every image) and kept in memory:
 the gallery and the input show these arrays, so Gradio never has to serve a file from the
@@ -21,6 +25,21 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 """Shipped example images (see assets/ATTRIBUTION.md)."""
 
 PHOTOS = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg", "rocket.jpg")
+
+MARKS = {
+    "circle": "●",
+    "square": "■",
+    "triangle": "▲",
+    "star": "★",
+    "cross": "✚",
+    "ring": "◎",
+    "hexagon": "⬢",
+    "heart": "♥",
+    "arrow": "➜",
+    "crescent": "☾",
+}
+"""A glyph before each shape's caption: a phone's gallery cuts captions to about three
+characters ("he…" for both heart and hexagon); the glyph stays, in either language."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,13 +83,20 @@ def shapes() -> tuple[Example, ...]:
 
 def examples_for(model_name: str) -> tuple[Example, ...]:
     """The examples that suit a model: shapes for the embedded ones (photos when there are no
-    shape files), photos for every ImageNet model."""
+    shape files), photos for every ImageNet model, which can classify them."""
     if model_name in EMBEDDED_MODELS:
         return shapes() or photos()
     return photos()
 
 
 def gallery_value(model_name: str, lang: str = "en") -> list[tuple[np.ndarray, str]]:
-    """The gallery's value: (image, caption) pairs; shape names in Chinese for "zh"."""
+    """The gallery's value: (image, caption) pairs; a shape's caption is its glyph (`MARKS`)
+    and its name, in Chinese for "zh"."""
     names_zh = dict(zip(CLASS_NAMES, CLASS_NAMES_ZH, strict=True)) if lang == "zh" else {}
-    return [(e.image, names_zh.get(e.caption, e.caption)) for e in examples_for(model_name)]
+    return [(e.image, _caption(e.caption, names_zh)) for e in examples_for(model_name)]
+
+
+def _caption(caption: str, names_zh: dict[str, str]) -> str:
+    """A shape's glyph and name ("♥ heart", "♥ 心形"); any other caption as it is."""
+    name = names_zh.get(caption, caption)
+    return f"{MARKS[caption]} {name}" if caption in MARKS else name

@@ -34,8 +34,9 @@ MAX_AGE_S = 3600.0
 """Export files older than this are deleted whenever a new export is written."""
 
 
-def card_content(model: LoadedModel, session: Session) -> CardContent:
-    """What the result card shows for the current view (the CLI's card, through one function).
+def card_content(model: LoadedModel, session: Session, notice: Sequence[str] = ()) -> CardContent:
+    """What the result card shows for the current view (the CLI's card, through one function),
+    with the page's `notice` (a shapes model's, `Handlers.shapes_notice`) under the model line.
 
     Raises:
         ValueError: the session has no analysed image.
@@ -47,11 +48,13 @@ def card_content(model: LoadedModel, session: Session) -> CardContent:
     names = class_names(model, lang)
     image_name = session.image_name or tr("image_word", lang)
     palette = session.settings.palette
-    return report.card_content(current, session.comparison, names, image_name, lang, palette)
+    return report.card_content(
+        current, session.comparison, names, image_name, lang, palette, notice
+    )
 
 
-def numbers(model: LoadedModel, session: Session) -> dict[str, Any]:
-    """The numbers of the current view, JSON-ready (no maps)."""
+def numbers(model: LoadedModel, session: Session, notice: Sequence[str] = ()) -> dict[str, Any]:
+    """The numbers of the current view, JSON-ready (no maps), with the card's `notice`."""
     if session.current is None or session.intact is None:
         raise ValueError("nothing to export yet")
     settings = session.settings
@@ -69,6 +72,8 @@ def numbers(model: LoadedModel, session: Session) -> dict[str, Any]:
         data["switched"] = session.current.to_json()
         data["comparison"] = session.comparison.to_json()
     data["model"] = model.name
+    if notice:
+        data["notice"] = list(notice)
     return data
 
 
@@ -107,8 +112,11 @@ def write_files(card: np.ndarray, numbers: dict[str, Any], stem: str) -> tuple[s
     return str(png_path), str(json_path)
 
 
-def write_exports(model: LoadedModel, session: Session) -> tuple[str, str]:
-    """Write the current view's result card and numbers to fresh files.
+def write_exports(
+    model: LoadedModel, session: Session, notice: Sequence[str] = ()
+) -> tuple[str, str]:
+    """Write the current view's result card and numbers to fresh files, with `notice` (what a
+    shapes model knows, `Handlers.shapes_notice`) on the card and in the numbers.
 
     Returns:
         (card PNG path, JSON path), named `resnet-demo-<first 10 hex digits of the image's sha1>`.
@@ -116,8 +124,9 @@ def write_exports(model: LoadedModel, session: Session) -> tuple[str, str]:
     Raises:
         ValueError: the session has no analysed image.
     """
-    card = result_card(card_content(model, session))
-    return write_files(card, numbers(model, session), f"resnet-demo-{session.digest[:10]}")
+    card = result_card(card_content(model, session, notice))
+    data = numbers(model, session, notice)
+    return write_files(card, data, f"resnet-demo-{session.digest[:10]}")
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

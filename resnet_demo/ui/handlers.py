@@ -24,7 +24,7 @@ from resnet_demo.analysis.methods import GRADCAM_SIGNED
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
-from resnet_demo.models.describe import accuracy_label, model_facts
+from resnet_demo.models.describe import accuracy_label, model_facts, shapes_notice
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui import views
@@ -243,6 +243,21 @@ class Handlers:
             lines.extend(model_facts(model.name, lang))
         return "\n\n".join(lines)
 
+    def shapes_notice(self, session: Session, lang: str, mark: Any = str) -> list[str]:
+        """For a model that knows only the shapes: which ten, and how to get a model for photos
+        on this server (`models.describe.shapes_notice`); [] for any other model."""
+        model = self.engine.model(session)
+        return shapes_notice(
+            model.categories, lang, allow_download=self.registry.allow_download, mark=mark
+        )
+
+    def shapes_note(self, session: Session, lang: str) -> Any:
+        """The notice under the predictions: its first sentence in bold, file names as code;
+        hidden for a model that knows other classes."""
+        lines = self.shapes_notice(session, lang, mark=lambda s: f"`{s}`")
+        text = f"**{lines[0]}** {lines[1]}" if lines else ""
+        return gr.update(value=text, visible=bool(lines))
+
     def model_parts(self, session: Session, lang: str) -> Update:
         """What depends on the model besides the view: picker, status, layers, blocks, examples."""
         p = self.p
@@ -262,6 +277,7 @@ class Handlers:
                 choices=block_names(model.module), value=session.settings.inspect
             ),
             p.inputs.gallery: gallery_value(session.model_name, lang),
+            p.results.shapes_note: self.shapes_note(session, lang),
         }
 
     def _new_image(
@@ -502,7 +518,8 @@ class Handlers:
         """The "Prepare downloads" button: write the card and the numbers of the current view."""
         if session.current is None:
             raise NoImageError(t("err_no_image_msg", normalize_lang(lang)))
-        card, numbers = write_exports(self.engine.model(session), session)
+        notice = self.shapes_notice(session, session.settings.lang)  # the card's language
+        card, numbers = write_exports(self.engine.model(session), session, notice)
         return {
             self.p.export.download_card: gr.update(value=card, visible=True),
             self.p.export.download_json: gr.update(value=numbers, visible=True),

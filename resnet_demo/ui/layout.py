@@ -78,6 +78,7 @@ class Results(NamedTuple):
     method_note: gr.Markdown
     stages: gr.Gallery
     palette: gr.Dropdown
+    shapes_note: gr.Markdown
 
 
 class Switches(NamedTuple):
@@ -153,7 +154,10 @@ class Page:
     def model_parts(self) -> list[Any]:
         """What a model change updates besides the view (`Handlers.model_parts`)."""
         h, r = self.header, self.results
-        return [h.picker, h.status, r.method, r.layer, self.maps.inspect, self.inputs.gallery]
+        return [
+            h.picker, h.status, r.method, r.layer, self.maps.inspect, self.inputs.gallery,
+            r.shapes_note,
+        ]  # fmt: skip
 
     def everything(self) -> list[Any]:
         """The outputs of a language change: every worded component, the model parts, the view."""
@@ -348,6 +352,9 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
         raw_cam = _picture(
             "raw_cam", "raw-cam", 240, scale=3, min_width=200, buttons=["fullscreen"]
         )
+    # Directly under the predictions, for a model that knows only the shapes (filled in by
+    # `Handlers.model_parts`): which ten, and how to get a model for photos.
+    shapes_note = gr.Markdown("", visible=False, elem_id="shapes-note")
     # Directly under the Grad-CAM pictures: what the map is, and what it is not.
     gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
     caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
@@ -403,7 +410,7 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
     stages = _stage_row()
     return Results(
         predictions, overlay, raw_cam, caption, zero_note, zero_button, banner,
-        target, method, layer, opacity, top_k, method_note, stages, palette,
+        target, method, layer, opacity, top_k, method_note, stages, palette, shapes_note,
     )  # fmt: skip
 
 
