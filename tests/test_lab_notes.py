@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from resnet_demo.lab.notes import ABOUT, LANGS, NOTES, REFERENCES, note_markdown
+from resnet_demo.lab.notes import ABOUT, LANGS, NOTES, REFERENCES, note_markdown, verdicts
+from resnet_demo.lab.race_record import FIG1, FIG6, SHOWN, figure_words, recorded_race
 from resnet_demo.text import catalogue
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -132,7 +133,7 @@ def test_presenter_mode_shows_every_correction_of_the_misconceptions_note() -> N
         ("lesion_sweep", ["‖F(x)‖ / ‖shortcut(x)‖", "8 blocks", "↓", "halve the resolution"]),
         ("lesion_sweep", ["stochastic depth", "p = 0.5·i/8", "6 %", "50 %", "§6"]),
         ("lesion_sweep", ["embedded-deep", "embedded-no-sd", "block's own output"]),
-        ("race", ["training error", "He et al. 2016", "Adam"]),
+        ("race", ["training error", "He et al. 2016", "SGD", "fresh", "Yang et al. 2019"]),
         ("block", ["y = relu(F(x) + shortcut(x))", "projection", "layer1.0", "64 → 256"]),
         ("gradcam", ["does **not** show", "coarse", "last convolutional layer", "Guided"]),
         ("preact", ["Eq. 5", "1001-layer", "4.62 %", "arbitrarily small"]),
@@ -230,3 +231,35 @@ def test_torchvision_figures_match_the_weights_metadata() -> None:
     assert f"{gain:.1f} points" in body
     assert "80.858 %" in NOTES["misconceptions"].body("en")
     assert "zero_init_residual" in inspect.signature(tv.ResNet).parameters
+
+
+# ---- the projected view is never weaker than the full note ---------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("key", list(NOTES))
+def test_every_essentials_block_renders_from_the_shipped_assets(key: str, lang: str) -> None:
+    """Every presenter block renders, in both languages, from the shipped assets, and carries
+    every measured verdict its full note states: no effect line is projected without the
+    verdict measured on the model on screen."""
+    essentials, body = NOTES[key].essentials(lang), NOTES[key].body(lang)
+    assert essentials.strip() and "{" not in essentials and "{" not in body
+    for words in verdicts(key, lang):
+        assert words and words in essentials and words in body, (key, lang)
+
+
+def test_race_presenter_lines_state_the_recordings_verdicts() -> None:
+    """The race's effect lines ("the deeper plain net ends with a higher training error",
+    "the deeper ResNet trains as well or better") are each followed by the recording's own
+    verdict, which says "Shown here" only where the recording's numbers show it."""
+    record = recorded_race()
+    assert record is not None
+    for lang in ("en", "zh"):
+        lines = NOTES["race"].essentials(lang).split("\n\n")
+        for figure, line in zip((FIG1, FIG6), lines, strict=False):
+            assert figure_words(figure, lang) in line
+        shown = [f for f in (FIG1, FIG6) if record.verdict(f) == SHOWN]
+        english = NOTES["race"].essentials("en")
+        for figure in (FIG1, FIG6):
+            claims_shown = f"Shown here (Fig. {figure[-1]})" in english
+            assert claims_shown == (figure in shown), figure
