@@ -43,7 +43,7 @@ def numbers(text: str) -> Counter[str]:
 def test_entries_are_well_formed() -> None:
     assert claims()
     for claim in claims():
-        assert set(claim) <= {"key", "quote", "source", "test"}, claim
+        assert set(claim) <= {"key", "quote", "source", "test", "fields"}, claim
         assert claim["key"] and claim["quote"].strip() and claim["source"].strip(), claim
         if claim["source"].startswith("measured:"):
             assert "test" in claim, claim

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resnet_demo.lab.lesion_verdict import LESION_NOTES, lesion_words
 from resnet_demo.lab.race_record import recorded_words
 from resnet_demo.text import LANGS, t
 
@@ -110,9 +111,12 @@ class Note:
 
 def _fields(key: str, lang: str, short: bool) -> dict[str, str]:
     """Measured numbers a note quotes: the race note ends with what the recorded race measured
-    (`race_record.recorded_words`); other notes have no fields."""
+    (`race_record.recorded_words`); the essentials of the lesion and paths notes carry what
+    embedded-deep's card measured (`lesion_verdict.lesion_words`); other notes have no fields."""
     if key == "race":
         return {"recorded": recorded_words(lang, short=short)}
+    if key in LESION_NOTES and short:  # the lab's embedded-deep, measured (lesion_verdict)
+        return {"measured": lesion_words(key, lang)}
     return {}
 
 
