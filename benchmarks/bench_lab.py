@@ -8,7 +8,8 @@ Times what a click on each panel computes, with its default settings (issue 11: 
 1. Lesion sweep: a new generated shape per run (the panel's default source when there is no
    main image; the sweep caches per image), each of the 27 blocks' branch off, then each skip off
    (`lab.lesion_sweep`).
-2. Lesion curves: 64 fresh shapes, 5 draws per k, k = 0 … 10 (`lab.lesion_curves`, `MAX_K`).
+2. Lesion curves: 64 fresh shapes, `DRAWS` (20) draws per k, k = 0 … 10 (`lab.lesion_curves`,
+   `MAX_K`).
 3. The robustness panel: the curves of `embedded` and `embedded-no-sd` on the same 64 shapes.
 
 Shape generation is included (the panel generates them per click). Median and max over
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402 - after the path so the script runs from a checkout
 
 from resnet_demo import lab, shapes  # noqa: E402
-from resnet_demo.lab.curves import MAX_K  # noqa: E402
+from resnet_demo.lab.curves import DRAWS, MAX_K  # noqa: E402
 from resnet_demo.lab.image_sets import shapes_set  # noqa: E402
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, EMBEDDED_NO_SD, load_model  # noqa: E402
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     def curves(model: object) -> object:
         images = shapes_set(64, 0)
         return lab.lesion_curves(
-            model, images.images, images.labels, draws=5, seed=0, image_set=images, max_k=MAX_K
+            model, images.images, images.labels, draws=DRAWS, seed=0, image_set=images, max_k=MAX_K
         )
 
     panels: dict[str, Callable[[], object]] = {

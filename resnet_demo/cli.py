@@ -31,6 +31,7 @@ import numpy as np
 from resnet_demo.analysis.methods import GRADCAM, IG_BASELINES, METHOD_NAMES
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
+from resnet_demo.lab.curves import DRAWS
 from resnet_demo.models import (
     EMBEDDED,
     LoadedModel,
@@ -467,7 +468,7 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
         help=t("cli_image_set_help", lang),
     )
     curves.add_argument("--images", type=int, default=64, help=t("cli_images_help", lang))
-    curves.add_argument("--draws", type=int, default=5, help=t("cli_draws_help", lang))
+    curves.add_argument("--draws", type=int, default=DRAWS, help=t("cli_draws_help", lang))
     flow = _command(experiments, "gradient-flow", "cli_flow_help", lang)
     flow.add_argument(
         "--depths", type=int, nargs="+", default=[20], help=t("cli_depths_help", lang)

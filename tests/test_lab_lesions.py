@@ -145,6 +145,41 @@ def test_curves_match_the_oracle(resnet18: LoadedModel) -> None:
     assert len(data["branches_removed"]["draws"][0]) == 1
 
 
+def test_curves_carry_the_standard_error_of_each_mean_and_chart_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """sem = sample s.d. (ddof = 1) / √n over the draws that exist; 0 with one draw; the chart's
+    band is the standard error, not the s.d."""
+    from resnet_demo.lab import charts
+    from resnet_demo.lab.curves import LesionCurves
+
+    nan = float("nan")
+    branch = np.array([[0.9, nan, nan], [0.8, 0.6, 0.7], [0.5, 0.1, nan]])
+    curves = LesionCurves(
+        "m", "w", None, 4, ACCURACY, np.arange(3), branch, branch[::-1].copy(), 0.9, 0.1, 3, 0
+    )
+    assert curves.branch_n.tolist() == [1, 3, 2]
+    expected = [
+        0.0,
+        float(np.std([0.8, 0.6, 0.7], ddof=1)) / math.sqrt(3),
+        float(np.std([0.5, 0.1], ddof=1)) / math.sqrt(2),
+    ]
+    assert curves.branch_sem == pytest.approx(expected)
+    assert curves.skip_sem == pytest.approx(expected[::-1])
+    data = curves.to_json()["branches_removed"]
+    assert data["sem"] == pytest.approx(expected) and data["n_draws"] == [1, 3, 2]
+    seen: dict = {}
+    real = charts.check_lines
+
+    def spy(series, x, spread=None):  # type: ignore[no-untyped-def]
+        seen.update(spread or {})
+        return real(series, x, spread)
+
+    monkeypatch.setattr(charts, "check_lines", spy)
+    charts.curves_chart(curves)
+    assert seen[t("curves_branches", "en")] == pytest.approx(expected)
+
+
 def test_curves_without_labels_score_agreement(resnet18: LoadedModel) -> None:
     images = [shapes.generate_sample(shapes.TEST_SEED_START + i, size=48).image for i in range(2)]
     curves = lesion_curves(resnet18, images, None, draws=1)

@@ -245,7 +245,10 @@ def test_every_essentials_block_renders_from_the_shipped_assets(key: str, lang: 
     essentials, body = NOTES[key].essentials(lang), NOTES[key].body(lang)
     assert essentials.strip() and "{" not in essentials and "{" not in body
     for words in verdicts(key, lang):
-        assert words and words in essentials and words in body, (key, lang)
+        assert words and words in essentials, (key, lang)
+    if key == "race":  # the full note states the same verdicts (the lesion notes' full text
+        # is checked against the same rules in tests/test_lesion_verdict.py)
+        assert all(words in body for words in verdicts(key, lang))
 
 
 def test_race_presenter_lines_state_the_recordings_verdicts() -> None:

@@ -203,9 +203,11 @@ def test_the_lesion_note_quotes_the_deep_card() -> None:
         f"{skip['identity_blocks']['max']:.1f}",
         f"{skip['downsampling_blocks']['mean']:.1f}",
         f"{100 * lesions['all_skips_off_accuracy']:.1f} %",
-        f"± {100 * k_branch['2']['sd']:.1f}",
-        *(f"{100 * k_branch[k]['mean']:.1f} %" for k in ("1", "2", "4", "7", "10")),
-        *(f"{100 * k_skip[k]['mean']:.1f} %" for k in ("1", "2")),
+        f"{100 * k_branch['2']['sd']:.1f}",
+        f"{deep['lesion_draws']}",
+        *(f"{100 * k_branch[k]['mean']:.1f} %" for k in ("1", "2", "4", "5", "7", "10")),
+        *(f"{100 * k_branch[k]['sem']:.1f}" for k in ("2", "4", "5", "7", "10")),
+        *(f"{100 * k_skip[k]['mean']:.1f} % ± {100 * k_skip[k]['sem']:.1f}" for k in ("1", "2")),
     ]
     assert_quoted("note_lesion_measured", quoted)
     # "whether a draw hits layer1.0 or a downsampling block": the lowest draw at k = 2 and 4 does.

@@ -11,7 +11,13 @@ never used in training, which takes seeds below ``shapes.TEST_SEED_START``). It 
 - on the first ``n_lesion`` (1,000) of them: intact accuracy; each block's residual branch off
   alone (``branch-off``: y = relu(shortcut(x)), the lesion of Veit et al. 2016) and skip off
   alone (``skip-off``: y = relu(F(x))); k random branches off and k random skips off for
-  k = 1..10 (mean and sample s.d. over 5 seeded draws of k distinct blocks); all skips off.
+  k = 1..10 (mean, sample s.d. and standard error s.d./sqrt(n) over ``draws`` (20) seeded
+  draws of k distinct blocks); all skips off.
+
+``--curves-only`` re-measures only the two k-curves (with ``--draws``) on the card's own
+weights and lesion shapes, and replaces those two entries of the card; every other figure
+stays as it was measured. Draw d of a given k is the same set of blocks whatever ``--draws``
+is, so a larger ``--draws`` extends the earlier draws.
 
 Every lesioned forward pass is ``resnet_demo.switches.SwitchedResNet(model, modes)``. To save
 time, the intact prefix is computed once per batch (``block_inputs``) and each mode map runs
@@ -44,6 +50,10 @@ TEST_SEED = 40_000_000
 DRAW_SEED = 20_161_204
 """Root seed of the random block draws (numpy ``default_rng([DRAW_SEED, kind, k, draw])``)."""
 KINDS = {BRANCH_OFF: 0, SKIP_OFF: 1}
+LESION_SD = (
+    "sd: sample standard deviation (ddof = 1) over the draws; sem: its standard error of the "
+    "mean, sd / sqrt(n_draws)"
+)
 
 
 def lesion_accuracies(
@@ -111,13 +121,17 @@ def lesion_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, d
 def _curve(
     results: dict[tuple, float], names: list[str], mode: str, max_k: int, draws: int
 ) -> dict[str, dict[str, Any]]:
-    """k -> {mean, sd, accuracies, blocks} for one kind of random lesion."""
+    """k -> {mean, sd, sem, n_draws, accuracies, blocks} for one kind of random lesion
+    (sd: sample standard deviation, ddof = 1; sem: sd / sqrt(n_draws))."""
     curve = {}
     for k in range(1, max_k + 1):
         accs = [results[("random", mode, k, d)] for d in range(draws)]
+        sd = float(np.std(accs, ddof=1)) if draws > 1 else 0.0
         curve[str(k)] = {
             "mean": round(float(np.mean(accs)), 4),
-            "sd": round(float(np.std(accs, ddof=1)) if draws > 1 else 0.0, 4),
+            "sd": round(sd, 4),
+            "sem": round(sd / float(np.sqrt(draws)), 4),
+            "n_draws": draws,
             "accuracies": [round(a, 4) for a in accs],
             "blocks": random_draws(names, mode, k, draws),
         }
@@ -161,13 +175,39 @@ def summarise(
     }
 
 
+def curve_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, dict[str, str]]]:
+    """Only the k-random measurements of ``lesion_plan`` (same keys, same draws)."""
+    return [item for item in lesion_plan(names, max_k, draws) if item[0][0] == "random"]
+
+
+def measure_curves(
+    model: nn.Module,
+    stats: tuple[list[float], list[float]],
+    n_lesion: int = 1000,
+    max_k: int = 10,
+    draws: int = 20,
+    batch_size: int = 250,
+    size: int = 32,
+) -> dict[str, Any]:
+    """The two k-curves of the card on the first ``n_lesion`` lesion shapes, ``draws`` per k."""
+    names = block_names(model)
+    images, labels = generate(TEST_SEED, n_lesion, size=size)
+    plan = curve_plan(names, max_k, draws)
+    accs = lesion_accuracies(model, images, labels, stats, [m for _, m in plan], batch_size)
+    results = dict(zip([key for key, _ in plan], accs, strict=True))
+    return {
+        "k_random_branches_off": _curve(results, names, BRANCH_OFF, max_k, draws),
+        "k_random_skips_off": _curve(results, names, SKIP_OFF, max_k, draws),
+    }
+
+
 def measure(
     model: nn.Module,
     stats: tuple[list[float], list[float]],
     n_top1: int = 2000,
     n_lesion: int = 1000,
     max_k: int = 10,
-    draws: int = 5,
+    draws: int = 20,
     batch_size: int = 250,
     size: int = 32,
 ) -> dict[str, Any]:
@@ -187,7 +227,7 @@ def measure(
         "lesions": lesions,
         "lesion_draws": draws,
         "lesion_draw_seed": DRAW_SEED,
-        "lesion_sd": "sample standard deviation (ddof = 1) over the draws",
+        "lesion_sd": LESION_SD,
         "measured_with": (
             "resnet_demo.switches.SwitchedResNet(model, modes), eval mode, float32; skip-off: "
             "y = relu(F(x)) (projection gone too); branch-off (branch off): "
@@ -205,7 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-top1", type=int, default=2000)
     parser.add_argument("--n-lesion", type=int, default=1000)
     parser.add_argument("--max-k", type=int, default=10)
-    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument(
+        "--curves-only",
+        action="store_true",
+        help="re-measure only the k-curves (--draws per k) and replace them in the card",
+    )
     parser.add_argument("--threads", type=int, default=1, help="1: see train_deep")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -214,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     model, card = load_embedded(weights, card_path)
     model = model.to(memory_format=torch.channels_last)
     start = time.perf_counter()
+    if args.curves_only:
+        return _update_curves(args, model, card, card_path, weights, start)
     figures = measure(
         model,
         (card["mean"], card["std"]),
@@ -246,6 +293,46 @@ def main(argv: list[str] | None = None) -> int:
                 "k_skips_mean": {k: v["mean"] for k, v in lesions["k_random_skips_off"].items()},
                 "measure_seconds": figures["measure_seconds"],
             },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _update_curves(
+    args: argparse.Namespace,
+    model: nn.Module,
+    card: dict[str, Any],
+    card_path: Path,
+    weights: Path,
+    start: float,
+) -> int:
+    """``--curves-only``: replace the card's two k-curves, keep every other figure."""
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    if card.get("weights_file_sha256") not in (None, sha):
+        raise SystemExit(f"{weights} is not the file the card was measured on")
+    curves = measure_curves(
+        model,
+        (card["mean"], card["std"]),
+        args.n_lesion,
+        args.max_k,
+        args.draws,
+        size=int(card["input_size"]),
+    )
+    card["lesions"].update(curves)
+    card["lesion_draws"] = args.draws
+    card["lesion_sd"] = LESION_SD
+    card["lesion_curves_command"] = (
+        f"python -m training.measure_deep --model {args.model} --curves-only "
+        f"--draws {args.draws} --n-lesion {args.n_lesion} --threads {args.threads}"
+    )
+    card["lesion_curves_seconds"] = round(time.perf_counter() - start, 1)
+    card["lesion_curves_threads"] = args.threads
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(
+        json.dumps(
+            {name: {k: (v["mean"], v["sem"]) for k, v in curves[name].items()} for name in curves}
+            | {"seconds": card["lesion_curves_seconds"]},
             indent=2,
         )
     )

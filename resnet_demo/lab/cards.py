@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from resnet_demo.lab import charts
-from resnet_demo.lab.curves import MAX_K, LesionCurves, set_curves
+from resnet_demo.lab.curves import DRAWS, MAX_K, LesionCurves, set_curves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_flow_study
 from resnet_demo.lab.image_sets import load_image_set
 from resnet_demo.lab.lesions import LesionSweep, lesion_sweep
@@ -175,7 +175,7 @@ def lesion_curves_card(
     model: LoadedModel,
     image_set: str = "shapes",
     n_images: int = 64,
-    draws: int = 5,
+    draws: int = DRAWS,
     seed: int = 0,
     progress: Progress | None = None,
     lang: str = "en",
@@ -188,7 +188,7 @@ def lesion_curves_card(
         image_set: "shapes" (fresh labelled shapes; accuracy) or "examples" (shipped pictures;
             agreement with the intact top-1). Default: "shapes".
         n_images: shapes to generate. Default: 64.
-        draws: random block subsets per k. Default: 5.
+        draws: random block subsets per k. Default: `curves.DRAWS` (20).
         seed: seed of the shapes and of the subsets. Default: 0.
         progress: optional callback, see `Progress`.
         lang: "en" or "zh". Default: "en".
@@ -249,7 +249,7 @@ def robustness_line(curves: LesionCurves, lang: str = "en") -> str:
 def robustness_card(
     models: Sequence[LoadedModel],
     n_images: int = 64,
-    draws: int = 5,
+    draws: int = DRAWS,
     seed: int = 0,
     progress: Progress | None = None,
     lang: str = "en",

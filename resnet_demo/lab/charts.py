@@ -93,7 +93,8 @@ def sweep_height(sweep: LesionSweep) -> int:
 
 
 def plot_curves(fig: Canvas, curves: LesionCurves, lang: str = "en") -> None:
-    """Score against the number of lesioned blocks, both lesions, ± spread, chance line."""
+    """Score against the number of lesioned blocks: the mean of both lesions with a band of ± one
+    standard error of the mean (s.d. / √n over the draws), intact and chance lines."""
     metric = t("accuracy" if curves.metric == ACCURACY else "agreement", lang)
     branches, skips = t("curves_branches", lang), t("curves_skips", lang)
     n = len(curves.ks)
@@ -103,7 +104,7 @@ def plot_curves(fig: Canvas, curves: LesionCurves, lang: str = "en") -> None:
         t("intact", lang): np.full(n, curves.intact_score),
         t("chance", lang): np.full(n, curves.chance),
     }
-    lines = check_lines(series, curves.ks, {branches: curves.branch_std, skips: curves.skip_std})
+    lines = check_lines(series, curves.ks, {branches: curves.branch_sem, skips: curves.skip_sem})
     images = image_set_name(curves.image_set, lang)
     title = t("curves_chart_title", lang, model=curves.model_name, images=images)
     plot_lines(fig, lines, title, t("curves_x", lang), metric)
@@ -118,12 +119,13 @@ def curves_chart(
 
 def plot_robustness(fig: Canvas, curves: Sequence[LesionCurves], lang: str = "en") -> None:
     """The lesion curves of several models side by side on one y scale: one panel per model
-    (titled with its name), both lesions ± spread, intact and chance lines, one legend."""
+    (titled with its name), both lesions ± one standard error of the mean, intact and chance
+    lines, one legend."""
     axes = fig.subplots(1, len(curves), sharey=True, squeeze=False)[0]
     names = [t(k, lang) for k in ("curves_branches", "curves_skips", "intact", "chance")]
     for ax, one in zip(axes, curves, strict=True):
         for i, (mean, spread) in enumerate(
-            ((one.branch_mean, one.branch_std), (one.skip_mean, one.skip_std))
+            ((one.branch_mean, one.branch_sem), (one.skip_mean, one.skip_sem))
         ):
             ax.fill_between(one.ks, mean - spread, mean + spread, color=f"C{i}", alpha=0.22, lw=0)
             ax.plot(one.ks, mean, color=f"C{i}", lw=2.2, marker="o", ms=4.5, label=names[i])

@@ -12,8 +12,10 @@ them off together, in two ways (`resnet_demo.switches`):
 
 The score is top-1 accuracy against true labels when they are known (synthetic shapes), else the
 agreement with the intact network's top-1 (photos). For each k the score is averaged over
-several random subsets of blocks ("draws"; every subset when there are no more than `draws`);
-the spread is the standard deviation over the draws.
+several random subsets of blocks ("draws", 20 by default; every subset when there are no more
+than `draws`). The charts draw the mean ± its standard error, s.d. / √n over the n draws: the
+uncertainty of the mean, which shrinks as draws are added (the s.d., the spread between single
+draws, does not).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_nam
 __all__ = [
     "ACCURACY",
     "AGREEMENT",
+    "DRAWS",
+    "MAX_DRAWS",
     "LesionCurves",
     "Progress",
     "choose_subsets",
@@ -46,6 +50,11 @@ __all__ = [
 
 ACCURACY = "accuracy"
 AGREEMENT = "agreement"
+DRAWS = 20
+"""Random subsets per k by default: with 20 the standard error of the mean is about a fifth of
+the spread between single draws (1 / √20 ≈ 0.22)."""
+MAX_DRAWS = 40
+"""Most draws per k the lab's panels accept (their slider's end)."""
 MAX_K = 10
 """Largest k the lab draws by default (Veit et al. 2016 Fig. 5 goes to 20 of 54 blocks; on a
 27-block model every k up to 27 would cost 27 × draws × 2 forward passes)."""
@@ -96,6 +105,17 @@ class LesionCurves:
         return np.nanstd(self.branch_scores, axis=1)
 
     @property
+    def branch_n(self) -> np.ndarray:
+        """int64 (K + 1,): draws behind each mean (fewer where fewer subsets exist)."""
+        return _counts(self.branch_scores)
+
+    @property
+    def branch_sem(self) -> np.ndarray:
+        """float64 (K + 1,): standard error of the mean, sample s.d. (ddof = 1) / √n; 0 where
+        there was one draw (nothing to estimate it from)."""
+        return _sem(self.branch_scores)
+
+    @property
     def skip_mean(self) -> np.ndarray:
         """float64 (K + 1,): mean score over draws with k skips removed."""
         return np.nanmean(self.skip_scores, axis=1)
@@ -104,6 +124,16 @@ class LesionCurves:
     def skip_std(self) -> np.ndarray:
         """float64 (K + 1,): standard deviation over draws."""
         return np.nanstd(self.skip_scores, axis=1)
+
+    @property
+    def skip_n(self) -> np.ndarray:
+        """int64 (K + 1,): draws behind each mean."""
+        return _counts(self.skip_scores)
+
+    @property
+    def skip_sem(self) -> np.ndarray:
+        """float64 (K + 1,): standard error of the mean (see `branch_sem`)."""
+        return _sem(self.skip_scores)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready numbers."""
@@ -125,14 +155,30 @@ class LesionCurves:
             "branches_removed": {
                 "mean": [float(v) for v in self.branch_mean],
                 "std": [float(v) for v in self.branch_std],
+                "sem": [float(v) for v in self.branch_sem],
+                "n_draws": [int(v) for v in self.branch_n],
                 "draws": rows(self.branch_scores),
             },
             "skips_removed": {
                 "mean": [float(v) for v in self.skip_mean],
                 "std": [float(v) for v in self.skip_std],
+                "sem": [float(v) for v in self.skip_sem],
+                "n_draws": [int(v) for v in self.skip_n],
                 "draws": rows(self.skip_scores),
             },
         }
+
+
+def _counts(scores: np.ndarray) -> np.ndarray:
+    return np.sum(~np.isnan(scores), axis=1).astype(np.int64)
+
+
+def _sem(scores: np.ndarray) -> np.ndarray:
+    n = _counts(scores)
+    out = np.zeros(len(scores))
+    for k in np.flatnonzero(n > 1):
+        out[k] = np.nanstd(scores[k], ddof=1) / np.sqrt(n[k])
+    return out
 
 
 def choose_subsets(n_blocks: int, k: int, draws: int, rng: np.random.Generator) -> list[tuple]:
@@ -203,7 +249,7 @@ def lesion_curves(
     model: LoadedModel,
     images: Sequence[np.ndarray] | np.ndarray,
     labels: Sequence[int] | np.ndarray | None = None,
-    draws: int = 5,
+    draws: int = DRAWS,
     seed: int = 0,
     image_set: ImageSet | None = None,
     batch_size: int = 64,
@@ -216,7 +262,7 @@ def lesion_curves(
         model: a loaded torchvision ResNet; its lock is held while it computes.
         images: RGB uint8 images (H, W, 3) (any sizes), or one array (N, H, W, 3). Not modified.
         labels: true class of each image, or None to score agreement with the intact top-1.
-        draws: random subsets of blocks per k (>= 1). Default: 5.
+        draws: random subsets of blocks per k (>= 1). Default: `DRAWS` (20).
         seed: seed of the subset choice. Default: 0.
         image_set: the `ImageSet` the images came from, stored in the result (its `kind`, `n`
             and `first_seed`), or None. Default: None.
@@ -279,7 +325,7 @@ def lesion_curves(
 def set_curves(
     model: LoadedModel,
     images: ImageSet,
-    draws: int = 5,
+    draws: int = DRAWS,
     seed: int = 0,
     progress: Progress | None = None,
     max_k: int | None = MAX_K,

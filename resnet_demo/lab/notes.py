@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resnet_demo.lab.lesion_verdict import LESION_NOTES, lesion_words
 from resnet_demo.lab.race_record import FIG1, FIG6, figure_words, recorded_words
 from resnet_demo.text import LANGS, t
 
@@ -111,22 +112,28 @@ class Note:
 def _fields(key: str, lang: str, short: bool) -> dict[str, str]:
     """Measured numbers a note quotes: the race note ends with what the recorded race measured
     (`race_record.recorded_words`), and its presenter lines carry the recording's verdict on
-    each figure (`{fig1}`, `{fig6}`); other notes have no fields."""
+    each figure (`{fig1}`, `{fig6}`); the essentials of the lesion and paths notes carry what
+    embedded-deep's card measured (`lesion_verdict.lesion_words`); other notes have no fields."""
     if key == "race":
         return {
             "recorded": recorded_words(lang, short=short),
             "fig1": figure_words(FIG1, lang),
             "fig6": figure_words(FIG6, lang),
         }
+    if key in LESION_NOTES and short:  # the lab's embedded-deep, measured (lesion_verdict)
+        return {"measured": lesion_words(key, lang)}
     return {}
 
 
 def verdicts(key: str, lang: str) -> tuple[str, ...]:
     """The measured verdicts on the shipped models that note `key` states beside an effect the
-    papers report, in `lang`. Its presenter lines and its full note both carry every one of them,
-    so the projected view is never weaker than the note (tests/test_lab_notes.py)."""
+    papers report, in `lang`: the race's verdict on each figure (stated in its full note too) and
+    embedded-deep's measured lesion figures. Its presenter lines carry every one of them, so the
+    projected view is never weaker than the note (tests/test_lab_notes.py)."""
     if key == "race":
         return (figure_words(FIG1, lang), figure_words(FIG6, lang))
+    if key in LESION_NOTES:
+        return (lesion_words(key, lang),)
     return ()
 
 

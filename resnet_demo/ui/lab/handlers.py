@@ -29,7 +29,7 @@ from resnet_demo.lab.cards import (
     sanity_card_from,
     shown_sweep,
 )
-from resnet_demo.lab.curves import set_curves
+from resnet_demo.lab.curves import MAX_DRAWS, set_curves
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.race_record import recorded_race
@@ -248,7 +248,7 @@ class LabHandlers:
         model = self._model(model_name, state)
         seed = whole_number(seed, "field_seed", 0, 9999)
         images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, 10)
+        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
         curves = set_curves(model, images, draws, seed, worded_progress(progress, lang))
         card, numbers = lesion_curves_card_from(curves, lang)
         panel = self.view.curves
@@ -267,7 +267,7 @@ class LabHandlers:
         lang = normalize_lang(lang)
         seed = whole_number(seed, "field_seed", 0, 9999)
         images = load_image_set(SHAPES, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, 10)
+        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
         models = [self.load(name) for name in ROBUST_MODELS]
         worded = worded_progress(progress, lang)
         curves = [

@@ -26,6 +26,7 @@ import numpy as np
 from resnet_demo.analysis import METHOD_NAMES
 from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
+from resnet_demo.lab.curves import DRAWS, MAX_DRAWS
 from resnet_demo.lab.image_sets import SHAPES
 from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
@@ -93,7 +94,7 @@ def _set_controls() -> tuple[gr.Slider, gr.Slider, gr.Number]:
     """How many fresh shapes, random draws per k, and the seed of both (the curve panels)."""
     return (
         gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes")),
-        gr.Slider(1, 10, value=5, step=1, label=i18n.t("lab_draws")),
+        gr.Slider(1, MAX_DRAWS, value=DRAWS, step=1, label=i18n.t("lab_draws")),
         gr.Number(value=0, precision=0, label=i18n.t("lab_seed")),
     )
 
