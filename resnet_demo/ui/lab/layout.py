@@ -32,7 +32,6 @@ from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model,
 from resnet_demo.text import normalize_lang
 from resnet_demo.ui import i18n
 from resnet_demo.ui.lab.handlers import (
-    MAIN_IMAGE,
     SHAPE_IMAGE,
     LabHandlers,
     flow_choices,
@@ -57,6 +56,8 @@ RACE = "lab-race"
 """Concurrency group of the race: one race at a time in the whole app (it uses the CPU fully)."""
 LAB_CSS = resources.files(__package__).joinpath("lab.css").read_text(encoding="utf-8")
 """Styles of the lab (injected by `build_lab_tab`, so the tab works in any page)."""
+PRESENTING_JS = "(on) => { document.body.classList.toggle('lab-presenting', !!on); return on; }"
+"""Presenter mode's mark on the page, read by `lab.css`."""
 ABOUT_NOTES = notes.ABOUT
 """The notes of the "About ResNets" tab, three to a row."""
 
@@ -73,7 +74,13 @@ class _Page(NamedTuple):
 
 def _chart(key: str) -> gr.Image:
     """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
-    return gr.Image(label=i18n.t(key), interactive=False, show_label=False, format="png")
+    return gr.Image(
+        label=i18n.t(key),
+        interactive=False,
+        show_label=False,
+        format="png",
+        elem_classes=["lab-chart"],
+    )
 
 
 def _summary() -> gr.Markdown:
@@ -139,6 +146,10 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
         outputs=list(view.notes.values()),
         api_visibility="private",
     )
+    # Presenter mode also fits each chart to the screen beside its note (lab.css).
+    header.presenter.change(
+        None, header.presenter, None, js=PRESENTING_JS, api_visibility="private"
+    )
     page.lang.change(
         handlers.relabel,
         inputs_kwargs={"lang": page.lang},
@@ -182,7 +193,7 @@ def _sweep_tab(
             model = _model_picker(names, with_main_image)
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
-                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
                 label=i18n.t("lab_image"),
             )
             seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
@@ -329,12 +340,20 @@ def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
         with gr.Row():
             budget = gr.Slider(20, 300, value=110, step=10, label=i18n.t("lab_seconds"))
             start = gr.Button(i18n.t("lab_start_race"), variant="primary")
-            stop = gr.Button(i18n.t("lab_stop"), variant="stop")
+            stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
         chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
         with gr.Row():
             export = gr.Button(i18n.t("lab_export_card"))
             card, numbers = _download_buttons()
     return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
+
+
+def _stop_active() -> Any:
+    return gr.update(variant="stop")
+
+
+def _stop_idle() -> Any:
+    return gr.update(variant="secondary")
 
 
 def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
@@ -347,6 +366,10 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
         concurrency_limit=1,
         show_progress="minimal",
     )
+    # Stop looks active (red) only while a race runs.
+    panel.start.click(_stop_active, outputs=[panel.stop], queue=False, api_visibility="private")
+    running.then(_stop_idle, outputs=[panel.stop], queue=False, api_visibility="private")
+    panel.stop.click(_stop_idle, outputs=[panel.stop], queue=False, api_visibility="private")
     panel.stop.click(
         handlers.race_stopped,
         inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
@@ -373,7 +396,7 @@ def _sanity_tab(
             model = _model_picker(names, with_main_image, EMBEDDED)
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
-                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
                 label=i18n.t("lab_image"),
             )
             seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
