@@ -197,6 +197,11 @@ def _work(page: Page) -> dict[str, Any]:
     }
 
 
+def _clears_errors(event: Any) -> None:
+    """After `event` succeeds, close the error toasts of earlier failed runs."""
+    event.success(None, js=static_text("clear_errors.js"), queue=False, api_visibility="private")
+
+
 # ---- header ------------------------------------------------------------------------------
 
 
@@ -308,29 +313,35 @@ def _inputs(session: Session, lang: str) -> Inputs:
 def _wire_inputs(page: Page, handlers: Handlers) -> None:
     i, controls, view = page.inputs, page.controls(), page.view()
     no_target = {k: v for k, v in controls.items() if k != "target"}
-    i.image.change(
-        handlers.on_image,
-        inputs=[i.image, page.state],
-        inputs_kwargs=controls,
-        outputs=view,
-        api_name="analyze",
-        **_work(page),
+    _clears_errors(
+        i.image.change(
+            handlers.on_image,
+            inputs=[i.image, page.state],
+            inputs_kwargs=controls,
+            outputs=view,
+            api_name="analyze",
+            **_work(page),
+        )
     )
-    i.gallery.select(
-        handlers.on_example,
-        inputs=[page.state],
-        inputs_kwargs=no_target,
-        outputs=[i.image, *view],
-        api_visibility="private",
-        **_work(page),
+    _clears_errors(
+        i.gallery.select(
+            handlers.on_example,
+            inputs=[page.state],
+            inputs_kwargs=no_target,
+            outputs=[i.image, *view],
+            api_visibility="private",
+            **_work(page),
+        )
     )
-    i.classify.click(
-        handlers.on_drawing,
-        inputs=[i.sketch, page.state],
-        inputs_kwargs=no_target,
-        outputs=view,
-        api_visibility="undocumented",
-        **_work(page),
+    _clears_errors(
+        i.classify.click(
+            handlers.on_drawing,
+            inputs=[i.sketch, page.state],
+            inputs_kwargs=no_target,
+            outputs=view,
+            api_visibility="undocumented",
+            **_work(page),
+        )
     )
 
 
@@ -437,38 +448,46 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
     r, controls = page.results, page.controls()
     no_target = {k: v for k, v in controls.items() if k != "target"}
     # Dropdowns use .select: in Gradio 6.31 one pick fires .input twice.
-    gr.on(
-        triggers=[r.top_k.release, r.target.select, r.layer.select],
-        fn=handlers.on_settings,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=page.view(),
-        api_name="settings",
-        **_work(page),
+    _clears_errors(
+        gr.on(
+            triggers=[r.top_k.release, r.target.select, r.layer.select],
+            fn=handlers.on_settings,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=page.view(),
+            api_name="settings",
+            **_work(page),
+        )
     )
-    r.predictions.select(
-        handlers.on_label_select,
-        inputs=[page.state],
-        inputs_kwargs=no_target,
-        outputs=page.view(),
-        api_visibility="undocumented",
-        **_work(page),
+    _clears_errors(
+        r.predictions.select(
+            handlers.on_label_select,
+            inputs=[page.state],
+            inputs_kwargs=no_target,
+            outputs=page.view(),
+            api_visibility="undocumented",
+            **_work(page),
+        )
     )
-    r.method.select(
-        handlers.on_method,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=[*page.view(), r.layer],
-        api_name="method",
-        **_work(page),
+    _clears_errors(
+        r.method.select(
+            handlers.on_method,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=[*page.view(), r.layer],
+            api_name="method",
+            **_work(page),
+        )
     )
-    r.zero_button.click(
-        handlers.on_signed,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=[*page.view(), r.method, r.layer],
-        api_name="signed_map",
-        **_work(page),
+    _clears_errors(
+        r.zero_button.click(
+            handlers.on_signed,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=[*page.view(), r.method, r.layer],
+            api_name="signed_map",
+            **_work(page),
+        )
     )
     r.palette.select(
         handlers.on_palette,
@@ -565,22 +584,26 @@ def _presets() -> _Presets:
 def _wire_switch_panel(page: Page, handlers: Handlers) -> None:
     s, controls = page.switches, page.controls()
     # The strip's own events are plain methods of the custom `gr.HTML` (not `gr.on` triggers).
-    s.strip.flip(
-        handlers.on_settings,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=page.view(),
-        api_name="switch",
-        **_work(page),
-    )
-    for preset, button in s.presets.items():
-        button.click(
-            partial(handlers.on_preset, preset),
-            inputs=[s.stage, page.state],
+    _clears_errors(
+        s.strip.flip(
+            handlers.on_settings,
+            inputs=[page.state],
             inputs_kwargs=controls,
             outputs=page.view(),
-            api_name=f"preset_{preset.replace('-', '_')}",
+            api_name="switch",
             **_work(page),
+        )
+    )
+    for preset, button in s.presets.items():
+        _clears_errors(
+            button.click(
+                partial(handlers.on_preset, preset),
+                inputs=[s.stage, page.state],
+                inputs_kwargs=controls,
+                outputs=page.view(),
+                api_name=f"preset_{preset.replace('-', '_')}",
+                **_work(page),
+            )
         )
     s.strip.inspect(
         handlers.on_inspect,

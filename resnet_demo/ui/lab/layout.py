@@ -31,6 +31,7 @@ from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
 from resnet_demo.ui import i18n
+from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.lab.handlers import (
     SHAPE_IMAGE,
     LabHandlers,
@@ -119,7 +120,7 @@ def _experiment_tab(
         tabs.append(tab)
         with gr.Column(scale=3):
             yield
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes=["lab-note-column"]):
             boxes[note] = _note(note)
 
 
@@ -213,7 +214,7 @@ def _run_on_click(
 ) -> None:
     """Run one experiment per click: controls in by name, the panel's pictures, summary and
     downloads out; one run of the lab's experiments at a time (concurrency group `LAB`)."""
-    button.click(
+    run = button.click(
         handler,
         inputs_kwargs=inputs,
         outputs=outputs,
@@ -221,6 +222,12 @@ def _run_on_click(
         concurrency_id=LAB,
         concurrency_limit=1,
     )
+    _clears_errors(run)
+
+
+def _clears_errors(event: Any) -> None:
+    """After `event` succeeds, close the error toasts of earlier failed runs."""
+    event.success(None, js=static_text("clear_errors.js"), queue=False, api_visibility="private")
 
 
 def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
@@ -348,12 +355,8 @@ def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
     return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
 
 
-def _stop_active() -> Any:
-    return gr.update(variant="stop")
-
-
-def _stop_idle() -> Any:
-    return gr.update(variant="secondary")
+RACING_JS = "(...args) => { document.body.classList.toggle('lab-racing', %s); return args; }"
+"""Marks the page while a race runs: `lab.css` shows Stop as active (red) only then."""
 
 
 def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
@@ -365,11 +368,12 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
         concurrency_id=RACE,
         concurrency_limit=1,
         show_progress="minimal",
+        js=RACING_JS % "true",  # runs in the browser first, passing the inputs on
     )
     # Stop looks active (red) only while a race runs.
-    panel.start.click(_stop_active, outputs=[panel.stop], queue=False, api_visibility="private")
-    running.then(_stop_idle, outputs=[panel.stop], queue=False, api_visibility="private")
-    panel.stop.click(_stop_idle, outputs=[panel.stop], queue=False, api_visibility="private")
+    _clears_errors(running)
+    running.then(None, js=RACING_JS % "false", api_visibility="private")
+    panel.stop.click(None, js=RACING_JS % "false", api_visibility="private")
     panel.stop.click(
         handlers.race_stopped,
         inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
