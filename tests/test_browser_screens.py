@@ -145,6 +145,9 @@ def test_presenter_mode_puts_a_note_and_its_chart_on_one_screen(
     stop.click()
     page.mouse.move(1, 1)  # off the button: its hover colour is not its state
     expect(stop).to_have_css("background-color", idle)
+    status = lab.locator(".lab-summary").locator("visible=true").first
+    expect(status).to_contain_text("Stopped", timeout=60_000)
+    expect(race_chart).to_be_visible()
     race_chart.evaluate("e => e.scrollIntoView({block: 'end'})")
     settle(page)
     race_note = lab.locator(".lab-note.lab-presenter").locator("visible=true").first
@@ -221,6 +224,7 @@ def test_a_phone_shows_the_comparison_without_words_broken(
     page.locator("#preset-skip-off").tap()
     table = page.locator("#compare-table")
     expect(table).to_contain_text("→")
+    expect(table.locator("td").nth(9)).to_be_attached()  # two rows at least, filled in
     expect(table.locator("td").first).not_to_have_text("")
     table.scroll_into_view_if_needed()
     settle(page)
