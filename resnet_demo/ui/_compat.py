@@ -50,6 +50,7 @@ INTERNAL_CLASSES: tuple[str, ...] = (
     "toast-count",
     "toast-close",
     "gradio-container",
+    "cell-wrap",
 )
 """Gradio's internal CSS classes that `gradio-internals.css` styles (or names: the error toasts'
 parts that `static/toasts.html` and `static/clear_errors.js` use)."""

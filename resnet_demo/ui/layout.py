@@ -629,7 +629,7 @@ def _comparison(session: Session, lang: str) -> Comparison:
                 elem_id="compare-table",
                 scale=6,
                 min_width=420,
-                column_widths=["32%", "17%", "19%", "14%", "18%"],
+                column_widths=["24%", "18%", "21%", "19%", "18%"],  # a phone's numbers fit unbroken
                 buttons=[],
                 max_height=360,
             )

@@ -227,16 +227,16 @@ def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]
             rows.append(
                 [
                     names[c.index],
-                    f"{100 * c.prob_before:.1f} %",
-                    f"{100 * c.prob_after:.1f} %",
-                    f"{delta:+.1f} pp",
-                    f"{c.rank_before} → {c.rank_after}",
+                    _percent(c.prob_before),
+                    _percent(c.prob_after),
+                    f"{delta:+.1f}\u00a0pp",
+                    f"{c.rank_before}\u00a0→\u00a0{c.rank_after}",
                 ]
             )
     elif session.current is not None:
         for i, p in zip(session.current.top_indices, session.current.top_probs, strict=True):
             rank = len(rows) + 1
-            rows.append([names[int(i)], f"{100 * p:.1f} %", "–", "–", f"{rank} → –"])
+            rows.append([names[int(i)], _percent(p), "–", "–", f"{rank}\u00a0→\u00a0–"])
     return {"headers": headers, "data": rows or [["", "", "", "", ""]]}
 
 
