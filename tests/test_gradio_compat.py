@@ -67,9 +67,9 @@ def test_gradio_still_says_what_the_busy_rewrite_expects() -> None:
     """The head script rewrites Gradio's fixed "queue full" text: fail loudly if that changes."""
     assert _compat.BUSY_GRADIO in frontend_text()
     head = head_html()
-    # Three scripts: the busy rewrite, the pictures' text alternatives (placeholders filled)
-    # and the sliders' keyboard release.
-    assert head.count("<script>") == 3
+    # Four scripts: the busy rewrite, the pictures' text alternatives (placeholders filled),
+    # the sliders' keyboard release and the error messages said once.
+    assert head.count("<script>") == 4
     assert not any(
         key in head for key in ("__MESSAGES__", "__BUSY_GRADIO__", "__PANELS__", "__TOP__")
     )

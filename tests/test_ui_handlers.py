@@ -128,6 +128,7 @@ def view_of(page: Page, outputs: dict) -> dict:
         page.state: "session",
         **{c: n for n, c in page.results._asdict().items()},
         page.switches.strip: "strip",
+        page.switches.result: "switch_result",
         **{c: n for n, c in page.comparison._asdict().items()},
         page.maps.activations: "activations",
         page.maps.channels: "channels",

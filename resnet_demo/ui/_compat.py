@@ -40,8 +40,20 @@ TESTED_GRADIO = "6.31.0"
 BUSY_GRADIO = "This application is currently busy. Please try again."
 """What Gradio's front end says when the queue is full (fixed in Gradio's client code)."""
 
-INTERNAL_CLASSES: tuple[str, ...] = ("confidence-set", "caption-label", "grid-container")
-"""Gradio's internal CSS classes that `gradio-internals.css` styles."""
+INTERNAL_CLASSES: tuple[str, ...] = (
+    "confidence-set",
+    "caption-label",
+    "grid-container",
+    "toast-body",
+    "toast-message-item",
+    "toast-separator",
+    "toast-count",
+    "toast-close",
+    "gradio-container",
+    "cell-wrap",
+)
+"""Gradio's internal CSS classes that `gradio-internals.css` styles (or names: the error toasts'
+parts that `static/toasts.html` and `static/clear_errors.js` use)."""
 
 
 @contextlib.contextmanager

@@ -202,6 +202,7 @@ class Handlers:
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
             p.switches.strip: views.strip(model, session),
+            p.switches.result: views.switch_result_html(session, names, lang),
             p.comparison.table: views.table_value(session, names, lang),
             p.export.download_card: hidden,
             p.export.download_json: hidden,

@@ -53,6 +53,7 @@ class Header(NamedTuple):
     status: gr.Markdown
     language: gr.Radio
     saved_lang: gr.BrowserState
+    reset: gr.Button
 
 
 class Inputs(NamedTuple):
@@ -83,6 +84,7 @@ class Results(NamedTuple):
 
 class Switches(NamedTuple):
     strip: BlockStrip
+    result: gr.HTML
     stage: gr.Dropdown
     presets: dict[str, gr.Button]
 
@@ -146,7 +148,8 @@ class Page:
             self.state,
             r.predictions, r.overlay, r.raw_cam, r.caption, r.zero_note, r.zero_button,
             r.banner, r.target, r.method_note, r.stages, self.faithfulness.chart,
-            self.switches.strip, c.table, c.cam_intact, c.cam_switched, c.cam_diff,
+            self.switches.strip, self.switches.result,
+            c.table, c.cam_intact, c.cam_switched, c.cam_diff,
             self.maps.activations, self.maps.channels,
             self.export.download_card, self.export.download_json,
         ]  # fmt: skip
@@ -198,6 +201,11 @@ def _work(page: Page) -> dict[str, Any]:
     }
 
 
+def _clears_errors(event: Any) -> None:
+    """After `event` succeeds, close the error toasts of earlier failed runs."""
+    event.success(None, js=static_text("clear_errors.js"), queue=False, api_visibility="private")
+
+
 # ---- header ------------------------------------------------------------------------------
 
 
@@ -224,9 +232,10 @@ def _header(handlers: Handlers, session: Session, lang: str) -> Header:
             scale=2,
             min_width=200,
         )
+        reset = gr.Button(t("new_group"), size="sm", elem_id="new-group", scale=1, min_width=120)
     # A fixed secret: the choice ("en"/"zh") is no secret, and it should outlive a restart.
     saved_lang = gr.BrowserState("", storage_key=LANG_KEY, secret=LANG_KEY)
-    return Header(picker, status, language, saved_lang)
+    return Header(picker, status, language, saved_lang, reset)
 
 
 def _wire_header(demo: gr.Blocks, page: Page, handlers: Handlers) -> None:
@@ -248,6 +257,10 @@ def _wire_header(demo: gr.Blocks, page: Page, handlers: Handlers) -> None:
     h.language.change(
         None, h.language, None, js=static_text("html_lang.js"), api_visibility="private"
     )
+    # A new group starts from the page's first state: a fresh session (no image, every block
+    # intact, default settings) and an empty lab; only the language choice, kept in the
+    # browser, stays.
+    h.reset.click(None, js=static_text("new_group.js"), api_visibility="private")
     demo.load(
         handlers.on_load,
         [h.saved_lang, page.state],
@@ -304,29 +317,35 @@ def _inputs(session: Session, lang: str) -> Inputs:
 def _wire_inputs(page: Page, handlers: Handlers) -> None:
     i, controls, view = page.inputs, page.controls(), page.view()
     no_target = {k: v for k, v in controls.items() if k != "target"}
-    i.image.change(
-        handlers.on_image,
-        inputs=[i.image, page.state],
-        inputs_kwargs=controls,
-        outputs=view,
-        api_name="analyze",
-        **_work(page),
+    _clears_errors(
+        i.image.change(
+            handlers.on_image,
+            inputs=[i.image, page.state],
+            inputs_kwargs=controls,
+            outputs=view,
+            api_name="analyze",
+            **_work(page),
+        )
     )
-    i.gallery.select(
-        handlers.on_example,
-        inputs=[page.state],
-        inputs_kwargs=no_target,
-        outputs=[i.image, *view],
-        api_visibility="private",
-        **_work(page),
+    _clears_errors(
+        i.gallery.select(
+            handlers.on_example,
+            inputs=[page.state],
+            inputs_kwargs=no_target,
+            outputs=[i.image, *view],
+            api_visibility="private",
+            **_work(page),
+        )
     )
-    i.classify.click(
-        handlers.on_drawing,
-        inputs=[i.sketch, page.state],
-        inputs_kwargs=no_target,
-        outputs=view,
-        api_visibility="undocumented",
-        **_work(page),
+    _clears_errors(
+        i.classify.click(
+            handlers.on_drawing,
+            inputs=[i.sketch, page.state],
+            inputs_kwargs=no_target,
+            outputs=view,
+            api_visibility="undocumented",
+            **_work(page),
+        )
     )
 
 
@@ -436,38 +455,46 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
     r, controls = page.results, page.controls()
     no_target = {k: v for k, v in controls.items() if k != "target"}
     # Dropdowns use .select: in Gradio 6.31 one pick fires .input twice.
-    gr.on(
-        triggers=[r.top_k.release, r.target.select, r.layer.select],
-        fn=handlers.on_settings,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=page.view(),
-        api_name="settings",
-        **_work(page),
+    _clears_errors(
+        gr.on(
+            triggers=[r.top_k.release, r.target.select, r.layer.select],
+            fn=handlers.on_settings,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=page.view(),
+            api_name="settings",
+            **_work(page),
+        )
     )
-    r.predictions.select(
-        handlers.on_label_select,
-        inputs=[page.state],
-        inputs_kwargs=no_target,
-        outputs=page.view(),
-        api_visibility="undocumented",
-        **_work(page),
+    _clears_errors(
+        r.predictions.select(
+            handlers.on_label_select,
+            inputs=[page.state],
+            inputs_kwargs=no_target,
+            outputs=page.view(),
+            api_visibility="undocumented",
+            **_work(page),
+        )
     )
-    r.method.select(
-        handlers.on_method,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=[*page.view(), r.layer],
-        api_name="method",
-        **_work(page),
+    _clears_errors(
+        r.method.select(
+            handlers.on_method,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=[*page.view(), r.layer],
+            api_name="method",
+            **_work(page),
+        )
     )
-    r.zero_button.click(
-        handlers.on_signed,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=[*page.view(), r.method, r.layer],
-        api_name="signed_map",
-        **_work(page),
+    _clears_errors(
+        r.zero_button.click(
+            handlers.on_signed,
+            inputs=[page.state],
+            inputs_kwargs=controls,
+            outputs=[*page.view(), r.method, r.layer],
+            api_name="signed_map",
+            **_work(page),
+        )
     )
     r.palette.select(
         handlers.on_palette,
@@ -514,56 +541,76 @@ def _wire_faithfulness(page: Page, handlers: Handlers) -> None:
 # ---- residual blocks / switches ------------------------------------------------------------
 
 
-def _switch_panel(model: LoadedModel, session: Session) -> Switches:
+def _switch_panel(model: LoadedModel, session: Session, lang: str) -> Switches:
     with gr.Group(elem_id="blocks"):
         gr.Markdown(t("blocks_heading"), elem_classes=["section-heading"])
         gr.Markdown(t("blocks_help"), elem_classes=["help"])
-        with gr.Row(equal_height=True, elem_id="presets"):
-            intact = gr.Button(
-                t("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
+        # The answer stays beside the switches (sticky while the panel is on screen), so a
+        # laptop's teacher sees it without scrolling back up to the banner.
+        with gr.Column(elem_id="switch-bar"):
+            result = gr.HTML(
+                views.switch_result_html(session, [], lang), elem_id="switch-result", padding=False
             )
-            skip_off = gr.Button(
-                t("preset_skip_off"), size="sm", variant="stop", elem_id="preset-skip-off"
-            )
-            stage = gr.Dropdown(
-                list(STAGES),
-                value="layer3",
-                label=t("stage"),
-                show_label=False,
-                container=False,
-                elem_id="preset-stage",
-                min_width=110,
-            )
-            stage_buttons = [
-                gr.Button(t(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
-                          elem_classes="preset-plain")
-                for key in ("stage_skip_off", "stage_branch_off")
-            ]  # fmt: skip
+            presets = _presets()
         strip = BlockStrip(views.strip(model, session), elem_id="strip", padding=True)
-    return Switches(
-        strip, stage, dict(zip(PRESETS, [intact, skip_off, *stage_buttons], strict=True))
-    )
+    return Switches(strip, result, presets.stage, presets.buttons)
+
+
+class _Presets(NamedTuple):
+    stage: gr.Dropdown
+    buttons: dict[str, gr.Button]
+
+
+def _presets() -> _Presets:
+    """The preset buttons and the stage they apply to."""
+    with gr.Row(equal_height=True, elem_id="presets"):
+        intact = gr.Button(
+            t("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
+        )
+        skip_off = gr.Button(  # red only while every skip is off (page.css)
+            t("preset_skip_off"), size="sm", elem_id="preset-skip-off",
+            elem_classes="preset-plain",
+        )  # fmt: skip
+        stage = gr.Dropdown(
+            list(STAGES),
+            value="layer3",
+            label=t("stage"),
+            show_label=False,
+            container=False,
+            elem_id="preset-stage",
+            min_width=110,
+        )
+        stage_buttons = [
+            gr.Button(t(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
+                      elem_classes="preset-plain")
+            for key in ("stage_skip_off", "stage_branch_off")
+        ]  # fmt: skip
+    return _Presets(stage, dict(zip(PRESETS, [intact, skip_off, *stage_buttons], strict=True)))
 
 
 def _wire_switch_panel(page: Page, handlers: Handlers) -> None:
     s, controls = page.switches, page.controls()
     # The strip's own events are plain methods of the custom `gr.HTML` (not `gr.on` triggers).
-    s.strip.flip(
-        handlers.on_settings,
-        inputs=[page.state],
-        inputs_kwargs=controls,
-        outputs=page.view(),
-        api_name="switch",
-        **_work(page),
-    )
-    for preset, button in s.presets.items():
-        button.click(
-            partial(handlers.on_preset, preset),
-            inputs=[s.stage, page.state],
+    _clears_errors(
+        s.strip.flip(
+            handlers.on_settings,
+            inputs=[page.state],
             inputs_kwargs=controls,
             outputs=page.view(),
-            api_name=f"preset_{preset.replace('-', '_')}",
+            api_name="switch",
             **_work(page),
+        )
+    )
+    for preset, button in s.presets.items():
+        _clears_errors(
+            button.click(
+                partial(handlers.on_preset, preset),
+                inputs=[s.stage, page.state],
+                inputs_kwargs=controls,
+                outputs=page.view(),
+                api_name=f"preset_{preset.replace('-', '_')}",
+                **_work(page),
+            )
         )
     s.strip.inspect(
         handlers.on_inspect,
@@ -589,7 +636,7 @@ def _comparison(session: Session, lang: str) -> Comparison:
                 elem_id="compare-table",
                 scale=6,
                 min_width=420,
-                column_widths=["32%", "17%", "19%", "14%", "18%"],
+                column_widths=["24%", "18%", "21%", "19%", "18%"],  # a phone's numbers fit unbroken
                 buttons=[],
                 max_height=360,
             )
@@ -709,7 +756,7 @@ def _sections(handlers: Handlers, lang: str) -> Page:
         with gr.Column(scale=8, min_width=600):
             results = _results(model, session, lang)
             faithfulness = _faithfulness()
-    switches = _switch_panel(model, session)
+    switches = _switch_panel(model, session, lang)
     comparison = _comparison(session, lang)
     maps = _block_maps(model, session)
     export = _export()

@@ -78,13 +78,14 @@ ALT_PANELS = (
 
 def head_html() -> str:
     """The `<head>` scripts: Gradio's "queue full" sentence worded as the app does (`_compat`),
-    a text alternative for every picture (`static/alt.html`), and sliders that a key releases
-    as a pointer does (`static/keys.html`)."""
+    a text alternative for every picture (`static/alt.html`), sliders that a key releases
+    as a pointer does (`static/keys.html`), and each error sentence shown once
+    (`static/toasts.html`)."""
     top = json.dumps({lang: t("alt_top1", lang) for lang in LANGS}, ensure_ascii=False)
     alt = static_text("alt.html").replace("__PANELS__", json.dumps(ALT_PANELS))
     alt = alt.replace("__TOP__", top)
     busy = busy_head({lang: t("busy", lang) for lang in LANGS})
-    return busy + alt + static_text("keys.html")
+    return busy + alt + static_text("keys.html") + static_text("toasts.html")
 
 
 def default_threads() -> int:

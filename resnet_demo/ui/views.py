@@ -177,6 +177,40 @@ def banner_html(session: Session, names: list[str], lang: str) -> str:
     )
 
 
+def _percent(p: float) -> str:
+    return f"{100 * p:.1f}\u00a0%"  # a no-break space: "89.8 %" never splits across lines
+
+
+def switch_result_html(session: Session, names: list[str], lang: str) -> str:
+    """The banner's answer in one line, kept beside the switches (issue 19 §6): the intact top-1
+    and its probability → the switched top-1 and its probability. Class `changed`, `same`,
+    `intact` or `none` (no image yet), like the banner's."""
+    intact, current, comparison = session.intact, session.current, session.comparison
+    if intact is None or current is None or not names:
+        line, css = t("switch_result_none", lang), "none"
+    elif comparison is None:
+        top = int(intact.top_indices[0])
+        line = t("switch_result_intact", lang, label=names[top], p=_percent(intact.top_probs[0]))
+        css = "intact"
+    else:
+        before, after = comparison.top1_before, comparison.top1_after
+        p_before = _percent(float(intact.probabilities[before]))
+        p_after = _percent(float(current.probabilities[after]))
+        if comparison.top1_changed:
+            key, css = "switch_result_changed", "changed"
+            line = t(key, lang, before=names[before], after=names[after],
+                     p_before=p_before, p_after=p_after)  # fmt: skip
+        else:
+            line = t("switch_result_same", lang, label=names[before], p_before=p_before,
+                     p_after=_percent(float(current.probabilities[before])))  # fmt: skip
+            css = "same"
+    label = html.escape(t("switch_result_label", lang))
+    return (
+        f'<div class="switch-result {css}" role="status" aria-live="polite" '
+        f'aria-label="{label}">{html.escape(line)}</div>'
+    )
+
+
 def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]:
     """The before/after table: class, both probabilities, the change in points, both ranks."""
     headers = [
@@ -193,16 +227,16 @@ def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]
             rows.append(
                 [
                     names[c.index],
-                    f"{100 * c.prob_before:.1f} %",
-                    f"{100 * c.prob_after:.1f} %",
-                    f"{delta:+.1f} pp",
-                    f"{c.rank_before} → {c.rank_after}",
+                    _percent(c.prob_before),
+                    _percent(c.prob_after),
+                    f"{delta:+.1f}\u00a0pp",
+                    f"{c.rank_before}\u00a0→\u00a0{c.rank_after}",
                 ]
             )
     elif session.current is not None:
         for i, p in zip(session.current.top_indices, session.current.top_probs, strict=True):
             rank = len(rows) + 1
-            rows.append([names[int(i)], f"{100 * p:.1f} %", "–", "–", f"{rank} → –"])
+            rows.append([names[int(i)], _percent(p), "–", "–", f"{rank}\u00a0→\u00a0–"])
     return {"headers": headers, "data": rows or [["", "", "", "", ""]]}
 
 

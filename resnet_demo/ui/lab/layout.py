@@ -32,8 +32,8 @@ from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
 from resnet_demo.ui import i18n
+from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.lab.handlers import (
-    MAIN_IMAGE,
     SHAPE_IMAGE,
     LabHandlers,
     flow_choices,
@@ -58,6 +58,8 @@ RACE = "lab-race"
 """Concurrency group of the race: one race at a time in the whole app (it uses the CPU fully)."""
 LAB_CSS = resources.files(__package__).joinpath("lab.css").read_text(encoding="utf-8")
 """Styles of the lab (injected by `build_lab_tab`, so the tab works in any page)."""
+PRESENTING_JS = "(on) => { document.body.classList.toggle('lab-presenting', !!on); return on; }"
+"""Presenter mode's mark on the page, read by `lab.css`."""
 ABOUT_NOTES = notes.ABOUT
 """The notes of the "About ResNets" tab, three to a row."""
 
@@ -74,7 +76,13 @@ class _Page(NamedTuple):
 
 def _chart(key: str) -> gr.Image:
     """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
-    return gr.Image(label=i18n.t(key), interactive=False, show_label=False, format="png")
+    return gr.Image(
+        label=i18n.t(key),
+        interactive=False,
+        show_label=False,
+        format="png",
+        elem_classes=["lab-chart"],
+    )
 
 
 def _summary() -> gr.Markdown:
@@ -113,7 +121,7 @@ def _experiment_tab(
         tabs.append(tab)
         with gr.Column(scale=3):
             yield
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes=["lab-note-column"]):
             boxes[note] = _note(note)
 
 
@@ -139,6 +147,10 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
         inputs_kwargs={"lang": header.notes_lang, "presenter": header.presenter},
         outputs=list(view.notes.values()),
         api_visibility="private",
+    )
+    # Presenter mode also fits each chart to the screen beside its note (lab.css).
+    header.presenter.change(
+        None, header.presenter, None, js=PRESENTING_JS, api_visibility="private"
     )
     page.lang.change(
         handlers.relabel,
@@ -183,7 +195,7 @@ def _sweep_tab(
             model = _model_picker(names, with_main_image)
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
-                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
                 label=i18n.t("lab_image"),
             )
             seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
@@ -203,7 +215,7 @@ def _run_on_click(
 ) -> None:
     """Run one experiment per click: controls in by name, the panel's pictures, summary and
     downloads out; one run of the lab's experiments at a time (concurrency group `LAB`)."""
-    button.click(
+    run = button.click(
         handler,
         inputs_kwargs=inputs,
         outputs=outputs,
@@ -211,6 +223,12 @@ def _run_on_click(
         concurrency_id=LAB,
         concurrency_limit=1,
     )
+    _clears_errors(run)
+
+
+def _clears_errors(event: Any) -> None:
+    """After `event` succeeds, close the error toasts of earlier failed runs."""
+    event.success(None, js=static_text("clear_errors.js"), queue=False, api_visibility="private")
 
 
 def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
@@ -330,12 +348,16 @@ def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
         with gr.Row():
             budget = gr.Slider(20, 300, value=110, step=10, label=i18n.t("lab_seconds"))
             start = gr.Button(i18n.t("lab_start_race"), variant="primary")
-            stop = gr.Button(i18n.t("lab_stop"), variant="stop")
+            stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
         chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
         with gr.Row():
             export = gr.Button(i18n.t("lab_export_card"))
             card, numbers = _download_buttons()
     return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
+
+
+RACING_JS = "(...args) => { document.body.classList.toggle('lab-racing', %s); return args; }"
+"""Marks the page while a race runs: `lab.css` shows Stop as active (red) only then."""
 
 
 def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
@@ -347,7 +369,12 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
         concurrency_id=RACE,
         concurrency_limit=1,
         show_progress="minimal",
+        js=RACING_JS % "true",  # runs in the browser first, passing the inputs on
     )
+    # Stop looks active (red) only while a race runs.
+    _clears_errors(running)
+    running.then(None, js=RACING_JS % "false", api_visibility="private")
+    panel.stop.click(None, js=RACING_JS % "false", api_visibility="private")
     panel.stop.click(
         handlers.race_stopped,
         inputs_kwargs={"snapshot": panel.last, "lang": page.lang},
@@ -374,7 +401,7 @@ def _sanity_tab(
             model = _model_picker(names, with_main_image, EMBEDDED)
             source = gr.Radio(
                 source_choices(with_main_image, "en"),
-                value=MAIN_IMAGE if with_main_image else SHAPE_IMAGE,
+                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
                 label=i18n.t("lab_image"),
             )
             seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
