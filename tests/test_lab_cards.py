@@ -83,7 +83,8 @@ def test_race_card_reproduces_from_its_settings() -> None:
         assert numbers["result"]["train_losses"][key] == [
             round(float(v), 4) for v in again.losses[key]
         ]
-    assert numbers["result"]["settings"]["optimizer"] == "adam"
+    assert numbers["result"]["settings"]["optimizer"] == SMALL_RACE.optimizer == "sgd"
+    assert numbers["result"]["settings"]["train_data"] == "fresh"
     caption = " ".join(numbers["caption"])
     assert "Fig. 1" in caption and "Fig. 6" in caption and "converges faster" in caption
     assert "Fig. 1" not in numbers["caption"][-3]  # the one-depth caption cites Fig. 4 / 6
@@ -91,6 +92,7 @@ def test_race_card_reproduces_from_its_settings() -> None:
     if (recorded := recorded_race()) is not None:
         assert numbers["recorded"]["steps"] == recorded.steps
         assert numbers["recorded"]["degradation_shown"] == recorded.degradation_shown
+        assert numbers["recorded"]["verdicts"] == {f: recorded.verdict(f) for f in ("fig1", "fig6")}
 
 
 def _sweep(downsampling: list[bool], branch_top1: list[int], skip_top1: list[int]) -> LesionSweep:

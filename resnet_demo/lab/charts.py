@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
-from resnet_demo.lab.race import PLAIN, RESIDUAL, RaceSnapshot, net_key
+from resnet_demo.lab.race import PLAIN, RESIDUAL, RaceConfig, RaceSnapshot, net_key
 from resnet_demo.lab.race_record import RecordedRace
 from resnet_demo.lab.sanity import TRAINED, SanityCheck
 from resnet_demo.lab.text import image_set_name
@@ -351,7 +351,11 @@ def plot_race_view(
 
 def _same_recipe(snapshot: RaceSnapshot, recorded: RecordedRace) -> bool:
     """Whether the recording ran the live race's recipe (only then are they drawn together)."""
-    live = snapshot.config.recipe()
+    return _same_recipe_config(snapshot.config, recorded)
+
+
+def _same_recipe_config(config: RaceConfig, recorded: RecordedRace) -> bool:
+    live = config.recipe()
     rec = recorded.recipe
     return all(live.get(k) == rec.get(k) for k in live if k not in ("max_steps", "eval_every"))
 

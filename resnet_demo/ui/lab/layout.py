@@ -28,6 +28,7 @@ from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.curves import DRAWS, MAX_DRAWS
 from resnet_demo.lab.image_sets import SHAPES
+from resnet_demo.lab.race import RaceConfig
 from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
@@ -346,7 +347,8 @@ def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
 def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
     with _experiment_tab("lab_tab_race", "race", tabs, boxes):
         with gr.Row():
-            budget = gr.Slider(20, 300, value=110, step=10, label=i18n.t("lab_seconds"))
+            default = RaceConfig().time_budget_s  # 150 s: a classroom run (docs/race.md)
+            budget = gr.Slider(20, 300, value=default, step=10, label=i18n.t("lab_seconds"))
             start = gr.Button(i18n.t("lab_start_race"), variant="primary")
             stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
         chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
