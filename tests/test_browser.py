@@ -200,7 +200,7 @@ def test_one_switch_in_the_strip(browser: Browser, url: str, shots: Path) -> Non
     assert 0 < below < 400  # right under the predictions, not a screen away
     note.scroll_into_view_if_needed()
     settle(page)
-    page.screenshot(path=shots / "photo-notice.png")
+    page.screenshot(path=shots / "20-photo-notice.png")
     page.locator("#strip button[data-block='layer4.1'][data-mode='branch-off']").click()
     expect(page.locator("#strip .blk.m-branch-off")).to_have_count(1)
     expect(page.locator("#banner")).to_contain_text("layer4.1")

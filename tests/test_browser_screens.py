@@ -142,11 +142,14 @@ def test_presenter_mode_puts_a_note_and_its_chart_on_one_screen(
     expect(stop).to_have_css("background-color", RED)
     race_chart = lab.locator(".lab-chart img").locator("visible=true").first
     expect(race_chart).to_be_visible(timeout=90_000)
+    status = lab.locator(".lab-summary").locator("visible=true").first
+    expect(status).to_contain_text("This run at step", timeout=90_000)  # live verdicts shown
+    page.wait_for_timeout(5_000)  # a few seconds of live curves for the screenshot
     stop.click()
     page.mouse.move(1, 1)  # off the button: its hover colour is not its state
     expect(stop).to_have_css("background-color", idle)
-    status = lab.locator(".lab-summary").locator("visible=true").first
     expect(status).to_contain_text("Stopped", timeout=60_000)
+    expect(status).to_contain_text("Not compared yet")  # a few steps: no verdict claimed
     expect(race_chart).to_be_visible()
     race_chart.evaluate("e => e.scrollIntoView({block: 'end'})")
     settle(page)
