@@ -328,7 +328,7 @@ def test_recorded_words_follow_the_verdicts(tmp_path: Path, recorded) -> None:
     assert t("race_recorded_generalised", "en") in words
     # plain-56 at chance: failed to start, with Yang et al. and the gradient-flow measurement
     words = _recording(tmp_path, recorded, nets(ok, ((2.29, 0.01), (0.88, 0.01)), ok, ok))
-    assert "Not degradation (Fig. 1)" in words and "Yang et al. 2019" in words
+    assert "Not degradation here (Fig. 1)" in words and "Yang et al. 2019" in words
     assert "Shown here (Fig. 1)" not in words
     # nothing learned: no direction at all
     chance = ((2.3, 0.01), (0.9, 0.01))

@@ -263,7 +263,10 @@ def recorded_words(lang: str = "en", short: bool = False, path: Path = RECORDED_
     if short:
         return t("race_recorded_short", lang, **fields)
     words = [t("race_recorded_summary", lang, **fields)]
-    words += [recorded_verdict_words(record, figure, lang) for figure in (FIG1, FIG6)]
+    for figure in (FIG1, FIG6):
+        words.append(recorded_verdict_words(record, figure, lang))
+        if figure == FIG1 and record.verdict(FIG1) == DEEP_NOT_STARTED:
+            words.append(t("race_why_not_started", lang))  # the sources, in the full note only
     memorised = record.memorised()
     if memorised:
         nets = t("race_list_sep", lang).join(net_name(key, lang) for key in memorised)
