@@ -130,7 +130,7 @@ def card_content(
     """
     size = current.image.shape
     # An analysis names its method (`Analysis.method`, `.signed`); views without them are
-    # Grad-CAM, the only method before issue 12.
+    # Grad-CAM.
     method = getattr(current, "method", GRADCAM)
     signed = bool(getattr(current, "signed", False))
     what, heat_title, heat_key, diff_words, switched_title = _method_words(
@@ -149,27 +149,9 @@ def card_content(
         before, after = names[comparison.top1_before], names[comparison.top1_after]
         lines.append(t("card_top1", lang, before=before, after=after))
         heat = comparison.cam_before
-        diff_key = ColourKey(
-            t("card_less", lang), diff_words, t("card_more", lang), SIGNED_CMAP, True
+        extra = _comparison_panels(
+            current.image, comparison, signed, palette, diff_words, switched_title, lang
         )
-        # Two signed maps in [-1, 1] differ by up to 2: that is the diverging scale's end.
-        limit = 2.0 if signed else 1.0
-        extra = [
-            (
-                switched_title,
-                overlay(
-                    current.image,
-                    comparison.cam_after,
-                    cmap=None if signed else palette,
-                    signed=signed,
-                ),
-            ),
-            (
-                t("panel_diff", lang),
-                colorize_diverging(comparison.cam_diff, limit=limit),
-                diff_key,
-            ),
-        ]
     return CardContent(
         title=t("card_title", lang, model=current.model_name, image=image_name),
         image=current.image,
@@ -184,6 +166,26 @@ def card_content(
         heat_signed=signed,
         heat_cmap=palette,
     )
+
+
+def _comparison_panels(
+    image: np.ndarray,
+    comparison: ComparisonView,
+    signed: bool,
+    palette: str,
+    diff_words: str,
+    switched_title: str,
+    lang: str,
+) -> list[tuple[str, np.ndarray] | tuple[str, np.ndarray, ColourKey]]:
+    """The card's switched map and the difference map (with its diverging colour key)."""
+    diff_key = ColourKey(t("card_less", lang), diff_words, t("card_more", lang), SIGNED_CMAP, True)
+    # Two signed maps in [-1, 1] differ by up to 2: that is the diverging scale's end.
+    limit = 2.0 if signed else 1.0
+    switched = overlay(image, comparison.cam_after, cmap=None if signed else palette, signed=signed)
+    return [
+        (switched_title, switched),
+        (t("panel_diff", lang), colorize_diverging(comparison.cam_diff, limit=limit), diff_key),
+    ]
 
 
 def _method_words(

@@ -349,7 +349,8 @@ def _wire_inputs(page: Page, handlers: Handlers) -> None:
     )
 
 
-def _results(model: LoadedModel, session: Session, lang: str) -> Results:
+def _prediction_row() -> tuple[gr.Label, gr.Image, gr.Image]:
+    """The predictions beside the Grad-CAM overlay and its raw map."""
     with gr.Row(equal_height=True):
         predictions = gr.Label(
             num_top_classes=MAX_TOP_K,
@@ -371,18 +372,13 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
         raw_cam = _picture(
             "raw_cam", "raw-cam", 240, scale=3, min_width=200, buttons=["fullscreen"]
         )
-    # Directly under the predictions, for a model that knows only the shapes (filled in by
-    # `Handlers.model_parts`): which ten, and how to get a model for photos.
-    shapes_note = gr.Markdown("", visible=False, elem_id="shapes-note")
-    # Directly under the Grad-CAM pictures: what the map is, and what it is not.
-    gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
-    caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
-    with gr.Row(equal_height=True, elem_id="zero-map"):
-        zero_note = gr.Markdown("", visible=False, elem_id="zero-note")
-        zero_button = gr.Button(
-            t("zero_map_button"), size="sm", visible=False, elem_id="zero-signed", scale=0
-        )
-    banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
+    return predictions, overlay, raw_cam
+
+
+def _settings_rows(
+    model: LoadedModel, session: Session, lang: str
+) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown, CheckedSlider, CheckedSlider, gr.Dropdown]:
+    """(target, method, layer, opacity, top_k, palette): what is explained and how it is drawn."""
     with gr.Row(equal_height=True, elem_id="controls"):
         target = gr.Dropdown(
             views.target_choices(model, lang),
@@ -421,6 +417,24 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
             elem_id="palette",
             min_width=160,
         )
+    return target, method, layer, opacity, top_k, palette
+
+
+def _results(model: LoadedModel, session: Session, lang: str) -> Results:
+    predictions, overlay, raw_cam = _prediction_row()
+    # Directly under the predictions, for a model that knows only the shapes (filled in by
+    # `Handlers.model_parts`): which ten, and how to get a model for photos.
+    shapes_note = gr.Markdown("", visible=False, elem_id="shapes-note")
+    # Directly under the Grad-CAM pictures: what the map is, and what it is not.
+    gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
+    caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
+    with gr.Row(equal_height=True, elem_id="zero-map"):
+        zero_note = gr.Markdown("", visible=False, elem_id="zero-note")
+        zero_button = gr.Button(
+            t("zero_map_button"), size="sm", visible=False, elem_id="zero-signed", scale=0
+        )
+    banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
+    target, method, layer, opacity, top_k, palette = _settings_rows(model, session, lang)
     method_note = gr.Markdown(
         views.method_note(model, session.settings.method, lang),
         elem_id="method-note",
