@@ -169,9 +169,16 @@ def summarise(
             "downsampling_blocks": drops(skip, down),
             "all_blocks": drops(skip, names),
         },
+        **_k_curves(results, names, max_k, draws),
+        "all_skips_off_accuracy": round(results[("all_skips_off",)], 4),
+    }
+
+
+def _k_curves(results: dict, names: list[str], max_k: int, draws: int) -> dict[str, Any]:
+    """The card's two k-curves (random branches off, random skips off) from measured results."""
+    return {
         "k_random_branches_off": _curve(results, names, BRANCH_OFF, max_k, draws),
         "k_random_skips_off": _curve(results, names, SKIP_OFF, max_k, draws),
-        "all_skips_off_accuracy": round(results[("all_skips_off",)], 4),
     }
 
 
@@ -195,10 +202,7 @@ def measure_curves(
     plan = curve_plan(names, max_k, draws)
     accs = lesion_accuracies(model, images, labels, stats, [m for _, m in plan], batch_size)
     results = dict(zip([key for key, _ in plan], accs, strict=True))
-    return {
-        "k_random_branches_off": _curve(results, names, BRANCH_OFF, max_k, draws),
-        "k_random_skips_off": _curve(results, names, SKIP_OFF, max_k, draws),
-    }
+    return _k_curves(results, names, max_k, draws)
 
 
 def measure(

@@ -20,7 +20,7 @@ from resnet_demo.lab.curves import ACCURACY, LesionCurves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy
 from resnet_demo.lab.lesions import LesionSweep
 from resnet_demo.lab.race import PLAIN, RESIDUAL, RaceConfig, RaceSnapshot, net_key
-from resnet_demo.lab.race_record import RecordedRace
+from resnet_demo.lab.race_record import RecordedRace, net_name
 from resnet_demo.lab.sanity import TRAINED, SanityCheck
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.render import plot_bars, plot_lines, render_figure
@@ -250,8 +250,7 @@ def race_colour(snapshot: RaceSnapshot, key: str) -> str:
 
 def race_net_name(key: str, lang: str = "en") -> str:
     """ "plain-56" / "ResNet-56" in `lang`."""
-    kind, depth = key.split("-")
-    return series_name(int(depth), kind == RESIDUAL, lang)
+    return net_name(key, lang)
 
 
 RACE_SCALES: dict[str, float] = {"train_loss": 1.0, "test_error": 100.0}

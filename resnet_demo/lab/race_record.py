@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,21 @@ def verdict(figure: str, losses: tuple[Final, Final], errors: tuple[Final, Final
 FIGURE_KINDS: dict[str, str] = {FIG1: PLAIN, FIG6: RESIDUAL}
 """The kind of network each comparison races at two depths."""
 
+Pair = tuple[Final, Final]
+"""(shallow, deep) finals of one comparison."""
+
+
+def pair_finals(
+    figure: str, final_of: Callable[[str, str], Final], depths: tuple[int, int] = (SHALLOW, DEEP)
+) -> tuple[tuple[str, str], Pair, Pair]:
+    """(net keys, final training losses, final training errors) of `figure`'s two nets, each
+    final read with `final_of(key, measure)`; shallow first."""
+    kind = FIGURE_KINDS[figure]
+    keys = (net_key(kind, depths[0]), net_key(kind, depths[1]))
+    losses = (final_of(keys[0], "train_loss"), final_of(keys[1], "train_loss"))
+    errors = (final_of(keys[0], "train_error"), final_of(keys[1], "train_error"))
+    return keys, losses, errors
+
 
 @dataclass(frozen=True)
 class RecordedRace:
@@ -141,9 +157,7 @@ class RecordedRace:
     def verdict(self, figure: str) -> str:
         """What the recording shows for `figure` (FIG1 or FIG6), one of `VERDICTS`: from the
         final training losses (have both nets left chance?) and training errors."""
-        keys = [net_key(FIGURE_KINDS[figure], depth) for depth in (SHALLOW, DEEP)]
-        losses = (self.final(keys[0]), self.final(keys[1]))
-        errors = (self.final(keys[0], "train_error"), self.final(keys[1], "train_error"))
+        _, losses, errors = pair_finals(figure, self.final)
         return verdict(figure, losses, errors)
 
     @property
@@ -239,15 +253,14 @@ def recorded_race(path: Path = RECORDED_PATH) -> RecordedRace | None:
 
 def recorded_verdict_words(record: RecordedRace, figure: str, lang: str) -> str:
     """The recording's verdict on `figure` (FIG1 or FIG6), worded with its numbers."""
-    keys = [net_key(FIGURE_KINDS[figure], depth) for depth in (SHALLOW, DEEP)]
+    keys, losses, errors = pair_finals(figure, record.final)
     names = (net_name(keys[0], lang), net_name(keys[1], lang))
-    losses = (record.final(keys[0]), record.final(keys[1]))
-    errors = (record.final(keys[0], "train_error"), record.final(keys[1], "train_error"))
     return verdict_words(figure, record.verdict(figure), names, losses, errors, lang)
 
 
 def net_name(key: str, lang: str) -> str:
-    """ "plain-56" / "ResNet-56" (普通网络-56 …) in `lang`."""
+    """ "plain-56" / "ResNet-56" (普通网络-56 …) in `lang` (the catalogue's `plain_net` and
+    `resnet_net`, as `charts.series_name` words them)."""
     kind, depth = key.split("-")
     return t("resnet_net" if kind == RESIDUAL else "plain_net", lang, depth=int(depth))
 
@@ -295,17 +308,16 @@ def live_final(snapshot: RaceSnapshot, key: str, measure: str = "train_loss") ->
     return Final(mean, 0.0, (mean,))
 
 
+def _live_pair(snapshot: RaceSnapshot, figure: str) -> tuple[tuple[str, str], Pair, Pair]:
+    return pair_finals(figure, functools.partial(live_final, snapshot), snapshot.config.depths)
+
+
 def live_verdict(snapshot: RaceSnapshot, figure: str) -> str:
     """What a live run shows so far for `figure` (one of `VERDICTS`; NOT_LEARNED before its
     first `LIVE_TAIL` steps)."""
-    keys = [net_key(FIGURE_KINDS[figure], d) for d in snapshot.config.depths]
     if snapshot.step < LIVE_TAIL:
         return NOT_LEARNED
-    losses = (live_final(snapshot, keys[0]), live_final(snapshot, keys[1]))
-    errors = (
-        live_final(snapshot, keys[0], "train_error"),
-        live_final(snapshot, keys[1], "train_error"),
-    )
+    _, losses, errors = _live_pair(snapshot, figure)
     return verdict(figure, losses, errors)
 
 
@@ -313,13 +325,8 @@ def live_verdict_words(snapshot: RaceSnapshot, figure: str, lang: str = "en") ->
     """The live run's verdict on `figure`, worded with its numbers (means of the last
     `LIVE_TAIL` steps), and, where this short run does not show what the recording shows,
     a pointer to the recording (`race_live_needs_longer`)."""
-    keys = [net_key(FIGURE_KINDS[figure], d) for d in snapshot.config.depths]
+    keys, losses, errors = _live_pair(snapshot, figure)
     names = (net_name(keys[0], lang), net_name(keys[1], lang))
-    losses = (live_final(snapshot, keys[0]), live_final(snapshot, keys[1]))
-    errors = (
-        live_final(snapshot, keys[0], "train_error"),
-        live_final(snapshot, keys[1], "train_error"),
-    )
     found = live_verdict(snapshot, figure)
     words = [t("race_live_prefix", lang, step=snapshot.step, tail=LIVE_TAIL)]
     words.append(verdict_words(figure, found, names, losses, errors, lang))
