@@ -30,7 +30,7 @@ from resnet_demo.lab.cards import (
     shown_sweep,
 )
 from resnet_demo.lab.curves import MAX_DRAWS, set_curves
-from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, ImageSet, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.race_record import recorded_race
 from resnet_demo.lab.sanity import sanity_check
@@ -113,6 +113,20 @@ def whole_number(value: Any, field: str, low: int, high: int) -> int:
         InvalidValue: not a whole number, or outside low..high.
     """
     return parse_whole(value, Term(field), low, high, numerals=True)
+
+
+def _curve_settings(
+    image_set: str, n_images: Any, seed: Any, draws: Any
+) -> tuple[ImageSet, int, int]:
+    """The controls of the panels that draw lesion curves, read: (image set, draws per k, seed).
+
+    Raises:
+        InvalidValue: a seed, set size or number of draws out of range.
+        ValueError: an unknown image set.
+    """
+    seed = whole_number(seed, "field_seed", 0, 9999)
+    images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
+    return images, whole_number(draws, "field_draws", 1, MAX_DRAWS), seed
 
 
 def worded_progress(progress: Callable[..., Any], lang: str) -> Progress:
@@ -246,9 +260,7 @@ class LabHandlers:
         two downloads."""
         lang = normalize_lang(lang)
         model = self._model(model_name, state)
-        seed = whole_number(seed, "field_seed", 0, 9999)
-        images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
+        images, draws, seed = _curve_settings(image_set, n_images, seed, draws)
         curves = set_curves(model, images, draws, seed, worded_progress(progress, lang))
         card, numbers = lesion_curves_card_from(curves, lang)
         panel = self.view.curves
@@ -265,9 +277,7 @@ class LabHandlers:
         """Lesion curves of `embedded` and `embedded-no-sd` on the same shapes, side by side
         -> chart, summary and the two downloads."""
         lang = normalize_lang(lang)
-        seed = whole_number(seed, "field_seed", 0, 9999)
-        images = load_image_set(SHAPES, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
+        images, draws, seed = _curve_settings(SHAPES, n_images, seed, draws)
         models = [self.load(name) for name in ROBUST_MODELS]
         worded = worded_progress(progress, lang)
         curves = [
