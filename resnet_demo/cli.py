@@ -6,6 +6,7 @@
         [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
     python -m resnet_demo lab curves [--image-set shapes|examples] [--images N] [--draws D] ...
+    python -m resnet_demo lab robustness [--images N] [--draws D] [--seed S] --out DIR
     python -m resnet_demo lab gradient-flow [--depths D ...] [--steps S] [--seed S] --out DIR
     python -m resnet_demo lab race [--steps S] [--seed S] --out DIR
     python -m resnet_demo lab sanity IMAGE [--model NAME] [--methods M ...] [--seed S] --out DIR
@@ -31,7 +32,8 @@ import numpy as np
 from resnet_demo.analysis.methods import GRADCAM, IG_BASELINES, METHOD_NAMES
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
-from resnet_demo.lab.curves import DRAWS
+from resnet_demo.lab.curves import DRAWS, ROBUST_MODELS
+from resnet_demo.lab.panels import PANELS
 from resnet_demo.models import (
     EMBEDDED,
     LoadedModel,
@@ -318,6 +320,22 @@ def run_curves(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     )
 
 
+def run_robustness(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """`lab robustness`: the lesion curves of `embedded` (stochastic depth) and `embedded-no-sd`
+    on the same shapes, side by side."""
+    from resnet_demo.lab import cards
+    from resnet_demo.models import load_model
+
+    return cards.robustness_card(
+        [load_model(name) for name in ROBUST_MODELS],
+        n_images=args.images,
+        draws=args.draws,
+        seed=args.seed,
+        progress=progress_printer(args.lang),
+        lang=args.lang,
+    )
+
+
 def run_gradient_flow(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     """`lab gradient-flow`: the gradient-flow card of plain and residual twins."""
     from resnet_demo.lab import cards
@@ -452,46 +470,88 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
     explain.set_defaults(func=run_explain)
 
 
-def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
-    """`lab` with one subcommand per experiment, each with only its own flags."""
-    lab = _command(commands, "lab", "cli_lab_help", lang)
-    experiments = lab.add_subparsers(dest="experiment_name", required=True)
-    sweep = _command(experiments, "sweep", "cli_sweep_help", lang)
-    sweep.add_argument("image", help=t("cli_sweep_image_help", lang))
-    _model_flags(sweep, lang)
-    curves = _command(experiments, "curves", "cli_curves_help", lang)
-    _model_flags(curves, lang)
-    curves.add_argument(
+def _seed_flag(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
+
+
+def _set_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    """`--images --draws`: the set size and draws per k of the panels that draw lesion curves."""
+    parser.add_argument("--images", type=int, default=64, help=t("cli_images_help", lang))
+    parser.add_argument("--draws", type=int, default=DRAWS, help=t("cli_draws_help", lang))
+
+
+def _sweep_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("image", help=t("cli_sweep_image_help", lang))
+    _model_flags(parser, lang)
+
+
+def _curves_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    _model_flags(parser, lang)
+    parser.add_argument(
         "--image-set",
         default="shapes",
         choices=["shapes", "examples"],
         help=t("cli_image_set_help", lang),
     )
-    curves.add_argument("--images", type=int, default=64, help=t("cli_images_help", lang))
-    curves.add_argument("--draws", type=int, default=DRAWS, help=t("cli_draws_help", lang))
-    flow = _command(experiments, "gradient-flow", "cli_flow_help", lang)
-    flow.add_argument(
+    _set_flags(parser, lang)
+    _seed_flag(parser, lang)
+
+
+def _robustness_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    _set_flags(parser, lang)
+    _seed_flag(parser, lang)
+
+
+def _flow_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument(
         "--depths", type=int, nargs="+", default=[20], help=t("cli_depths_help", lang)
     )
-    flow.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
-    race = _command(experiments, "race", "cli_race_help", lang)
-    race.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
-    sanity = _command(experiments, "sanity", "cli_sanity_help", lang)
-    sanity.add_argument("image", help=t("cli_sanity_image_help", lang))
-    _model_flags(sanity, lang)
-    sanity.add_argument("--methods", nargs="+", default=None, help=t("cli_methods_help", lang))
-    runners = {
-        sweep: run_sweep,
-        curves: run_curves,
-        flow: run_gradient_flow,
-        race: run_race,
-        sanity: run_sanity,
-    }
-    for parser, runner in runners.items():
-        if parser is not sweep:
-            parser.add_argument("--seed", type=int, default=0, help=t("cli_seed_help", lang))
+    parser.add_argument("--steps", type=int, default=0, help=t("cli_flow_steps_help", lang))
+    _seed_flag(parser, lang)
+
+
+def _race_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("--steps", type=int, default=150, help=t("cli_race_steps_help", lang))
+    _seed_flag(parser, lang)
+
+
+def _sanity_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("image", help=t("cli_sanity_image_help", lang))
+    _model_flags(parser, lang)
+    parser.add_argument("--methods", nargs="+", default=None, help=t("cli_methods_help", lang))
+    _seed_flag(parser, lang)
+
+
+class LabCommand(NamedTuple):
+    """A lab panel's subcommand: its own flags, and the runner that makes its card from them."""
+
+    flags: Callable[[argparse.ArgumentParser, str], None]
+    run: Callable[[argparse.Namespace], tuple[np.ndarray, dict[str, Any]]]
+
+
+LAB_COMMANDS: dict[str, LabCommand] = {
+    "sweep": LabCommand(_sweep_flags, run_sweep),
+    "curves": LabCommand(_curves_flags, run_curves),
+    "robustness": LabCommand(_robustness_flags, run_robustness),
+    "gradient_flow": LabCommand(_flow_flags, run_gradient_flow),
+    "race": LabCommand(_race_flags, run_race),
+    "sanity": LabCommand(_sanity_flags, run_sanity),
+}
+"""Lab panel name (`lab.panels.PANELS`, which holds the subcommands' names and order) -> its
+subcommand's flags and runner."""
+
+
+def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
+    """`lab` with one subcommand per panel of `lab.panels.PANELS`, each with only its own
+    flags."""
+    lab = _command(commands, "lab", "cli_lab_help", lang)
+    experiments = lab.add_subparsers(dest="experiment_name", required=True)
+    for panel in PANELS:
+        command = LAB_COMMANDS[panel.name]
+        parser = _command(experiments, panel.command, panel.command_help, lang)
+        command.flags(parser, lang)
         _outputs(parser, lang)
-        parser.set_defaults(func=run_lab, experiment=runner)
+        parser.set_defaults(func=run_lab, experiment=command.run)
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:

@@ -163,6 +163,14 @@ def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
     assert curves == _lab(tmp_path, "curves2", "curves", "--images", "8", "--draws", "1")
 
 
+def test_lab_robustness_compares_the_two_embedded_recipes(tmp_path: Path) -> None:
+    numbers = _lab(tmp_path, "robust", "robustness", "--images", "8", "--draws", "1")
+    assert numbers["panel"] == "robustness"
+    assert list(numbers["results"]) == ["embedded", "embedded-no-sd"]
+    settings = [(r["draws"], r["seed"]) for r in numbers["results"].values()]
+    assert settings == [(1, 0), (1, 0)]
+
+
 def test_lab_race_is_remade_from_the_same_settings_in_either_language(tmp_path: Path) -> None:
     # The live race's recipe (plain-20/56, ResNet-20/56), two steps: the same numbers in both
     # languages, the captions worded in each.

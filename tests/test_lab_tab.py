@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +16,22 @@ import pytest
 from conftest import tiny_model
 
 from resnet_demo import shapes
+from resnet_demo.cli import LAB_COMMANDS, build_parser
 from resnet_demo.lab.cards import race_losses
 from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, example_set, shapes_set
+from resnet_demo.lab.notes import ABOUT, NOTES
+from resnet_demo.lab.panels import ABOUT_TAB, PANELS, TAB_KEYS
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot
 from resnet_demo.lab.text import image_set_name
 from resnet_demo.models import load_model
 from resnet_demo.text import Term, catalogue, t
-from resnet_demo.ui.lab import MAIN_IMAGE, NOTE_KEYS, SHAPE_IMAGE, LabHandlers, build_lab_tab
+from resnet_demo.ui import i18n
+from resnet_demo.ui.lab import MAIN_IMAGE, SHAPE_IMAGE, LabHandlers, build_lab_tab
 from resnet_demo.ui.lab.handlers import PAGE_MODEL
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Recorder:
@@ -45,6 +54,9 @@ def _lab(get_image: Any = "shape", **kwargs: Any) -> LabHandlers:
     with gr.Blocks(), gr.Tab("Lab"):
         return build_lab_tab(lambda: model, get_image, **kwargs)
 
+
+NOTE_KEYS = [*(panel.note for panel in PANELS), *ABOUT]
+"""The lab's notes in page order: each panel's, then the "About ResNets" tab's."""
 
 TINY_RACE = RaceConfig(
     depths=(8, 14), max_steps=20, n_train=16, n_test=8, image_size=8, batch_size=4, eval_every=5
@@ -82,7 +94,7 @@ def test_tab_builds_inside_the_callers_blocks() -> None:
     assert isinstance(handlers, LabHandlers)
     names = {fn.api_name for fn in demo.fns.values() if fn.api_name}
     assert {"lab_sweep", "lab_curves", "lab_gradient_flow", "lab_race"} <= names
-    assert list(handlers.view.notes) == list(NOTE_KEYS)
+    assert list(handlers.view.notes) == NOTE_KEYS
 
 
 def test_tab_passes_the_session_state_when_given() -> None:
@@ -162,7 +174,7 @@ def test_curves_handler_refuses_unknown_sets(handlers: LabHandlers) -> None:
 
 
 def test_gradient_flow_handler_renders_and_caches(handlers: LabHandlers) -> None:
-    panel = handlers.view.flow
+    panel = handlers.view.gradient_flow
     first = handlers.gradient_flow(depths=[8], steps=0, progress=Recorder())
     assert _is_chart(first[panel.similarity]) and _is_chart(first[panel.norms])
     assert "8 layers" in first[panel.summary]
@@ -225,7 +237,8 @@ def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
     assert image_set_name(shapes_set(16, 0), "zh") in out[view.curves.summary]
     assert progress.calls and all(_chinese(desc) for _, desc in progress.calls)
     flow = handlers.gradient_flow(depths=[8], steps=0, lang="zh", progress=Recorder())
-    assert flow[view.flow.summary].startswith("- 8 ") and _chinese(flow[view.flow.summary])
+    assert flow[view.gradient_flow.summary].startswith("- 8 ")
+    assert _chinese(flow[view.gradient_flow.summary])
 
 
 def test_race_status_is_worded_in_the_pages_language(handlers: LabHandlers) -> None:
@@ -301,16 +314,8 @@ def test_a_chinese_lab_error_has_no_english_word(handlers: LabHandlers, call: An
 def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandlers) -> None:
     view = handlers.view
     out = handlers.relabel("zh")
-    keys = [
-        "lab_tab_sweep",
-        "lab_tab_curves",
-        "lab_tab_robust",
-        "lab_tab_flow",
-        "lab_tab_race",
-        "lab_tab_sanity",
-        "lab_tab_about",
-    ]
-    assert [out[tab]["label"] for tab in view.tabs] == [t(key, "zh") for key in keys]
+    assert list(view.tabs) == list(TAB_KEYS)
+    assert [out[tab]["label"] for tab in view.tabs.values()] == [t(key, "zh") for key in TAB_KEYS]
     assert out[view.sweep.source]["choices"] == [
         (t("lab_src_main", "zh"), MAIN_IMAGE),
         (t("lab_src_shape", "zh"), SHAPE_IMAGE),
@@ -318,7 +323,7 @@ def test_relabel_gives_tab_names_and_choices_in_the_language(handlers: LabHandle
     assert out[view.sanity.source]["choices"] == out[view.sweep.source]["choices"]
     assert out[view.sanity.model]["choices"] == out[view.sweep.model]["choices"]
     assert [value for _, value in out[view.curves.image_set]["choices"]] == [SHAPES, EXAMPLES]
-    assert [value for _, value in out[view.flow.steps]["choices"]] == [0, 30]
+    assert [value for _, value in out[view.gradient_flow.steps]["choices"]] == [0, 30]
     english = _lab(None).relabel("en")
     tab = next(iter(english))
     assert english[tab]["label"] == "Lesion sweep"
@@ -387,7 +392,7 @@ def test_robustness_handler_draws_both_models_on_the_same_shapes() -> None:
     h = _lab(load=lambda name: asked.append(name) or model)
     progress = Recorder()
     out = h.robustness(n_images=16, draws=2, seed=3, progress=progress)
-    panel = h.view.robust
+    panel = h.view.robustness
     assert asked == ["embedded", "embedded-no-sd"]
     assert _is_chart(out[panel.chart])
     assert out[panel.summary].count("\n- ") == 1  # one bullet per model
@@ -396,3 +401,44 @@ def test_robustness_handler_draws_both_models_on_the_same_shapes() -> None:
     assert data["panel"] == "robustness"
     assert progress.calls[-1][0] == pytest.approx(1.0)
     assert max(f for f, _ in progress.calls) <= 1.0
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def test_every_lab_panel_has_its_tab_note_handler_command_and_claims(
+    handlers: LabHandlers,
+) -> None:
+    """One entry of `lab.panels.PANELS` is all the page, the CLI and the register need."""
+    with (ROOT / "resnet_demo" / "text" / "claims.toml").open("rb") as f:
+        claimed = Counter(claim["key"] for claim in tomllib.load(f)["claim"])
+    commands = _subcommands(_subcommands(build_parser())["lab"])
+    assert list(commands) == [panel.command for panel in PANELS]
+    assert len({panel.name for panel in PANELS}) == len(PANELS)
+    for panel in PANELS:
+        for lang in ("en", "zh"):
+            assert {panel.tab, panel.command_help} <= set(catalogue(lang)), panel
+        assert panel.note in NOTES and panel.note not in ABOUT, panel
+        assert callable(getattr(LabHandlers, panel.name)), panel
+        components = getattr(handlers.view, panel.name)
+        assert isinstance(components.card, gr.DownloadButton), panel
+        assert commands[panel.command].get_default("experiment") is LAB_COMMANDS[panel.name].run
+        assert f"note_{panel.note}_body" in panel.claims, panel
+        assert all(claimed[key] for key in panel.claims), panel
+    assert set(LAB_COMMANDS) == {panel.name for panel in PANELS}
+
+
+def test_the_pages_lab_tabs_and_endpoints_follow_the_registry() -> None:
+    model = tiny_model()
+    with gr.Blocks() as demo, gr.Tab("Lab"):
+        handlers = build_lab_tab(lambda: model)
+    tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
+    shown = [label.key for label in tabs if isinstance(label, gr.i18n.I18nData)]
+    assert shown == [i18n.t(key).key for key in (*(panel.tab for panel in PANELS), ABOUT_TAB)]
+    assert list(handlers.view.tabs) == list(TAB_KEYS)
+    assert list(handlers.view.notes) == NOTE_KEYS
+    endpoints = [fn.api_name for fn in demo.fns.values() if fn.api_name]
+    run = [name for name in endpoints if name in {f"lab_{panel.name}" for panel in PANELS}]
+    assert run == [f"lab_{panel.name}" for panel in PANELS]

@@ -32,7 +32,7 @@ import torch
 from resnet_demo.errors import InvalidValue, check_int
 from resnet_demo.lab.image_sets import ImageSet
 from resnet_demo.lab.lesions import check_image
-from resnet_demo.models import LoadedModel
+from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel
 from resnet_demo.progress import Progress, report
 from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
 
@@ -41,6 +41,7 @@ __all__ = [
     "AGREEMENT",
     "DRAWS",
     "MAX_DRAWS",
+    "ROBUST_MODELS",
     "LesionCurves",
     "Progress",
     "choose_subsets",
@@ -58,6 +59,9 @@ MAX_DRAWS = 40
 MAX_K = 10
 """Largest k the lab draws by default (Veit et al. 2016 Fig. 5 goes to 20 of 54 blocks; on a
 27-block model every k up to 27 would cost 27 × draws × 2 forward passes)."""
+ROBUST_MODELS: tuple[str, ...] = (EMBEDDED, EMBEDDED_NO_SD)
+"""The models the robustness panel compares: the same recipe with and without stochastic
+depth."""
 
 
 @dataclass(frozen=True)

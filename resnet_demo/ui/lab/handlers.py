@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gradio as gr
 import numpy as np
@@ -29,26 +29,18 @@ from resnet_demo.lab.cards import (
     sanity_card_from,
     shown_sweep,
 )
-from resnet_demo.lab.curves import MAX_DRAWS, set_curves
-from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, load_image_set
+from resnet_demo.lab.curves import MAX_DRAWS, ROBUST_MODELS, set_curves
+from resnet_demo.lab.image_sets import EXAMPLES, SHAPES, ImageSet, load_image_set
 from resnet_demo.lab.race import STOPPED, RaceConfig, RaceSnapshot, run_race
 from resnet_demo.lab.race_record import recorded_race
 from resnet_demo.lab.sanity import sanity_check
 from resnet_demo.lab.text import image_set_name
-from resnet_demo.models import EMBEDDED, EMBEDDED_NO_SD, LoadedModel
+from resnet_demo.models import EMBEDDED, LoadedModel
 from resnet_demo.text import Term, normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.export import write_files
 from resnet_demo.ui.lab import summaries
-from resnet_demo.ui.lab.view import (
-    CurvesPanel,
-    FlowPanel,
-    LabView,
-    RacePanel,
-    RobustPanel,
-    SanityPanel,
-    SweepPanel,
-)
+from resnet_demo.ui.lab.view import LabView
 
 if TYPE_CHECKING:
     from resnet_demo.progress import Progress
@@ -59,37 +51,23 @@ SHAPE_IMAGE = "shape"
 """Sweep image source: a generated shape, picked by its number."""
 PAGE_MODEL = "page"
 """Lesion panels' model choice: the model the main page has loaded."""
-ROBUST_MODELS: tuple[str, ...] = (EMBEDDED, EMBEDDED_NO_SD)
-"""The robustness panel's models: the same recipe with and without stochastic depth."""
-
-NOTE_KEYS: tuple[str, ...] = (
-    "lesion_sweep",
-    "lesion_curves",
-    "robustness",
-    "gradient_flow",
-    "race",
-    "sanity",
-    *notes.ABOUT,
-)
-"""The notes shown in the lab (keys of `lab.notes.NOTES`)."""
-
-TAB_KEYS: tuple[str, ...] = (
-    "lab_tab_sweep",
-    "lab_tab_curves",
-    "lab_tab_robust",
-    "lab_tab_flow",
-    "lab_tab_race",
-    "lab_tab_sanity",
-    "lab_tab_about",
-)
-"""Catalogue keys of the lab's tab names, in tab order."""
 
 _PROGRESS = gr.Progress()
 """Default of the handlers' `progress` argument: Gradio replaces it with the event's tracker."""
 
 Updates = dict[gr.blocks.Block, Any]
 """What a handler returns: the components it changes, each with its new value or update."""
-Panel = SweepPanel | CurvesPanel | RobustPanel | FlowPanel | RacePanel | SanityPanel
+
+
+class Downloads(Protocol):
+    """An experiment panel's components (`view`): each has the two downloads."""
+
+    @property
+    def card(self) -> gr.DownloadButton: ...
+
+    @property
+    def numbers(self) -> gr.DownloadButton: ...
+
 
 ModelOf = Callable[[Any], LoadedModel]
 """get_model(state) -> the model to experiment on."""
@@ -113,6 +91,20 @@ def whole_number(value: Any, field: str, low: int, high: int) -> int:
         InvalidValue: not a whole number, or outside low..high.
     """
     return parse_whole(value, Term(field), low, high, numerals=True)
+
+
+def _curve_settings(
+    image_set: str, n_images: Any, seed: Any, draws: Any
+) -> tuple[ImageSet, int, int]:
+    """The controls of the panels that draw lesion curves, read: (image set, draws per k, seed).
+
+    Raises:
+        InvalidValue: a seed, set size or number of draws out of range.
+        ValueError: an unknown image set.
+    """
+    seed = whole_number(seed, "field_seed", 0, 9999)
+    images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
+    return images, whole_number(draws, "field_draws", 1, MAX_DRAWS), seed
 
 
 def worded_progress(progress: Callable[..., Any], lang: str) -> Progress:
@@ -179,7 +171,7 @@ class LabHandlers:
         """The live race's recipe (its time budget comes from the page); tests shrink it."""
 
     def _downloads(
-        self, panel: Panel, card: np.ndarray, numbers: dict[str, Any], stem: str
+        self, panel: Downloads, card: np.ndarray, numbers: dict[str, Any], stem: str
     ) -> Updates:
         png, data = write_files(card, numbers, stem)
         return {
@@ -246,9 +238,7 @@ class LabHandlers:
         two downloads."""
         lang = normalize_lang(lang)
         model = self._model(model_name, state)
-        seed = whole_number(seed, "field_seed", 0, 9999)
-        images = load_image_set(image_set, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
+        images, draws, seed = _curve_settings(image_set, n_images, seed, draws)
         curves = set_curves(model, images, draws, seed, worded_progress(progress, lang))
         card, numbers = lesion_curves_card_from(curves, lang)
         panel = self.view.curves
@@ -265,9 +255,7 @@ class LabHandlers:
         """Lesion curves of `embedded` and `embedded-no-sd` on the same shapes, side by side
         -> chart, summary and the two downloads."""
         lang = normalize_lang(lang)
-        seed = whole_number(seed, "field_seed", 0, 9999)
-        images = load_image_set(SHAPES, whole_number(n_images, "field_images", 8, 256), seed)
-        draws = whole_number(draws, "field_draws", 1, MAX_DRAWS)
+        images, draws, seed = _curve_settings(SHAPES, n_images, seed, draws)
         models = [self.load(name) for name in ROBUST_MODELS]
         worded = worded_progress(progress, lang)
         curves = [
@@ -275,7 +263,7 @@ class LabHandlers:
             for i, model in enumerate(models)
         ]
         card, numbers = robustness_card_from(curves, lang)
-        panel = self.view.robust
+        panel = self.view.robustness
         return {
             panel.chart: charts.robustness_chart(curves, lang=lang),
             panel.summary: summaries.robustness_summary(curves, lang),
@@ -299,7 +287,7 @@ class LabHandlers:
             ),
         )
         card, numbers = gradient_flow_card_from(study, lang)
-        panel = self.view.flow
+        panel = self.view.gradient_flow
         return {
             panel.similarity: charts.correlation_chart(study, lang=lang),
             panel.norms: charts.gradient_norm_chart(study, lang=lang),
@@ -394,15 +382,12 @@ class LabHandlers:
         lang = normalize_lang(lang)
         view = self.view
         return {
-            **{
-                tab: gr.update(label=t(key, lang))
-                for key, tab in zip(TAB_KEYS, view.tabs, strict=True)
-            },
+            **{tab: gr.update(label=t(key, lang)) for key, tab in view.tabs.items()},
             view.sweep.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
             view.sanity.source: gr.update(choices=source_choices(self.get_image is not None, lang)),
             view.sweep.model: gr.update(choices=self._model_choices(lang)),
             view.sanity.model: gr.update(choices=self._model_choices(lang)),
             view.curves.model: gr.update(choices=self._model_choices(lang)),
             view.curves.image_set: gr.update(choices=image_set_choices(lang)),
-            view.flow.steps: gr.update(choices=flow_choices(lang)),
+            view.gradient_flow.steps: gr.update(choices=flow_choices(lang)),
         }

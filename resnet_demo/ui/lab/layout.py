@@ -1,13 +1,14 @@
 """The lab's layout: one small builder per tab, each wired beside its components.
 
 `build_lab_tab` creates the components inside the caller's current Blocks/Tab context: a header
-(notes language, presenter mode), then the tabs lesion sweep, lesion curves, "what training does
-to robustness", gradient flow, degradation race, sanity checks and "About ResNets". The lesion
-panels pick their model (default `embedded-deep`, a 27-block net; or the main page's model, or
-any other); the sanity checks too (default `embedded`). Each
-experiment tab is the same shell (controls, charts, summary and downloads on the left, its
-teaching note on the right); its builder returns a NamedTuple of its components and its `_wire_*`
-function, just below it, connects them to `handlers.LabHandlers`. Static labels are marked with
+(notes language, presenter mode), then one tab per entry of `resnet_demo.lab.panels.PANELS`
+(lesion sweep, lesion curves, "what training does to robustness", gradient flow, degradation
+race, sanity checks) and "About ResNets". The lesion panels pick their model (default
+`embedded-deep`, a 27-block net; or the main page's model, or any other); the sanity checks too
+(default `embedded`). Each experiment tab is the same shell (controls, charts, summary and
+downloads on the left, its teaching note on the right); the panel's builder fills the left
+column and returns a NamedTuple of its components, and its `_wire_*` function, just below it,
+connects them to `handlers.LabHandlers` (both named in `_PANEL_UI`). Static labels are marked with
 `i18n.t(key)` for the app's `gr.I18n` table; what the handlers write follows the page's language,
 sent with every request.
 """
@@ -28,6 +29,7 @@ from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
 from resnet_demo.lab.curves import DRAWS, MAX_DRAWS
 from resnet_demo.lab.image_sets import SHAPES
+from resnet_demo.lab.panels import ABOUT_TAB, PANELS, LabPanel
 from resnet_demo.lab.race import RaceConfig
 from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
@@ -63,6 +65,13 @@ PRESENTING_JS = "(on) => { document.body.classList.toggle('lab-presenting', !!on
 """Presenter mode's mark on the page, read by `lab.css`."""
 ABOUT_NOTES = notes.ABOUT
 """The notes of the "About ResNets" tab, three to a row."""
+
+
+class _Build(NamedTuple):
+    """What every panel's builder reads besides the catalogue."""
+
+    with_main_image: bool  # the lab sits in an app with a main image (and a page model)
+    names: list[str]  # every model by name, for the model pickers
 
 
 class _Page(NamedTuple):
@@ -114,16 +123,16 @@ def _note(key: str) -> gr.Markdown:
 
 @contextlib.contextmanager
 def _experiment_tab(
-    key: str, note: str, tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]
+    panel: LabPanel, tabs: dict[str, gr.Tab], boxes: dict[str, gr.Markdown]
 ) -> Iterator[None]:
-    """The shell of an experiment tab: the caller fills the wide left column; the note of the
-    experiment sits on the right."""
-    with gr.Tab(i18n.t(key)) as tab, gr.Row():
-        tabs.append(tab)
+    """The shell of `panel`'s tab: the caller fills the wide left column; the panel's note sits
+    on the right. Records the tab under its name's key and the note under its key."""
+    with gr.Tab(i18n.t(panel.tab)) as tab, gr.Row():
+        tabs[panel.tab] = tab
         with gr.Column(scale=3):
             yield
         with gr.Column(scale=2, elem_classes=["lab-note-column"]):
-            boxes[note] = _note(note)
+            boxes[panel.note] = _note(panel.note)
 
 
 # ---- header -------------------------------------------------------------------------------
@@ -157,14 +166,14 @@ def _wire_header(view: LabView, handlers: LabHandlers, page: _Page, follow_page:
         handlers.relabel,
         inputs_kwargs={"lang": page.lang},
         outputs=[
-            *view.tabs,
+            *view.tabs.values(),
             view.sweep.source,
             view.sanity.source,
             view.sweep.model,
             view.sanity.model,
             view.curves.model,
             view.curves.image_set,
-            view.flow.steps,
+            view.gradient_flow.steps,
         ],
         api_visibility="private",
     )
@@ -188,22 +197,19 @@ def _model_picker(
     )
 
 
-def _sweep_tab(
-    with_main_image: bool, names: list[str], tabs: list[gr.Tab], boxes: dict
-) -> SweepPanel:
-    with _experiment_tab("lab_tab_sweep", "lesion_sweep", tabs, boxes):
-        with gr.Row():
-            model = _model_picker(names, with_main_image)
-            source = gr.Radio(
-                source_choices(with_main_image, "en"),
-                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
-                label=i18n.t("lab_image"),
-            )
-            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
-            run = gr.Button(i18n.t("lab_run_sweep"), variant="primary")
-        chart, summary = _chart("lab_tab_sweep"), _summary()
-        with gr.Row():
-            card, numbers = _download_buttons()
+def _sweep_panel(build: _Build) -> SweepPanel:
+    with gr.Row():
+        model = _model_picker(build.names, build.with_main_image)
+        source = gr.Radio(
+            source_choices(build.with_main_image, "en"),
+            value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
+            label=i18n.t("lab_image"),
+        )
+        seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+        run = gr.Button(i18n.t("lab_run_sweep"), variant="primary")
+    chart, summary = _chart("lab_tab_sweep"), _summary()
+    with gr.Row():
+        card, numbers = _download_buttons()
     return SweepPanel(model, source, seed, run, chart, summary, card, numbers)
 
 
@@ -250,20 +256,15 @@ def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
 # ---- lesion curves ------------------------------------------------------------------------
 
 
-def _curves_tab(
-    names: list[str], with_page_model: bool, tabs: list[gr.Tab], boxes: dict
-) -> CurvesPanel:
-    with _experiment_tab("lab_tab_curves", "lesion_curves", tabs, boxes):
-        with gr.Row():
-            model = _model_picker(names, with_page_model)
-            image_set = gr.Radio(
-                image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set")
-            )
-            n_images, draws, seed = _set_controls()
-            run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
-        chart, summary = _chart("lab_tab_curves"), _summary()
-        with gr.Row():
-            card, numbers = _download_buttons()
+def _curves_panel(build: _Build) -> CurvesPanel:
+    with gr.Row():
+        model = _model_picker(build.names, build.with_main_image)
+        image_set = gr.Radio(image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set"))
+        n_images, draws, seed = _set_controls()
+        run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
+    chart, summary = _chart("lab_tab_curves"), _summary()
+    with gr.Row():
+        card, numbers = _download_buttons()
     return CurvesPanel(model, image_set, n_images, draws, seed, run, chart, summary, card, numbers)
 
 
@@ -287,14 +288,13 @@ def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None
 # ---- what training does to robustness --------------------------------------------------
 
 
-def _robust_tab(tabs: list[gr.Tab], boxes: dict) -> RobustPanel:
-    with _experiment_tab("lab_tab_robust", "robustness", tabs, boxes):
-        with gr.Row():
-            n_images, draws, seed = _set_controls()
-            run = gr.Button(i18n.t("lab_run_robust"), variant="primary")
-        chart, summary = _chart("lab_tab_robust"), _summary()
-        with gr.Row():
-            card, numbers = _download_buttons()
+def _robust_panel(build: _Build) -> RobustPanel:
+    with gr.Row():
+        n_images, draws, seed = _set_controls()
+        run = gr.Button(i18n.t("lab_run_robust"), variant="primary")
+    chart, summary = _chart("lab_tab_robust"), _summary()
+    with gr.Row():
+        card, numbers = _download_buttons()
     return RobustPanel(n_images, draws, seed, run, chart, summary, card, numbers)
 
 
@@ -315,16 +315,15 @@ def _wire_robust(panel: RobustPanel, handlers: LabHandlers, page: _Page) -> None
 # ---- gradient flow ------------------------------------------------------------------------
 
 
-def _flow_tab(tabs: list[gr.Tab], boxes: dict) -> FlowPanel:
-    with _experiment_tab("lab_tab_flow", "gradient_flow", tabs, boxes):
-        with gr.Row():
-            depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.t("lab_depths"))
-            steps = gr.Radio(flow_choices("en"), value=0, label=i18n.t("lab_networks"))
-            run = gr.Button(i18n.t("lab_measure"), variant="primary")
-        similarity, norms = _chart("lab_shattered"), _chart("lab_norms")
-        summary = _summary()
-        with gr.Row():
-            card, numbers = _download_buttons()
+def _flow_panel(build: _Build) -> FlowPanel:
+    with gr.Row():
+        depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.t("lab_depths"))
+        steps = gr.Radio(flow_choices("en"), value=0, label=i18n.t("lab_networks"))
+        run = gr.Button(i18n.t("lab_measure"), variant="primary")
+    similarity, norms = _chart("lab_shattered"), _chart("lab_norms")
+    summary = _summary()
+    with gr.Row():
+        card, numbers = _download_buttons()
     return FlowPanel(depths, steps, run, similarity, norms, summary, card, numbers)
 
 
@@ -344,17 +343,16 @@ def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
 # ---- degradation race ---------------------------------------------------------------------
 
 
-def _race_tab(tabs: list[gr.Tab], boxes: dict) -> RacePanel:
-    with _experiment_tab("lab_tab_race", "race", tabs, boxes):
-        with gr.Row():
-            default = RaceConfig().time_budget_s  # 150 s: a classroom run (docs/race.md)
-            budget = gr.Slider(20, 300, value=default, step=10, label=i18n.t("lab_seconds"))
-            start = gr.Button(i18n.t("lab_start_race"), variant="primary")
-            stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
-        chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
-        with gr.Row():
-            export = gr.Button(i18n.t("lab_export_card"))
-            card, numbers = _download_buttons()
+def _race_panel(build: _Build) -> RacePanel:
+    with gr.Row():
+        default = RaceConfig().time_budget_s  # 150 s: a classroom run (docs/race.md)
+        budget = gr.Slider(20, 300, value=default, step=10, label=i18n.t("lab_seconds"))
+        start = gr.Button(i18n.t("lab_start_race"), variant="primary")
+        stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
+    chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
+    with gr.Row():
+        export = gr.Button(i18n.t("lab_export_card"))
+        card, numbers = _download_buttons()
     return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
 
 
@@ -395,27 +393,24 @@ def _wire_race(panel: RacePanel, handlers: LabHandlers, page: _Page) -> None:
 # ---- sanity checks -----------------------------------------------------------------------
 
 
-def _sanity_tab(
-    with_main_image: bool, names: list[str], tabs: list[gr.Tab], boxes: dict
-) -> SanityPanel:
-    with _experiment_tab("lab_tab_sanity", "sanity", tabs, boxes):
-        with gr.Row():
-            model = _model_picker(names, with_main_image, EMBEDDED)
-            source = gr.Radio(
-                source_choices(with_main_image, "en"),
-                value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
-                label=i18n.t("lab_image"),
-            )
-            seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
-        with gr.Row():
-            methods = gr.CheckboxGroup(
-                list(METHOD_NAMES), value=list(DEFAULT_METHODS), label=i18n.t("lab_methods")
-            )
-            run = gr.Button(i18n.t("lab_run_sanity"), variant="primary")
-        grid, chart = _chart("lab_sanity_maps"), _chart("lab_sanity_similarity")
-        summary = _summary()
-        with gr.Row():
-            card, numbers = _download_buttons()
+def _sanity_panel(build: _Build) -> SanityPanel:
+    with gr.Row():
+        model = _model_picker(build.names, build.with_main_image, EMBEDDED)
+        source = gr.Radio(
+            source_choices(build.with_main_image, "en"),
+            value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
+            label=i18n.t("lab_image"),
+        )
+        seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+    with gr.Row():
+        methods = gr.CheckboxGroup(
+            list(METHOD_NAMES), value=list(DEFAULT_METHODS), label=i18n.t("lab_methods")
+        )
+        run = gr.Button(i18n.t("lab_run_sanity"), variant="primary")
+    grid, chart = _chart("lab_sanity_maps"), _chart("lab_sanity_similarity")
+    summary = _summary()
+    with gr.Row():
+        card, numbers = _download_buttons()
     return SanityPanel(model, methods, source, seed, run, grid, chart, summary, card, numbers)
 
 
@@ -438,9 +433,9 @@ def _wire_sanity(panel: SanityPanel, handlers: LabHandlers, page: _Page) -> None
 # ---- about --------------------------------------------------------------------------------
 
 
-def _about_tab(tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
-    with gr.Tab(i18n.t("lab_tab_about")) as tab:
-        tabs.append(tab)
+def _about_tab(tabs: dict[str, gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
+    with gr.Tab(i18n.t(ABOUT_TAB)) as tab:
+        tabs[ABOUT_TAB] = tab
         for start in range(0, len(ABOUT_NOTES), 3):
             with gr.Row():
                 for key in ABOUT_NOTES[start : start + 3]:
@@ -449,6 +444,25 @@ def _about_tab(tabs: list[gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
 
 
 # ---- the whole lab ------------------------------------------------------------------------
+
+
+class _PanelUI(NamedTuple):
+    """A panel's part of the page: its builder fills the left column of its tab and returns its
+    components (`view`); its wiring connects them to the panel's handler."""
+
+    build: Callable[[_Build], Any]
+    wire: Callable[[Any, LabHandlers, _Page], None]
+
+
+_PANEL_UI: dict[str, _PanelUI] = {
+    "sweep": _PanelUI(_sweep_panel, _wire_sweep),
+    "curves": _PanelUI(_curves_panel, _wire_curves),
+    "robustness": _PanelUI(_robust_panel, _wire_robust),
+    "gradient_flow": _PanelUI(_flow_panel, _wire_flow),
+    "race": _PanelUI(_race_panel, _wire_race),
+    "sanity": _PanelUI(_sanity_panel, _wire_sanity),
+}
+"""Panel name (`lab.panels.PANELS`, which holds their order) -> its builder and wiring."""
 
 
 def build_lab_tab(
@@ -478,23 +492,17 @@ def build_lab_tab(
     Returns:
         The handlers, bound to the lab's components (`handlers.view`).
     """
-    tabs: list[gr.Tab] = []
+    tabs: dict[str, gr.Tab] = {}
     boxes: dict[str, gr.Markdown] = {}
-    names = model_names()
+    build = _Build(with_main_image=get_image is not None, names=model_names())
     header = _header()
+    built: dict[str, Any] = {}
     with gr.Tabs():
-        view = LabView(
-            header=header,
-            sweep=_sweep_tab(get_image is not None, names, tabs, boxes),
-            curves=_curves_tab(names, get_image is not None, tabs, boxes),
-            robust=_robust_tab(tabs, boxes),
-            flow=_flow_tab(tabs, boxes),
-            race=_race_tab(tabs, boxes),
-            sanity=_sanity_tab(get_image is not None, names, tabs, boxes),
-            tabs=tabs,
-            notes=boxes,
-        )
+        for panel in PANELS:
+            with _experiment_tab(panel, tabs, boxes):
+                built[panel.name] = _PANEL_UI[panel.name].build(build)
         _about_tab(tabs, boxes)
+    view = LabView(header=header, tabs=tabs, notes=boxes, **built)
     page = _Page(
         state=state if state is not None else gr.State(None),
         lang=language if language is not None else header.notes_lang,
@@ -503,12 +511,8 @@ def build_lab_tab(
         view, *_with_state(state is not None, get_model, get_image), load=load or _loader()
     )
     _wire_header(view, handlers, page, follow_page=language is not None)
-    _wire_sweep(view.sweep, handlers, page)
-    _wire_curves(view.curves, handlers, page)
-    _wire_robust(view.robust, handlers, page)
-    _wire_flow(view.flow, handlers, page)
-    _wire_race(view.race, handlers, page)
-    _wire_sanity(view.sanity, handlers, page)
+    for panel in PANELS:
+        _PANEL_UI[panel.name].wire(getattr(view, panel.name), handlers, page)
     return handlers
 
 

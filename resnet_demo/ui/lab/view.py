@@ -113,17 +113,18 @@ class LabView:
 
     Attributes:
         header: the notes-language switch and the presenter-mode box.
-        sweep, curves, robust, flow, race, sanity: the six experiment panels.
-        tabs: the seven tabs, in `handlers.TAB_KEYS` order.
+        sweep, curves, robustness, gradient_flow, race, sanity: the experiment panels, one
+            field per entry of `resnet_demo.lab.panels.PANELS` (named by its `name`).
+        tabs: catalogue key of a tab's name -> the tab, in tab order (`lab.panels.TAB_KEYS`).
         notes: note key (`lab.notes.NOTES`) -> its Markdown box.
     """
 
     header: Header
     sweep: SweepPanel
     curves: CurvesPanel
-    robust: RobustPanel
-    flow: FlowPanel
+    robustness: RobustPanel
+    gradient_flow: FlowPanel
     race: RacePanel
     sanity: SanityPanel
-    tabs: list[gr.Tab] = field(default_factory=list)
+    tabs: dict[str, gr.Tab] = field(default_factory=dict)
     notes: dict[str, gr.Markdown] = field(default_factory=dict)
