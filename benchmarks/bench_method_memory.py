@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 BUDGET_MB = 500
 DEFAULT_METHODS = ("integrated-gradients", "smoothgrad", "occlusion", "guided-gradcam", "saliency")

@@ -28,24 +28,20 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402 - after the path so the script runs from a checkout
-import torch  # noqa: E402
-
-from resnet_demo import shapes  # noqa: E402
-from resnet_demo.analysis import methods  # noqa: E402
-from resnet_demo.analysis.engine import attribution_map  # noqa: E402
-from resnet_demo.analysis.faithfulness import (  # noqa: E402
+from resnet_demo import shapes
+from resnet_demo.analysis import methods
+from resnet_demo.analysis.engine import attribution_map
+from resnet_demo.analysis.faithfulness import (
     box_to_view,
     deletion_insertion,
     pointing_game,
 )
-from resnet_demo.models import LoadedModel, load_model  # noqa: E402
-from resnet_demo.switches import STAGES  # noqa: E402
+from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.switches import STAGES
 
 SEED_OFFSET = 7_000_000
 """Shapes of this benchmark: seeds TEST_SEED_START + SEED_OFFSET onwards."""

@@ -47,14 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from resnet_demo.ui.server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402 - after the path so the script runs from a checkout
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from resnet_demo.ui.server import free_port  # noqa: E402
 
 HOST = "127.0.0.1"
 EXAMPLES = ROOT / "assets" / "examples"
