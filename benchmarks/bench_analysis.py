@@ -1,4 +1,4 @@
-"""Speed of the analysis, as ratios measured in one run (DESIGN.md §7).
+"""Speed of the analysis, as ratios measured in one run (docs/design.md §7).
 
 For ResNet-18 and ResNet-50 at 224×224, batch 1, on the CPU, prints medians of repeated runs of
     bare    one `torch.inference_mode()` forward of the torchvision model,

@@ -1,4 +1,4 @@
-"""How long a batch of images takes (issue 13 §2): 64 fresh shapes with every skip off.
+"""How long a batch of images takes: 64 fresh shapes with every skip off.
 
     python benchmarks/bench_batch.py [--images 64] [--runs 3]
 

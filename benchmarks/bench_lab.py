@@ -2,7 +2,7 @@
 
     python benchmarks/bench_lab.py [--repeats 3] [--threads N]
 
-Times what a click on each panel computes, with its default settings (issue 11: lesion curves
+Times what a click on each panel computes, with its default settings (budgets: lesion curves
 ≤ 30 s, a lesion sweep ≤ 10 s on the project's 2-core machine):
 
 1. Lesion sweep: a new generated shape per run (the panel's default source when there is no

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_switch.py [--flips 15] [--threads N] [--skip-startup]
 
-1. Flip time (issue 4: "within 1 s of server time"): after an image is analysed, the server-side
+1. Flip time (budget: within 1 s of server time): after an image is analysed, the server-side
    handler of one switch flip (`Handlers.on_settings`: the switched analysis, the comparison and
    every picture of the view) is timed, flipping a different single block each time, for the
    embedded model and for ResNet-18 (seeded random weights: same architecture and cost as the

@@ -28,7 +28,7 @@ Anything that goes wrong on the way is an :class:`ImageError`: a key of the text
 front ends word it with ``error.words(lang)`` (``str(error)`` is the English sentence). The
 original exception is kept as ``__cause__`` for the logs.
 
-This module never imports torch or gradio (DESIGN.md section 3).
+This module never imports torch or gradio (docs/design.md §3).
 """
 
 from __future__ import annotations
