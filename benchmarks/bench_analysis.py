@@ -1,4 +1,4 @@
-"""Speed of the analysis, as ratios measured in one run (DESIGN.md §7).
+"""Speed of the analysis, as ratios measured in one run (docs/design.md §7).
 
 For ResNet-18 and ResNet-50 at 224×224, batch 1, on the CPU, prints medians of repeated runs of
     bare    one `torch.inference_mode()` forward of the torchvision model,
@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402 - after the path so the script runs from a checkout
-import torch  # noqa: E402
-
-from resnet_demo.analysis import analyze, grad_cam  # noqa: E402
-from resnet_demo.models import load_model  # noqa: E402
+from resnet_demo.analysis import analyze, grad_cam
+from resnet_demo.models import load_model
 
 
 def _time(fn: Callable[[], object]) -> float:

@@ -1,4 +1,4 @@
-"""How long a batch of images takes (issue 13 §2): 64 fresh shapes with every skip off.
+"""How long a batch of images takes: 64 fresh shapes with every skip off.
 
     python benchmarks/bench_batch.py [--images 64] [--runs 3]
 
@@ -17,21 +17,39 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
+import tempfile
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+# This process's own Gradio upload cache: the default, /tmp/gradio, is shared by every Gradio
+# process on the machine, and an app that closes deletes its uploads there.
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="bench-batch-gradio-"))
 
-import torch  # noqa: E402 - after the path so the script runs from a checkout
-from app_server import new_client, running_app  # type: ignore[import-not-found]  # noqa: E402 - tests/ is on the path above
+import torch
+from gradio_client import Client
 
-from resnet_demo import batch as core  # noqa: E402
-from resnet_demo.models import load_model  # noqa: E402
-from resnet_demo.switches import block_names  # noqa: E402
-from resnet_demo.ui.server import default_threads  # noqa: E402
+from resnet_demo import batch as core
+from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.switches import block_names
+from resnet_demo.ui import build_demo, configure_queue, launch_kwargs, parse_args
+from resnet_demo.ui.server import default_threads, free_port
+
+HOST = "127.0.0.1"
+
+
+@contextmanager
+def running_app(model: LoadedModel) -> Iterator[str]:
+    """The app with the server's queue and launch settings, in this process, on a free loopback
+    port; yields its URL and closes it after."""
+    kwargs = launch_kwargs(parse_args(["--host", HOST, "--port", "0"]))
+    kwargs["server_port"] = free_port(HOST)
+    demo = configure_queue(build_demo(model, "en"))
+    demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    try:
+        yield str(demo.local_url)
+    finally:
+        demo.close()
 
 
 def _line(name: str, times: list[float]) -> str:
@@ -54,8 +72,14 @@ def main() -> int:
         start = time.perf_counter()
         core.classify_batch(model, sources, all_off)
         core_times.append(time.perf_counter() - start)
-    with running_app(model) as app:
-        client = new_client(app.url, None)
+    with running_app(model) as url:
+        client = Client(
+            url,
+            verbose=False,
+            download_files=False,
+            analytics_enabled=False,
+            httpx_kwargs={"timeout": 60.0},  # httpx's 5 s is too short on a busy machine
+        )
         client.predict(api_name="/preset_all_skip_off")
         for _ in range(args.runs):
             start = time.perf_counter()

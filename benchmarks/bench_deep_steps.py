@@ -2,13 +2,13 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_deep_steps.py [--steps 8] [--warmup 2]
 
-One AdamW step of ``training.train_deep`` (batch 64, 32 px shapes, cross-entropy, channels-last,
+One AdamW step of `training.train_deep` (batch 64, 32 px shapes, cross-entropy, channels-last,
 1 torch thread) on freshly initialised networks:
 
-- ``embedded-deep``: ``build_narrow_resnet(10, 16, [7, 7, 7, 6], SMALL_STEM)``, 27 blocks;
-- ``torchvision-54``: the same form with ``[14, 14, 14, 12]``, 54 blocks (what the app could
+- `embedded-deep`: `build_narrow_resnet(10, 16, [7, 7, 7, 6], SMALL_STEM)`, 27 blocks;
+- `torchvision-54`: the same form with `[14, 14, 14, 12]`, 54 blocks (what the app could
   ship: every switch works on a torchvision ResNet);
-- ``cifar-110``: He et al.'s CIFAR ResNet-110 (``lab.cifar_nets.CifarResNet(110)``, 3 stages of
+- `cifar-110`: He et al.'s CIFAR ResNet-110 (`lab.cifar_nets.CifarResNet(110)`, 3 stages of
   18 blocks, widths 16/32/64, option A), the network of Veit et al.'s Fig. 5(a).
 
 Prints the median and the range of the timed steps for each network. The steps are interleaved
@@ -34,7 +34,7 @@ from training.data import generate
 def interleaved_steps(
     nets: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, warmup: int
 ) -> dict[str, list[float]]:
-    """Seconds of ``steps`` AdamW steps of each network after ``warmup`` untimed ones; each
+    """Seconds of `steps` AdamW steps of each network after `warmup` untimed ones; each
     round steps every network once, so all of them see the same load on a shared machine."""
     optimizers = {
         name: torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=5e-4)

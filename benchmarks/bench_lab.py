@@ -2,7 +2,7 @@
 
     python benchmarks/bench_lab.py [--repeats 3] [--threads N]
 
-Times what a click on each panel computes, with its default settings (issue 11: lesion curves
+Times what a click on each panel computes, with its default settings (budgets: lesion curves
 ≤ 30 s, a lesion sweep ≤ 10 s on the project's 2-core machine):
 
 1. Lesion sweep: a new generated shape per run (the panel's default source when there is no
@@ -21,20 +21,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402 - after the path so the script runs from a checkout
-
-from resnet_demo import lab, shapes  # noqa: E402
-from resnet_demo.lab.curves import DRAWS, MAX_K  # noqa: E402
-from resnet_demo.lab.image_sets import shapes_set  # noqa: E402
-from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, EMBEDDED_NO_SD, load_model  # noqa: E402
+from resnet_demo import lab, shapes
+from resnet_demo.lab.curves import DRAWS, MAX_K
+from resnet_demo.lab.image_sets import shapes_set
+from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, EMBEDDED_NO_SD, load_model
 
 BUDGETS_S = {"sweep": 10.0, "curves": 30.0, "robustness": 60.0}
 """Seconds per click; the robustness panel (two models) has no target of its own: twice the

@@ -19,26 +19,22 @@ import base64
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="bench-live-gradio-"))
 
-import gradio as gr  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import gradio as gr
+import torch
+from PIL import Image
 
-from resnet_demo import shapes  # noqa: E402
-from resnet_demo.models import load_model  # noqa: E402
-from resnet_demo.ui.live import LiveHandlers  # noqa: E402
-from resnet_demo.ui.live.handlers import frame_image  # noqa: E402
-from resnet_demo.ui.server import default_threads  # noqa: E402
-from resnet_demo.ui.session import Session, default_settings  # noqa: E402
+from resnet_demo import shapes
+from resnet_demo.models import load_model
+from resnet_demo.ui.live import LiveHandlers
+from resnet_demo.ui.live.handlers import frame_image
+from resnet_demo.ui.server import default_threads
+from resnet_demo.ui.session import Session, default_settings
 
 BUDGET_MS = 60.0
 FRAME_SIZE = (640, 480)

@@ -1,4 +1,4 @@
-"""Memory of the attribution methods above idle, ResNet-50 at 224 px (issue 12 §1: ≤ 500 MB).
+"""Memory of the attribution methods above idle, ResNet-50 at 224 px (budget: ≤ 500 MB).
 
 Each method runs in a fresh process: the process loads the model (random weights: memory does not
 depend on their values), runs one bare forward pass and one `analyze` with Grad-CAM (its "idle"
@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 BUDGET_MB = 500
 DEFAULT_METHODS = ("integrated-gradients", "smoothgrad", "occlusion", "guided-gradcam", "saliency")

@@ -1,4 +1,4 @@
-"""Attribution methods: faithfulness on the embedded model and speed on ResNet-18 (issue 12 §2, §4).
+"""Attribution methods: faithfulness on the embedded model and speed on ResNet-18.
 
 Faithfulness, on the embedded model over N fresh labelled shapes (test seeds, never trained on),
 explaining each shape's labelled class:
@@ -14,7 +14,7 @@ batch 1, on the CPU: each method's time for one map (`engine.attribution_map`, f
 image) divided by one bare `torch.inference_mode()` forward of the ready tensor, timed
 round-robin (bare, method, bare, method, ...) so machine load hits both alike; each ratio uses
 the mean of the bare forwards just before and just after it; medians over the rounds. The
-budgets of issue 12 §4 are checked on the ResNet-18 ratios (PASS / MISS).
+budgets of docs/design.md §7 are checked on the ResNet-18 ratios (PASS / MISS).
 
     python benchmarks/bench_methods.py [--n 500] [--steps 32] [--repeats 5] [--threads 2]
         [--speed-models resnet18 embedded]
@@ -28,24 +28,20 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402 - after the path so the script runs from a checkout
-import torch  # noqa: E402
-
-from resnet_demo import shapes  # noqa: E402
-from resnet_demo.analysis import methods  # noqa: E402
-from resnet_demo.analysis.engine import attribution_map  # noqa: E402
-from resnet_demo.analysis.faithfulness import (  # noqa: E402
+from resnet_demo import shapes
+from resnet_demo.analysis import methods
+from resnet_demo.analysis.engine import attribution_map
+from resnet_demo.analysis.faithfulness import (
     box_to_view,
     deletion_insertion,
     pointing_game,
 )
-from resnet_demo.models import LoadedModel, load_model  # noqa: E402
-from resnet_demo.switches import STAGES  # noqa: E402
+from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.switches import STAGES
 
 SEED_OFFSET = 7_000_000
 """Shapes of this benchmark: seeds TEST_SEED_START + SEED_OFFSET onwards."""
@@ -58,7 +54,7 @@ BUDGETS = {
     methods.SMOOTHGRAD: 25.0,
     methods.OCCLUSION: 60.0,
 }
-"""Issue 12 §4: time per map, multiples of one bare forward (ResNet-18, 224 px)."""
+"""Budgets (docs/design.md §7): time per map, multiples of one bare forward (ResNet-18, 224 px)."""
 THEIRS = ("pgc GradCAM", "pgc HiResCAM", "pgc Guided Grad-CAM")
 
 
@@ -251,7 +247,7 @@ def main() -> None:
     print(f"\nbare forward (median): {bare}")
     if "resnet18" in timed:
         fast = timed["resnet18"]
-        print("\nspeed budgets (issue 12 §4, ResNet-18 at 224 px, multiples of a bare forward):")
+        print("\nspeed budgets (design §7, ResNet-18 at 224 px, multiples of a bare forward):")
         for name, budget in BUDGETS.items():
             verdict = "PASS" if fast[name] <= budget else "MISS"
             print(f"  {name:22s} {fast[name]:6.2f} <= {budget:5.1f}  {verdict}")

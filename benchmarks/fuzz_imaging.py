@@ -1,10 +1,10 @@
-"""Coverage-guided fuzzing of ``resnet_demo.imaging.decode_image`` with atheris (libFuzzer).
+"""Coverage-guided fuzzing of `resnet_demo.imaging.decode_image` with atheris (libFuzzer).
 
-The property: for *any* bytes, ``decode_image`` either returns a fresh, C-contiguous RGB
-``uint8`` array of shape (H, W, 3) within the limits, or raises ``ImageError``. Any other
-exception, a hang (``-timeout``) or a memory blow-up (``-rss_limit_mb``) is a finding.
+The property: for *any* bytes, `decode_image` either returns a fresh, C-contiguous RGB
+`uint8` array of shape (H, W, 3) within the limits, or raises `ImageError`. Any other
+exception, a hang (`-timeout`) or a memory blow-up (`-rss_limit_mb`) is a finding.
 
-atheris is not a project dependency; run it from a throwaway environment::
+atheris is not a project dependency; run it from a throwaway environment:
 
     python3.11 -m venv /tmp/fuzzvenv
     /tmp/fuzzvenv/bin/pip install atheris pillow numpy
@@ -12,11 +12,11 @@ atheris is not a project dependency; run it from a throwaway environment::
         -max_total_time=180 -timeout=10 -rss_limit_mb=3072
 
 The corpus folder is seeded with small valid files of every allowed format (from
-``tests/image_fixtures.py``) when it is empty. To replay one crashing input without fuzzing, pass
+`tests/image_fixtures.py`) when it is empty. To replay one crashing input without fuzzing, pass
 its file instead of a folder (libFuzzer's usual behaviour).
 
-``imaging.py`` is imported as a top-level module rather than as ``resnet_demo.imaging`` so the
-harness never runs the package ``__init__`` (which may pull in torch); the module itself imports
+`imaging.py` is imported as a top-level module rather than as `resnet_demo.imaging` so the
+harness never runs the package `__init__` (which may pull in torch); the module itself imports
 only numpy and Pillow, which is all the throwaway environment needs.
 """
 
@@ -71,7 +71,7 @@ def check_one_input(data: bytes) -> None:
 
 
 def seed_corpus(folder: Path) -> None:
-    """Write one small valid file per allowed format (and per tricky mode) into ``folder``."""
+    """Write one small valid file per allowed format (and per tricky mode) into `folder`."""
     sys.path.insert(0, str(ROOT / "tests"))
     import image_fixtures as fx
 

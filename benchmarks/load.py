@@ -9,7 +9,7 @@ its own session making `--requests` requests in a seeded mix: upload an example 
 switches set, flip switches, press the "all skips off" preset. Prints:
 
 - first, one client alone: the median of `--one-client` switch flips and of as many new images
-  (targets: 150 ms and 250 ms on the embedded model, issue 13 §5), and of the same flips sent by
+  (targets: 150 ms and 250 ms on the embedded model), and of the same flips sent by
   hand over HTTP with the handler's own time (what the client adds, what the server takes);
 - p50 / p95 / max latency of the requests (seconds, measured by the clients) and throughput;
 - errors other than Gradio's "queue full" answer, counted by kind (target: none);
@@ -20,7 +20,7 @@ switches set, flip switches, press the "all skips off" preset. Prints:
 - where the CPU went: seconds of CPU the server and these clients (same machine, same cores)
   spent per request, so a throughput figure can be read against the cores it had.
 
-Targets (issue 13 §5, embedded model, 30 x 20): at least 15 requests/s and a p95 of at most 3 s.
+Targets (embedded model, 30 x 20): at least 15 requests/s and a p95 of at most 3 s.
 Every target but "no errors" is the embedded model's; other models are measured, not judged.
 
 Exits non-zero when a target is missed. Talks only to 127.0.0.1; every loop is bounded.
@@ -47,14 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from resnet_demo.ui.server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402 - after the path so the script runs from a checkout
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from resnet_demo.ui.server import free_port  # noqa: E402
 
 HOST = "127.0.0.1"
 EXAMPLES = ROOT / "assets" / "examples"

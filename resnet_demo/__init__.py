@@ -3,15 +3,18 @@
 Python entry points:
 
 - `load_model(name="embedded", weights=None)` -> `LoadedModel`: a torchvision ResNet in eval
-  mode with its class names and preprocessing. `name` is "embedded" or "resnet18" …
-  "resnet152" (optionally ":IMAGENET1K_V1"/":IMAGENET1K_V2"); `weights` a state_dict path,
-  "random", or None.
-- `analyze(model, image, switches=None, target=None, cam_layer="layer4", top_k=5)` ->
-  `Analysis`: `image` is RGB uint8 (H, W, 3); the result holds the model view (S, S, 3) uint8,
-  probabilities float32 (num_classes,), top-k, Grad-CAM float32 (S, S) in [0, 1], per-block
-  activation maps float32 (h, w) in [0, 1] and per-block ‖F(x)‖ / ‖shortcut(x)‖.
+  mode with its class names and preprocessing. `name` is "embedded", "embedded-no-sd",
+  "embedded-deep" or "resnet18" … "resnet152" (optionally ":IMAGENET1K_V1"/":IMAGENET1K_V2");
+  `weights` a state_dict path, "random", or None.
+- `analyze(model, image, switches=None, target=None, cam_layer="layer4", top_k=5,
+  n_channels=8, method="gradcam", method_settings=None, all_stages=False)` -> `Analysis`:
+  `image` is RGB uint8 (H, W, 3); the result holds the model view (S, S, 3) uint8,
+  probabilities float32 (num_classes,), top-k, the method's map float32 (S, S) in [0, 1]
+  ([-1, 1] for the signed methods, `Analysis.signed`), per-block activation maps float32 (h, w)
+  in [0, 1] and per-block ‖F(x)‖ / ‖shortcut(x)‖.
 - `compare(intact, switched)` -> `Comparison`: probability and rank changes, the top-1 flag and
-  both Grad-CAMs plus their difference (float32 (S, S), in [-1, 1]) on one shared scale.
+  both maps plus their difference (float32 (S, S), in [-1, 1], or [-2, 2] for signed methods)
+  on one shared scale.
 """
 
 from __future__ import annotations

@@ -287,7 +287,7 @@ def progress_printer(lang: str) -> Callable[..., None]:
     """A `resnet_demo.progress.Progress` that prints each step on stderr, worded in `lang`."""
 
     def report(fraction: float, key: str, /, **fields: object) -> None:
-        # Until every engine step speaks in catalogue keys, an unknown key is shown as it is.
+        # A step that is not a catalogue key is printed as it is.
         step = t(key, lang, **fields) if key in catalogue(lang) else key
         print(t("cli_progress", lang, percent=fraction * 100, step=step), file=sys.stderr)
 
@@ -579,7 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except DemoError as exc:
         message = exc.words(args.lang)
-    except ValueError as exc:  # engine errors that do not speak in catalogue keys yet
+    except ValueError as exc:  # an error without a catalogue key: its own message
         message = str(exc)
     except OSError as exc:
         message = _os_words(exc)

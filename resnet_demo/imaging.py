@@ -1,34 +1,34 @@
-"""Turn untrusted bytes into an RGB ``uint8`` image, or a clear error a student understands.
+"""Turn untrusted bytes into an RGB `uint8` image, or a clear error a student understands.
 
-Every image the app shows comes through :func:`decode_image`: uploads, webcam shots, files named
-on the command line, ``data:`` URLs sent by API clients that bypass the browser. All of them are
+Every image the app shows comes through `decode_image`: uploads, webcam shots, files named
+on the command line, `data:` URLs sent by API clients that bypass the browser. All of them are
 treated as hostile. The checks run cheapest first, and nothing is decoded until the file has
 passed all of them:
 
-1. **Byte cap** (``ImageLimits.max_bytes``): a path is ``fstat``-ed before one byte is read, so a
-   5 GB file costs nothing; a ``data:`` URL's length is checked before base64 decoding.
-2. **Format allowlist** (:data:`ALLOWED_FORMATS`): the magic bytes name the format, and Pillow is
-   asked to try *only* that plugin (``Image.open(..., formats=[...])``). SVG, PDF, EPS (so
+1. **Byte cap** (`ImageLimits.max_bytes`): a path is `fstat`-ed before one byte is read, so a
+   5 GB file costs nothing; a `data:` URL's length is checked before base64 decoding.
+2. **Format allowlist** (`ALLOWED_FORMATS`): the magic bytes name the format, and Pillow is
+   asked to try *only* that plugin (`Image.open(..., formats=[...])`). SVG, PDF, EPS (so
    Ghostscript never runs), PSD, HEIC, ICO, text and HTML never reach a decoder.
-3. **Header caps** (pixels, longest side, shortest side, aspect ratio): read from ``img.size``
-   after ``Image.open`` has parsed the header and before ``load()`` allocates the pixels, so a
+3. **Header caps** (pixels, longest side, shortest side, aspect ratio): read from `img.size`
+   after `Image.open` has parsed the header and before `load()` allocates the pixels, so a
    50 KB PNG that claims 20000 x 20000 pixels, or a 1 x 60,000,000 strip, is refused in
-   microseconds. Pillow's own ``DecompressionBombWarning`` is turned into an error for the
-   duration of ``Image.open`` only (no global state changes). WebP is measured from its RIFF
+   microseconds. Pillow's own `DecompressionBombWarning` is turned into an error for the
+   duration of `Image.open` only (no global state changes). WebP is measured from its RIFF
    header by this module, because libwebp allocates the whole canvas when Pillow opens it.
-4. **Structure caps** (:data:`MAX_JPEG_SCANS`, :data:`MAX_BLOCKS`, :data:`MAX_PNG_CHUNKS`):
+4. **Structure caps** (`MAX_JPEG_SCANS`, `MAX_BLOCKS`, `MAX_PNG_CHUNKS`):
    before Pillow sees the file, a bounded walk over JPEG markers, PNG chunks and GIF blocks
    refuses files built to make Pillow's Python parsers or libjpeg's progressive decoding spend
    seconds to minutes of CPU.
 
 Then the first frame is decoded and normalised: EXIF orientation applied, transparency composited
 over white, palette / grey / 1-bit / CMYK / 16-bit / 32-bit / float images mapped to RGB 8-bit.
-Anything that goes wrong on the way is an :class:`ImageError`: a key of the text catalogue
-(``image_*``, table ``[errors_image]``) and the values the message needs, never a sentence; the
-front ends word it with ``error.words(lang)`` (``str(error)`` is the English sentence). The
-original exception is kept as ``__cause__`` for the logs.
+Anything that goes wrong on the way is an `ImageError`: a key of the text catalogue
+(`image_*`, table `[errors_image]`) and the values the message needs, never a sentence; the
+front ends word it with `error.words(lang)` (`str(error)` is the English sentence). The
+original exception is kept as `__cause__` for the logs.
 
-This module never imports torch or gradio (DESIGN.md section 3).
+This module never imports torch or gradio (docs/design.md §3).
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ class ImageError(DemoError):
     """An image that cannot be used: empty, too large, not an allowed format, damaged, or an
     unsupported colour mode.
 
-    ``key`` is one of the catalogue's ``image_*`` keys (table ``[errors_image]``) and ``fields``
-    its values (numbers, format names, the file's base name; words as ``Term``).
-    ``str(e)`` is the English sentence for the student, ``e.words(lang)`` the same in ``lang``.
-    The underlying Pillow/OS error, if any, is chained as ``__cause__``.
+    `key` is one of the catalogue's `image_*` keys (table `[errors_image]`) and `fields`
+    its values (numbers, format names, the file's base name; words as `Term`).
+    `str(e)` is the English sentence for the student, `e.words(lang)` the same in `lang`.
+    The underlying Pillow/OS error, if any, is chained as `__cause__`.
     """
 
 
@@ -83,7 +83,7 @@ class ImageLimits:
     Attributes:
         max_bytes: Largest accepted file, in bytes. Default: 20 MB (20 * 1024 * 1024).
         max_pixels: Largest accepted width * height, as read from the header. Default: 40
-            million. Pillow's own bomb check (``Image.MAX_IMAGE_PIXELS``, 89 million by default)
+            million. Pillow's own bomb check (`Image.MAX_IMAGE_PIXELS`, 89 million by default)
             is also an error, so limits above that have no effect.
         max_side: Longest accepted side, in pixels. Default: 12000.
         max_aspect: Largest accepted long side / short side. Default: 20.
@@ -109,11 +109,11 @@ class ImageLimits:
 
 DEFAULT_LIMITS = ImageLimits()
 
-#: Pillow format names that may be decoded. MPO is the multi-picture JPEG many cameras write;
-#: Pillow opens it through the JPEG plugin and reports it as "MPO".
+# Pillow format names that may be decoded. MPO is the multi-picture JPEG many cameras write;
+# Pillow opens it through the JPEG plugin and reports it as "MPO".
 ALLOWED_FORMATS: frozenset[str] = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
 
-#: The allowed formats in words ("JPEG, PNG, WebP, GIF, BMP or TIFF"), a field of several messages.
+# The allowed formats in words ("JPEG, PNG, WebP, GIF, BMP or TIFF"), a field of several messages.
 _FORMATS = Term("image_formats")
 
 # Magic bytes -> the one Pillow plugin allowed to look at the file.
@@ -172,20 +172,20 @@ def decode_image(
     Only the first frame of animated GIF / WebP / PNG and multi-page TIFF / MPO is used. EXIF
     orientation is applied, so the array is upright as the camera meant it. Transparent pixels
     are composited over white. 16-bit samples are scaled by the format's range
-    (``round(v / 257)``, so 65535 -> 255 and 32896 -> 128, never clipped at 255); 32-bit integer
+    (`round(v / 257)`, so 65535 -> 255 and 32896 -> 128, never clipped at 255); 32-bit integer
     images are kept if they fit 0..255, scaled by 1/257 if they fit 0..65535, else min-max
     stretched; float images are scaled by 255 if they lie in [0, 1], else min-max stretched.
 
     Args:
-        source: The encoded file as bytes (``bytearray``/``memoryview`` are copied first, never
+        source: The encoded file as bytes (`bytearray`/`memoryview` are copied first, never
             modified), or a path to a file on this machine. A path is trusted to be one the
             server chose (an upload's temporary file, a CLI argument); never pass a string that
-            came from a request. The file is read once, at most ``limits.max_bytes + 1`` bytes,
+            came from a request. The file is read once, at most `limits.max_bytes + 1` bytes,
             and never written.
-        limits: Size caps. Default: :data:`DEFAULT_LIMITS`.
+        limits: Size caps. Default: `DEFAULT_LIMITS`.
 
     Returns:
-        A new, writeable, C-contiguous ``uint8`` array of shape (H, W, 3), RGB, values 0..255.
+        A new, writeable, C-contiguous `uint8` array of shape (H, W, 3), RGB, values 0..255.
 
     Raises:
         ImageError: For every problem with the input, with a message a student can act on.
@@ -210,22 +210,22 @@ def decode_image(
 
 
 def data_url_to_bytes(url: str, limits: ImageLimits = DEFAULT_LIMITS) -> bytes:
-    """Extract the file bytes from a ``data:image/...;base64,...`` URL.
+    """Extract the file bytes from a `data:image/...;base64,...` URL.
 
     The URL's length is checked before anything is decoded, so a huge string is refused at once.
-    The bytes are not checked to be an image; pass them to :func:`decode_image` for that.
+    The bytes are not checked to be an image; pass them to `decode_image` for that.
 
     Args:
-        url: A data URL as sent by a browser's ``FileReader.readAsDataURL`` or an API client.
-            Parameters such as ``;name=photo.png`` are allowed; line breaks in the base64 data
+        url: A data URL as sent by a browser's `FileReader.readAsDataURL` or an API client.
+            Parameters such as `;name=photo.png` are allowed; line breaks in the base64 data
             are ignored.
-        limits: ``limits.max_bytes`` caps the decoded size. Default: :data:`DEFAULT_LIMITS`.
+        limits: `limits.max_bytes` caps the decoded size. Default: `DEFAULT_LIMITS`.
 
     Returns:
-        The decoded bytes, 1 to ``limits.max_bytes`` long.
+        The decoded bytes, 1 to `limits.max_bytes` long.
 
     Raises:
-        ImageError: If ``url`` is not a base64 ``data:image/...`` URL, is damaged, empty, or too
+        ImageError: If `url` is not a base64 `data:image/...` URL, is damaged, empty, or too
             large.
     """
     if not isinstance(url, str) or url[:5].lower() != "data:":
@@ -265,13 +265,13 @@ def encode_png(image: npt.NDArray[np.uint8]) -> bytes:
     leaves the server: the output holds only IHDR, IDAT and IEND chunks.
 
     Args:
-        image: RGB ``uint8`` array of shape (H, W, 3). Not modified.
+        image: RGB `uint8` array of shape (H, W, 3). Not modified.
 
     Returns:
         The PNG file as bytes.
 
     Raises:
-        ValueError: If ``image`` is not a ``uint8`` array of shape (H, W, 3) with H, W >= 1.
+        ValueError: If `image` is not a `uint8` array of shape (H, W, 3) with H, W >= 1.
     """
     if not isinstance(image, np.ndarray):
         raise ValueError(f"expected a numpy array, got {type(image).__name__}")
@@ -358,7 +358,7 @@ def _unsupported(data: bytes) -> ImageError:
 
 
 def _kind_of(data: bytes) -> str | None:
-    """The catalogue key (``image_kind_*``) of what an unsupported file looks like, or None."""
+    """The catalogue key (`image_kind_*`) of what an unsupported file looks like, or None."""
     kind = None
     for magic, key in _KNOWN_OTHERS:
         if data.startswith(magic):
@@ -396,7 +396,7 @@ def _webp_size(data: bytes) -> tuple[int, int]:
     """Width and height from a WebP RIFF header (VP8, VP8L or VP8X canvas).
 
     libwebp allocates the whole canvas as soon as Pillow opens an (animated) WebP, so the size
-    must be known before ``Image.open``.
+    must be known before `Image.open`.
     """
     chunk, payload = data[12:16], data[20:30]
     if chunk == b"VP8X" and len(payload) >= 10:
@@ -426,7 +426,7 @@ def _check_structure(data: bytes, fmt: str) -> None:
 
 
 def _too_complex(fmt: str, count: int, parts: str) -> ImageError:
-    """A file with more than ``count`` of ``parts`` (an ``image_parts_*`` key)."""
+    """A file with more than `count` of `parts` (an `image_parts_*` key)."""
     return ImageError("image_too_complex", fmt=fmt, count=count, parts=Term(parts))
 
 
@@ -658,14 +658,14 @@ def _display_name(fmt: str) -> str:
 
 
 def _too_big(size: int, limits: ImageLimits, key: str = "image_too_big") -> ImageError:
-    """A file of ``size`` bytes over ``limits.max_bytes`` (``key``: exact or "about" size)."""
+    """A file of `size` bytes over `limits.max_bytes` (`key`: exact or "about" size)."""
     return ImageError(
         key, **_bytes_fields(size, "size"), **_bytes_fields(limits.max_bytes, "limit")
     )
 
 
 def _bytes_fields(size: int, name: str) -> dict[str, str | Term]:
-    """A byte count as the fields ``{name}`` and ``{name}_unit``: ("900", bytes), ("7", "KB"),
+    """A byte count as the fields `{name}` and `{name}_unit`: ("900", bytes), ("7", "KB"),
     ("25.3", "MB") (1 KB = 1024 bytes, 1 MB = 1024 * 1024 bytes; KB and MB are symbols, the
     same in every language, "bytes" is a word)."""
     if size < 1024:
@@ -676,7 +676,7 @@ def _bytes_fields(size: int, name: str) -> dict[str, str | Term]:
 
 
 def _pixels_fields(pixels: int, name: str) -> dict[str, str | Term]:
-    """A pixel count as the fields ``{name}`` and ``{name}_unit``: ("5,000", pixels) below
+    """A pixel count as the fields `{name}` and `{name}_unit`: ("5,000", pixels) below
     100,000, else megapixels to three digits ("1.23", "84.9") or whole ("400", "4,295")."""
     if pixels < 100_000:
         return {name: f"{pixels:,}", f"{name}_unit": Term("image_unit_pixels")}

@@ -1,28 +1,28 @@
 """Procedural synthetic shapes: the data set the embedded model is trained and tested on.
 
-Every image shows one large *labelled* shape of one of ``len(CLASS_NAMES)`` classes on a
+Every image shows one large *labelled* shape of one of `len(CLASS_NAMES)` classes on a
 cluttered background (colour gradients, stripes, checks, soft blobs, lines, pixel noise). In a
-share of the images (``distractor_rate``) one to three smaller *distractor* shapes of other
+share of the images (`distractor_rate`) one to three smaller *distractor* shapes of other
 classes sit around it, so the label is "the big shape", not "any shape in the picture": a model
 that classifies correctly while looking at a distractor would be caught by a Grad-CAM check.
 
-Sizes are chosen for the embedded ResNet's ``layer4`` grid: at 128 px its cells are 32 px, so
+Sizes are chosen for the embedded ResNet's `layer4` grid: at 128 px its cells are 32 px, so
 the labelled shape spans 48-80 px (two to three cells; its box always contains a cell centre,
 where an upsampled Grad-CAM map peaks), while distractors span 14-26 px (under one cell).
 
-Each sample is a pure function of its seed: ``np.random.default_rng([seed, _STREAM])`` drives
-every random choice, so ``generate_sample(s)`` is the same image on every machine and run, and
-``generate_batch(seed, n)[i] == generate_sample(seed + i)``. Seed namespaces:
+Each sample is a pure function of its seed: `np.random.default_rng([seed, _STREAM])` drives
+every random choice, so `generate_sample(s)` is the same image on every machine and run, and
+`generate_batch(seed, n)[i] == generate_sample(seed + i)`. Seed namespaces:
 
-- ``0 .. TEST_SEED_START - 1``: training (the shipped model uses ``0 .. n_train - 1``).
-- ``TEST_SEED_START`` (10,000,000) and above: test and example images, never trained on.
+- `0 .. TEST_SEED_START - 1`: training (the shipped model uses `0 .. n_train - 1`).
+- `TEST_SEED_START` (10,000,000) and above: test and example images, never trained on.
 
 Shapes are drawn with Pillow at 2x resolution and box-downsampled, so their edges are
-antialiased; about 0.3-0.5 ms per 128 px image on one CPU core. ``label_coverage(seed)`` gives
-the labelled shape's exact antialiased mask, the ground truth behind ``bbox``.
+antialiased; about 0.3-0.5 ms per 128 px image on one CPU core. `label_coverage(seed)` gives
+the labelled shape's exact antialiased mask, the ground truth behind `bbox`.
 
-``CLASS_NAMES`` are the classes' ids (the embedded model's categories); their words for a
-reader live in the text catalogue as ``shape_<name>`` (table ``[shapes]``).
+`CLASS_NAMES` are the classes' ids (the embedded model's categories); their words for a
+reader live in the text catalogue as `shape_<name>` (table `[shapes]`).
 """
 
 from __future__ import annotations
@@ -51,15 +51,15 @@ CLASS_NAMES: tuple[str, ...] = (
 """Class ids (English names), index = label; the embedded model's categories."""
 
 CLASS_NAMES_ZH: tuple[str, ...] = tuple(t(f"shape_{name}", "zh") for name in CLASS_NAMES)
-"""Class names in Simplified Chinese, same order as ``CLASS_NAMES`` (from the catalogue's
-``shape_<name>`` keys; the model card stores them as ``classes_zh``)."""
+"""Class names in Simplified Chinese, same order as `CLASS_NAMES` (from the catalogue's
+`shape_<name>` keys; the model card stores them as `classes_zh`)."""
 
 TEST_SEED_START: int = 10_000_000
 """First seed of the test namespace; training never uses seeds at or above it."""
 
 _STREAM = 0x5EED_5A9E  # second word of every rng seed; change it to get a new data set version
 
-# Geometry, in pixels at the 128 px reference size (scaled with ``size``). "Radius" is the
+# Geometry, in pixels at the 128 px reference size (scaled with `size`). "Radius" is the
 # distance from the shape's centre to its farthest vertex.
 _MAIN_RADIUS = (24.0, 40.0)
 _DISTRACTOR_RADIUS = (7.0, 13.0)
@@ -73,10 +73,10 @@ class ShapeSample:
     """One labelled synthetic image.
 
     Attributes:
-        image: RGB uint8 array ``(size, size, 3)``.
-        label: Index of the labelled shape's class in ``CLASS_NAMES``.
-        bbox: ``(x0, y0, x1, y1)`` pixel box of the labelled shape, ``x0``/``y0`` inclusive,
-            ``x1``/``y1`` exclusive (``image[y0:y1, x0:x1]`` holds it).
+        image: RGB uint8 array `(size, size, 3)`.
+        label: Index of the labelled shape's class in `CLASS_NAMES`.
+        bbox: `(x0, y0, x1, y1)` pixel box of the labelled shape, `x0`/`y0` inclusive,
+            `x1`/`y1` exclusive (`image[y0:y1, x0:x1]` holds it).
         has_distractors: Whether smaller shapes of other classes are in the image.
     """
 
@@ -124,7 +124,7 @@ def _arrow(shaft: float, head: float) -> np.ndarray:
 
 
 def _crescent(inner_radius: float, offset: float) -> np.ndarray:
-    """Unit disc minus the disc of radius ``inner_radius`` centred at ``(offset, 0)``."""
+    """Unit disc minus the disc of radius `inner_radius` centred at `(offset, 0)`."""
     x = (1.0 - inner_radius**2 + offset**2) / (2.0 * offset)
     y = math.sqrt(max(1.0 - x * x, 0.0))
     theta0 = math.atan2(y, x)
@@ -145,9 +145,9 @@ def _crescent(inner_radius: float, offset: float) -> np.ndarray:
 class _Outline:
     """Unit-radius geometry of one shape class.
 
-    ``kind`` is ``"polygon"`` (``points``: float64 ``(k, 2)``, farthest point at distance 1),
-    ``"disc"`` (the unit circle) or ``"annulus"`` (unit circle minus a circle of radius
-    ``inner``).
+    `kind` is `"polygon"` (`points`: float64 `(k, 2)`, farthest point at distance 1),
+    `"disc"` (the unit circle) or `"annulus"` (unit circle minus a circle of radius
+    `inner`).
     """
 
     kind: str
@@ -156,7 +156,7 @@ class _Outline:
 
 
 def _outline(label: int, rng: np.random.Generator) -> _Outline:
-    """Geometry of class ``label``, with small per-sample variations drawn from ``rng``."""
+    """Geometry of class `label`, with small per-sample variations drawn from `rng`."""
     name = CLASS_NAMES[label]
     if name == "circle":
         return _Outline("disc")
@@ -217,8 +217,8 @@ def _rotation(angle: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Coverage:
-    """Antialiased coverage of one drawn shape: float32 ``alpha`` in [0, 1] on the patch
-    ``image[y0 : y0 + h, x0 : x0 + w]``."""
+    """Antialiased coverage of one drawn shape: float32 `alpha` in [0, 1] on the patch
+    `image[y0 : y0 + h, x0 : x0 + w]`."""
 
     alpha: np.ndarray
     x0: int
@@ -255,7 +255,7 @@ def _rasterise(style: _Style, centre: tuple[float, float], size: int) -> _Covera
 
 @cache
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel-centre coordinates, float32 ``(size,)`` each, in (-0.5, 0.5)."""
+    """Pixel-centre coordinates, float32 `(size,)` each, in (-0.5, 0.5)."""
     coords = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
     return coords, coords.copy()
 
@@ -263,7 +263,7 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
 @cache
 def _noise_bank() -> tuple[np.ndarray, np.ndarray]:
     """Fixed noise fields that backgrounds crop from (one draw at first use, same on every
-    machine): fine gaussian float32 ``(3, 512, 512)`` and smooth unit-variance ``(512, 512)``."""
+    machine): fine gaussian float32 `(3, 512, 512)` and smooth unit-variance `(512, 512)`."""
     rng = np.random.default_rng([_STREAM, 1])
     fine = rng.standard_normal((3, 512, 512), dtype=np.float32)
     coarse = rng.random((16, 16), dtype=np.float32)
@@ -276,7 +276,7 @@ def _noise_bank() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _crop(field: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random ``size`` x ``size`` window of the last two axes of ``field`` (tiled if small)."""
+    """A random `size` x `size` window of the last two axes of `field` (tiled if small)."""
     side = field.shape[-1]
     if size > side:
         reps = -(-size // side)
@@ -287,14 +287,14 @@ def _crop(field: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _wave(xs: np.ndarray, ys: np.ndarray, fx: float, fy: float, phase: float) -> np.ndarray:
-    """``sin(2*pi*(fx*x + fy*y) + phase)`` on the grid, as a sum of two outer products
+    """`sin(2*pi*(fx*x + fy*y) + phase)` on the grid, as a sum of two outer products
     (much cheaper than a sine per pixel)."""
     ax, ay = 2 * math.pi * fx * xs, 2 * math.pi * fy * ys + phase
     return np.outer(np.cos(ay), np.sin(ax)) + np.outer(np.sin(ay), np.cos(ax))
 
 
 def _gradient(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A linear colour gradient, planar float32 ``(3, size, size)`` in [0, 255]."""
+    """A linear colour gradient, planar float32 `(3, size, size)` in [0, 255]."""
     xs, ys = _grid(size)
     c0 = rng.uniform(0, 255, (3, 1, 1)).astype(np.float32)
     c1 = rng.uniform(0, 255, (3, 1, 1)).astype(np.float32)
@@ -305,7 +305,7 @@ def _gradient(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Cluttered background, planar float32 ``(3, size, size)`` in roughly [0, 255]: a linear
+    """Cluttered background, planar float32 `(3, size, size)` in roughly [0, 255]: a linear
     colour gradient plus, for three images in four, stripes, checks or soft blobs."""
     xs, ys = _grid(size)
     img = _gradient(rng, size)
@@ -326,7 +326,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _draw_lines(img: np.ndarray, rng: np.random.Generator, size: int) -> None:
-    """Draw 2-8 thin random lines of random colours into planar ``img``, in place."""
+    """Draw 2-8 thin random lines of random colours into planar `img`, in place."""
     mask = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(mask)
     n = int(rng.integers(2, 9))
@@ -343,7 +343,7 @@ def _draw_lines(img: np.ndarray, rng: np.random.Generator, size: int) -> None:
 def _colour_against(
     rng: np.random.Generator, img: np.ndarray, cover: _Coverage, min_distance: float = 110.0
 ) -> np.ndarray:
-    """A random colour, float32 ``(3,)``, at least ``min_distance`` (Euclidean RGB) from the
+    """A random colour, float32 `(3,)`, at least `min_distance` (Euclidean RGB) from the
     coverage-weighted mean of the background under the shape, so every shape is visible."""
     h, w = cover.alpha.shape
     patch = img[:, cover.y0 : cover.y0 + h, cover.x0 : cover.x0 + w]
@@ -356,7 +356,7 @@ def _colour_against(
 
 
 def _blend(img: np.ndarray, cover: _Coverage, colour: np.ndarray) -> None:
-    """Paint ``colour`` over planar ``img`` with the shape's coverage, in place."""
+    """Paint `colour` over planar `img` with the shape's coverage, in place."""
     h, w = cover.alpha.shape
     region = img[:, cover.y0 : cover.y0 + h, cover.x0 : cover.x0 + w]
     region += (colour[:, None, None] - region) * cover.alpha
@@ -365,9 +365,9 @@ def _blend(img: np.ndarray, cover: _Coverage, colour: np.ndarray) -> None:
 def _place_clear(
     rng: np.random.Generator, style: _Style, keep_out: tuple[float, float, float, float], size: int
 ) -> tuple[float, float] | None:
-    """A centre for a distractor outside ``keep_out`` (the labelled shape's box grown by half
+    """A centre for a distractor outside `keep_out` (the labelled shape's box grown by half
     the distractor's radius), so a distractor may touch the labelled shape but never sits on
-    it; ``None`` if 30 tries fail. Distractors may be cut by the image border a little."""
+    it; `None` if 30 tries fail. Distractors may be cut by the image border a little."""
     x0, y0, x1, y1 = keep_out
     grow = 0.5 * style.radius
     for _ in range(30):
@@ -385,7 +385,7 @@ def _render(
     pixel noise; the shapes and their colours are drawn as with it).
 
     Returns:
-        ``(image, label, cover, n_distractors)``: RGB uint8 ``(size, size, 3)``; the label;
+        `(image, label, cover, n_distractors)`: RGB uint8 `(size, size, 3)`; the label;
         the labelled shape's coverage (it is drawn last, so nothing occludes it); how many
         distractors were drawn.
     """
@@ -440,8 +440,8 @@ def _render(
 
 
 def _bbox(cover: _Coverage, threshold: float = 0.25) -> tuple[int, int, int, int]:
-    """Inclusive-exclusive ``(x0, y0, x1, y1)`` image box of the pixels with coverage >=
-    ``threshold``."""
+    """Inclusive-exclusive `(x0, y0, x1, y1)` image box of the pixels with coverage >=
+    `threshold`."""
     inside = cover.alpha >= threshold
     ys = np.flatnonzero(inside.any(axis=1))
     xs = np.flatnonzero(inside.any(axis=0))
@@ -454,22 +454,22 @@ def _bbox(cover: _Coverage, threshold: float = 0.25) -> tuple[int, int, int, int
 
 
 def label_coverage(seed: int, size: int = 128, distractor_rate: float = 0.5) -> np.ndarray:
-    """The labelled shape's exact mask in ``generate_sample(seed, size, distractor_rate)``.
+    """The labelled shape's exact mask in `generate_sample(seed, size, distractor_rate)`.
 
-    This is the ground truth a sample's ``bbox`` is derived from (its pixels with coverage
+    This is the ground truth a sample's `bbox` is derived from (its pixels with coverage
     >= 0.25), and a pixel-exact mask that a Grad-CAM map can be scored against (for example the
     share of the map's mass inside the shape). It renders the sample again (0.3-0.5 ms), so
-    ``ShapeSample`` does not carry it.
+    `ShapeSample` does not carry it.
 
     Args:
-        seed, size, distractor_rate: As for ``generate_sample``.
+        seed, size, distractor_rate: As for `generate_sample`.
 
     Returns:
-        float32 ``(size, size)``: the antialiased coverage of the labelled shape, in [0, 1]
+        float32 `(size, size)`: the antialiased coverage of the labelled shape, in [0, 1]
         (0 outside it, 1 where it covers a whole pixel); distractors are not in it.
 
     Raises:
-        ValueError: As ``generate_sample``.
+        ValueError: As `generate_sample`.
     """
     _, _, cover, _ = _render(seed, size, distractor_rate)
     alpha = np.zeros((size, size), dtype=np.float32)
@@ -482,19 +482,19 @@ def generate_sample(seed: int, size: int = 128, distractor_rate: float = 0.5) ->
     """Generate one labelled image, a pure function of its arguments.
 
     Args:
-        seed: Non-negative integer; training uses ``0 .. TEST_SEED_START - 1``, tests and
-            examples use ``TEST_SEED_START`` and above.
+        seed: Non-negative integer; training uses `0 .. TEST_SEED_START - 1`, tests and
+            examples use `TEST_SEED_START` and above.
         size: Side of the square image in pixels, >= 32. Default: 128. Shape sizes scale with
             it.
         distractor_rate: Probability in [0, 1] that one to three smaller shapes of other
             classes are drawn around the labelled shape. Default: 0.5.
 
     Returns:
-        A ``ShapeSample``: RGB uint8 ``(size, size, 3)`` image, label, bbox of the labelled
+        A `ShapeSample`: RGB uint8 `(size, size, 3)` image, label, bbox of the labelled
         shape (its pixels with >= 25% coverage), whether distractors are present.
 
     Raises:
-        ValueError: If ``seed < 0``, ``size < 32`` or ``distractor_rate`` is outside [0, 1].
+        ValueError: If `seed < 0`, `size < 32` or `distractor_rate` is outside [0, 1].
     """
     image, label, cover, n_drawn = _render(seed, size, distractor_rate)
     return ShapeSample(image=image, label=label, bbox=_bbox(cover), has_distractors=n_drawn > 0)
@@ -503,10 +503,10 @@ def generate_sample(seed: int, size: int = 128, distractor_rate: float = 0.5) ->
 def generate_batch(
     seed: int, n: int, size: int = 128, distractor_rate: float = 0.5, clutter: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Generate ``n`` samples from the seeds ``seed, seed + 1, ..., seed + n - 1``.
+    """Generate `n` samples from the seeds `seed, seed + 1, ..., seed + n - 1`.
 
     Args:
-        seed: First seed, >= 0 (see ``generate_sample`` for the namespaces).
+        seed: First seed, >= 0 (see `generate_sample` for the namespaces).
         n: Number of samples, >= 0.
         size: Image side in pixels, >= 32. Default: 128.
         distractor_rate: Probability of distractors per image, in [0, 1]. Default: 0.5.
@@ -514,12 +514,12 @@ def generate_batch(
             False gives the same shapes on a plain colour gradient (the degradation race).
 
     Returns:
-        ``(images, labels, bboxes, has_distractors)``: uint8 ``(n, size, size, 3)``, int64
-        ``(n,)``, int32 ``(n, 4)`` as ``(x0, y0, x1, y1)``, bool ``(n,)``. Row ``i`` equals
-        ``generate_sample(seed + i, size, distractor_rate)``.
+        `(images, labels, bboxes, has_distractors)`: uint8 `(n, size, size, 3)`, int64
+        `(n,)`, int32 `(n, 4)` as `(x0, y0, x1, y1)`, bool `(n,)`. Row `i` equals
+        `generate_sample(seed + i, size, distractor_rate)`.
 
     Raises:
-        ValueError: If ``seed < 0``, ``n < 0``, ``size < 32`` or ``distractor_rate`` is outside
+        ValueError: If `seed < 0`, `n < 0`, `size < 32` or `distractor_rate` is outside
             [0, 1].
     """
     if seed < 0:

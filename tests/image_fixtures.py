@@ -5,7 +5,7 @@ Every function returns the bytes of one file; the same call always returns the s
 images are small (tens of pixels) so decoding them costs microseconds; the hostile ones (bombs,
 strips, forged headers) are real, small files whose headers claim enormous sizes.
 
-Known answers live next to the fixture that needs them (``PNG16_VALUES``, ``EXIF_CORNER_RGB``...)
+Known answers live next to the fixture that needs them (`PNG16_VALUES`, `EXIF_CORNER_RGB`...)
 so other test files can reuse both.
 """
 
@@ -63,7 +63,7 @@ def raw_png_bytes(
     scanlines: bytes,
     extra_chunks: tuple[tuple[bytes, bytes], ...] = (),
 ) -> bytes:
-    """A PNG written by hand: ``scanlines`` are the filtered rows (filter byte + samples)."""
+    """A PNG written by hand: `scanlines` are the filtered rows (filter byte + samples)."""
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     chunks = [png_chunk(b"IHDR", ihdr)]
     chunks += [png_chunk(kind, payload) for kind, payload in extra_chunks]
@@ -107,37 +107,37 @@ def png_chunk_types(data: bytes) -> list[bytes]:
 
 
 def good_jpeg_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Baseline RGB JPEG of :func:`sample_rgb` (quality 95)."""
+    """Baseline RGB JPEG of `sample_rgb` (quality 95)."""
     return _save(Image.fromarray(sample_rgb(width, height)), "JPEG", quality=95)
 
 
 def good_png_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Lossless RGB PNG of :func:`sample_rgb`."""
+    """Lossless RGB PNG of `sample_rgb`."""
     return _save(Image.fromarray(sample_rgb(width, height)), "PNG")
 
 
 def good_gif_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Single-frame GIF of :func:`sample_rgb` quantised to a 64-colour palette."""
+    """Single-frame GIF of `sample_rgb` quantised to a 64-colour palette."""
     return _save(Image.fromarray(sample_rgb(width, height)).quantize(64), "GIF")
 
 
 def good_webp_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Lossless WebP (VP8L) of :func:`sample_rgb`."""
+    """Lossless WebP (VP8L) of `sample_rgb`."""
     return _save(Image.fromarray(sample_rgb(width, height)), "WEBP", lossless=True)
 
 
 def lossy_webp_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Lossy WebP (VP8) of :func:`sample_rgb`."""
+    """Lossy WebP (VP8) of `sample_rgb`."""
     return _save(Image.fromarray(sample_rgb(width, height)), "WEBP", quality=90)
 
 
 def good_bmp_bytes(width: int = 64, height: int = 48) -> bytes:
-    """24-bit BMP of :func:`sample_rgb`."""
+    """24-bit BMP of `sample_rgb`."""
     return _save(Image.fromarray(sample_rgb(width, height)), "BMP")
 
 
 def good_tiff_bytes(width: int = 64, height: int = 48) -> bytes:
-    """Uncompressed RGB TIFF of :func:`sample_rgb`."""
+    """Uncompressed RGB TIFF of `sample_rgb`."""
     return _save(Image.fromarray(sample_rgb(width, height)), "TIFF")
 
 
@@ -147,14 +147,14 @@ def mpo_bytes() -> bytes:
     return _save(first, "MPO", save_all=True, append_images=[second], quality=95)
 
 
-#: Lossless good fixtures: decoding must give back exactly ``sample_rgb(64, 48)``.
+# Lossless good fixtures: decoding must give back exactly `sample_rgb(64, 48)`.
 LOSSLESS_FIXTURES: dict[str, Callable[[], bytes]] = {
     "png": good_png_bytes,
     "webp": good_webp_bytes,
     "bmp": good_bmp_bytes,
     "tiff": good_tiff_bytes,
 }
-#: Every allowed format, one good file each.
+# Every allowed format, one good file each.
 GOOD_FIXTURES: dict[str, Callable[[], bytes]] = {
     **LOSSLESS_FIXTURES,
     "jpeg": good_jpeg_bytes,
@@ -166,14 +166,14 @@ GOOD_FIXTURES: dict[str, Callable[[], bytes]] = {
 
 # ----------------------------------------------------------------------- colour conversions
 
-#: 16-bit grey values of :func:`png16_bytes`' columns and their expected 8-bit values
-#: (round(v / 257): scaled by the format's range, not clipped at 255).
+# 16-bit grey values of `png16_bytes`' columns and their expected 8-bit values
+# (round(v / 257): scaled by the format's range, not clipped at 255).
 PNG16_VALUES: tuple[int, ...] = (0, 255, 257, 32896, 40000, 65280, 65534, 65535)
 PNG16_EXPECTED: tuple[int, ...] = (0, 1, 1, 128, 156, 254, 255, 255)
 
 
 def png16_bytes() -> bytes:
-    """8 x 8 16-bit greyscale PNG (mode I;16); column j holds ``PNG16_VALUES[j]``."""
+    """8 x 8 16-bit greyscale PNG (mode I;16); column j holds `PNG16_VALUES[j]`."""
     row = b"\x00" + b"".join(struct.pack(">H", v) for v in PNG16_VALUES)
     return raw_png_bytes(8, 8, 16, 0, row * 8)
 
@@ -185,19 +185,19 @@ def png16_rgb_bytes() -> bytes:
 
 
 def tiff16_bytes() -> bytes:
-    """8 x 8 16-bit greyscale TIFF (mode I;16); column j holds ``PNG16_VALUES[j]``."""
+    """8 x 8 16-bit greyscale TIFF (mode I;16); column j holds `PNG16_VALUES[j]`."""
     values = np.tile(np.array(PNG16_VALUES, dtype=np.uint16), (8, 1))
     return _save(Image.fromarray(values), "TIFF")
 
 
 def int32_tiff_bytes(values: tuple[int, ...]) -> bytes:
-    """8 x 8 32-bit signed integer TIFF (mode I); column j holds ``values[j % len(values)]``."""
+    """8 x 8 32-bit signed integer TIFF (mode I); column j holds `values[j % len(values)]`."""
     row = np.resize(np.array(values, dtype=np.int32), 8)
     return _save(Image.fromarray(np.tile(row, (8, 1))), "TIFF")
 
 
 def float_tiff_bytes(values: tuple[float, ...]) -> bytes:
-    """8 x 8 32-bit float TIFF (mode F); column j holds ``values[j % len(values)]``."""
+    """8 x 8 32-bit float TIFF (mode F); column j holds `values[j % len(values)]`."""
     row = np.resize(np.array(values, dtype=np.float32), 8)
     return _save(Image.fromarray(np.tile(row, (8, 1))), "TIFF")
 
@@ -208,7 +208,7 @@ def cmyk_jpeg_bytes() -> bytes:
 
 
 def rgba_png_bytes() -> bytes:
-    """16 x 16 RGBA PNG with a tEXt chunk (``Author: secret-author``).
+    """16 x 16 RGBA PNG with a tEXt chunk (`Author: secret-author`).
 
     Columns 0-5: black, fully transparent (expect white); columns 6-10: black at alpha 128
     (expect 127); columns 11-15: opaque red (expect red).
@@ -255,8 +255,8 @@ def grey_png_bytes() -> bytes:
     return _save(Image.new("L", (16, 16), 77), "PNG")
 
 
-#: Stored 40 x 20 (wide) picture: a 10 x 10 red block in the stored top-left corner, blue
-#: elsewhere. For each EXIF orientation: the upright (height, width) and where the red block ends.
+# Stored 40 x 20 (wide) picture: a 10 x 10 red block in the stored top-left corner, blue
+# elsewhere. For each EXIF orientation: the upright (height, width) and where the red block ends.
 EXIF_CORNER_RGB = RED
 EXIF_ORIENTATIONS: dict[int, tuple[tuple[int, int], str]] = {
     1: ((20, 40), "top-left"),
@@ -267,7 +267,7 @@ EXIF_ORIENTATIONS: dict[int, tuple[tuple[int, int], str]] = {
 
 
 def rotated_exif_jpeg_bytes(orientation: int = 6) -> bytes:
-    """40 x 20 JPEG whose EXIF says ``orientation``; also carries Make = 'SecretCam'."""
+    """40 x 20 JPEG whose EXIF says `orientation`; also carries Make = 'SecretCam'."""
     pixels = np.zeros((20, 40, 3), dtype=np.uint8)
     pixels[:] = BLUE
     pixels[:10, :10] = RED
@@ -285,19 +285,19 @@ def _frames() -> list[Image.Image]:
 
 
 def animated_gif_bytes() -> bytes:
-    """Two-frame GIF (see ``_frames``); the first frame must come back as real RGB colours."""
+    """Two-frame GIF (see `_frames`); the first frame must come back as real RGB colours."""
     first, second = _frames()
     return _save(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
 
 
 def animated_webp_bytes() -> bytes:
-    """Two-frame lossless animated WebP (see ``_frames``)."""
+    """Two-frame lossless animated WebP (see `_frames`)."""
     first, second = _frames()
     return _save(first, "WEBP", save_all=True, append_images=[second], lossless=True)
 
 
 def animated_png_bytes() -> bytes:
-    """Two-frame APNG (see ``_frames``)."""
+    """Two-frame APNG (see `_frames`)."""
     first, second = _frames()
     return _save(first, "PNG", save_all=True, append_images=[second], duration=100)
 
@@ -324,7 +324,7 @@ def png_bomb_bytes() -> bytes:
 
 @functools.lru_cache(maxsize=8)
 def strip_png_bytes(width: int = 1, height: int = 60_000_000) -> bytes:
-    """A real, valid black 1-bit PNG of ``width`` x ``height`` (default a 1 x 60,000,000 strip,
+    """A real, valid black 1-bit PNG of `width` x `height` (default a 1 x 60,000,000 strip,
     about 120 KB; it takes about 0.3 s to build, so it is cached)."""
     return _all_zero_1bit_png(width, height)
 
@@ -354,9 +354,9 @@ def _minimal_tiff(width: int, height: int, pixels: bytes) -> bytes:
 
 
 def tiled_tiff_bytes(width: int = 64, height: int = 64, tile: int = 64) -> bytes:
-    """A black 8-bit greyscale TIFF stored as one deflate-compressed ``tile`` x ``tile`` tile
-    (``tile`` a multiple of 16). A tile far larger than the image makes libtiff allocate it all:
-    ``tiled_tiff_bytes(64, 64, 9216)`` is 80 KB and would cost 85 megapixels of memory."""
+    """A black 8-bit greyscale TIFF stored as one deflate-compressed `tile` x `tile` tile
+    (`tile` a multiple of 16). A tile far larger than the image makes libtiff allocate it all:
+    `tiled_tiff_bytes(64, 64, 9216)` is 80 KB and would cost 85 megapixels of memory."""
     data = zlib.compress(bytes(tile * tile), 9)
     entries = [
         (256, 4, width),  # ImageWidth
@@ -380,9 +380,9 @@ def tiled_tiff_bytes(width: int = 64, height: int = 64, tile: int = 64) -> bytes
 
 
 def forged_size_bytes(fmt: str, width: int, height: int) -> bytes:
-    """A small, otherwise valid file whose header claims ``width`` x ``height`` pixels.
+    """A small, otherwise valid file whose header claims `width` x `height` pixels.
 
-    ``fmt`` is one of "png", "gif", "jpeg", "bmp", "tiff", "webp-vp8l" (sides up to 16384) or
+    `fmt` is one of "png", "gif", "jpeg", "bmp", "tiff", "webp-vp8l" (sides up to 16384) or
     "webp-vp8x" (canvas sides up to 2**24).
     """
     if fmt == "png":
@@ -462,15 +462,15 @@ def truncated_tiff_bytes() -> bytes:
 
 
 def progressive_jpeg_bytes(extra_scans: int = 0) -> bytes:
-    """Progressive JPEG of :func:`sample_rgb` (about 10 scans), with its last scan repeated
-    ``extra_scans`` times (libjpeg decodes each one over the whole picture)."""
+    """Progressive JPEG of `sample_rgb` (about 10 scans), with its last scan repeated
+    `extra_scans` times (libjpeg decodes each one over the whole picture)."""
     data = _save(Image.fromarray(sample_rgb()), "JPEG", quality=90, progressive=True)
     last_scan = data[data.rindex(b"\xff\xda") : -2]
     return data[:-2] + last_scan * extra_scans + b"\xff\xd9"
 
 
 def jpeg_fill_bytes(fill: int = 100_000) -> bytes:
-    """A good JPEG with ``fill`` 0xFF fill bytes after SOI (Pillow skips them byte by byte)."""
+    """A good JPEG with `fill` 0xFF fill bytes after SOI (Pillow skips them byte by byte)."""
     data = good_jpeg_bytes()
     return data[:2] + b"\xff" * fill + data[2:]
 
@@ -482,7 +482,7 @@ def _gif_first_block(data: bytes) -> int:
 
 
 def gif_comments_bytes(comments: int = 20_000) -> bytes:
-    """A good GIF with ``comments`` empty comment extensions before its image (Pillow joins them
+    """A good GIF with `comments` empty comment extensions before its image (Pillow joins them
     quadratically: 200,000 take a second, 20 MB of them many minutes)."""
     data = good_gif_bytes()
     at = _gif_first_block(data)
@@ -490,7 +490,7 @@ def gif_comments_bytes(comments: int = 20_000) -> bytes:
 
 
 def png_chunks_bytes(chunks: int = 100_001) -> bytes:
-    """A good PNG with ``chunks`` empty private chunks before IDAT."""
+    """A good PNG with `chunks` empty private chunks before IDAT."""
     data = good_png_bytes()
     at = 8 + 25  # after the signature and IHDR
     return data[:at] + png_chunk(b"zzZz", b"") * chunks + data[at:]
@@ -544,7 +544,7 @@ def psd_bytes() -> bytes:
 
 
 def heic_bytes() -> bytes:
-    """The start of a HEIC photo (ISO BMFF ``ftyp`` box, brand heic), as iPhones write."""
+    """The start of a HEIC photo (ISO BMFF `ftyp` box, brand heic), as iPhones write."""
     ftyp = b"ftypheic" + struct.pack(">I", 0) + b"mif1heic"
     return struct.pack(">I", 4 + len(ftyp)) + ftyp + bytes(64)
 
@@ -564,7 +564,7 @@ def random_bytes(size: int = 4096, seed: int = 0) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
 
 
-#: Files that are not allowed images, each with a phrase the error should contain.
+# Files that are not allowed images, each with a phrase the error should contain.
 NOT_IMAGE_FIXTURES: dict[str, tuple[Callable[[], bytes], str]] = {
     "text": (text_bytes, "text file"),
     "html": (html_bytes, "web page"),
@@ -578,11 +578,11 @@ NOT_IMAGE_FIXTURES: dict[str, tuple[Callable[[], bytes], str]] = {
     "random": (random_bytes, "not a supported image"),
 }
 
-#: Formats Pillow can read but the app refuses (Pillow must never be asked to try them).
+# Formats Pillow can read but the app refuses (Pillow must never be asked to try them).
 PILLOW_ONLY_FORMATS: tuple[str, ...] = ("PCX", "TGA", "PPM", "SGI", "IM", "DDS", "QOI", "XBM")
 
 
 def pillow_only_bytes(fmt: str) -> bytes:
-    """A real 16 x 16 file in ``fmt``, one of :data:`PILLOW_ONLY_FORMATS`."""
+    """A real 16 x 16 file in `fmt`, one of `PILLOW_ONLY_FORMATS`."""
     picture = Image.new("RGB", (16, 16), RED)
     return _save(picture.convert("1") if fmt == "XBM" else picture, fmt)

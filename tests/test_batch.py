@@ -1,4 +1,4 @@
-"""A batch of images (issue 13 §2, the app): the core (`resnet_demo.batch`), the panel's handlers
+"""A batch of images (the app): the core (`resnet_demo.batch`), the panel's handlers
 (`resnet_demo.ui.batch`) and both endpoints through `gradio_client` against the running app.
 
 Every number is checked against `analysis.analyze` run on the same image in this process, and

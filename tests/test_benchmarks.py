@@ -1,4 +1,5 @@
-"""The benchmark scripts start from a checkout, wherever they are run from (`make bench`)."""
+"""The benchmark scripts import the installed package (`make` installs it editable), wherever
+they are run from (`make bench`)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_benchmark_script_imports_and_explains_itself(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), "--help"],
-        cwd=tmp_path,  # not the repository root: the script must find the package itself
+        cwd=tmp_path,  # not the repository root: the script imports the installed package
         capture_output=True,
         text=True,
         timeout=120,

@@ -191,7 +191,7 @@ def test_one_switch_in_the_strip(browser: Browser, url: str, shots: Path) -> Non
     upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
     expect(page.locator("#predictions .confidence-set")).to_have_count(5)
     # A photo on the shapes model: the notice under the predictions names the ten shapes and,
-    # on this server (downloads off), the file to copy for a photo model (issue 19 §4).
+    # on this server (downloads off), the file to copy for a photo model.
     note = page.locator("#shapes-note")
     expect(note).to_be_visible()
     expect(note).to_contain_text("hexagon")
@@ -346,7 +346,7 @@ def test_the_8_block_strip_keeps_its_cards(browser: Browser, url: str, shots: Pa
 def test_picking_a_method_shows_its_map_and_names_it(
     browser: Browser, url: str, shots: Path
 ) -> None:
-    """Issue 12: the method picker beside the layer picker, Grad-CAM at every stage, and the
+    """The method picker beside the layer picker, Grad-CAM at every stage, and the
     zero-map warning (the star's Grad-CAM is zero with every skip off; checked with the engine in
     tests/test_ui_handlers.py) whose button shows the signed map."""
     page = open_page(browser, url)
@@ -389,7 +389,7 @@ PHONE = {"width": 390, "height": 844}
 def test_a_phone_gets_the_whole_lesson_without_sideways_scrolling(
     browser: Browser, url: str, lesson_image: Path, shots: Path
 ) -> None:
-    """Issue 13 §4: at 390×844 (a phone, touch) upload, predictions, heat map, a switch tapped
+    """At 390×844 (a phone, touch) upload, predictions, heat map, a switch tapped
     in the strip and the comparison, and no element makes the page scroll sideways."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
     page = context.new_page()
@@ -413,7 +413,7 @@ def test_a_phone_gets_the_whole_lesson_without_sideways_scrolling(
 
 
 def test_every_picture_has_a_text_alternative(browser: Browser, url: str) -> None:
-    """Issue 13 §4: each picture's alt names its panel, the caption (method, class, layer,
+    """Each picture's alt names its panel, the caption (method, class, layer,
     switches) and the top-1 prediction, and follows a switch."""
     page = open_page(browser, url)
     upload(page, ROOT / "assets" / "examples" / "shapes_star.png")
@@ -446,7 +446,7 @@ stage and preset), and the accessible name."""
 def test_every_control_is_reached_and_operated_from_the_keyboard(
     browser: Browser, url: str, model: models.LoadedModel
 ) -> None:
-    """Issue 13 §4: Tab alone, from the top of the page, reaches every control (model, language,
+    """Tab alone, from the top of the page, reaches every control (model, language,
     upload and camera, every example, every picker and slider, the five presets, every block's
     three modes, the block inspector, export, the lab); then switches, presets, sliders and
     pickers are operated with Enter, Space and the arrow keys only."""
@@ -509,7 +509,7 @@ def test_every_control_is_reached_and_operated_from_the_keyboard(
     expect(page.locator("#download-card")).to_be_visible()
 
 
-# ---- the live webcam (issue 13 §1) -----------------------------------------------------------
+# ---- the live webcam -------------------------------------------------------------------------
 
 CAMERA_SIZE = (320, 240)
 """(W, H) of the fake camera's video."""
@@ -615,7 +615,7 @@ def test_the_live_webcam_follows_the_shape_in_front_of_the_camera(
 def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
     browser: Browser, url: str, model: models.LoadedModel, shots: Path
 ) -> None:
-    """Issue 13 §2: with every skip off, a batch of fresh shapes comes back as a sorted gallery,
+    """With every skip off, a batch of fresh shapes comes back as a sorted gallery,
     the accuracy and confusion tables of the switched network, and the misclassified shapes."""
     page = open_page(browser, url)
     page.locator("#preset-skip-off").click()
@@ -643,7 +643,7 @@ def test_a_batch_of_fresh_shapes_shows_the_gallery_and_the_tables(
     page.screenshot(path=shots / "14-batch-tables.png")
 
 
-# ---- the teacher's own model (issue 13 §3) ------------------------------------------------------
+# ---- the teacher's own model --------------------------------------------------------------------
 
 FRUIT = ("apple", "banana", "cherry", "date", "elderberry")
 
@@ -669,7 +669,7 @@ def own_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_teachers_own_model_in_the_browser(browser: Browser, own_url: str) -> None:
-    """Issue 13 §3: the page names the teacher's model, predicts its five classes by their own
+    """The page names the teacher's model, predicts its five classes by their own
     names, and a switch gives the comparison."""
     page = open_page(browser, own_url)
     expect(page.locator("#model-status")).to_contain_text("own:resnet18")

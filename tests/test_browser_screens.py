@@ -1,5 +1,5 @@
 # ruff: noqa: F811  # the fixtures of test_browser.py, imported by name, are parameters here
-"""The lesson fits the screen it is taught on (issue 19 §6): a laptop, a projector, a phone.
+"""The lesson fits the screen it is taught on: a laptop, a projector, a phone.
 
 Playwright drives Debian's Chromium on the real page, as in tests/test_browser.py (whose app,
 browser and screenshot fixtures this module shares):

@@ -256,7 +256,7 @@ SHAPE = REPO / "assets" / "examples" / "shapes_star.png"
 def test_a_shapes_model_says_it_knows_only_its_shapes_and_how_to_get_a_photo_model(
     lang: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 19 §4: a photo on the default model keeps its prediction, and stdout, result.json
+    """A photo on the default model keeps its prediction, and stdout, result.json
     and the card say, in the user's language, which ten shapes the model knows and how to get
     a model for photos (resnet18's download size online, the file to copy offline)."""
     from resnet_demo.render import recording_texts
@@ -411,7 +411,7 @@ def _shape_files() -> list[Path]:
 
 
 def test_explain_a_folder_writes_a_folder_per_image_and_a_summary(tmp_path: Path) -> None:
-    """Issue 13 §2: a folder (its image files by name; not its subfolders, hidden or other
+    """A folder (its image files by name; not its subfolders, hidden or other
     files), a broken file reported and passed over, every row equal to analysing alone."""
     from resnet_demo.analysis import analyze
     from resnet_demo.models import load_model
@@ -532,7 +532,7 @@ def _damaged_and_two_shapes(folder: Path, n: int, real: tuple[int, int]) -> None
 
 
 def test_a_50000_image_folder_streams_through_in_bounded_memory(tmp_path: Path) -> None:
-    """Issue 13 §2/Tests: a folder of 50,000 image files goes through `explain` one file at a
+    """A folder of 50,000 image files goes through `explain` one file at a
     time. 49,998 are damaged (each refused by the decoder: a row with its error, the batch goes
     on), two are real shapes (analysed). Python's allocations peak no higher than for a folder
     of 4 files with the same two shapes, but for the names themselves (the sorted listing and

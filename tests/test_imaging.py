@@ -51,7 +51,7 @@ def assert_valid_rgb(image: np.ndarray, limits: ImageLimits = imaging.DEFAULT_LI
 
 @pytest.fixture
 def pillow_open_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
-    """Replace ``Image.open`` with a recorder; the test asserts it stayed empty. (Raising would
+    """Replace `Image.open` with a recorder; the test asserts it stayed empty. (Raising would
     not do: decode_image turns any exception into an ImageError.)"""
     calls: list[tuple[object, ...]] = []
 

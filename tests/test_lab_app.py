@@ -1,4 +1,4 @@
-"""Every classroom-lab panel through gradio_client against the running app (issue 6)."""
+"""Every classroom-lab panel through gradio_client against the running app."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The lab's lesion experiments on the shipped embedded model (issue 6: Veit et al.'s smooth
+"""The lab's lesion experiments on the shipped embedded model (Veit et al.'s smooth
 decline when residual branches go, and the collapse when skips go, must show on it)."""
 
 from __future__ import annotations

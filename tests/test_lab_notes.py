@@ -1,4 +1,4 @@
-"""Teaching notes: both languages, sources cited, the claims the review asked for present."""
+"""Teaching notes: both languages, sources cited, the claims they must make present."""
 
 from __future__ import annotations
 

@@ -349,7 +349,7 @@ def test_image_sets_are_named_in_the_pages_language() -> None:
 def test_lesion_panels_default_to_embedded_deep_and_offer_every_model(
     handlers: LabHandlers,
 ) -> None:
-    """Issue 11: the lesion panels run on the 27-block model unless the class picks another."""
+    """The lesion panels run on the 27-block model unless the class picks another."""
     for panel in (handlers.view.sweep, handlers.view.curves):
         assert panel.model.value == "embedded-deep"
         values = [value for _, value in panel.model.choices]

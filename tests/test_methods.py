@@ -1,4 +1,4 @@
-"""Attribution methods (`analysis/methods.py`) against Captum applied directly (issue 12).
+"""Attribution methods (`analysis/methods.py`) against Captum applied directly.
 
 Oracles: with every block intact, each method equals Captum on the whole torchvision model (the
 model's own modules as Captum's layers); with switches, Captum on a switched forward composed

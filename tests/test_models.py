@@ -178,7 +178,7 @@ def test_random_weights_are_seeded() -> None:
     assert not torch.equal(a.module.conv1.weight, c.module.conv1.weight)
 
 
-# ---- published accuracy (truth review §5.1 item 5) ---------------------------------------------
+# ---- published accuracy -------------------------------------------------------------------------
 
 
 def _meta_top1(arch: str) -> dict[str, tuple[float, float]]:

@@ -1,4 +1,4 @@
-"""The teacher's own model (issue 13 §3): `--weights FILE --labels FILE` for the CLI and the app.
+"""The teacher's own model: `--weights FILE --labels FILE` for the CLI and the app.
 
 A test-written ResNet-18 state_dict with 5 classes loads and explains through the CLI and through
 the app's start-up function; every bad file gives one message naming what it holds; the worked

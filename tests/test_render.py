@@ -641,6 +641,8 @@ def _analysis(image: np.ndarray, cam: np.ndarray, switched: dict[str, str]) -> o
         target=2,
         cam_layer="layer4.1",
         cam=cam,
+        method="gradcam",
+        signed=False,
         switched=switched,
     )
 

@@ -287,7 +287,7 @@ def test_opacity_recolours_only_the_overlays_without_analysis(
 def test_the_colour_picker_recolours_every_heat_map_and_is_kept(
     handlers: Handlers, analysed: Session, page: Page
 ) -> None:
-    """Issue 13 §4: a colour-blind-safe choice besides the default, without an analysis; the
+    """A colour-blind-safe choice besides the default, without an analysis; the
     session keeps it for later analyses and the exported card."""
     from resnet_demo.render import overlay
     from resnet_demo.render.colormaps import colorize
@@ -475,7 +475,7 @@ def test_a_shapes_model_says_beside_its_predictions_which_ten_shapes_it_knows(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Issue 19 §4: a photo on a shapes model keeps its predictions, and the notice under them
+    """A photo on a shapes model keeps its predictions, and the notice under them
     names the ten shapes and says how to get a model for photos: resnet18's download (its size,
     the progress bar) and, without internet, the exact file to copy where."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # resnet18 is not on this computer
@@ -1006,7 +1006,7 @@ def test_head_script_rewrites_the_busy_message_in_both_languages() -> None:
     assert head.startswith("<script>") and "#lang input:checked" in head
 
 
-# ---- Grad-CAM wording (truth review finding 7) -------------------------------------------------
+# ---- Grad-CAM wording --------------------------------------------------------------------------
 
 ANTHROPOMORPHIC = (
     "where it looked",
@@ -1031,7 +1031,7 @@ def test_no_student_visible_text_says_where_the_network_looks() -> None:
             assert phrase not in words.lower(), (name, phrase)
     assert "which regions' features raised the class score" in tr("subtitle", "en")
     assert "哪些区域的特征提高了该类别的分数" in tr("subtitle", "zh")
-    # the meaning is claimed for the last block only (review truth-2 #8)
+    # the meaning is claimed for the last block only
     assert "last block" in tr("subtitle", "en") and "最后一个块" in tr("subtitle", "zh")
 
 
@@ -1052,7 +1052,7 @@ def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -
             assert needle in words, (lang, needle)
 
 
-# ---- attribution methods, the stage row, the zero-map warning (issue 12) ----------------------
+# ---- attribution methods, the stage row, the zero-map warning ---------------------------------
 
 
 @pytest.mark.parametrize("method", ["saliency", "gradcam-signed"])

@@ -31,7 +31,7 @@ def generate(
 
 
 def channel_stats(images: np.ndarray, chunk: int = 2000) -> tuple[list[float], list[float]]:
-    """Per-channel mean and standard deviation of uint8 ``(N, H, W, 3)`` images, in [0, 1]
+    """Per-channel mean and standard deviation of uint8 `(N, H, W, 3)` images, in [0, 1]
     pixel units, rounded to 4 decimals (float64 sums, chunked to bound memory)."""
     total = np.zeros(3)
     total_sq = np.zeros(3)
@@ -53,11 +53,11 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     batch rather than per image keeps it to a single copy (batches are shuffled anyway).
 
     Args:
-        x: float32 ``(N, 3, H, W)`` with ``H == W``.
+        x: float32 `(N, 3, H, W)` with `H == W`.
         generator: Source of the random choice.
 
     Returns:
-        A new float32 ``(N, 3, H, W)`` tensor in channels-last memory format.
+        A new float32 `(N, 3, H, W)` tensor in channels-last memory format.
     """
     code = int(torch.randint(8, (1,), generator=generator))
     if code & 1:
@@ -70,7 +70,7 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def resize_all(images: np.ndarray, size: int, chunk: int = 1000) -> np.ndarray:
-    """Area-downsample uint8 ``(N, H, W, 3)`` images to ``size`` x ``size`` (each output pixel
+    """Area-downsample uint8 `(N, H, W, 3)` images to `size` x `size` (each output pixel
     the mean of the input pixels it covers, rounded); returns a new uint8 array."""
     out = np.empty((len(images), size, size, 3), dtype=np.uint8)
     for lo in range(0, len(images), chunk):

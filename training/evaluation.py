@@ -1,11 +1,11 @@
 """What the trained embedded model measures on shapes it never saw, and its example pictures.
 
-- top-1 accuracy on ``n_test`` images;
-- Grad-CAM localisation: on ``n_cam`` images with distractors, how often the peak of the true
-  class's Grad-CAM at ``layer4`` (Captum ``LayerGradCam``, ``relu_attributions=True``, upsampled
+- top-1 accuracy on `n_test` images;
+- Grad-CAM localisation: on `n_cam` images with distractors, how often the peak of the true
+  class's Grad-CAM at `layer4` (Captum `LayerGradCam`, `relu_attributions=True`, upsampled
   bilinearly to the input size) falls inside the labelled shape's box;
-- switch effects (``resnet_demo.switches``): accuracy with every skip connection off
-  (``skip-off`` everywhere), and with each single residual branch removed (``branch-off``, the
+- switch effects (`resnet_demo.switches`): accuracy with every skip connection off
+  (`skip-off` everywhere), and with each single residual branch removed (`branch-off`, the
   block-deletion lesion of Veit et al. 2016), block by block.
 """
 
@@ -32,7 +32,7 @@ CAM_SEED = shapes.TEST_SEED_START + 500_000
 EXAMPLE_SEED = shapes.TEST_SEED_START + 900_000
 """First shape seed searched for the example images."""
 EXAMPLE_CLASSES = ("star", "heart", "arrow", "crescent", "ring", "hexagon")
-"""Classes of the example images ``assets/examples/shapes_<class>.png``; every other one has
+"""Classes of the example images `assets/examples/shapes_<class>.png`; every other one has
 distractors."""
 
 
@@ -44,8 +44,8 @@ class Evaluation:
         test_accuracy: Top-1 accuracy, intact model.
         gradcam_localisation: Share of distractor images whose true-class Grad-CAM peak lies
             in the labelled shape's box.
-        all_skip_off_accuracy: Top-1 accuracy with every block ``skip-off``.
-        branch_off_accuracy: Block name -> top-1 accuracy with that block ``branch-off``.
+        all_skip_off_accuracy: Top-1 accuracy with every block `skip-off`.
+        branch_off_accuracy: Block name -> top-1 accuracy with that block `branch-off`.
         downsampling_blocks: Blocks with a projection shortcut (stride 2, more channels).
     """
 
@@ -64,7 +64,7 @@ def predict(
     modes: dict[str, str] | None = None,
     batch_size: int = 250,
 ) -> np.ndarray:
-    """Top-1 class of each image, int64 ``(N,)``, with optional block modes."""
+    """Top-1 class of each image, int64 `(N,)`, with optional block modes."""
     out = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
@@ -82,14 +82,14 @@ def cam_peaks(
     std: torch.Tensor,
     batch_size: int = 100,
 ) -> np.ndarray:
-    """Peak of the true class's Grad-CAM at ``layer4`` for each image.
+    """Peak of the true class's Grad-CAM at `layer4` for each image.
 
-    Captum ``LayerGradCam(model, model.layer4)`` with ``relu_attributions=True``, upsampled
-    bilinearly (Captum's ``LayerAttribution.interpolate``) to the image size; the peak is the
+    Captum `LayerGradCam(model, model.layer4)` with `relu_attributions=True`, upsampled
+    bilinearly (Captum's `LayerAttribution.interpolate`) to the image size; the peak is the
     first pixel of maximal value in row-major order.
 
     Returns:
-        int64 ``(N, 2)`` as ``(x, y)`` pixel coordinates.
+        int64 `(N, 2)` as `(x, y)` pixel coordinates.
     """
     cam = LayerGradCam(model, model.layer4)
     size = images.shape[1]
@@ -159,8 +159,8 @@ def evaluate(
 def write_examples(
     model: nn.Module, mean: list[float], std: list[float], out_dir: Path
 ) -> list[Path]:
-    """Save one correctly classified test-namespace image per class in ``EXAMPLE_CLASSES`` as
-    ``out_dir/shapes_<class>.png`` (128 px RGB); every other one has distractors.
+    """Save one correctly classified test-namespace image per class in `EXAMPLE_CLASSES` as
+    `out_dir/shapes_<class>.png` (128 px RGB); every other one has distractors.
 
     Returns:
         The paths written.

@@ -5,15 +5,15 @@
 
 The worked example of "Your own model" (README): a teacher's model is any torchvision ResNet
 state_dict plus a labels file. Here the embedded model's body (every layer up to the average
-pool) is frozen, its 10-way ``fc`` is replaced by a 3-way one, and only that head is trained, on
-pentagons, diamonds and ellipses drawn by this file (``draw_shape``; the package's
-``resnet_demo.shapes`` is not touched, so every shipped image stays the same). Because the body
+pool) is frozen, its 10-way `fc` is replaced by a 3-way one, and only that head is trained, on
+pentagons, diamonds and ellipses drawn by this file (`draw_shape`; the package's
+`resnet_demo.shapes` is not touched, so every shipped image stays the same). Because the body
 is frozen, its features are computed once and the head is trained on them: seconds on 1-2 CPU
 threads.
 
-Writes ``OUT/head3.pt`` (the whole state_dict: frozen body + new head, float32),
-``OUT/labels.txt``, ``OUT/labels_zh.txt`` and one example picture per class
-(``OUT/example_<class>.png``, from the fresh test seeds), and prints the accuracy on fresh
+Writes `OUT/head3.pt` (the whole state_dict: frozen body + new head, float32),
+`OUT/labels.txt`, `OUT/labels_zh.txt` and one example picture per class
+(`OUT/example_<class>.png`, from the fresh test seeds), and prints the accuracy on fresh
 images (seeds never used in training). Then:
 
     python -m resnet_demo explain out/finetune/example_pentagon.png --model embedded \\

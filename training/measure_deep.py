@@ -2,26 +2,26 @@
 
     .venv/bin/python -m training.measure_deep [--model embedded-deep] [--weights W] [--card C]
 
-Runs after ``training.train_deep`` (or ``train_embedded``, for ``--model embedded-no-sd`` and
-``embedded``: the same figures for the 8-block models, on shapes drawn at their input size).
-All test shapes use seeds from ``TEST_SEED`` (40,000,000;
-never used in training, which takes seeds below ``shapes.TEST_SEED_START``). It measures:
+Runs after `training.train_deep` (or `train_embedded`, for `--model embedded-no-sd` and
+`embedded`: the same figures for the 8-block models, on shapes drawn at their input size).
+All test shapes use seeds from `TEST_SEED` (40,000,000;
+never used in training, which takes seeds below `shapes.TEST_SEED_START`). It measures:
 
-- top-1 accuracy of the intact model on ``n_top1`` (2,000) shapes;
-- on the first ``n_lesion`` (1,000) of them: intact accuracy; each block's residual branch off
-  alone (``branch-off``: y = relu(shortcut(x)), the lesion of Veit et al. 2016) and skip off
-  alone (``skip-off``: y = relu(F(x))); k random branches off and k random skips off for
-  k = 1..10 (mean, sample s.d. and standard error s.d./sqrt(n) over ``draws`` (20) seeded
+- top-1 accuracy of the intact model on `n_top1` (2,000) shapes;
+- on the first `n_lesion` (1,000) of them: intact accuracy; each block's residual branch off
+  alone (`branch-off`: y = relu(shortcut(x)), the lesion of Veit et al. 2016) and skip off
+  alone (`skip-off`: y = relu(F(x))); k random branches off and k random skips off for
+  k = 1..10 (mean, sample s.d. and standard error s.d./sqrt(n) over `draws` (20) seeded
   draws of k distinct blocks); all skips off.
 
-``--curves-only`` re-measures only the two k-curves (with ``--draws``) on the card's own
+`--curves-only` re-measures only the two k-curves (with `--draws`) on the card's own
 weights and lesion shapes, and replaces those two entries of the card; every other figure
-stays as it was measured. Draw d of a given k is the same set of blocks whatever ``--draws``
-is, so a larger ``--draws`` extends the earlier draws.
+stays as it was measured. Draw d of a given k is the same set of blocks whatever `--draws`
+is, so a larger `--draws` extends the earlier draws.
 
-Every lesioned forward pass is ``resnet_demo.switches.SwitchedResNet(model, modes)``. To save
-time, the intact prefix is computed once per batch (``block_inputs``) and each mode map runs
-from its first switched block onwards (``run_from``): the same operations on the same inputs
+Every lesioned forward pass is `resnet_demo.switches.SwitchedResNet(model, modes)`. To save
+time, the intact prefix is computed once per batch (`block_inputs`) and each mode map runs
+from its first switched block onwards (`run_from`): the same operations on the same inputs
 as the full switched forward pass.
 """
 
@@ -48,7 +48,7 @@ from training.data import generate
 TEST_SEED = 40_000_000
 """First shape seed of the measurement set (fresh: training uses seeds below 10,000,000)."""
 DRAW_SEED = 20_161_204
-"""Root seed of the random block draws (numpy ``default_rng([DRAW_SEED, kind, k, draw])``)."""
+"""Root seed of the random block draws (numpy `default_rng([DRAW_SEED, kind, k, draw])`)."""
 KINDS = {BRANCH_OFF: 0, SKIP_OFF: 1}
 LESION_SD = (
     "sd: sample standard deviation (ddof = 1) over the draws; sem: its standard error of the "
@@ -67,7 +67,7 @@ def lesion_accuracies(
     """Top-1 accuracy of the model under each mode map (block -> mode; missing = intact).
 
     Per batch the intact block inputs are computed once; a map runs
-    ``SwitchedResNet(model, modes).run_from(first, inputs[first])`` from its first non-intact
+    `SwitchedResNet(model, modes).run_from(first, inputs[first])` from its first non-intact
     block (a map with none is the intact forward pass).
 
     Returns:
@@ -95,7 +95,7 @@ def lesion_accuracies(
 
 
 def random_draws(names: list[str], mode: str, k: int, draws: int) -> list[list[str]]:
-    """``draws`` seeded sets of ``k`` distinct blocks (forward order within each set)."""
+    """`draws` seeded sets of `k` distinct blocks (forward order within each set)."""
     out = []
     for draw in range(draws):
         rng = np.random.default_rng([DRAW_SEED, KINDS[mode], k, draw])
@@ -105,8 +105,8 @@ def random_draws(names: list[str], mode: str, k: int, draws: int) -> list[list[s
 
 
 def lesion_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, dict[str, str]]]:
-    """Every measurement as ``(key, mode map)``: intact, single branch/skip off per block,
-    k random branches/skips off (k = 1..max_k, ``draws`` each), all skips off."""
+    """Every measurement as `(key, mode map)`: intact, single branch/skip off per block,
+    k random branches/skips off (k = 1..max_k, `draws` each), all skips off."""
     plan: list[tuple[tuple, dict[str, str]]] = [(("intact",), {})]
     for mode in (BRANCH_OFF, SKIP_OFF):
         plan += [(("single", mode, n), {n: mode}) for n in names]
@@ -183,7 +183,7 @@ def _k_curves(results: dict, names: list[str], max_k: int, draws: int) -> dict[s
 
 
 def curve_plan(names: list[str], max_k: int, draws: int) -> list[tuple[tuple, dict[str, str]]]:
-    """Only the k-random measurements of ``lesion_plan`` (same keys, same draws)."""
+    """Only the k-random measurements of `lesion_plan` (same keys, same draws)."""
     return [item for item in lesion_plan(names, max_k, draws) if item[0][0] == "random"]
 
 
@@ -196,7 +196,7 @@ def measure_curves(
     batch_size: int = 250,
     size: int = 32,
 ) -> dict[str, Any]:
-    """The two k-curves of the card on the first ``n_lesion`` lesion shapes, ``draws`` per k."""
+    """The two k-curves of the card on the first `n_lesion` lesion shapes, `draws` per k."""
     names = block_names(model)
     images, labels = generate(TEST_SEED, n_lesion, size=size)
     plan = curve_plan(names, max_k, draws)
@@ -215,8 +215,8 @@ def measure(
     batch_size: int = 250,
     size: int = 32,
 ) -> dict[str, Any]:
-    """Top-1 on ``n_top1`` fresh shapes (drawn at ``size`` px) and the lesion figures on the
-    first ``n_lesion``."""
+    """Top-1 on `n_top1` fresh shapes (drawn at `size` px) and the lesion figures on the
+    first `n_lesion`."""
     images, labels = generate(TEST_SEED, max(n_top1, n_lesion), size=size)
     (top1,) = lesion_accuracies(model, images[:n_top1], labels[:n_top1], stats, [{}], batch_size)
     plan = lesion_plan(block_names(model), max_k, draws)
@@ -311,7 +311,7 @@ def _update_curves(
     weights: Path,
     start: float,
 ) -> int:
-    """``--curves-only``: replace the card's two k-curves, keep every other figure."""
+    """`--curves-only`: replace the card's two k-curves, keep every other figure."""
     sha = hashlib.sha256(weights.read_bytes()).hexdigest()
     if card.get("weights_file_sha256") not in (None, sha):
         raise SystemExit(f"{weights} is not the file the card was measured on")

@@ -1,12 +1,12 @@
-"""Train ``embedded-deep``: a 27-block narrow torchvision ResNet, plainly, for a wall-clock budget.
+"""Train `embedded-deep`: a 27-block narrow torchvision ResNet, plainly, for a wall-clock budget.
 
     .venv/bin/python -m training.train_deep [--minutes 60] [--out DIR]
 
-The model is ``NarrowResNet(BasicBlock, [7, 7, 7, 6], width=16)`` (stage widths 16/32/64/128)
-with ``conv1`` replaced by a 3x3 stride-1 convolution and ``maxpool`` by ``nn.Identity()``: a
+The model is `NarrowResNet(BasicBlock, [7, 7, 7, 6], width=16)` (stage widths 16/32/64/128)
+with `conv1` replaced by a 3x3 stride-1 convolution and `maxpool` by `nn.Identity()`: a
 ResNet-56-like network (27 residual blocks) in torchvision form, so every switch, Grad-CAM and
-strip of the app works on it unchanged. Input: 32 px shapes (``resnet_demo.shapes``, seeds
-``0 .. n_train - 1``, all below ``shapes.TEST_SEED_START``; 80,000 by default: a run on 16,000
+strip of the app works on it unchanged. Input: 32 px shapes (`resnet_demo.shapes`, seeds
+`0 .. n_train - 1`, all below `shapes.TEST_SEED_START`; 80,000 by default: a run on 16,000
 overfitted them, 98 % on its training batches but 93.5 % on fresh shapes), normalised with the
 training images' own channel mean and std, random horizontal flips. AdamW (lr 2e-3, weight decay
 5e-4), batch 64, cross-entropy; the learning rate rises linearly from 0 over the first 10 % of the
@@ -14,15 +14,15 @@ wall-clock budget, then decays along a cosine to 0 (without the warm-up, two run
 chance for their first 200-750 steps). No stochastic depth and no block dropping of any kind.
 
 A progress line goes to stdout about every 30 s; a checkpoint is written every 5 minutes to
-``<work>/embedded_deep_resnet.ckpt.pt`` (removed when the run ends). The final weights go to
-``<out>/embedded_deep_resnet.pt`` (float16 when float32 would exceed 5 MB; loading converts
-to float32) and the training half of the model card to ``<out>/embedded_deep_resnet.json``;
-``python -m training.measure_deep`` adds the measurements afterwards.
+`<work>/embedded_deep_resnet.ckpt.pt` (removed when the run ends). The final weights go to
+`<out>/embedded_deep_resnet.pt` (float16 when float32 would exceed 5 MB; loading converts
+to float32) and the training half of the model card to `<out>/embedded_deep_resnet.json`;
+`python -m training.measure_deep` adds the measurements afterwards.
 
 Threads: 1 by default. On the shared 2-core machine (other jobs using the cores), one training
 step took 0.75-8 s with 2 threads (OpenMP threads waiting on a busy core; 1.2-4.6 s with
-``OMP_WAIT_POLICY=PASSIVE``) against a steady 1.0-1.3 s with 1 thread, so 1 thread does more
-steps in the same budget there. ``--threads 2`` is faster on an idle machine.
+`OMP_WAIT_POLICY=PASSIVE`) against a steady 1.0-1.3 s with 1 thread, so 1 thread does more
+steps in the same budget there. `--threads 2` is faster on an idle machine.
 
 Because the budget is wall-clock time, the number of steps (and so the bits of the weights)
 depends on the machine and its load; the card records the steps done.
@@ -76,7 +76,7 @@ class DeepConfig:
     Attributes:
         minutes: Wall-clock training budget; the cosine schedule spans it.
         seed: torch seed and seed of the batch order and flips.
-        n_train: Training images, shape seeds ``0 .. n_train - 1``.
+        n_train: Training images, shape seeds `0 .. n_train - 1`.
         batch_size: Images per AdamW step.
         lr: Peak learning rate (reached after the warm-up, then cosine decay to 0).
         warmup: Share of the budget spent raising the learning rate linearly from 0.
@@ -97,11 +97,11 @@ class DeepConfig:
 
 
 def build_deep_resnet(num_classes: int = len(shapes.CLASS_NAMES), width: int = WIDTH) -> ResNet:
-    """The untrained ``embedded-deep`` architecture (``models.embedded.build_narrow_resnet``).
+    """The untrained `embedded-deep` architecture (`models.embedded.build_narrow_resnet`).
 
     Returns:
-        A torchvision ``ResNet`` of 27 ``BasicBlock``s, stage widths ``(w, 2w, 4w, 8w)``, a 3x3
-        stride-1 ``conv1`` and no max-pool, taking float32 ``(N, 3, 32, 32)`` normalised input.
+        A torchvision `ResNet` of 27 `BasicBlock`s, stage widths `(w, 2w, 4w, 8w)`, a 3x3
+        stride-1 `conv1` and no max-pool, taking float32 `(N, 3, 32, 32)` normalised input.
     """
     return build_narrow_resnet(num_classes, width, list(LAYERS), SMALL_STEM)
 
@@ -109,24 +109,24 @@ def build_deep_resnet(num_classes: int = len(shapes.CLASS_NAMES), width: int = W
 def generate_shapes(
     first_seed: int, n: int, distractor_rate: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shapes ``first_seed .. first_seed + n - 1`` drawn directly at 32 px (``training.data``).
+    """Shapes `first_seed .. first_seed + n - 1` drawn directly at 32 px (`training.data`).
 
     Returns:
-        (uint8 ``(n, 32, 32, 3)`` images, int64 ``(n,)`` labels).
+        (uint8 `(n, 32, 32, 3)` images, int64 `(n,)` labels).
     """
     return generate(first_seed, n, distractor_rate, size=INPUT_SIZE)
 
 
 def flip_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Flip each image of ``(N, 3, H, W)`` left-right with probability 1/2 (channels-last out)."""
+    """Flip each image of `(N, 3, H, W)` left-right with probability 1/2 (channels-last out)."""
     flip = torch.rand(x.shape[0], generator=generator) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
     return x.contiguous(memory_format=torch.channels_last)
 
 
 def cosine_lr(lr: float, elapsed: float, budget: float, warmup: float = 0.0) -> float:
-    """The learning rate at ``elapsed`` seconds of ``budget``: linear from 0 to ``lr`` over the
-    first ``warmup`` share of the budget, then ``lr * (1 + cos(pi * t)) / 2`` with ``t`` the
+    """The learning rate at `elapsed` seconds of `budget`: linear from 0 to `lr` over the
+    first `warmup` share of the budget, then `lr * (1 + cos(pi * t)) / 2` with `t` the
     fraction of the rest of the budget spent (clipped to 1)."""
     ramp = warmup * budget
     if elapsed < ramp:
@@ -135,10 +135,10 @@ def cosine_lr(lr: float, elapsed: float, budget: float, warmup: float = 0.0) -> 
 
 
 def save_weights(model: nn.Module, path: Path) -> dict[str, Any]:
-    """Save the ``state_dict``, as float16 if its float32 tensors exceed 5 MB.
+    """Save the `state_dict`, as float16 if its float32 tensors exceed 5 MB.
 
     Returns:
-        ``{"dtype", "bytes", "state_sha256"}`` of what was written (digest of the stored tensors).
+        `{"dtype", "bytes", "state_sha256"}` of what was written (digest of the stored tensors).
     """
     state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     float_bytes = sum(v.numel() * 4 for v in state.values() if v.is_floating_point())
@@ -155,8 +155,8 @@ def save_weights(model: nn.Module, path: Path) -> dict[str, Any]:
 
 
 def load_deep(weights_path: Path, num_classes: int = len(shapes.CLASS_NAMES)) -> ResNet:
-    """Build ``embedded-deep`` and load weights saved by ``save_weights`` (float16 or float32),
-    converting them to float32; strict load, ``weights_only=True``. Returns it in eval mode."""
+    """Build `embedded-deep` and load weights saved by `save_weights` (float16 or float32),
+    converting them to float32; strict load, `weights_only=True`. Returns it in eval mode."""
     model = build_deep_resnet(num_classes)
     state = torch.load(Path(weights_path), map_location="cpu", weights_only=True)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
@@ -226,9 +226,9 @@ def train(
 ) -> tuple[ResNet, int, float]:
     """Train until the wall-clock budget is spent.
 
-    With ``resume`` (a checkpoint of this run), the weights, optimizer state, step count and
+    With `resume` (a checkpoint of this run), the weights, optimizer state, step count and
     elapsed time are restored and the run goes on from there on the same schedule; the batch
-    order after the restart is a fresh permutation (seeded by ``seed + step``).
+    order after the restart is a fresh permutation (seeded by `seed + step`).
 
     Returns:
         (model in eval mode, contiguous float32; optimizer steps done; training seconds).
@@ -277,7 +277,7 @@ def train(
 
 
 def build_card(config: DeepConfig, stats: tuple[list, list], run: dict[str, Any]) -> dict[str, Any]:
-    """The training half of the model card (``measure_deep`` adds the measurements)."""
+    """The training half of the model card (`measure_deep` adds the measurements)."""
     mean, std = stats
     return {
         "name": NAME,
@@ -330,7 +330,7 @@ def run(
     """Generate the data, train, and write the weights and the training card.
 
     Returns:
-        The card dict written to ``out_dir / CARD_NAME``.
+        The card dict written to `out_dir / CARD_NAME`.
     """
     if not 0 < config.n_train <= shapes.TEST_SEED_START:
         raise ValueError("n_train must keep the training seeds below shapes.TEST_SEED_START")

@@ -3,16 +3,16 @@
     .venv/bin/python -m training.train_embedded [--seed S] [--epochs E] [--out DIR]
 
 The run is a function of its configuration: the data set is generated from the seed
-(``resnet_demo.shapes``: training images use shape seeds ``S * 1_000_000 + i``, always below
-``shapes.TEST_SEED_START``), torch is seeded with ``S``, and the batch order and augmentation
-come from a seeded ``torch.Generator``. Stochastic depth now comes from
-``torchvision.ops.StochasticDepth`` (see ``training.stochastic_depth``), which draws from torch's
+(`resnet_demo.shapes`: training images use shape seeds `S * 1_000_000 + i`, always below
+`shapes.TEST_SEED_START`), torch is seeded with `S`, and the batch order and augmentation
+come from a seeded `torch.Generator`. Stochastic depth now comes from
+`torchvision.ops.StochasticDepth` (see `training.stochastic_depth`), which draws from torch's
 global generator: the run is still deterministic, but it no longer reproduces the shipped
-``assets/embedded_resnet.pt`` bit for bit (that file was trained by the hand-written version,
-``python -m resnet_demo.train_embedded`` at commit 73a09cd); the card records the digest of
+`assets/embedded_resnet.pt` bit for bit (that file was trained by the hand-written version,
+`python -m resnet_demo.train_embedded` at commit 73a09cd); the card records the digest of
 whatever this run writes.
 
-After training, ``training.evaluation`` measures the model on shapes training never saw
+After training, `training.evaluation` measures the model on shapes training never saw
 (accuracy, Grad-CAM localisation, switch effects) and writes the example pictures.
 """
 
@@ -43,11 +43,11 @@ from training.evaluation import CAM_SEED, TEST_SEED, Evaluation, evaluate, write
 from training.stochastic_depth import StochasticDepthResNet
 
 SEEDS_PER_RUN = 1_000_000
-"""Training shape seeds of run ``S`` are ``S * SEEDS_PER_RUN + i``; ``S`` must keep them
-below ``shapes.TEST_SEED_START``."""
+"""Training shape seeds of run `S` are `S * SEEDS_PER_RUN + i`; `S` must keep them
+below `shapes.TEST_SEED_START`."""
 NO_SD_WEIGHTS_NAME = "embedded_no_sd_resnet.pt"
 NO_SD_CARD_NAME = "embedded_no_sd_resnet.json"
-"""Files of ``embedded-no-sd``: the same recipe with ``--stochastic-depth 0``."""
+"""Files of `embedded-no-sd`: the same recipe with `--stochastic-depth 0`."""
 REPRODUCTION = (
     "Deterministic: the same command with the same config, torch version and thread count "
     "gives the same state_sha256 on the same kind of CPU (checked by running the default "
@@ -65,7 +65,7 @@ class TrainConfig:
         n_train: Training images, generated once and kept as uint8.
         epochs: Passes over the training images.
         full_res_epochs: How many of the last epochs train at full size (128 px).
-        mid_res_epochs: How many epochs before those train at ``mid_res``.
+        mid_res_epochs: How many epochs before those train at `mid_res`.
         low_res: Image side (area-downsampled) of the remaining, earliest epochs.
         mid_res: Image side of the middle epochs.
         width: Channels of the first stage of the narrow ResNet-18.
@@ -105,8 +105,8 @@ class TrainConfig:
 
 
 def resolution_schedule(config: TrainConfig) -> list[int]:
-    """Image side of each epoch: ``full_res_epochs`` at the input size last, ``mid_res_epochs``
-    at ``mid_res`` before them, the rest at ``low_res``."""
+    """Image side of each epoch: `full_res_epochs` at the input size last, `mid_res_epochs`
+    at `mid_res` before them, the rest at `low_res`."""
     full = min(config.full_res_epochs, config.epochs)
     mid = min(config.mid_res_epochs, config.epochs - full)
     low = config.epochs - full - mid
@@ -127,8 +127,8 @@ def train(
 
     Args:
         config: The run's configuration.
-        images: uint8 ``(N, 128, 128, 3)`` training images.
-        labels: int64 ``(N,)`` class indices.
+        images: uint8 `(N, 128, 128, 3)` training images.
+        labels: int64 `(N,)` class indices.
         mean: Per-channel normalisation mean (pixels in [0, 1]).
         std: Per-channel normalisation standard deviation.
 
@@ -311,8 +311,8 @@ def build_card(
 
 
 def run(config: TrainConfig, out_dir: Path | None) -> dict[str, Any]:
-    """Generate the data, train, evaluate, and write ``embedded_resnet.pt`` and
-    ``embedded_resnet.json`` to ``out_dir`` (default: the shipped paths in ``assets/``).
+    """Generate the data, train, evaluate, and write `embedded_resnet.pt` and
+    `embedded_resnet.json` to `out_dir` (default: the shipped paths in `assets/`).
 
     Returns:
         The model card dict that was written.

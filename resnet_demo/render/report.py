@@ -47,7 +47,11 @@ class AnalysisView(Protocol):
     @property
     def cam_layer(self) -> str: ...
     @property
-    def cam(self) -> np.ndarray: ...  # float32 (S, S) in [0, 1], on its own scale
+    def cam(self) -> np.ndarray: ...  # float32 (S, S) in [0, 1] ([-1, 1] signed), own scale
+    @property
+    def method(self) -> str: ...  # the attribution method of `cam`
+    @property
+    def signed(self) -> bool: ...  # `cam` keeps its sign, in [-1, 1]
 
     @property
     def switched(self) -> Mapping[str, str]: ...
@@ -129,10 +133,7 @@ def card_content(
         The card's content; draw it with `render.result_card`.
     """
     size = current.image.shape
-    # An analysis names its method (`Analysis.method`, `.signed`); views without them are
-    # Grad-CAM.
-    method = getattr(current, "method", GRADCAM)
-    signed = bool(getattr(current, "signed", False))
+    method, signed = current.method, current.signed
     what, heat_title, heat_key, diff_words, switched_title = _method_words(
         method, signed, names[current.target], current.cam_layer, lang, palette
     )

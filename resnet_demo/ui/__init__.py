@@ -7,7 +7,7 @@
 - `serve(model, args=None) -> gr.Blocks`: build, queue and launch without blocking.
 - `main(argv=None)`: what `python app.py` runs.
 
-Only this package imports gradio (DESIGN.md §3); handlers call `analysis` for numbers and
+Only this package imports gradio (docs/design.md §3); handlers call `analysis` for numbers and
 `render` for pictures and compute nothing themselves.
 """
 

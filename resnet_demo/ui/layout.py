@@ -170,10 +170,10 @@ class Page:
 
 
 PHOTO_FORMAT = "jpeg"
-"""How the overlays (a heat map blended over the photo) travel: JPEG encodes in about a tenth of
-PNG's time (issue 13 §5: the four stage tiles and three overlays took 100 of a flip's 120 ms of
-encoding as PNG), and a blend over a photo shows no JPEG edges. Maps drawn cell by cell (the raw
-map, the difference, the activation grids) stay PNG, whose edges stay sharp."""
+"""How the overlays (a heat map blended over the photo) travel: JPEG encodes much faster than
+PNG (docs/performance.md, "Where a flip's time goes"), and a blend over a photo shows no JPEG
+edges. Maps drawn cell by cell (the raw map, the difference, the activation grids) stay PNG,
+whose edges stay sharp."""
 
 
 def _picture(

@@ -1,9 +1,9 @@
-"""Output pictures whose PNG encoding costs a third of Gradio's.
+"""Output pictures whose PNG encoding is faster than Gradio's.
 
 Gradio saves an output array with Pillow's default zlib level (6). The maps drawn cell by cell
 (raw map, difference, activation and channel grids) are a few flat colours, which zlib's fastest
-level packs almost as small: on a 318x530 activation grid, level 1 took 3.5 ms against 8.5 ms at
-level 6, for 6 KB against 4 KB (`benchmarks/load.py` counts every request's pictures). `Picture`
+level packs almost as small in much less time (docs/performance.md, "Where a flip's time goes";
+`benchmarks/load.py` counts every request's pictures). `Picture`
 is `gr.Image` with that one change; the file lands in Gradio's cache exactly where Gradio would
 put it (a folder named by the content's hash), so serving and cleaning it are Gradio's as usual.
 """

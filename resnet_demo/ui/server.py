@@ -91,9 +91,8 @@ def head_html() -> str:
 def default_threads() -> int:
     """Torch threads per analysis: the cores shared by the `CONCURRENCY` analyses at once.
 
-    More threads than that oversubscribe the CPU when requests overlap: on this 2-core machine,
-    with the other core busy, a flip took 1.5 s (embedded) and 2.5 s (ResNet-18) with 2 torch
-    threads against 0.06 s and 0.2 s with 1 (OpenMP threads wait for a core that is taken).
+    More threads oversubscribe the CPU when requests overlap: OpenMP threads wait for a core that
+    is taken (`benchmarks/bench_switch.py --threads N`, docs/performance.md).
     """
     return max(1, (os.cpu_count() or 1) // CONCURRENCY)
 
@@ -124,7 +123,7 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command line of `python app.py` (DESIGN.md §5)."""
+    """Command line of `python app.py` (docs/design.md §5)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = argv_lang(argv)
     parser = argparse.ArgumentParser(prog="app.py", description=t("server_description", lang))

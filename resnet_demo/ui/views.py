@@ -182,7 +182,7 @@ def _percent(p: float) -> str:
 
 
 def switch_result_html(session: Session, names: list[str], lang: str) -> str:
-    """The banner's answer in one line, kept beside the switches (issue 19 §6): the intact top-1
+    """The banner's answer in one line, kept beside the switches: the intact top-1
     and its probability → the switched top-1 and its probability. Class `changed`, `same`,
     `intact` or `none` (no image yet), like the banner's."""
     intact, current, comparison = session.intact, session.current, session.comparison

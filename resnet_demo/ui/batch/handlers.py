@@ -32,9 +32,8 @@ _PROGRESS = gr.Progress()
 """Default of the handlers' `progress` argument: Gradio replaces it with the event's tracker."""
 
 STEP_S = 0.25
-"""Least time between two steps of a batch (a summary line sent, a chance to stop): one step
-per image cost 64 messages through Gradio's queue, more than the 64 images themselves (1.6 s
-in the handler, 4.7 s end to end on two busy cores)."""
+"""Least time between two steps of a batch (a summary line sent, a chance to stop): a message
+per image through Gradio's queue costs more than the image (`benchmarks/bench_batch.py`)."""
 
 Updates = dict[Any, Any]
 """What a handler returns: component -> new value or `gr.update(...)`."""
