@@ -365,12 +365,44 @@ def misclassified(rows: Iterable[Row]) -> list[Row]:
     return [r for r in rows if r.label is not None and r.switched != r.label]
 
 
-def summary_rows(batch: Batch, names: Sequence[str], lang: str = "en") -> list[dict[str, str]]:
-    """The batch as the CLI's summary.csv rows (`cli.SUMMARY_FIELDS`), class names from
-    `names`: the images in `batch.rows` order, then the skipped files with their message in
-    `lang`."""
-    from resnet_demo.cli import error_row, summary_row
+SUMMARY_FIELDS = (
+    "file",
+    "intact_top1",
+    "intact_probability",
+    "switched_top1",
+    "switched_probability",
+    "flipped",
+    "error",
+)
+"""The columns of a batch's summary.csv (probabilities in [0, 1]; with no switches the switched
+columns repeat the intact ones)."""
 
+
+def summary_row(
+    file: str, intact: str, intact_p: float, switched: str, switched_p: float
+) -> dict[str, str]:
+    """One analysed image's summary.csv row (`SUMMARY_FIELDS`): top-1 class names and their
+    probabilities, intact and switched ("flipped" when the names differ)."""
+    return {
+        "file": file,
+        "intact_top1": intact,
+        "intact_probability": f"{intact_p:.4f}",
+        "switched_top1": switched,
+        "switched_probability": f"{switched_p:.4f}",
+        "flipped": str(intact != switched).lower(),
+        "error": "",
+    }
+
+
+def error_row(file: str, message: str) -> dict[str, str]:
+    """The summary.csv row of a file that could not be read or analysed: its message."""
+    return dict.fromkeys(SUMMARY_FIELDS, "") | {"file": file, "error": message}
+
+
+def summary_rows(batch: Batch, names: Sequence[str], lang: str = "en") -> list[dict[str, str]]:
+    """The batch as summary.csv rows (`SUMMARY_FIELDS`, as the CLI writes them), class names
+    from `names`: the images in `batch.rows` order, then the skipped files with their message in
+    `lang`."""
     rows = [
         summary_row(r.name, names[r.intact], r.intact_p, names[r.switched], r.switched_p)
         for r in batch.rows

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from resnet_demo.analysis.methods import GRADCAM, IG_BASELINES, METHOD_NAMES
+from resnet_demo.batch import SUMMARY_FIELDS, error_row, summary_row
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
 from resnet_demo.lab.curves import DRAWS, ROBUST_MODELS
@@ -42,6 +43,7 @@ from resnet_demo.models import (
     weights_status,
 )
 from resnet_demo.models.describe import CLI, accuracy_label, shapes_notice
+from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.models.registry import uses_bottleneck
 from resnet_demo.render import overlay, result_card
 from resnet_demo.render.colormaps import PALETTES
@@ -86,38 +88,6 @@ def method_settings(args: argparse.Namespace) -> dict[str, object]:
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 """What `explain` takes from a folder (case-insensitive); other files are passed over."""
-SUMMARY_FIELDS = (
-    "file",
-    "intact_top1",
-    "intact_probability",
-    "switched_top1",
-    "switched_probability",
-    "flipped",
-    "error",
-)
-"""The columns of a batch's summary.csv (probabilities in [0, 1]; with no switches the switched
-columns repeat the intact ones)."""
-
-
-def summary_row(
-    file: str, intact: str, intact_p: float, switched: str, switched_p: float
-) -> dict[str, str]:
-    """One analysed image's summary.csv row (`SUMMARY_FIELDS`): top-1 class names and their
-    probabilities, intact and switched ("flipped" when the names differ)."""
-    return {
-        "file": file,
-        "intact_top1": intact,
-        "intact_probability": f"{intact_p:.4f}",
-        "switched_top1": switched,
-        "switched_probability": f"{switched_p:.4f}",
-        "flipped": str(intact != switched).lower(),
-        "error": "",
-    }
-
-
-def error_row(file: str, message: str) -> dict[str, str]:
-    """The summary.csv row of a file that could not be read or analysed: its message."""
-    return dict.fromkeys(SUMMARY_FIELDS, "") | {"file": file, "error": message}
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -416,33 +386,10 @@ def _outputs(parser: argparse.ArgumentParser, lang: str, out_required: bool = Tr
 
 
 def _model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
-    """`--model --weights` and the teacher's-own-model flags (`models.own.load_from_flags`)."""
+    """`--model --weights` and the teacher's-own-model flags (`models.own.own_model_flags`)."""
     parser.add_argument("--model", default=EMBEDDED, help=t("cli_model_help", lang))
     parser.add_argument("--weights", default=None, help=t("cli_weights_help", lang))
     own_model_flags(parser, lang)
-
-
-def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
-    """`--labels --labels-zh --input-size --mean --std` (also the app's start flags)."""
-    parser.add_argument("--labels", default=None, metavar="FILE", help=t("cli_labels_help", lang))
-    parser.add_argument(
-        "--labels-zh", default=None, metavar="FILE", help=t("cli_labels_zh_help", lang)
-    )
-    parser.add_argument(
-        "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
-    )
-    for flag, key in (("--mean", "cli_mean_help"), ("--std", "cli_std_help")):
-        parser.add_argument(
-            flag, type=float, nargs=3, default=None, metavar=("R", "G", "B"), help=t(key, lang)
-        )
-
-
-def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True) -> LoadedModel:
-    """The model `_model_flags` name (see `models.own.load_from_flags`)."""
-    from resnet_demo.models.own import load_from_flags
-
-    own = {k: getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")}
-    return load_from_flags(args.model, args.weights, **own, allow_download=allow_download)
 
 
 def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:

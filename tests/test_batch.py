@@ -34,7 +34,7 @@ from gradio_client import handle_file
 from resnet_demo import batch as core
 from resnet_demo import shapes
 from resnet_demo.analysis import analyze
-from resnet_demo.cli import SUMMARY_FIELDS
+from resnet_demo.batch import SUMMARY_FIELDS
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import LoadedModel
 from resnet_demo.text import t

@@ -16,7 +16,8 @@ import pytest
 from catalogue_words import english_words_in
 from PIL import Image
 
-from resnet_demo.cli import SUMMARY_FIELDS, batch_images, main, write_json
+from resnet_demo.batch import SUMMARY_FIELDS
+from resnet_demo.cli import batch_images, main, write_json
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import parse_model_name
 from resnet_demo.models.describe import PHOTO_MODEL

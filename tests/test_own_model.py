@@ -24,15 +24,16 @@ from resnet_demo.cli import main as cli_main
 from resnet_demo.errors import DemoError, InvalidValue
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import WeightsError, load_model
+from resnet_demo.models.diagnose import describe_state
 from resnet_demo.models.embedded import read_card
+from resnet_demo.models.errors import LabelsError
 from resnet_demo.models.own import (
     IMAGENET_PREPROCESSING,
-    LabelsError,
-    describe_state,
     load_from_flags,
     override_preprocessing,
     read_labels,
 )
+from resnet_demo.text import t
 from resnet_demo.ui import server, views
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.layout import build_page
@@ -300,9 +301,33 @@ def test_other_architectures_are_named() -> None:
     with torch.device("meta"):
         resnet50 = torchvision.models.resnet50(num_classes=10).state_dict()
         resnext = torchvision.models.resnext50_32x4d(num_classes=7).state_dict()
-    assert describe_state(resnet50) == "resnet50 (Bottleneck blocks, fc 2048→10)"
-    assert describe_state(resnext) == "resnext50_32x4d (Bottleneck blocks, fc 2048→7)"
-    assert describe_state({"features.0.weight": torch.zeros(1)}).startswith("not a ResNet")
+    assert describe_state(resnet50).words("en") == "resnet50 (Bottleneck blocks, fc 2048→10)"
+    assert describe_state(resnext).words("en") == "resnext50_32x4d (Bottleneck blocks, fc 2048→7)"
+    other = describe_state({"features.0.weight": torch.zeros(1)}).words("en")
+    assert other.startswith("a network that is not a ResNet")
+
+
+def test_the_diagnosis_is_worded_by_the_catalogue_in_both_languages() -> None:
+    """`describe_state` names what it found with a catalogue key and fields, never a sentence:
+    the same diagnosis reads in English and in Chinese, inside the error's message too."""
+    with torch.device("meta"):
+        resnet50 = torchvision.models.resnet50(num_classes=10).state_dict()
+    odd = dict(resnet50)
+    del odd["layer4.2.conv1.weight"]  # a ResNet, but no architecture here
+    fields = {"block": "Bottleneck", "fc_in": 2048, "fc_out": 10}
+    cases = [
+        (resnet50, "found_architecture", {"arch": "resnet50", **fields}),
+        (odd, "found_other_resnet", {"layers": "[3, 4, 6, 3]", **fields}),
+        ({"features.0.weight": torch.zeros(1)}, "found_not_resnet", {"keys": "features.0.weight"}),
+    ]
+    for state, key, expected in cases:
+        found = describe_state(state)
+        assert found.key == key and dict(found.fields) == expected
+        for lang in ("en", "zh"):
+            assert found.words(lang) == t(key, lang, **expected)
+        error = WeightsError("weights_wrong_architecture", path="x.pt", found=found, arch="a")
+        assert found.words("zh") in error.words("zh") and found.words("en") in str(error)
+    assert "残差块" in describe_state(resnet50).words("zh")
 
 
 def test_wrong_architecture_is_a_weights_error_naming_both(

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from captum.attr import LayerActivation, LayerAttribution
 
-from resnet_demo.analysis import methods
+import resnet_demo.analysis.methods as methods
 from resnet_demo.analysis.gradcam import tail_grad_cam, tail_grad_cams
 from resnet_demo.analysis.results import Analysis, BlockActivation, BlockStats
 from resnet_demo.errors import DemoError, Term, check_int

@@ -23,7 +23,7 @@ import torch
 import torchvision.transforms.v2.functional as F
 from torchvision.transforms import InterpolationMode
 
-from resnet_demo.analysis import methods
+import resnet_demo.analysis.methods as methods
 from resnet_demo.errors import DemoError, check_int
 from resnet_demo.models import LoadedModel
 from resnet_demo.models.preprocessing import Preprocessing

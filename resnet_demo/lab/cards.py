@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from resnet_demo.lab import charts
+import resnet_demo.lab.charts as charts
 from resnet_demo.lab.curves import DRAWS, MAX_K, LesionCurves, set_curves
 from resnet_demo.lab.gradient_flow import GradientFlowStudy, Progress, gradient_flow_study
 from resnet_demo.lab.image_sets import load_image_set

@@ -1,10 +1,9 @@
 """Model registry, weight sources, labels and preprocessing. Knows nothing about Gradio."""
 
+from resnet_demo.models.errors import LabelsError, WeightsError, WeightsUnavailable
 from resnet_demo.models.loading import (
     RANDOM,
     LoadedModel,
-    WeightsError,
-    WeightsUnavailable,
     hub_cache_path,
     load_model,
     load_model_or_embedded,
@@ -29,6 +28,7 @@ __all__ = [
     "EMBEDDED_MODELS",
     "EMBEDDED_NO_SD",
     "RANDOM",
+    "LabelsError",
     "LoadedModel",
     "ModelNameError",
     "ModelSpec",

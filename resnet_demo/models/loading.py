@@ -17,20 +17,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from resnet_demo.errors import DemoError
+from resnet_demo.models.diagnose import describe_checkpoint, describe_file, describe_state
+from resnet_demo.models.embedded import asset_paths, build_from_card, load_embedded
+from resnet_demo.models.errors import WeightsError, WeightsUnavailable
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.models.registry import EMBEDDED, ModelSpec, parse_model_name
 
 RANDOM = "random"
-
-
-class WeightsError(DemoError):
-    """Weights that cannot be used: missing, not a state_dict, wrong keys or shapes (keys
-    `weights_*` of the catalogue's `[errors_engine]` table)."""
-
-
-class WeightsUnavailable(WeightsError):
-    """ImageNet weights are neither on disk nor downloadable; the message says what to do."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,13 +90,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     Raises:
         WeightsError: missing file, not loadable with `weights_only=True`, or not a mapping of
             names to tensors; the message names what the file holds instead (a whole pickled
-            model, another zip archive, text, a training checkpoint: `own.describe_file`).
+            model, another zip archive, text, a training checkpoint: `diagnose.describe_file`).
     """
     path = Path(path)
     if not path.is_file():
         raise WeightsError("weights_not_found", path=str(path))
-    from resnet_demo.models.own import describe_checkpoint, describe_file
-
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -121,7 +112,7 @@ def load_state_dict_strict(
     """Copy weights into `module` after checking every key and shape.
 
     Raises:
-        WeightsError: naming the architecture the file looks like (`own.describe_state`) and
+        WeightsError: naming the architecture the file looks like (`diagnose.describe_state`) and
             the first missing, unexpected and mis-shaped keys.
     """
     expected = module.state_dict()
@@ -133,8 +124,6 @@ def load_state_dict_strict(
         if k in state and state[k].shape != v.shape
     ]
     if missing or unexpected or mis_shaped:
-        from resnet_demo.models.own import describe_state
-
         raise WeightsError(
             "weights_do_not_fit",
             origin=origin,
@@ -211,14 +200,12 @@ def _unavailable(spec: ModelSpec, key: str, **fields: object) -> WeightsUnavaila
 
 
 def _embedded_model(spec: ModelSpec, weights: str | os.PathLike | None, seed: int) -> LoadedModel:
-    from resnet_demo.models import embedded  # local: keeps torchvision-only users light
-
-    module, card = embedded.load_embedded(*embedded.asset_paths(spec.arch))
+    module, card = load_embedded(*asset_paths(spec.arch))
     source = "embedded"
     if weights is not None and str(weights) == RANDOM:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = embedded.build_from_card(card)
+            module = build_from_card(card)
         module.eval()
         source = f"random(seed={seed})"
     elif weights is not None:

@@ -7,10 +7,10 @@ The contract (docs/design.md, "Model loading"):
 
 - weights are a plain state_dict read with `torch.load(weights_only=True)` (no code runs, no
   network); anything else (a whole pickled model, another zip, a text file, a training checkpoint)
-  is refused with one message that names what the file holds (`describe_file`);
+  is refused with one message that names what the file holds (`diagnose.describe_file`);
 - the file must be the architecture named by `--model` with `fc` outputs = number of labels; a
   file of another architecture is named ("this file looks like a resnet50 (Bottleneck blocks,
-  fc 2048→10), not resnet18": `describe_state`);
+  fc 2048→10), not resnet18": `diagnose.describe_state`);
 - labels: a UTF-8 .txt file (one name a line) or a JSON list of strings (`read_labels`); Chinese
   names optional, same count;
 - preprocessing: ImageNet's (resize 256, crop 224, ImageNet mean/std) for torchvision
@@ -19,11 +19,10 @@ The contract (docs/design.md, "Model loading"):
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import re
 import threading
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -32,10 +31,14 @@ import torch
 from torch import nn
 from torchvision.models import get_model
 
-from resnet_demo.errors import check_int, check_number
-from resnet_demo.models.loading import LoadedModel, WeightsError
+from resnet_demo.errors import InvalidValue, check_int, check_number
+from resnet_demo.models.diagnose import describe_state, fits, same_shapes
+from resnet_demo.models.embedded import asset_paths, build_from_card, read_card
+from resnet_demo.models.errors import LabelsError, WeightsError
+from resnet_demo.models.loading import RANDOM, LoadedModel, load_model, read_state_dict
 from resnet_demo.models.preprocessing import Preprocessing
-from resnet_demo.models.registry import ModelSpec, architectures, parse_model_name
+from resnet_demo.models.registry import ModelSpec, parse_model_name
+from resnet_demo.text import t
 
 OWN_PREFIX = "own:"
 """Name of a teacher's model: `own:<arch>`, e.g. "own:resnet18" (never a registry name)."""
@@ -51,10 +54,6 @@ INPUT_SIZE_RANGE = (16, 1024)
 
 IMAGENET_PREPROCESSING = Preprocessing(256, 224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 """torchvision's ImageNet preprocessing (resize 256, centre crop 224, ImageNet mean/std)."""
-
-
-class LabelsError(WeightsError):
-    """A labels file that cannot be used (keys `labels_*` of `[errors_engine]`)."""
 
 
 def is_own_name(name: object) -> bool:
@@ -136,109 +135,6 @@ def _json_labels(path: Path, text: str) -> list[str]:
     return [item.strip() for item in data]
 
 
-# ---- what a file holds ---------------------------------------------------------------------
-
-
-def describe_file(path: Path, error: Exception) -> WeightsError:
-    """The one error for a file `torch.load(weights_only=True)` refused: what it holds."""
-    with path.open("rb") as file:
-        head = file.read(4096)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-        if any(n.endswith("data.pkl") for n in names):
-            found = _pickled_class(str(error))
-            if found:
-                return WeightsError("weights_pickled_model", path=str(path), found=found)
-            return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
-        return WeightsError(
-            "weights_zip", path=str(path), n=len(names), names=", ".join(names[:3]) or "-"
-        )
-    if head[:1] == b"\x80":  # a pickle stream (legacy torch.save or pickle.dump)
-        found = _pickled_class(str(error))
-        if found:
-            return WeightsError("weights_pickled_model", path=str(path), found=found)
-        return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
-    try:
-        sample = head.decode("utf-8")
-    except UnicodeDecodeError:
-        sample = ""
-    if sample.strip() and all(c.isprintable() or c in "\r\n\t" for c in sample):
-        start = sample.strip().splitlines()[0][:40]
-        return WeightsError("weights_text", path=str(path), start=repr(start))
-    return WeightsError("weights_not_plain", path=str(path), error=type(error).__name__)
-
-
-def _pickled_class(message: str) -> str:
-    """The class a refused pickle wanted to build ("torchvision.models.resnet.ResNet"), from
-    torch's "Unsupported global: GLOBAL x.y.Z" message; "" when it names none."""
-    match = re.search(r"GLOBAL ([\w.]+)", message)
-    return match.group(1) if match else ""
-
-
-def describe_checkpoint(path: Path, state: Mapping[object, object]) -> WeightsError:
-    """The error for a mapping that is not names → tensors (a training checkpoint...)."""
-    keys = [str(k) for k in list(state)[:4]]
-    inner = [k for k, v in state.items() if isinstance(v, Mapping)]
-    if inner:
-        return WeightsError(
-            "weights_checkpoint", path=str(path), keys=", ".join(keys), inner=str(inner[0])
-        )
-    return WeightsError("weights_not_mapping", path=str(path))
-
-
-def describe_state(state: Mapping[str, torch.Tensor]) -> str:
-    """What architecture a state_dict holds, in words: "resnet50 (Bottleneck blocks, fc
-    2048→10)", "a ResNet with [3, 4, 6, 3] BasicBlocks (fc 512→7) that matches no
-    architecture here", or "not a ResNet (keys features.0.weight, ...)"."""
-    if not {"fc.weight", "conv1.weight", "layer1.0.conv1.weight"} <= set(state):
-        keys = ", ".join(list(state)[:3]) or "-"
-        return f"not a ResNet (keys {keys} …)"
-    block = "Bottleneck" if "layer1.0.conv3.weight" in state else "BasicBlock"
-    out_features, in_features = (int(n) for n in state["fc.weight"].shape)
-    arch = matching_architecture(state)
-    fc = f"fc {in_features}→{out_features}"
-    if arch:
-        return f"{arch} ({block} blocks, {fc})"
-    layers = [
-        len({k.split(".")[1] for k in state if k.startswith(f"layer{i}.")}) for i in range(1, 5)
-    ]
-    return f"a ResNet with {layers} {block}s ({fc}) that matches no architecture here"
-
-
-def matching_architecture(state: Mapping[str, torch.Tensor]) -> str:
-    """The architecture (torchvision's or an embedded one) whose keys and shapes equal the
-    state's for its number of classes, or ""."""
-    if "fc.weight" not in state or state["fc.weight"].ndim != 2:
-        return ""
-    classes = int(state["fc.weight"].shape[0])
-    for arch in architectures():
-        with torch.device("meta"):
-            net = get_model(arch, weights=None, num_classes=classes)
-        if _fits(net, state):
-            return arch
-    if classes >= 2:
-        from resnet_demo.models import embedded
-
-        for arch in embedded.EMBEDDED_FILES:
-            card = embedded.read_card(embedded.asset_paths(arch)[1])
-            with torch.device("meta"):
-                net = embedded.build_from_card({**card, "classes": ["?"] * classes})
-            if _fits(net, state):
-                return arch
-    return ""
-
-
-def _fits(module: nn.Module, state: Mapping[str, torch.Tensor]) -> bool:
-    return _same_shapes(module.state_dict(), state)
-
-
-def _same_shapes(expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]) -> bool:
-    return set(expected) == set(state) and all(
-        tuple(state[k].shape) == tuple(v.shape) for k, v in expected.items()
-    )
-
-
 # ---- preprocessing -----------------------------------------------------------------------
 
 
@@ -269,8 +165,6 @@ def override_preprocessing(
 
 
 def _three(values: Sequence[float], name: str, low: float | None) -> tuple[float, float, float]:
-    from resnet_demo.errors import InvalidValue
-
     if len(values) != 3:
         raise InvalidValue("own_need_three", name=name, n=len(values))
     r, g, b = (check_number(v, name, low, 1e6 if low else None) for v in values)
@@ -304,8 +198,6 @@ def load_own_model(
     Raises:
         WeightsError / LabelsError: one message naming what was found.
     """
-    from resnet_demo.models.loading import read_state_dict
-
     spec = parse_model_name(name)
     names = read_labels(labels)
     names_zh = read_labels(labels_zh) if labels_zh is not None else None
@@ -329,10 +221,8 @@ def load_own_model(
 
 def _build(spec: ModelSpec, classes: int) -> tuple[nn.Module, Preprocessing]:
     if spec.is_embedded:
-        from resnet_demo.models import embedded
-
-        card = embedded.read_card(embedded.asset_paths(spec.arch)[1])
-        module = embedded.build_from_card({**card, "classes": ["?"] * classes})
+        card = read_card(asset_paths(spec.arch)[1])
+        module = build_from_card({**card, "classes": ["?"] * classes})
         size = int(card["input_size"])
         return module, Preprocessing(size, size, tuple(card["mean"]), tuple(card["std"]))
     return get_model(spec.arch, weights=None, num_classes=classes), IMAGENET_PREPROCESSING
@@ -346,7 +236,7 @@ def _check_fits(
     n_labels: int,
     labels: str,
 ) -> None:
-    if _fits(module, state):
+    if fits(module, state):
         return
     body = {k: v for k, v in module.state_dict().items() if not k.startswith("fc.")}
     state_body = {k: v for k, v in state.items() if not k.startswith("fc.")}
@@ -354,7 +244,7 @@ def _check_fits(
     head = module.fc
     assert isinstance(head, nn.Linear), "every registry architecture ends in an nn.Linear fc"
     if (
-        _same_shapes(body, state_body)
+        same_shapes(body, state_body)
         and fc is not None
         and fc.ndim == 2
         and int(fc.shape[1]) == head.in_features
@@ -392,9 +282,6 @@ def load_from_flags(
     Raises:
         DemoError: a flag without the one it needs, bad values, or any loading error.
     """
-    from resnet_demo.errors import InvalidValue
-    from resnet_demo.models.loading import RANDOM, load_model
-
     if labels_zh is not None and labels is None:
         raise InvalidValue("own_zh_need_labels")
     if labels is not None and (weights is None or str(weights) == RANDOM):
@@ -410,3 +297,27 @@ def load_from_flags(
         return loaded
     preprocessing = override_preprocessing(loaded.preprocessing, input_size, mean, std)
     return replace(loaded, preprocessing=preprocessing, lock=threading.Lock())
+
+
+# ---- the flags ----------------------------------------------------------------------------
+
+
+def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    """`--labels --labels-zh --input-size --mean --std` (the CLI's and the app's start flags)."""
+    parser.add_argument("--labels", default=None, metavar="FILE", help=t("cli_labels_help", lang))
+    parser.add_argument(
+        "--labels-zh", default=None, metavar="FILE", help=t("cli_labels_zh_help", lang)
+    )
+    parser.add_argument(
+        "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
+    )
+    for flag, key in (("--mean", "cli_mean_help"), ("--std", "cli_std_help")):
+        parser.add_argument(
+            flag, type=float, nargs=3, default=None, metavar=("R", "G", "B"), help=t(key, lang)
+        )
+
+
+def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True) -> LoadedModel:
+    """The model `--model --weights` and `own_model_flags` name (see `load_from_flags`)."""
+    own = {k: getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")}
+    return load_from_flags(args.model, args.weights, **own, allow_download=allow_download)

@@ -60,15 +60,26 @@ def argv_lang(argv: Sequence[str]) -> str:
     return DEFAULT_LANG
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Term:
     """A catalogue word used as the field of another string, worded in that string's language.
 
     `t("value_too_small", "zh", name=Term("field_depth"), low=8, value=3)` fills in the Chinese
-    word for "depth", so engine code can name what was wrong without writing a word itself.
+    word for "depth", so engine code can name what was wrong without writing a word itself. A
+    term may have `{fields}` of its own (`Term("found_architecture", arch="resnet50", ...)`),
+    filled in the same way, Terms included.
     """
 
     key: str
+    fields: tuple[tuple[str, Any], ...]
+
+    def __init__(self, key: str, /, **fields: Any) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "fields", tuple(fields.items()))
+
+    def words(self, lang: object = DEFAULT_LANG) -> str:
+        """The term in `lang`, its fields filled in."""
+        return t(self.key, lang, **dict(self.fields))
 
 
 @cache
@@ -109,7 +120,9 @@ def t(key: str, lang: object = DEFAULT_LANG, **fields: Any) -> str:
     text = words[key]
     if not fields:
         return text
-    return text.format(**{k: words[v.key] if isinstance(v, Term) else v for k, v in fields.items()})
+    return text.format(
+        **{k: v.words(lang) if isinstance(v, Term) else v for k, v in fields.items()}
+    )
 
 
 def fields_of(text: str) -> set[str]:

@@ -24,7 +24,6 @@ from typing import Any
 import gradio as gr
 import torch
 
-from resnet_demo.cli import load_flagged_model, own_model_flags
 from resnet_demo.errors import DemoError
 from resnet_demo.models import (
     EMBEDDED,
@@ -32,6 +31,7 @@ from resnet_demo.models import (
     WeightsUnavailable,
     load_model_or_embedded,
 )
+from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
 from resnet_demo.ui.assets import static_text

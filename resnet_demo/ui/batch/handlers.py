@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 
 from resnet_demo import batch as core
-from resnet_demo.cli import SUMMARY_FIELDS
+from resnet_demo.batch import SUMMARY_FIELDS
 from resnet_demo.models import LoadedModel
 from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui.batch import views
