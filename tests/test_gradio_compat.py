@@ -206,6 +206,7 @@ def test_a_picture_file_is_served_as_it_is_and_cleaned_with_gradios_own_files() 
     cells = np.kron(rng.integers(0, 255, (6, 9, 3), dtype=np.uint8), np.ones((16, 16, 1), np.uint8))
     path = png_file(cells)
     assert path is not None and png_file(cells.copy()) == path and png_file(None) is None
+    assert Path(path).name == "image.png"  # as gr.Image names its own: a download's file name
     assert _compat.is_inside(path, _compat.upload_folder())
     with Image.open(path) as image:
         assert image.format == "PNG" and not image.info.get("parameters")

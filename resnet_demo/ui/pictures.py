@@ -32,9 +32,13 @@ from resnet_demo.ui._compat import upload_folder
 PNG_LEVEL = 1
 """zlib level of the pictures' PNG files: the fastest (the files stay a few KB)."""
 
+NAME = "image.png"
+"""Every picture's file name (a download saves it under this name); its folder is named by the
+picture's content."""
+
 _SALT = secrets.token_bytes(16)
-"""Mixed into the files' names, so that nobody can tell from a name whether a given picture
-was drawn (the name of a picture is its content's hash)."""
+"""Mixed into the content's hash, so that nobody can tell from a folder's name whether a given
+picture was drawn."""
 
 
 def png_bytes(picture: np.ndarray) -> bytes:
@@ -47,8 +51,8 @@ def png_bytes(picture: np.ndarray) -> bytes:
 def png_file(picture: np.ndarray | None) -> str | None:
     """`picture` written as a PNG file (`png_bytes`) for a `gr.Image` to show.
 
-    The file is named by its content, so the same picture drawn again (another session on the
-    same example) is the same file: it is touched instead of written, and Gradio's cache
+    The file's folder is named by its content, so the same picture drawn again (another session
+    on the same example) is the same file: it is touched instead of written, and Gradio's cache
     cleaning counts its age from then.
 
     Args:
@@ -60,13 +64,12 @@ def png_file(picture: np.ndarray | None) -> str | None:
     if picture is None:
         return None
     data = png_bytes(picture)
-    folder = _folder(upload_folder())
-    path = folder / f"{hashlib.sha256(_SALT + data).hexdigest()[:40]}.png"
+    path = _folder(upload_folder()) / hashlib.sha256(_SALT + data).hexdigest()[:40] / NAME
     try:
         os.utime(path)
     except FileNotFoundError:
-        folder.mkdir(parents=True, exist_ok=True)  # gone with the cache it was in
-        staging = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{NAME}.{os.getpid()}.{threading.get_ident()}")
         staging.write_bytes(data)
         os.replace(staging, path)  # whole or absent, also for a request reading it now
     return str(path)
