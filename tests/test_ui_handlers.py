@@ -138,7 +138,20 @@ def view_of(page: Page, outputs: dict) -> dict:
     }
     assert set(outputs) <= set(names) and set(outputs) <= set(page.view())
     assert page.state in outputs and page.switches.strip in outputs
-    return {names[c]: v for c, v in outputs.items()}
+    return {names[c]: picture(v) if names[c] in PNG_PICTURES else v for c, v in outputs.items()}
+
+
+PNG_PICTURES = frozenset({"raw_cam", "cam_diff", "activations", "channels", "faithful_chart"})
+"""The pictures a handler sends as PNG files it wrote (`pictures.png_file`)."""
+
+
+def picture(value: object) -> np.ndarray | None:
+    """A picture a handler sent as a PNG file, read back (None stays None)."""
+    if value is None:
+        return None
+    assert isinstance(value, str) and value.endswith(".png"), value
+    with Image.open(value) as image:
+        return np.asarray(image)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -302,7 +315,8 @@ def test_the_colour_picker_recolours_every_heat_map_and_is_kept(
     np.testing.assert_array_equal(out[page.results.overlay][::2, ::2], expected)
     inferno = overlay(current.image, current.cam, alpha=1.0, cmap="inferno")
     assert not np.array_equal(expected, inferno)
-    raw = out[page.results.raw_cam]
+    raw = picture(out[page.results.raw_cam])
+    assert raw is not None
     assert set(map(tuple, raw.reshape(-1, 3))) <= set(
         map(tuple, colorize(np.linspace(0, 1, 256)[None], "cividis", 0.0, 1.0)[0])
     )
@@ -326,7 +340,9 @@ def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
     assert set(out) == {page.state, page.maps.inspect, page.switches.strip, page.maps.channels}
     assert out[page.maps.inspect] == "layer3.0"
     assert out[page.switches.strip]["selected"] == "layer3.0"
-    assert out[page.state].settings.inspect == "layer3.0" and out[page.maps.channels].ndim == 3
+    channels = picture(out[page.maps.channels])
+    assert out[page.state].settings.inspect == "layer3.0"
+    assert channels is not None and channels.ndim == 3
     again = handlers.on_inspect({"selected": "layer1.1"}, analysed, "en")
     assert again[page.maps.inspect] == "layer1.1"
     with pytest.raises(gr.Error, match="unknown block"):
@@ -1221,8 +1237,8 @@ def test_deletion_and_insertion_are_measured_on_request_for_the_shown_map(
     session = handlers.on_method(analysed, **{**CONTROLS, "method": "saliency", "strip": strip})[
         page.state
     ]
-    chart = handlers.on_faithfulness(session, "en")[page.faithfulness.chart]
-    assert chart.shape == (360, 640, 3) and chart.dtype == np.uint8
+    chart = picture(handlers.on_faithfulness(session, "en")[page.faithfulness.chart])
+    assert chart is not None and chart.shape == (360, 640, 3) and chart.dtype == np.uint8
     current = session.current
     oracle = deletion_insertion(
         tiny, current.image, current.target, current.cam, switches={"layer2.1": "branch-off"}

@@ -1,23 +1,31 @@
 """Every use of Gradio internals, in one place, each pinned by `tests/test_gradio_compat.py`.
 
-Tested with Gradio 6.31.0 (`TESTED_GRADIO`). Gradio offers no public API for these five needs;
-each is kept as small as it can be, and the tests fail loudly when an upgrade moves one:
+Tested with Gradio 6.31.0 (`TESTED_GRADIO`). Gradio offers no public API for these needs; each is
+kept as small as it can be, and the tests fail loudly when an upgrade moves one. The same test
+scans the rest of the package and its static files, and fails when Gradio's internals show up
+anywhere else:
 
 1. `no_stub_files()`: Gradio's component metaclass writes a `.pyi` stub next to the source file
    of every `Component` subclass the moment the class is defined (for Gradio's own development).
-   For an installed app that means writing into the package directory at import time. Our three
-   subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider`, `BlockStrip`) override
-   the public `preprocess`/`api_info` hooks; only their definition needs this guard.
+   For an installed app that means writing into the package directory at import time. The app's
+   five subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider` and `UntrustedFiles`
+   in `ui/inputs.py`, `BlockStrip` in `ui/strip.py`) override public hooks (`preprocess`,
+   `get_block_name`, `api_info`); only their definition needs this guard.
 2. `upload_folder()` / `is_inside()`: the uploads an image input may point to. Gradio checks
    only payloads it marked itself; a hand-made API payload naming a server file is refused by
-   comparing against Gradio's upload folder, which only `gradio.utils` knows.
-3. `busy_head(lang)`: Gradio's front end answers a full queue with a fixed English sentence
+   comparing against Gradio's upload folder, which only `gradio.utils` knows. The output
+   pictures (`ui.pictures.png_file`) are written in that folder too, so that Gradio serves them
+   as they are and deletes them on its `delete_cache` schedule.
+3. `is_update(value)`: whether a handler's value is a `gr.update(...)`; Gradio marks one only by
+   its `{"__type__": "update"}` shape.
+4. `editor_composite(editor, payload)`: the flattened drawing a `gr.ImageEditor` received, which
+   the browser may have sent ahead into the editor's `blob_storage`.
+5. `busy_head(lang)`: Gradio's front end answers a full queue with a fixed English sentence
    (`BUSY_GRADIO`), with no setting to word it; a small head script rewrites that text.
-4. `INTERNAL_CSS` (`static/gradio-internals.css`): a few rules that reach inside Gradio's
-   components (label bars, gallery grid and captions, table cells) by their internal classes.
-5. `cached_picture(data, cache_dir)`: an output picture encoded by the app (`ui.pictures`,
-   PNG at a faster zlib level than Gradio's), put in Gradio's cache where Gradio would put it
-   (a folder named by Gradio's content hash) and described with Gradio's `ImageData`.
+6. `INTERNAL_CLASSES` and `INTERNAL_TESTIDS`: Gradio's internal class names and test ids that
+   the app's CSS (`INTERNAL_CSS`, `static/gradio-internals.css`: label bars, gallery grid and
+   captions, table cells, error toasts) and head scripts (`static/alt.html`, `static/toasts.html`,
+   `static/clear_errors.js`) reach inside Gradio's components by.
 """
 
 from __future__ import annotations
@@ -25,11 +33,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from typing import Any
 
+import gradio as gr
 import gradio.component_meta as component_meta
-from gradio.data_classes import ImageData
-from gradio.processing_utils import hash_bytes
 from gradio.utils import get_upload_folder, is_in_or_equal
 
 from resnet_demo.ui.assets import static_text
@@ -42,18 +49,25 @@ BUSY_GRADIO = "This application is currently busy. Please try again."
 
 INTERNAL_CLASSES: tuple[str, ...] = (
     "confidence-set",
+    "bar",
     "caption-label",
     "grid-container",
+    "thumbnail-item",
     "toast-body",
     "toast-message-item",
     "toast-separator",
     "toast-count",
     "toast-close",
+    "error",
     "gradio-container",
     "cell-wrap",
 )
-"""Gradio's internal CSS classes that `gradio-internals.css` styles (or names: the error toasts'
-parts that `static/toasts.html` and `static/clear_errors.js` use)."""
+"""Gradio's internal CSS classes that `gradio-internals.css` styles, or that the head scripts
+select: the top prediction (`static/alt.html`), the example thumbnails it leaves alone, and the
+error toasts' parts that `static/toasts.html` and `static/clear_errors.js` use."""
+
+INTERNAL_TESTIDS: tuple[str, ...] = ("block-label",)
+"""Gradio's `data-testid` values the head scripts select: a picture's label (`static/alt.html`)."""
 
 
 @contextlib.contextmanager
@@ -77,14 +91,31 @@ def is_inside(path: str, folder: str) -> bool:
     return bool(is_in_or_equal(path, folder))
 
 
-def cached_picture(data: bytes, cache_dir: str, name: str = "image.png") -> ImageData:
-    """Write an encoded picture into Gradio's cache as Gradio's own `save_pil_to_cache` does
-    (`cache_dir`/<content hash>/`name`) and describe it as `gr.Image` output does."""
-    folder = Path(cache_dir) / hash_bytes(data)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = (folder / name).resolve()
-    path.write_bytes(data)
-    return ImageData(path=str(path), orig_name=name)
+def is_update(value: object) -> bool:
+    """True for what `gr.update(...)` returns: a dict of properties marked as an update."""
+    return isinstance(value, dict) and value.get("__type__") == "update"
+
+
+def editor_composite(editor: gr.ImageEditor, payload: Any) -> Any:
+    """The flattened drawing a `gr.ImageEditor` received, undecoded.
+
+    The browser sends a drawing's composite ahead as bytes, which Gradio keeps in the editor's
+    `blob_storage` under the payload's id (taken out here, as Gradio's own `preprocess` does);
+    an uploaded picture comes as a file in the upload folder.
+
+    Args:
+        editor: the editor that received `payload`.
+        payload: Gradio's `EditorData` for the event.
+
+    Returns:
+        The composite's bytes or path, or None when there is none.
+    """
+    if payload.id is not None:
+        blobs = editor.blob_storage.pop(payload.id, None)
+        if blobs is not None and blobs.composite is not None:
+            return blobs.composite
+    composite = payload.composite
+    return composite.path if composite is not None else None
 
 
 def busy_head(messages: Mapping[str, str]) -> str:

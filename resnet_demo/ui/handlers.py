@@ -28,11 +28,13 @@ from resnet_demo.models.describe import accuracy_label, model_facts, shapes_noti
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui import views
+from resnet_demo.ui._compat import is_update
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports
 from resnet_demo.ui.i18n import relabel
 from resnet_demo.ui.inputs import read_image
+from resnet_demo.ui.pictures import png_file
 from resnet_demo.ui.presets import preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import (
@@ -72,18 +74,14 @@ def merge(*updates: Update) -> Update:
     merged: Update = {}
     for update in updates:
         for component, new in update.items():
-            if component in merged and (_is_update(merged[component]) or _is_update(new)):
+            if component in merged and (is_update(merged[component]) or is_update(new)):
                 new = {**_as_update(merged[component]), **_as_update(new)}
             merged[component] = new
     return merged
 
 
-def _is_update(value: object) -> bool:
-    return isinstance(value, dict) and value.get("__type__") == "update"
-
-
 def _as_update(value: object) -> dict[str, Any]:
-    return cast(dict[str, Any], value) if _is_update(value) else gr.update(value=value)
+    return cast(dict[str, Any], value) if is_update(value) else gr.update(value=value)
 
 
 def _is_blank(image: Any) -> bool:
@@ -178,15 +176,15 @@ class Handlers:
         pictures: dict[str, dict[Any, Callable[[], Any]]] = {
             views.ANALYSIS: {
                 p.results.overlay: lambda: shown()[0],
-                p.results.raw_cam: lambda: views.raw_cam(session),
+                p.results.raw_cam: lambda: png_file(views.raw_cam(session)),
                 p.results.stages: lambda: views.stage_row(session, opacity),
                 p.faithfulness.chart: lambda: None,  # a new map: its curves are measured anew
-                p.maps.activations: lambda: views.activation_grid(session),
-                p.maps.channels: lambda: views.channel_grid(session),
+                p.maps.activations: lambda: png_file(views.activation_grid(session)),
+                p.maps.channels: lambda: png_file(views.channel_grid(session)),
             },
             views.COMPARISON: {
                 p.comparison.cam_switched: lambda: shown()[2],
-                p.comparison.cam_diff: lambda: views.cam_diff(session),
+                p.comparison.cam_diff: lambda: png_file(views.cam_diff(session)),
             },
             views.CAM_INTACT: {p.comparison.cam_intact: lambda: shown()[1]},
         }
@@ -405,7 +403,7 @@ class Handlers:
         return {
             self.p.state: session,
             **self.on_opacity(session, opacity),
-            self.p.results.raw_cam: views.raw_cam(session),
+            self.p.results.raw_cam: png_file(views.raw_cam(session)),
         }
 
     @user_errors
@@ -438,7 +436,7 @@ class Handlers:
             p.state: session,
             p.maps.inspect: block,
             p.switches.strip: views.strip(model, shown),
-            p.maps.channels: views.channel_grid(session),
+            p.maps.channels: png_file(views.channel_grid(session)),
         }
 
     @user_errors
@@ -512,7 +510,7 @@ class Handlers:
             model, current.image, current.target, current.cam, switches=current.modes
         )
         chart = views.faithfulness_chart(model, session, result, normalize_lang(lang))
-        return {self.p.faithfulness.chart: chart}
+        return {self.p.faithfulness.chart: png_file(chart)}
 
     @user_errors
     def on_export(self, session: Session, lang: Any) -> Update:

@@ -17,7 +17,7 @@ import numpy as np
 
 from resnet_demo.imaging import ImageError, data_url_to_bytes, decode_image
 from resnet_demo.text import t
-from resnet_demo.ui._compat import is_inside, no_stub_files, upload_folder
+from resnet_demo.ui._compat import editor_composite, is_inside, no_stub_files, upload_folder
 
 ImageSource = str | bytes
 """A path in Gradio's upload cache, a `data:` URL, or the bytes of a file."""
@@ -45,79 +45,8 @@ def uploaded_path(path: str) -> str:
     return path
 
 
-with no_stub_files():
-
-    class UntrustedImage(gr.Image):
-        """`gr.Image` whose value reaches the handler undecoded: a file path or a `data:` URL."""
-
-        def get_block_name(self) -> str:
-            """Use the front end of `gr.Image`."""
-            return "image"
-
-        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
-            """Pass the upload on without opening it.
-
-            Returns:
-                The `data:` URL when the client sent one, else the path of the uploaded file, or
-                None when the field is empty.
-            """
-            if payload is None:
-                return None
-            url = getattr(payload, "url", None)
-            if isinstance(url, str) and url[:5].lower() == "data:":
-                return url
-            path = getattr(payload, "path", None)
-            return uploaded_path(str(path)) if path else None
-
-    class UntrustedSketchpad(gr.ImageEditor):
-        """`gr.ImageEditor` used as a sketchpad whose composite reaches the handler undecoded."""
-
-        def get_block_name(self) -> str:
-            """Use the front end of `gr.ImageEditor`."""
-            return "imageeditor"
-
-        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
-            """Pass the flattened drawing on without opening it.
-
-            The browser sends the composite (`payload`, Gradio's `EditorData`) either as an
-            uploaded file or, for drawings, as bytes stored earlier under `payload.id`.
-
-            Returns:
-                The composite's path or bytes, or None when nothing was drawn.
-            """
-            if payload is None:
-                return None
-            composite: Any = None
-            if payload.id is not None:
-                blobs = self.blob_storage.pop(payload.id, None)
-                composite = blobs.composite if blobs is not None else None
-            if composite is None and payload.composite is not None:
-                composite = payload.composite.path
-            if isinstance(composite, bytes | bytearray | memoryview):
-                return bytes(composite)
-            return uploaded_path(str(composite)) if composite else None
-
-
-with no_stub_files():
-
-    class CheckedSlider(gr.Slider):
-        """`gr.Slider` that leaves values of the wrong type to the handler.
-
-        Gradio's own check fails on a string or None with an internal error (shown to users as
-        a generic failure); numbers still get Gradio's range check ("greater than maximum
-        value 10"), anything else reaches the handler, which answers "top-k must be a whole
-        number".
-        """
-
-        def get_block_name(self) -> str:
-            """Use the front end of `gr.Slider`."""
-            return "slider"
-
-        def preprocess(self, payload: Any) -> Any:
-            """Range-check numbers as Gradio does; pass anything else on unchanged."""
-            if isinstance(payload, int | float) and not isinstance(payload, bool):
-                return super().preprocess(payload)
-            return payload
+UploadedFile = tuple[str, str]
+"""(path in Gradio's upload cache, the name the file had on the reader's machine)."""
 
 
 def read_image(source: object) -> np.ndarray:
@@ -163,10 +92,71 @@ def shrink(image: np.ndarray, max_pixels: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX)).copy()
 
 
-UploadedFile = tuple[str, str]
-"""(path in Gradio's upload cache, the name the file had on the reader's machine)."""
-
 with no_stub_files():
+
+    class UntrustedImage(gr.Image):
+        """`gr.Image` whose value reaches the handler undecoded: a file path or a `data:` URL."""
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.Image`."""
+            return "image"
+
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
+            """Pass the upload on without opening it.
+
+            Returns:
+                The `data:` URL when the client sent one, else the path of the uploaded file, or
+                None when the field is empty.
+            """
+            if payload is None:
+                return None
+            url = getattr(payload, "url", None)
+            if isinstance(url, str) and url[:5].lower() == "data:":
+                return url
+            path = getattr(payload, "path", None)
+            return uploaded_path(str(path)) if path else None
+
+    class UntrustedSketchpad(gr.ImageEditor):
+        """`gr.ImageEditor` used as a sketchpad whose composite reaches the handler undecoded."""
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.ImageEditor`."""
+            return "imageeditor"
+
+        def preprocess(self, payload: Any) -> ImageSource | None:  # type: ignore[override]  # returns the undecoded source, not an image
+            """Pass the flattened drawing on without opening it.
+
+            The browser sends the composite (`payload`, Gradio's `EditorData`) either as an
+            uploaded file or, for drawings, as bytes stored earlier under `payload.id`.
+
+            Returns:
+                The composite's path or bytes, or None when nothing was drawn.
+            """
+            if payload is None:
+                return None
+            composite = editor_composite(self, payload)
+            if isinstance(composite, bytes | bytearray | memoryview):
+                return bytes(composite)
+            return uploaded_path(str(composite)) if composite else None
+
+    class CheckedSlider(gr.Slider):
+        """`gr.Slider` that leaves values of the wrong type to the handler.
+
+        Gradio's own check fails on a string or None with an internal error (shown to users as
+        a generic failure); numbers still get Gradio's range check ("greater than maximum
+        value 10"), anything else reaches the handler, which answers "top-k must be a whole
+        number".
+        """
+
+        def get_block_name(self) -> str:
+            """Use the front end of `gr.Slider`."""
+            return "slider"
+
+        def preprocess(self, payload: Any) -> Any:
+            """Range-check numbers as Gradio does; pass anything else on unchanged."""
+            if isinstance(payload, int | float) and not isinstance(payload, bool):
+                return super().preprocess(payload)
+            return payload
 
     class UntrustedFiles(gr.File):
         """`gr.File` (several files) whose files reach the handler unchecked and unopened.

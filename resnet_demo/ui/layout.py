@@ -30,7 +30,6 @@ from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.live import build_live_tab
-from resnet_demo.ui.pictures import Picture
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import MAX_TOP_K, Engine, Session
 from resnet_demo.ui.strip import BlockStrip
@@ -180,7 +179,7 @@ def _picture(
     key: str, elem_id: str, height: int | None, image_format: str = "png", **kwargs: Any
 ) -> gr.Image:
     """An output picture (not editable) labelled with the catalogue's `key`."""
-    return Picture(
+    return gr.Image(
         label=t(key),
         interactive=False,
         format=image_format,

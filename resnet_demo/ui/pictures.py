@@ -1,26 +1,44 @@
-"""Output pictures whose PNG encoding is faster than Gradio's.
+"""Output pictures as PNG files at zlib's fastest level, handed to `gr.Image` by path.
 
 Gradio saves an output array with Pillow's default zlib level (6). The maps drawn cell by cell
-(raw map, difference, activation and channel grids) are a few flat colours, which zlib's fastest
-level packs almost as small in much less time (docs/performance.md, "Where a flip's time goes";
-`benchmarks/load.py` counts every request's pictures). `Picture`
-is `gr.Image` with that one change; the file lands in Gradio's cache exactly where Gradio would
-put it (a folder named by the content's hash), so serving and cleaning it are Gradio's as usual.
+(raw map, difference, activation and channel grids, the faithfulness chart) are a few flat
+colours, which zlib's fastest level packs almost as small in much less time (docs/performance.md,
+"Where a flip's time goes"; `benchmarks/load.py` counts every request's pictures). A handler gives
+such a picture to its `gr.Image` as the path `png_file` returns, which is public Gradio API. The
+file lies in this process's folder inside Gradio's cache (`GRADIO_TEMP_DIR`, set by
+`server.serve`): Gradio serves it as it is, without a copy, and deletes it as its own files, on the
+`delete_cache` schedule (`layout.DELETE_CACHE`) and when the server closes; the folder goes when
+the process ends.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import io
-from typing import Any
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from pathlib import Path
 
-import gradio as gr
 import numpy as np
 from PIL import Image
 
-from resnet_demo.ui._compat import cached_picture, no_stub_files
+from resnet_demo.ui._compat import upload_folder
 
 PNG_LEVEL = 1
 """zlib level of the pictures' PNG files: the fastest (the files stay a few KB)."""
+
+NAME = "image.png"
+"""Every picture's file name (a download saves it under this name); its folder is named by the
+picture's content."""
+
+_SALT = secrets.token_bytes(16)
+"""Mixed into the content's hash, so that nobody can tell from a folder's name whether a given
+picture was drawn."""
 
 
 def png_bytes(picture: np.ndarray) -> bytes:
@@ -30,19 +48,37 @@ def png_bytes(picture: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-with no_stub_files():
+def png_file(picture: np.ndarray | None) -> str | None:
+    """`picture` written as a PNG file (`png_bytes`) for a `gr.Image` to show.
 
-    class Picture(gr.Image):
-        """`gr.Image` (not editable) that writes uint8 arrays as PNG at `PNG_LEVEL`; every other
-        value and format goes through `gr.Image` unchanged."""
+    The file's folder is named by its content, so the same picture drawn again (another session
+    on the same example) is the same file: it is touched instead of written, and Gradio's cache
+    cleaning counts its age from then.
 
-        def get_block_name(self) -> str:
-            """Use the front end of `gr.Image`."""
-            return "image"
+    Args:
+        picture: uint8 RGB or grey; None for an empty picture.
 
-        def postprocess(self, value: Any) -> Any:
-            """The picture as a file in Gradio's cache (PNG at `PNG_LEVEL` for uint8 arrays)."""
-            fast = isinstance(value, np.ndarray) and value.dtype == np.uint8
-            if not fast or self.format != "png":
-                return super().postprocess(value)
-            return cached_picture(png_bytes(value), self.GRADIO_CACHE)
+    Returns:
+        The file's path in this process's picture folder, or None for None.
+    """
+    if picture is None:
+        return None
+    data = png_bytes(picture)
+    path = _folder(upload_folder()) / hashlib.sha256(_SALT + data).hexdigest()[:40] / NAME
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{NAME}.{os.getpid()}.{threading.get_ident()}")
+        staging.write_bytes(data)
+        os.replace(staging, path)  # whole or absent, also for a request reading it now
+    return str(path)
+
+
+@functools.cache
+def _folder(cache: str) -> Path:
+    """This process's picture folder in Gradio's cache `cache`, removed when the process ends."""
+    Path(cache).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="pictures-", dir=cache))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
