@@ -30,7 +30,7 @@ from resnet_demo.switches import (
     shortcut_kinds,
 )
 from resnet_demo.text import t
-from resnet_demo.ui.lab.summaries import sweep_summary
+from resnet_demo.ui.lab.views import sweep_summary
 from resnet_demo.ui.strip import MAX_CARDS, is_compact, mark_legend, strip_value
 
 

@@ -39,6 +39,7 @@ from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 from resnet_demo.switches import MODES, SwitchError, block_names
 from resnet_demo.ui import export, views
 from resnet_demo.ui._compat import BUSY_GRADIO
+from resnet_demo.ui.components import Page
 from resnet_demo.ui.examples import EXAMPLES_DIR, MARKS, gallery_value
 from resnet_demo.ui.handlers import Handlers, merge
 from resnet_demo.ui.i18n import normalize_lang, relabel, tr, translations
@@ -49,7 +50,7 @@ from resnet_demo.ui.inputs import (
     read_image,
     shrink,
 )
-from resnet_demo.ui.layout import Page, build_page
+from resnet_demo.ui.layout import build_page
 from resnet_demo.ui.presets import PRESETS, preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import (
@@ -61,7 +62,7 @@ from resnet_demo.ui.server import (
     launch_kwargs,
     parse_args,
 )
-from resnet_demo.ui.session import Engine, Session
+from resnet_demo.ui.session import Engine, Session, new_session
 from resnet_demo.ui.strip import modes_from_value, selected_from_value, strip_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,14 +112,15 @@ def handlers(tiny: LoadedModel, page: Page) -> Handlers:
 
 @pytest.fixture
 def analysed(handlers: Handlers, page: Page) -> Session:
-    return handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
+    return handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS)[page.state]
 
 
 @pytest.fixture(scope="module")
 def shared(tiny: LoadedModel, page: Page) -> tuple[Handlers, Session]:
     """One analysed session for tests that only read it (saves an analysis per case)."""
     handlers = Handlers(Engine(ModelRegistry(tiny)), page)
-    return handlers, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
+    session = handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS)[page.state]
+    return handlers, session
 
 
 def view_of(page: Page, outputs: dict) -> dict:
@@ -162,7 +164,7 @@ def png_chunks(data: bytes) -> list[bytes]:
 
 
 def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
-    view = view_of(page, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS))
+    view = view_of(page, handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS))
     session = view["session"]
     assert session.image_name == "chelsea.jpg" and session.comparison is None
     assert len(view["predictions"]) == 5
@@ -363,7 +365,7 @@ def test_every_strip_answer_carries_the_browser_revision_it_answers(
 
 def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:
     evt = gr.SelectData(None, {"index": 0, "value": None, "selected": True})
-    out = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)
+    out = handlers.on_example(evt, new_session(handlers.registry), **NO_TARGET)
     shown, session = out[page.inputs.image], out[page.state]
     np.testing.assert_array_equal(shown, decode_image(EXAMPLES_DIR / session.image_name))
     assert session.image is shown and session.current is not None and shown.flags.writeable
@@ -371,7 +373,7 @@ def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: 
     assert handlers.on_image(png_bytes(shown), session, **NO_TARGET) == {page.state: session}
     with pytest.raises(gr.Error, match="no example number"):
         bad = gr.SelectData(None, {"index": 99, "value": None, "selected": True})
-        handlers.on_example(bad, handlers.new_session(), **NO_TARGET)
+        handlers.on_example(bad, new_session(handlers.registry), **NO_TARGET)
 
 
 def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page: Page) -> None:
@@ -379,14 +381,14 @@ def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page:
     ImageDraw.Draw(canvas).ellipse((60, 60, 196, 196), fill=(29, 78, 216, 255))
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
-    out = handlers.on_drawing(buffer.getvalue(), handlers.new_session(), **NO_TARGET)
+    out = handlers.on_drawing(buffer.getvalue(), new_session(handlers.registry), **NO_TARGET)
     session = out[page.state]
     assert session.image_name == "drawing" and session.current is not None
     assert tuple(session.image[0, 0]) == (255, 255, 255)  # transparency composited over white
     blank = png_bytes(np.full((256, 256, 3), 255, np.uint8))
     for source in (blank, None):
         with pytest.raises(gr.Error, match="Draw a shape first"):
-            handlers.on_drawing(source, handlers.new_session(), **NO_TARGET)
+            handlers.on_drawing(source, new_session(handlers.registry), **NO_TARGET)
 
 
 def test_language_switch_rewords_the_whole_page(
@@ -454,7 +456,7 @@ def test_page_load_keeps_the_saved_language_then_query_then_server_then_browser(
 ) -> None:
     handlers.default_lang = default
     request = FakeRequest({"lang": query} if query else {}, {"accept-language": browser})
-    out = handlers.on_load(saved, handlers.new_session(), request)
+    out = handlers.on_load(saved, new_session(handlers.registry), request)
     assert out[page.header.language]["value"] == lang and out[page.state].settings.lang == lang
     assert out[page.header.saved_lang] == lang
 
@@ -514,7 +516,7 @@ def test_an_offline_server_says_only_which_file_to_copy(
 def test_no_shapes_notice_for_a_model_with_other_classes(page: Page) -> None:
     other = tiny_model(categories=tuple(f"class {i}" for i in range(10)))
     handlers = Handlers(Engine(ModelRegistry(other)), page)
-    session = handlers.new_session()
+    session = new_session(handlers.registry)
     assert handlers.shapes_notice(session, "en") == []
     assert handlers.model_parts(session, "en")[page.results.shapes_note]["visible"] is False
 
@@ -554,7 +556,7 @@ def test_export_writes_a_clean_png_and_the_numbers(
     assert len(payload["settings"]["switches"]) == 8
     assert payload["comparison"]["top1_before"] == int(switched.intact.top_indices[0])
     with pytest.raises(gr.Error, match="Upload a photo"):
-        handlers.on_export(handlers.new_session(), "en")
+        handlers.on_export(new_session(handlers.registry), "en")
 
 
 # ---- handlers: every bad input is a short gr.Error ------------------------------------------
@@ -604,7 +606,7 @@ def test_bad_files_give_the_image_error_and_the_next_request_works(
 ) -> None:
     path = tmp_path / "upload.png"
     path.write_bytes(content)
-    session = handlers.new_session()
+    session = new_session(handlers.registry)
     with pytest.raises(gr.Error, match=message) as info:
         handlers.on_image(str(path), session, **CONTROLS)
     assert info.value.title == "Could not read this image"
@@ -742,7 +744,7 @@ def test_model_from_the_hub_cache_replaces_the_view(
     checkpoints.mkdir(parents=True)
     torch.manual_seed(3)
     torch.save(torchvision.models.resnet18().state_dict(), checkpoints / "resnet18-f37072fd.pth")
-    labels = dict((v, k) for k, v in handlers.model_choices("en"))
+    labels = dict((v, k) for k, v in views.model_choices(handlers.registry, "en"))
     assert "on disk" in labels["resnet18:IMAGENET1K_V1"]
     # Each entry shows its published accuracy (torchvision's weights metadata).
     assert "69.758" in labels["resnet18:IMAGENET1K_V1"]
@@ -1193,7 +1195,7 @@ def test_all_skips_off_zeroes_the_star_s_grad_cam_and_the_button_shows_the_signe
     model = load_model()
     demo_page, page_handlers = build_page(model)[1:]
     session = page_handlers.on_image(
-        str(EXAMPLES_DIR / "shapes_star.png"), page_handlers.new_session(), **CONTROLS
+        str(EXAMPLES_DIR / "shapes_star.png"), new_session(page_handlers.registry), **CONTROLS
     )[demo_page.state]
     out = page_handlers.on_preset("all-skip-off", None, session, **CONTROLS)
     switched = out[demo_page.state]
@@ -1231,4 +1233,4 @@ def test_deletion_and_insertion_are_measured_on_request_for_the_shown_map(
     expected = views.faithfulness_chart(tiny, session, oracle, "en")
     np.testing.assert_array_equal(chart, expected)
     with pytest.raises(gr.Error, match="Add an image first"):
-        handlers.on_faithfulness(handlers.new_session(), "en")
+        handlers.on_faithfulness(new_session(handlers.registry), "en")

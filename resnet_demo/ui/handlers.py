@@ -13,21 +13,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import gradio as gr
 import numpy as np
 
+import resnet_demo.ui.views as views
 from resnet_demo.analysis import AnalysisError
 from resnet_demo.analysis.faithfulness import deletion_insertion
 from resnet_demo.analysis.methods import GRADCAM_SIGNED
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
-from resnet_demo.models.describe import accuracy_label, model_facts, shapes_notice
+from resnet_demo.models.describe import shapes_notice
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
-from resnet_demo.ui import views
+from resnet_demo.ui.components import Page
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports
@@ -48,9 +49,6 @@ from resnet_demo.ui.session import (
     parse_top_k,
 )
 from resnet_demo.ui.strip import modes_from_value, revision_from_value, selected_from_value
-
-if TYPE_CHECKING:
-    from resnet_demo.ui.layout import Page
 
 Update = dict[Any, Any]
 """What a handler returns: component -> new value (or `gr.update(...)`), only what changed."""
@@ -96,16 +94,14 @@ class Handlers:
 
     Args:
         engine: analyses, models and the intact-analysis cache.
-        page: the page's components (set by the layout once they exist).
+        page: the page's components.
         default_lang: "en"/"zh" to start every browser in that language (`--lang`), or None
             to follow each browser's own language.
     """
 
-    def __init__(
-        self, engine: Engine, page: Page | None = None, default_lang: str | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, page: Page, default_lang: str | None = None) -> None:
         self.engine = engine
-        self.page: Page | None = page
+        self.page = page
         self.default_lang = default_lang
 
     @property
@@ -113,19 +109,7 @@ class Handlers:
         """The shared model registry."""
         return self.engine.registry
 
-    @property
-    def p(self) -> Page:
-        """The page (raises before the layout has built it)."""
-        if self.page is None:
-            raise RuntimeError("Handlers.page is not set; build the page first")
-        return self.page
-
     # ---- helpers -------------------------------------------------------------------------
-
-    def new_session(self, lang: str = "en") -> Session:
-        """A session on the default model with no image."""
-        model = self.registry.default
-        return Session(model_name=model.name, settings=default_settings(model, lang))
 
     def settings(
         self,
@@ -169,7 +153,7 @@ class Handlers:
                 sent: they cost nothing to encode, and an API client gets them with every answer.
                 None: every panel.
         """
-        p = self.p
+        p = self.page
         model = self.engine.model(session)
         lang = session.settings.lang
         names = views.class_names(model, lang)
@@ -221,29 +205,6 @@ class Handlers:
             return self.view(replace(session, settings=settings), with_choices, before=session)
         return self.view(self.engine.run(session, settings), with_choices, before=session)
 
-    def model_choices(self, lang: str) -> list[tuple[str, str]]:
-        """The picker's entries, each with its published accuracy and its weights state."""
-        choices = []
-        for name in self.registry.names():
-            words = [
-                name,
-                accuracy_label(name, lang),
-                t(f"state_{self.registry.status(name)}", lang),
-            ]
-            choices.append((" — ".join(w for w in words if w), name))
-        return choices
-
-    def status_text(self, session: Session, lang: str) -> str:
-        """The status line: which model this session uses and where its weights came from, then
-        what those weights are known to achieve (`models.describe.model_facts`; not shown for
-        random or user-supplied weights, which the published figures do not describe)."""
-        model = self.engine.model(session)
-        source = t("state_embedded", lang) if model.source == "embedded" else model.source
-        lines = [t("using_model", lang, model=model.name, source=source)]
-        if not model.source.startswith(("file:", "random")):  # published weights only
-            lines.extend(model_facts(model.name, lang))
-        return "\n\n".join(lines)
-
     def shapes_notice(self, session: Session, lang: str, mark: Any = str) -> list[str]:
         """For a model that knows only the shapes: which ten, and how to get a model for photos
         on this server (`models.describe.shapes_notice`); [] for any other model."""
@@ -261,13 +222,15 @@ class Handlers:
 
     def model_parts(self, session: Session, lang: str) -> Update:
         """What depends on the model besides the view: picker, status, layers, blocks, examples."""
-        p = self.p
+        p = self.page
         model = self.engine.model(session)
         layers = views.layer_choices(model, lang)
         method = session.settings.method
         return {
-            p.header.picker: gr.update(choices=self.model_choices(lang), value=session.model_name),
-            p.header.status: self.status_text(session, lang),
+            p.header.picker: gr.update(
+                choices=views.model_choices(self.registry, lang), value=session.model_name
+            ),
+            p.header.status: views.status_text(self.engine.model(session), lang),
             p.results.method: gr.update(choices=views.method_choices(lang), value=method),
             p.results.layer: gr.update(
                 choices=layers,
@@ -303,13 +266,13 @@ class Handlers:
         the session: Gradio refuses an empty dict of updates (seen under load: 14 of 600
         requests failed with "didn't return enough output values")."""
         if source is None:
-            return {self.p.state: session}
+            return {self.page.state: session}
         image = read_image(source)
         digest = image_digest(image)
         if digest == session.digest and session.has_view:
             settings = self.settings(session, lang=lang, **controls)
             if settings == session.settings:
-                return {self.p.state: session}
+                return {self.page.state: session}
             return self.refresh(session, settings)
         is_file = isinstance(source, str) and not source.startswith("data:")
         name = Path(source).name if is_file else t("uploaded", lang)
@@ -327,7 +290,7 @@ class Handlers:
         example = examples[index]
         image = example.image.copy()  # the shared example stays read-only
         update = self._new_image(session, image, example.name, lang=lang, **controls)
-        return {self.p.inputs.image: image, **update}
+        return {self.page.inputs.image: image, **update}
 
     @user_errors
     def on_drawing(self, source: Any, session: Session, lang: Any, **controls: Any) -> Update:
@@ -350,13 +313,13 @@ class Handlers:
         pixel methods, which do not use it."""
         session = self.engine.run(session, self.settings(session, lang=lang, **controls))
         layer = gr.update(interactive=views.is_layer_method(session.settings.method))
-        return {**self.view(session), self.p.results.layer: layer}
+        return {**self.view(session), self.page.results.layer: layer}
 
     @user_errors
     def on_signed(self, session: Session, lang: Any, **controls: Any) -> Update:
         """The zero-map warning's button: switch the method picker to signed Grad-CAM."""
         update = self.on_method(session, lang, **{**controls, "method": GRADCAM_SIGNED})
-        return {**update, self.p.results.method: GRADCAM_SIGNED}
+        return {**update, self.page.results.method: GRADCAM_SIGNED}
 
     @user_errors
     def on_label_select(
@@ -364,7 +327,7 @@ class Handlers:
     ) -> Update:
         """A click on a prediction bar: explain that class."""
         if session.current is None:
-            return {self.p.state: session}
+            return {self.page.state: session}
         names = views.class_names(self.engine.model(session), normalize_lang(lang))
         label = evt.value if isinstance(evt.value, str) else None
         if label not in names:
@@ -388,7 +351,7 @@ class Handlers:
         """The opacity slider: recolour the overlays only (no analysis)."""
         opacity = parse_opacity(opacity)
         main, cam_intact, cam_switched = views.overlays(session, opacity)
-        p = self.p
+        p = self.page
         return {
             p.results.overlay: main,
             p.comparison.cam_intact: cam_intact,
@@ -403,9 +366,9 @@ class Handlers:
         settings = replace(session.settings, palette=parse_palette(palette))
         session = replace(session, settings=settings)
         return {
-            self.p.state: session,
+            self.page.state: session,
             **self.on_opacity(session, opacity),
-            self.p.results.raw_cam: views.raw_cam(session),
+            self.page.results.raw_cam: views.raw_cam(session),
         }
 
     @user_errors
@@ -433,7 +396,7 @@ class Handlers:
         if strip is not None:
             modes = modes_from_value(strip, model.module)
             shown = replace(session, settings=replace(settings, modes=modes))
-        p = self.p
+        p = self.page
         return {
             p.state: session,
             p.maps.inspect: block,
@@ -460,8 +423,10 @@ class Handlers:
                 t("download_failed", lang, model=name, current=current), title=t("err_model", lang)
             )
             return {
-                self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
-                self.p.header.status: f"⚠ {exc}",
+                self.page.header.picker: gr.update(
+                    choices=views.model_choices(self.registry, lang), value=current
+                ),
+                self.page.header.status: f"⚠ {exc}",
             }
         kept = session.settings
         settings = replace(
@@ -482,10 +447,10 @@ class Handlers:
         lang = normalize_lang(lang)
         session = replace(session, settings=replace(session.settings, lang=lang))
         return merge(
-            relabel(self.p.words, lang),
+            relabel(self.page.words, lang),
             self.model_parts(session, lang),
             self.view(session, with_choices=True),
-            {self.p.header.saved_lang: lang},
+            {self.page.header.saved_lang: lang},
         )
 
     @user_errors
@@ -499,7 +464,7 @@ class Handlers:
         browser = request.headers.get("accept-language") if request is not None else None
         choices = (saved, query, self.default_lang, browser)
         lang = next((c for c in choices if isinstance(c, str) and c.strip()), "en")
-        return merge(self.on_lang(lang, session), {self.p.header.language: normalize_lang(lang)})
+        return merge(self.on_lang(lang, session), {self.page.header.language: normalize_lang(lang)})
 
     @user_errors
     def on_faithfulness(self, session: Session, lang: Any) -> Update:
@@ -512,7 +477,7 @@ class Handlers:
             model, current.image, current.target, current.cam, switches=current.modes
         )
         chart = views.faithfulness_chart(model, session, result, normalize_lang(lang))
-        return {self.p.faithfulness.chart: chart}
+        return {self.page.faithfulness.chart: chart}
 
     @user_errors
     def on_export(self, session: Session, lang: Any) -> Update:
@@ -522,6 +487,6 @@ class Handlers:
         notice = self.shapes_notice(session, session.settings.lang)  # the card's language
         card, numbers = write_exports(self.engine.model(session), session, notice)
         return {
-            self.p.export.download_card: gr.update(value=card, visible=True),
-            self.p.export.download_json: gr.update(value=numbers, visible=True),
+            self.page.export.download_card: gr.update(value=card, visible=True),
+            self.page.export.download_json: gr.update(value=numbers, visible=True),
         }

@@ -111,6 +111,12 @@ def default_settings(model: LoadedModel, lang: str = "en") -> Settings:
     )
 
 
+def new_session(registry: ModelRegistry, lang: str = "en") -> Session:
+    """A session on the registry's default model with no image."""
+    model = registry.default
+    return Session(model_name=model.name, settings=default_settings(model, lang))
+
+
 def parse_target(value: object, num_classes: int) -> int | None:
     """A target from the dropdown or an API client: None, "" and -1 mean automatic.
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from resnet_demo.analysis import Analysis, methods
 from resnet_demo.models import LoadedModel
+from resnet_demo.models.describe import accuracy_label, model_facts
 from resnet_demo.render import (
     colorize,
     colorize_diverging,
@@ -26,6 +27,7 @@ from resnet_demo.render import (
 )
 from resnet_demo.switches import STAGES, block_names, shortcut_kinds
 from resnet_demo.text import t
+from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import CONCURRENCY, Session, Settings
 from resnet_demo.ui.strip import strip_value
 
@@ -37,6 +39,30 @@ def class_names(model: LoadedModel, lang: str) -> list[str]:
     """Display name of every class of `model` (`render.report.class_names`: Chinese first where
     the model has it, duplicates numbered so each maps back to one class)."""
     return report.class_names(model.categories, model.categories_zh, lang)
+
+
+def model_choices(registry: ModelRegistry, lang: str) -> list[tuple[str, str]]:
+    """The picker's entries, each with its published accuracy and its weights state."""
+    choices = []
+    for name in registry.names():
+        words = [
+            name,
+            accuracy_label(name, lang),
+            t(f"state_{registry.status(name)}", lang),
+        ]
+        choices.append((" — ".join(w for w in words if w), name))
+    return choices
+
+
+def status_text(model: LoadedModel, lang: str) -> str:
+    """The status line: which model a session uses and where its weights came from, then
+    what those weights are known to achieve (`models.describe.model_facts`; not shown for
+    random or user-supplied weights, which the published figures do not describe)."""
+    source = t("state_embedded", lang) if model.source == "embedded" else model.source
+    lines = [t("using_model", lang, model=model.name, source=source)]
+    if not model.source.startswith(("file:", "random")):  # published weights only
+        lines.extend(model_facts(model.name, lang))
+    return "\n\n".join(lines)
 
 
 def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:

@@ -3,12 +3,12 @@
 `build_lab_tab(get_model, get_image, state=..., language=...)` builds the lab inside the caller's
 current Blocks/Tab context (`layout`). Its handlers (`handlers`) run the experiments of
 `resnet_demo.lab`, draw them with `lab.charts` and `lab.cards`, word them in the page's language
-(`summaries`, the catalogue `resnet_demo.text`) and write downloads through `ui.export`.
+(`views`, the catalogue `resnet_demo.text`) and write downloads through `ui.export`.
 """
 
+from resnet_demo.ui.lab.components import LabView
 from resnet_demo.ui.lab.handlers import MAIN_IMAGE, NOTE_KEYS, SHAPE_IMAGE, TAB_KEYS, LabHandlers
 from resnet_demo.ui.lab.layout import LAB_CSS, build_lab_tab
-from resnet_demo.ui.lab.view import LabView
 
 __all__ = [
     "LAB_CSS",
