@@ -63,7 +63,12 @@ from resnet_demo.ui.server import (
     parse_args,
 )
 from resnet_demo.ui.session import Engine, Session, new_session
-from resnet_demo.ui.strip import modes_from_value, selected_from_value, strip_value
+from resnet_demo.ui.strip import (
+    modes_from_value,
+    selected_from_value,
+    strip_props,
+    strip_value,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CAT = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -181,7 +186,7 @@ def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
         "layer3.0",
         "layer4.0",
     ]
-    assert all(mode == "intact" for mode in view["strip"]["modes"].values())
+    assert all(mode == "intact" for mode in view["strip"]["value"]["modes"].values())
     assert view["activations"].ndim == 3 and view["channels"].ndim == 3
     assert "layer4.1" in view["caption"] and "128×128" in view["caption"]
     assert view["download_card"]["visible"] is False and view["target"]["value"] == -1
@@ -215,7 +220,7 @@ def test_flip_reuses_the_cached_intact_analysis(
     assert session.comparison is not None and session.comparison.switched == {
         "layer3.1": "skip-off"
     }
-    assert view["strip"]["modes"]["layer3.1"] == "skip-off"
+    assert view["strip"]["value"]["modes"]["layer3.1"] == "skip-off"
     assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
     assert "layer3.1" in view["banner"] and (
         "changed" in view["banner"] or "same" in view["banner"]
@@ -327,7 +332,7 @@ def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
     out = handlers.on_inspect("layer3.0", analysed, "en")
     assert set(out) == {page.state, page.maps.inspect, page.switches.strip, page.maps.channels}
     assert out[page.maps.inspect] == "layer3.0"
-    assert out[page.switches.strip]["selected"] == "layer3.0"
+    assert out[page.switches.strip]["value"]["selected"] == "layer3.0"
     assert out[page.state].settings.inspect == "layer3.0" and out[page.maps.channels].ndim == 3
     again = handlers.on_inspect({"selected": "layer1.1"}, analysed, "en")
     assert again[page.maps.inspect] == "layer1.1"
@@ -344,23 +349,23 @@ def test_every_strip_answer_carries_the_browser_revision_it_answers(
     answer names the revision it answers: a flip, a preset, a selection, a model change."""
     mine = {"modes": {"layer1.0": "skip-off"}, "selected": "layer1.0", "rev": 7}
     flipped = handlers.on_settings(analysed, **{**CONTROLS, "strip": mine})
-    assert flipped[page.switches.strip]["rev"] == 7
-    assert flipped[page.switches.strip]["modes"]["layer1.0"] == "skip-off"
+    assert flipped[page.switches.strip]["value"]["rev"] == 7
+    assert flipped[page.switches.strip]["value"]["modes"]["layer1.0"] == "skip-off"
     session = flipped[page.state]
     later = {"modes": {"layer2.0": "branch-off"}, "rev": 9}
     preset = handlers.on_preset("all-intact", None, session, **{**CONTROLS, "strip": later})
-    assert preset[page.switches.strip]["rev"] == 9
-    assert set(preset[page.switches.strip]["modes"].values()) == {"intact"}
+    assert preset[page.switches.strip]["value"]["rev"] == 9
+    assert set(preset[page.switches.strip]["value"]["modes"].values()) == {"intact"}
     # A selection answers with the browser's switches (here newer than the session's: a flip
     # may still be running), not the session's.
     picked = handlers.on_inspect("layer3.0", session, "en", strip={**later, "rev": 10})
-    assert picked[page.switches.strip]["rev"] == 10
-    assert picked[page.switches.strip]["modes"]["layer2.0"] == "branch-off"
+    assert picked[page.switches.strip]["value"]["rev"] == 10
+    assert picked[page.switches.strip]["value"]["modes"]["layer2.0"] == "branch-off"
     assert picked[page.state].settings.modes == session.settings.modes
     # API clients may leave it out, or send nonsense: the session's revision stays.
     for value in (None, {"modes": {}}, {"modes": {}, "rev": -1}, {"modes": {}, "rev": "8"}):
         plain = handlers.on_settings(picked[page.state], **{**CONTROLS, "strip": value})
-        assert plain[page.switches.strip]["rev"] == 10
+        assert plain[page.switches.strip]["value"]["rev"] == 10
 
 
 def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:
@@ -690,7 +695,8 @@ def test_a_flip_sends_only_what_it_changes_and_a_repeat_runs_nothing(
     assert set(again) == set(page.view()) - pictures  # words and numbers: always
     assert again[page.results.predictions] == flipped[page.results.predictions]
     assert again[page.state].current is session.current
-    assert again[page.switches.strip]["rev"] == 7  # the browser's revision is still answered
+    # the browser's revision is still answered
+    assert again[page.switches.strip]["value"]["rev"] == 7
 
 
 def test_a_new_image_with_the_same_settings_is_analysed_and_shown_whole(
@@ -881,7 +887,7 @@ def test_read_image_accepts_paths_bytes_and_data_urls_and_shrinks_big_ones() -> 
         ('{"modes": {"layer1.1": "skip-off"}}', {"layer1.1": "skip-off"}),
         ({"layer4.1": "skip-off"}, {"layer4.1": "skip-off"}),
         ({"modes": {"layer3": "skip-off"}}, {"layer3.0": "skip-off", "layer3.1": "skip-off"}),
-        ({"rows": [], "selected": "layer1.0"}, {}),
+        ({"selected": "layer1.0", "rev": 3}, {}),
     ],
 )
 def test_modes_from_value_accepts_every_client_form(
@@ -898,17 +904,19 @@ def test_strip_value_describes_every_block(analysed: Session, tiny: LoadedModel)
     # `kinds` (what each shortcut does) replaced the set of projection blocks: a projection
     # without stride (ResNet-50's layer1.0) is no downsampling block.
     kinds = dict.fromkeys(("layer2.0", "layer3.0", "layer4.0"), "downsampling")
-    value = strip_value(names, {"layer2.0": "skip-off"}, stats, "layer2.0", "en", kinds)
-    rows = {r["name"]: r for r in value["rows"]}
-    assert list(rows) == names and value["selected"] == "layer2.0"
+    value = strip_value(names, {"layer2.0": "skip-off"}, "layer2.0", rev=3)
+    assert value == {"modes": {**dict.fromkeys(names, "intact"), "layer2.0": "skip-off"},
+                     "selected": "layer2.0", "rev": 3}  # fmt: skip
+    props = strip_props(names, stats, "en", kinds)
+    rows = {r["name"]: r for r in props["rows"]}
+    assert list(rows) == names
     assert rows["layer2.0"]["ratio"] == "skip off" and rows["layer2.0"]["bar"] == 0.0
     assert re.fullmatch(r"\d+\.\d\d", rows["layer2.1"]["ratio"])
     assert rows["layer1.0"]["shape"] == "16×32×32" and rows["layer2.0"]["projection"]
     assert not rows["layer1.0"]["projection"]
     assert rows["layer2.0"]["mark"] == "↓" and rows["layer1.0"]["mark"] == ""
-    assert value["compact"] is False
-    assert value["modes"]["layer2.0"] == "skip-off" and set(value["labels"]) >= set(MODES)
-    empty = strip_value(names, {}, None, "layer1.0", "zh")
+    assert props["compact"] is False and set(props["labels"]) >= set(MODES)
+    empty = strip_props(names, None, "zh")
     assert empty["rows"][0]["ratio"] == "–" and empty["labels"]["intact"] == "完整"
     assert selected_from_value({"selected": "layer3"}, names, "x") == "layer3.1"
     assert selected_from_value({"selected": "<img>"}, names, "layer1.0") == "layer1.0"
@@ -1202,7 +1210,7 @@ def test_all_skips_off_zeroes_the_star_s_grad_cam_and_the_button_shows_the_signe
     assert switched.current.cam_zero and switched.current.method == "gradcam"
     assert out[demo_page.results.zero_note]["visible"] is True
     assert out[demo_page.results.zero_button]["visible"] is True
-    strip = out[demo_page.switches.strip]
+    strip = out[demo_page.switches.strip]["value"]
     signed = page_handlers.on_signed(switched, **{**CONTROLS, "strip": strip})
     assert signed[demo_page.results.method] == "gradcam-signed"
     current = signed[demo_page.state].current

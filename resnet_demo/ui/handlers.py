@@ -84,6 +84,12 @@ def _as_update(value: object) -> dict[str, Any]:
     return cast(dict[str, Any], value) if _is_update(value) else gr.update(value=value)
 
 
+def answering(session: Session, strip: object) -> Session:
+    """The session, answering the strip revision of `strip` (the strip's value as the browser
+    sent it) when it carries one (`strip.revision_from_value`)."""
+    return replace(session, rev=revision_from_value(strip, session.rev))
+
+
 def _is_blank(image: Any) -> bool:
     """True for a drawing with (almost) nothing on it."""
     return int(image.max()) - int(image.min()) < 16
@@ -136,7 +142,6 @@ class Handlers:
             lang=normalize_lang(lang),
             method=parse_method(method),
             palette=session.settings.palette,  # changed only by the picker (`on_palette`)
-            rev=revision_from_value(strip, session.settings.rev),
         )
 
     def view(
@@ -185,7 +190,7 @@ class Handlers:
             p.results.banner: views.banner_html(session, names, lang),
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
-            p.switches.strip: views.strip(model, session),
+            p.switches.strip: gr.update(**views.strip(model, session)),
             p.switches.result: views.switch_result_html(session, names, lang),
             p.comparison.table: views.table_value(session, names, lang),
             p.export.download_card: hidden,
@@ -199,10 +204,10 @@ class Handlers:
 
     def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Update:
         """Run the analyses for `settings` and render what changed (the whole view with
-        `with_choices`). Settings equal to the session's but for the strip's revision re-run
-        nothing: the answer carries the session, the strip and its revision."""
-        if session.has_view and replace(settings, rev=0) == replace(session.settings, rev=0):
-            return self.view(replace(session, settings=settings), with_choices, before=session)
+        `with_choices`). Settings equal to the session's re-run nothing: the answer carries the
+        session, the strip and the revision it answers (`answering`)."""
+        if session.has_view and settings == session.settings:
+            return self.view(session, with_choices, before=session)
         return self.view(self.engine.run(session, settings), with_choices, before=session)
 
     def shapes_notice(self, session: Session, lang: str, mark: Any = str) -> list[str]:
@@ -248,6 +253,7 @@ class Handlers:
         self, session: Session, image: np.ndarray, name: str, digest: str = "", **controls: Any
     ) -> Update:
         """Analyse a new image with the page's controls; the target goes back to automatic."""
+        session = answering(session, controls.get("strip"))
         settings = self.settings(session, **{**controls, "target": None})
         digest = digest or image_digest(image)
         session = replace(session, image=image, digest=digest, image_name=name)
@@ -270,10 +276,11 @@ class Handlers:
         image = read_image(source)
         digest = image_digest(image)
         if digest == session.digest and session.has_view:
+            revised = answering(session, controls.get("strip"))
             settings = self.settings(session, lang=lang, **controls)
-            if settings == session.settings:
+            if settings == session.settings and revised.rev == session.rev:
                 return {self.page.state: session}
-            return self.refresh(session, settings)
+            return self.refresh(revised, settings)
         is_file = isinstance(source, str) and not source.startswith("data:")
         name = Path(source).name if is_file else t("uploaded", lang)
         return self._new_image(session, image, name[:80], digest, lang=lang, **controls)
@@ -305,12 +312,14 @@ class Handlers:
     @user_errors
     def on_settings(self, session: Session, lang: Any, **controls: Any) -> Update:
         """Any control changed (target, layer, top-k, a switch): re-analyse."""
+        session = answering(session, controls.get("strip"))
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
     def on_method(self, session: Session, lang: Any, **controls: Any) -> Update:
         """The method picker: re-analyse with that method; the layer picker is greyed out for
         pixel methods, which do not use it."""
+        session = answering(session, controls.get("strip"))
         session = self.engine.run(session, self.settings(session, lang=lang, **controls))
         layer = gr.update(interactive=views.is_layer_method(session.settings.method))
         return {**self.view(session), self.page.results.layer: layer}
@@ -333,6 +342,7 @@ class Handlers:
         if label not in names:
             raise ChoiceError("page_unknown_class", value=repr(evt.value))
         controls["target"] = names.index(label)
+        session = answering(session, controls.get("strip"))
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
@@ -342,8 +352,8 @@ class Handlers:
         """A preset button: replace every switch with the preset's modes."""
         model = self.engine.model(session)
         modes = preset_modes(model.module, preset, stage if isinstance(stage, str) else None)
-        rev = revision_from_value(controls.get("strip"), session.settings.rev)
-        controls["strip"] = {"modes": modes, "selected": session.settings.inspect, "rev": rev}
+        session = answering(session, controls.get("strip"))
+        controls["strip"] = {"modes": modes, "selected": session.settings.inspect}
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
@@ -385,13 +395,8 @@ class Handlers:
         )
         if not block:
             raise ChoiceError("page_unknown_block")
-        settings = replace(
-            session.settings,
-            inspect=block,
-            lang=normalize_lang(lang),
-            rev=revision_from_value(strip, session.settings.rev),
-        )
-        session = replace(session, settings=settings)
+        settings = replace(session.settings, inspect=block, lang=normalize_lang(lang))
+        session = replace(answering(session, strip), settings=settings)
         shown = session
         if strip is not None:
             modes = modes_from_value(strip, model.module)
@@ -400,7 +405,7 @@ class Handlers:
         return {
             p.state: session,
             p.maps.inspect: block,
-            p.switches.strip: views.strip(model, shown),
+            p.switches.strip: gr.update(**views.strip(model, shown)),
             p.maps.channels: views.channel_grid(session),
         }
 
@@ -429,10 +434,8 @@ class Handlers:
                 self.page.header.status: f"⚠ {exc}",
             }
         kept = session.settings
-        settings = replace(
-            default_settings(model, lang), method=kept.method, palette=kept.palette, rev=kept.rev
-        )
-        fresh = Session(model_name=model.name, settings=settings)
+        settings = replace(default_settings(model, lang), method=kept.method, palette=kept.palette)
+        fresh = Session(model_name=model.name, settings=settings, rev=session.rev)
         fresh = replace(
             fresh, image=session.image, digest=session.digest, image_name=session.image_name
         )

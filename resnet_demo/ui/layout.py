@@ -459,7 +459,7 @@ def _switch_panel(model: LoadedModel, session: Session, lang: str) -> Switches:
                 views.switch_result_html(session, [], lang), elem_id="switch-result", padding=False
             )
             presets = _presets()
-        strip = BlockStrip(views.strip(model, session), elem_id="strip", padding=True)
+        strip = BlockStrip(**views.strip(model, session), elem_id="strip", padding=True)
     return Switches(strip, result, presets.stage, presets.buttons)
 
 

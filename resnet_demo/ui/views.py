@@ -29,7 +29,7 @@ from resnet_demo.switches import STAGES, block_names, shortcut_kinds
 from resnet_demo.text import t
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import CONCURRENCY, Session, Settings
-from resnet_demo.ui.strip import strip_value
+from resnet_demo.ui.strip import strip_props, strip_value
 
 AUTO_TARGET = -1
 """Dropdown value meaning "explain the intact network's top-1 class"."""
@@ -473,19 +473,18 @@ def unchanged(before: Session | None, session: Session) -> frozenset[str]:
 
 
 def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
-    """The block strip's value: switches, per-block numbers, selected block, labels."""
+    """The block strip's value (switches, selected block, revision) and props (per-block
+    numbers, labels, layout): keyword arguments of `BlockStrip` and of its `gr.update`."""
     settings = session.settings
     blocks = block_names(model.module)
     current = session.current
-    return strip_value(
+    props = strip_props(
         blocks,
-        settings.modes,
         current.blocks if current else None,
-        settings.inspect,
         settings.lang,
         kinds=shortcut_kinds(model.module),
-        rev=settings.rev,
     )
+    return {"value": strip_value(blocks, settings.modes, settings.inspect, session.rev), **props}
 
 
 def target(model: LoadedModel, session: Session, with_choices: bool = False) -> Any:
