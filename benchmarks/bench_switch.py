@@ -31,6 +31,7 @@ from resnet_demo.switches import block_names
 from resnet_demo.ui.layout import build_page
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import default_threads, free_port
+from resnet_demo.ui.session import new_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def example_for(model_name: str) -> Path:
 def flip_times(model: LoadedModel, flips: int) -> tuple[float, list[float]]:
     """(first analysis time, flip handler times) in seconds."""
     _, page, handlers = build_page(model, registry=ModelRegistry(model, allow_download=False))
-    session = handlers.new_session()
+    session = new_session(handlers.registry)
     controls = {"layer": "layer4", "top_k": 5, "opacity": 0.5, "lang": "en"}
     start = time.perf_counter()
     session = handlers.on_image(

@@ -76,9 +76,10 @@ def test_an_example_image_gives_top_k_and_a_heatmap(
     factor = overlay.shape[0] // size  # small model views are shown enlarged pixel for pixel
     assert overlay.shape[:2] == (factor * size, factor * size) and overlay.std() > 1
     assert Path(out[FIELD["raw_cam"]]).is_file() and Path(out[FIELD["activations"]]).is_file()
-    strip = out[FIELD["strip"]]
-    assert [r["name"] for r in strip["rows"]] == block_names(model.module)
-    assert all("×" in r["shape"] for r in strip["rows"])
+    strip = out[FIELD["strip"]]  # an update: the value and the props the page draws
+    assert list(strip["value"]["modes"]) == block_names(model.module)
+    assert [r["name"] for r in strip["props"]["rows"]] == block_names(model.module)
+    assert all("×" in r["shape"] for r in strip["props"]["rows"])
 
 
 def test_switching_a_block_changes_the_comparison(client: Client) -> None:
@@ -86,7 +87,7 @@ def test_switching_a_block_changes_the_comparison(client: Client) -> None:
     assert "banner none" in intact[FIELD["banner"]]
     out = client.predict(strip={"modes": {"layer4.1": "branch-off"}}, api_name="/switch")
     assert "banner none" not in out[FIELD["banner"]] and "layer4.1" in out[FIELD["banner"]]
-    assert out[FIELD["strip"]]["modes"]["layer4.1"] == "branch-off"
+    assert out[FIELD["strip"]]["value"]["modes"]["layer4.1"] == "branch-off"
     rows = out[FIELD["compare_table"]]["data"]
     before = [float(r[1].rstrip(" %")) for r in rows]
     after = [float(r[2].rstrip(" %")) for r in rows]
@@ -100,9 +101,9 @@ def test_switching_a_block_changes_the_comparison(client: Client) -> None:
 def test_a_preset_switches_every_skip_off(client: Client, model: models.LoadedModel) -> None:
     analyse(client, example_image())
     out = client.predict(api_name="/preset_all_skip_off")
-    modes = out[FIELD["strip"]]["modes"]
+    modes = out[FIELD["strip"]]["value"]["modes"]
     assert set(modes) == set(block_names(model.module)) and set(modes.values()) == {"skip-off"}
-    assert all(r["ratio"] == "skip off" for r in out[FIELD["strip"]]["rows"])
+    assert all(r["ratio"] == "skip off" for r in out[FIELD["strip"]]["props"]["rows"])
 
 
 def test_a_bad_file_gives_the_error_and_the_next_request_works(

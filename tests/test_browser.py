@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -35,6 +37,7 @@ from resnet_demo.ui import parse_args, serve
 from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import load_default_model
+from resnet_demo.ui.session import Engine, Session, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -341,6 +344,40 @@ def test_the_8_block_strip_keeps_its_cards(browser: Browser, url: str, shots: Pa
     page.locator("#blocks").first.evaluate("e => e.scrollIntoView()")
     settle(page)
     page.locator("#blocks").first.screenshot(path=shots / "10-strip-8-blocks.png")
+
+
+def test_a_late_answer_does_not_undo_a_newer_flip(
+    browser: Browser, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strip's revision (strip.js, `Session.rev`): a second flip made while the first one's
+    analysis still runs survives that first, late answer; the strip's numbers (its props) and a
+    preset still arrive."""
+    page = open_page(browser, url)
+    upload(page, ROOT / "assets" / "examples" / "coffee.jpg")
+    expect(page.locator("#predictions .confidence-set")).to_have_count(5)
+    ratio = page.locator("#strip .blk[data-block='layer1.0'] .num")
+    expect(ratio).not_to_have_text("–")
+    run, slowed = Engine.run, threading.Event()
+
+    def slow_first_flip(engine: Engine, session: Session, settings: Settings) -> Session:
+        if settings.modes.get("layer4.1") == "branch-off" and not slowed.is_set():
+            slowed.set()
+            time.sleep(3)
+        return run(engine, session, settings)
+
+    monkeypatch.setattr(Engine, "run", slow_first_flip)
+    page.locator("#strip button[data-block='layer4.1'][data-mode='branch-off']").click()
+    page.wait_for_timeout(300)
+    page.locator("#strip button[data-block='layer3.0'][data-mode='skip-off']").click()
+    expect(page.locator("#banner")).to_contain_text("layer3.0", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # no later answer takes the second flip back
+    assert slowed.is_set()
+    expect(page.locator("#strip .blk.m-branch-off")).to_have_count(1)
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(1)
+    expect(page.locator("#banner")).to_contain_text("layer4.1")
+    page.locator("#preset-skip-off").click()
+    expect(page.locator("#strip .blk.m-skip-off")).to_have_count(8)
+    expect(ratio).to_have_text("skip off")
 
 
 def test_picking_a_method_shows_its_map_and_names_it(

@@ -38,7 +38,7 @@ from resnet_demo.ui import server, views
 from resnet_demo.ui.handlers import Handlers
 from resnet_demo.ui.layout import build_page
 from resnet_demo.ui.registry import ModelRegistry
-from resnet_demo.ui.session import Engine
+from resnet_demo.ui.session import Engine, new_session
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "assets" / "examples" / "chelsea.jpg"
@@ -115,12 +115,12 @@ def test_the_apps_start_up_loads_it_and_the_page_lists_its_classes(own: dict[str
     # the page's handlers: the picker names the model, the predictions use its class names
     _, page, _ = build_page(model)
     handlers = Handlers(Engine(ModelRegistry(model, allow_download=False)), page)
-    assert handlers.model_choices("en")[0][1] == "own:resnet18"
+    assert views.model_choices(handlers.registry, "en")[0][1] == "own:resnet18"
     assert handlers.registry.status("own:resnet18") == "loaded"
-    session = handlers.on_image(str(PHOTO), handlers.new_session(), **CONTROLS, lang="en")
+    session = handlers.on_image(str(PHOTO), new_session(handlers.registry), **CONTROLS, lang="en")
     predictions = session[page.results.predictions]
     assert set(predictions) == set(FRUIT)
-    assert "own:resnet18" in handlers.status_text(session[page.state], "en")
+    assert "own:resnet18" in views.status_text(handlers.engine.model(session[page.state]), "en")
 
 
 def test_the_app_exits_with_one_message_on_a_bad_file(

@@ -40,7 +40,7 @@ from resnet_demo.models import LoadedModel
 from resnet_demo.switches import block_names
 from resnet_demo.text import t
 from resnet_demo.ui.inputs import read_image
-from resnet_demo.ui.strip import strip_value
+from resnet_demo.ui.strip import strip_props
 from resnet_demo.ui.views import class_names
 
 FIELD: dict[str, int] = {}
@@ -76,8 +76,12 @@ class Expected:
 def view_summary(out: tuple | list) -> tuple[dict[str, float], tuple[str, ...], dict[str, str]]:
     """(label -> probability, per-block ratio texts, block -> mode) of a view the client got."""
     preds = {c["label"]: c["confidence"] for c in out[FIELD["predictions"]]["confidences"]}
-    strip = out[FIELD["strip"]]
-    return preds, tuple(row["ratio"] for row in strip["rows"]), dict(strip["modes"])
+    strip = out[FIELD["strip"]]  # an update: the value and the props the page draws
+    return (
+        preds,
+        tuple(row["ratio"] for row in strip["props"]["rows"]),
+        dict(strip["value"]["modes"]),
+    )
 
 
 def matches(out: tuple | list, want: Expected) -> bool:
@@ -139,7 +143,7 @@ def expected(
             if switches:
                 current = analyze(model, image, switches=switches, target=intact.target)
             modes = dict(current.modes)
-            strip = strip_value(blocks, modes, current.blocks, blocks[0], "en")
+            strip = strip_props(blocks, current.blocks, "en")
             table[path, key] = Expected(
                 predictions={
                     names[int(i)]: float(p)

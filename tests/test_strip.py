@@ -30,8 +30,8 @@ from resnet_demo.switches import (
     shortcut_kinds,
 )
 from resnet_demo.text import t
-from resnet_demo.ui.lab.summaries import sweep_summary
-from resnet_demo.ui.strip import MAX_CARDS, is_compact, mark_legend, strip_value
+from resnet_demo.ui.lab.views import sweep_summary
+from resnet_demo.ui.strip import MAX_CARDS, is_compact, mark_legend, strip_props
 
 
 def _meta(arch: str) -> nn.Module:
@@ -85,8 +85,8 @@ def test_the_compact_strip_starts_above_16_blocks(arch: str, n: int, compact: bo
     module = _meta(arch)
     names = block_names(module)
     assert len(names) == n and is_compact(n) is compact
-    value = strip_value(names, {}, None, names[-1], "en", shortcut_kinds(module))
-    assert value["compact"] is compact and len(value["rows"]) == n
+    props = strip_props(names, None, "en", shortcut_kinds(module))
+    assert props["compact"] is compact and len(props["rows"]) == n
     assert is_compact(MAX_CARDS + 1) and not is_compact(MAX_CARDS)
     assert is_compact(27)  # the ResNet-56-like embedded-deep (7, 7, 7, 6 blocks)
 
@@ -94,14 +94,12 @@ def test_the_compact_strip_starts_above_16_blocks(arch: str, n: int, compact: bo
 def test_strip_rows_carry_kind_mark_and_index_and_the_legend_only_what_is_present() -> None:
     module = _meta("resnet152")
     names = block_names(module)
-    value = strip_value(names, {"layer3.35": "branch-off"}, None, "layer3.35", "zh",
-                        shortcut_kinds(module))  # fmt: skip
+    value = strip_props(names, None, "zh", shortcut_kinds(module))
     rows = {r["name"]: r for r in value["rows"]}
     assert (rows["layer1.0"]["kind"], rows["layer1.0"]["mark"]) == (PROJECTION, "⇄")
     assert (rows["layer2.0"]["kind"], rows["layer2.0"]["mark"]) == (DOWNSAMPLING, "↓")
     assert rows["layer1.0"]["projection"] and rows["layer2.0"]["projection"]
     assert (rows["layer3.35"]["mark"], rows["layer3.35"]["index"]) == ("", "35")
-    assert value["modes"]["layer3.35"] == "branch-off"
     labels = value["labels"]
     assert labels["legend"] == (
         f"↓ {t('strip_downsampling', 'zh')} · ⇄ {t('strip_projection', 'zh')}"
@@ -109,7 +107,7 @@ def test_strip_rows_carry_kind_mark_and_index_and_the_legend_only_what_is_presen
     for key in ("stage_skip_off", "stage_branch_off", "stage_reset", "cell_help"):
         assert labels[key] == t(f"strip_{key}", "zh") and labels[key]
     small = tiny_model().module
-    legend = strip_value(block_names(small), {}, None, "layer4.1", "en", shortcut_kinds(small))
+    legend = strip_props(block_names(small), None, "en", shortcut_kinds(small))
     assert legend["labels"]["legend"] == f"↓ {t('strip_downsampling', 'en')}"
     assert mark_legend([IDENTITY], "en") == ""
 

@@ -39,6 +39,7 @@ from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
 from resnet_demo.switches import MODES, SwitchError, block_names
 from resnet_demo.ui import export, views
 from resnet_demo.ui._compat import BUSY_GRADIO
+from resnet_demo.ui.components import Page
 from resnet_demo.ui.examples import EXAMPLES_DIR, MARKS, gallery_value
 from resnet_demo.ui.handlers import Handlers, merge
 from resnet_demo.ui.i18n import normalize_lang, relabel, tr, translations
@@ -49,7 +50,7 @@ from resnet_demo.ui.inputs import (
     read_image,
     shrink,
 )
-from resnet_demo.ui.layout import Page, build_page
+from resnet_demo.ui.layout import build_page
 from resnet_demo.ui.presets import PRESETS, preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import (
@@ -61,8 +62,13 @@ from resnet_demo.ui.server import (
     launch_kwargs,
     parse_args,
 )
-from resnet_demo.ui.session import Engine, Session
-from resnet_demo.ui.strip import modes_from_value, selected_from_value, strip_value
+from resnet_demo.ui.session import Engine, Session, new_session
+from resnet_demo.ui.strip import (
+    modes_from_value,
+    selected_from_value,
+    strip_props,
+    strip_value,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CAT = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -111,14 +117,15 @@ def handlers(tiny: LoadedModel, page: Page) -> Handlers:
 
 @pytest.fixture
 def analysed(handlers: Handlers, page: Page) -> Session:
-    return handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
+    return handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS)[page.state]
 
 
 @pytest.fixture(scope="module")
 def shared(tiny: LoadedModel, page: Page) -> tuple[Handlers, Session]:
     """One analysed session for tests that only read it (saves an analysis per case)."""
     handlers = Handlers(Engine(ModelRegistry(tiny)), page)
-    return handlers, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS)[page.state]
+    session = handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS)[page.state]
+    return handlers, session
 
 
 def view_of(page: Page, outputs: dict) -> dict:
@@ -175,7 +182,7 @@ def png_chunks(data: bytes) -> list[bytes]:
 
 
 def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
-    view = view_of(page, handlers.on_image(str(CAT), handlers.new_session(), **CONTROLS))
+    view = view_of(page, handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS))
     session = view["session"]
     assert session.image_name == "chelsea.jpg" and session.comparison is None
     assert len(view["predictions"]) == 5
@@ -192,7 +199,7 @@ def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
         "layer3.0",
         "layer4.0",
     ]
-    assert all(mode == "intact" for mode in view["strip"]["modes"].values())
+    assert all(mode == "intact" for mode in view["strip"]["value"]["modes"].values())
     assert view["activations"].ndim == 3 and view["channels"].ndim == 3
     assert "layer4.1" in view["caption"] and "128×128" in view["caption"]
     assert view["download_card"]["visible"] is False and view["target"]["value"] == -1
@@ -226,7 +233,7 @@ def test_flip_reuses_the_cached_intact_analysis(
     assert session.comparison is not None and session.comparison.switched == {
         "layer3.1": "skip-off"
     }
-    assert view["strip"]["modes"]["layer3.1"] == "skip-off"
+    assert view["strip"]["value"]["modes"]["layer3.1"] == "skip-off"
     assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
     assert "layer3.1" in view["banner"] and (
         "changed" in view["banner"] or "same" in view["banner"]
@@ -339,7 +346,7 @@ def test_inspect_picks_a_block_and_redraws_only_the_strip_and_channels(
     out = handlers.on_inspect("layer3.0", analysed, "en")
     assert set(out) == {page.state, page.maps.inspect, page.switches.strip, page.maps.channels}
     assert out[page.maps.inspect] == "layer3.0"
-    assert out[page.switches.strip]["selected"] == "layer3.0"
+    assert out[page.switches.strip]["value"]["selected"] == "layer3.0"
     channels = picture(out[page.maps.channels])
     assert out[page.state].settings.inspect == "layer3.0"
     assert channels is not None and channels.ndim == 3
@@ -358,28 +365,28 @@ def test_every_strip_answer_carries_the_browser_revision_it_answers(
     answer names the revision it answers: a flip, a preset, a selection, a model change."""
     mine = {"modes": {"layer1.0": "skip-off"}, "selected": "layer1.0", "rev": 7}
     flipped = handlers.on_settings(analysed, **{**CONTROLS, "strip": mine})
-    assert flipped[page.switches.strip]["rev"] == 7
-    assert flipped[page.switches.strip]["modes"]["layer1.0"] == "skip-off"
+    assert flipped[page.switches.strip]["value"]["rev"] == 7
+    assert flipped[page.switches.strip]["value"]["modes"]["layer1.0"] == "skip-off"
     session = flipped[page.state]
     later = {"modes": {"layer2.0": "branch-off"}, "rev": 9}
     preset = handlers.on_preset("all-intact", None, session, **{**CONTROLS, "strip": later})
-    assert preset[page.switches.strip]["rev"] == 9
-    assert set(preset[page.switches.strip]["modes"].values()) == {"intact"}
+    assert preset[page.switches.strip]["value"]["rev"] == 9
+    assert set(preset[page.switches.strip]["value"]["modes"].values()) == {"intact"}
     # A selection answers with the browser's switches (here newer than the session's: a flip
     # may still be running), not the session's.
     picked = handlers.on_inspect("layer3.0", session, "en", strip={**later, "rev": 10})
-    assert picked[page.switches.strip]["rev"] == 10
-    assert picked[page.switches.strip]["modes"]["layer2.0"] == "branch-off"
+    assert picked[page.switches.strip]["value"]["rev"] == 10
+    assert picked[page.switches.strip]["value"]["modes"]["layer2.0"] == "branch-off"
     assert picked[page.state].settings.modes == session.settings.modes
     # API clients may leave it out, or send nonsense: the session's revision stays.
     for value in (None, {"modes": {}}, {"modes": {}, "rev": -1}, {"modes": {}, "rev": "8"}):
         plain = handlers.on_settings(picked[page.state], **{**CONTROLS, "strip": value})
-        assert plain[page.switches.strip]["rev"] == 10
+        assert plain[page.switches.strip]["value"]["rev"] == 10
 
 
 def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: Page) -> None:
     evt = gr.SelectData(None, {"index": 0, "value": None, "selected": True})
-    out = handlers.on_example(evt, handlers.new_session(), **NO_TARGET)
+    out = handlers.on_example(evt, new_session(handlers.registry), **NO_TARGET)
     shown, session = out[page.inputs.image], out[page.state]
     np.testing.assert_array_equal(shown, decode_image(EXAMPLES_DIR / session.image_name))
     assert session.image is shown and session.current is not None and shown.flags.writeable
@@ -387,7 +394,7 @@ def test_example_click_shows_and_analyses_the_example(handlers: Handlers, page: 
     assert handlers.on_image(png_bytes(shown), session, **NO_TARGET) == {page.state: session}
     with pytest.raises(gr.Error, match="no example number"):
         bad = gr.SelectData(None, {"index": 99, "value": None, "selected": True})
-        handlers.on_example(bad, handlers.new_session(), **NO_TARGET)
+        handlers.on_example(bad, new_session(handlers.registry), **NO_TARGET)
 
 
 def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page: Page) -> None:
@@ -395,14 +402,14 @@ def test_drawing_is_classified_and_a_blank_one_refused(handlers: Handlers, page:
     ImageDraw.Draw(canvas).ellipse((60, 60, 196, 196), fill=(29, 78, 216, 255))
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
-    out = handlers.on_drawing(buffer.getvalue(), handlers.new_session(), **NO_TARGET)
+    out = handlers.on_drawing(buffer.getvalue(), new_session(handlers.registry), **NO_TARGET)
     session = out[page.state]
     assert session.image_name == "drawing" and session.current is not None
     assert tuple(session.image[0, 0]) == (255, 255, 255)  # transparency composited over white
     blank = png_bytes(np.full((256, 256, 3), 255, np.uint8))
     for source in (blank, None):
         with pytest.raises(gr.Error, match="Draw a shape first"):
-            handlers.on_drawing(source, handlers.new_session(), **NO_TARGET)
+            handlers.on_drawing(source, new_session(handlers.registry), **NO_TARGET)
 
 
 def test_language_switch_rewords_the_whole_page(
@@ -470,7 +477,7 @@ def test_page_load_keeps_the_saved_language_then_query_then_server_then_browser(
 ) -> None:
     handlers.default_lang = default
     request = FakeRequest({"lang": query} if query else {}, {"accept-language": browser})
-    out = handlers.on_load(saved, handlers.new_session(), request)
+    out = handlers.on_load(saved, new_session(handlers.registry), request)
     assert out[page.header.language]["value"] == lang and out[page.state].settings.lang == lang
     assert out[page.header.saved_lang] == lang
 
@@ -530,7 +537,7 @@ def test_an_offline_server_says_only_which_file_to_copy(
 def test_no_shapes_notice_for_a_model_with_other_classes(page: Page) -> None:
     other = tiny_model(categories=tuple(f"class {i}" for i in range(10)))
     handlers = Handlers(Engine(ModelRegistry(other)), page)
-    session = handlers.new_session()
+    session = new_session(handlers.registry)
     assert handlers.shapes_notice(session, "en") == []
     assert handlers.model_parts(session, "en")[page.results.shapes_note]["visible"] is False
 
@@ -570,7 +577,7 @@ def test_export_writes_a_clean_png_and_the_numbers(
     assert len(payload["settings"]["switches"]) == 8
     assert payload["comparison"]["top1_before"] == int(switched.intact.top_indices[0])
     with pytest.raises(gr.Error, match="Upload a photo"):
-        handlers.on_export(handlers.new_session(), "en")
+        handlers.on_export(new_session(handlers.registry), "en")
 
 
 # ---- handlers: every bad input is a short gr.Error ------------------------------------------
@@ -620,7 +627,7 @@ def test_bad_files_give_the_image_error_and_the_next_request_works(
 ) -> None:
     path = tmp_path / "upload.png"
     path.write_bytes(content)
-    session = handlers.new_session()
+    session = new_session(handlers.registry)
     with pytest.raises(gr.Error, match=message) as info:
         handlers.on_image(str(path), session, **CONTROLS)
     assert info.value.title == "Could not read this image"
@@ -704,7 +711,8 @@ def test_a_flip_sends_only_what_it_changes_and_a_repeat_runs_nothing(
     assert set(again) == set(page.view()) - pictures  # words and numbers: always
     assert again[page.results.predictions] == flipped[page.results.predictions]
     assert again[page.state].current is session.current
-    assert again[page.switches.strip]["rev"] == 7  # the browser's revision is still answered
+    # the browser's revision is still answered
+    assert again[page.switches.strip]["value"]["rev"] == 7
 
 
 def test_a_new_image_with_the_same_settings_is_analysed_and_shown_whole(
@@ -758,7 +766,7 @@ def test_model_from_the_hub_cache_replaces_the_view(
     checkpoints.mkdir(parents=True)
     torch.manual_seed(3)
     torch.save(torchvision.models.resnet18().state_dict(), checkpoints / "resnet18-f37072fd.pth")
-    labels = dict((v, k) for k, v in handlers.model_choices("en"))
+    labels = dict((v, k) for k, v in views.model_choices(handlers.registry, "en"))
     assert "on disk" in labels["resnet18:IMAGENET1K_V1"]
     # Each entry shows its published accuracy (torchvision's weights metadata).
     assert "69.758" in labels["resnet18:IMAGENET1K_V1"]
@@ -895,7 +903,7 @@ def test_read_image_accepts_paths_bytes_and_data_urls_and_shrinks_big_ones() -> 
         ('{"modes": {"layer1.1": "skip-off"}}', {"layer1.1": "skip-off"}),
         ({"layer4.1": "skip-off"}, {"layer4.1": "skip-off"}),
         ({"modes": {"layer3": "skip-off"}}, {"layer3.0": "skip-off", "layer3.1": "skip-off"}),
-        ({"rows": [], "selected": "layer1.0"}, {}),
+        ({"selected": "layer1.0", "rev": 3}, {}),
     ],
 )
 def test_modes_from_value_accepts_every_client_form(
@@ -912,17 +920,19 @@ def test_strip_value_describes_every_block(analysed: Session, tiny: LoadedModel)
     # `kinds` (what each shortcut does) replaced the set of projection blocks: a projection
     # without stride (ResNet-50's layer1.0) is no downsampling block.
     kinds = dict.fromkeys(("layer2.0", "layer3.0", "layer4.0"), "downsampling")
-    value = strip_value(names, {"layer2.0": "skip-off"}, stats, "layer2.0", "en", kinds)
-    rows = {r["name"]: r for r in value["rows"]}
-    assert list(rows) == names and value["selected"] == "layer2.0"
+    value = strip_value(names, {"layer2.0": "skip-off"}, "layer2.0", rev=3)
+    assert value == {"modes": {**dict.fromkeys(names, "intact"), "layer2.0": "skip-off"},
+                     "selected": "layer2.0", "rev": 3}  # fmt: skip
+    props = strip_props(names, stats, "en", kinds)
+    rows = {r["name"]: r for r in props["rows"]}
+    assert list(rows) == names
     assert rows["layer2.0"]["ratio"] == "skip off" and rows["layer2.0"]["bar"] == 0.0
     assert re.fullmatch(r"\d+\.\d\d", rows["layer2.1"]["ratio"])
     assert rows["layer1.0"]["shape"] == "16×32×32" and rows["layer2.0"]["projection"]
     assert not rows["layer1.0"]["projection"]
     assert rows["layer2.0"]["mark"] == "↓" and rows["layer1.0"]["mark"] == ""
-    assert value["compact"] is False
-    assert value["modes"]["layer2.0"] == "skip-off" and set(value["labels"]) >= set(MODES)
-    empty = strip_value(names, {}, None, "layer1.0", "zh")
+    assert props["compact"] is False and set(props["labels"]) >= set(MODES)
+    empty = strip_props(names, None, "zh")
     assert empty["rows"][0]["ratio"] == "–" and empty["labels"]["intact"] == "完整"
     assert selected_from_value({"selected": "layer3"}, names, "x") == "layer3.1"
     assert selected_from_value({"selected": "<img>"}, names, "layer1.0") == "layer1.0"
@@ -1209,14 +1219,14 @@ def test_all_skips_off_zeroes_the_star_s_grad_cam_and_the_button_shows_the_signe
     model = load_model()
     demo_page, page_handlers = build_page(model)[1:]
     session = page_handlers.on_image(
-        str(EXAMPLES_DIR / "shapes_star.png"), page_handlers.new_session(), **CONTROLS
+        str(EXAMPLES_DIR / "shapes_star.png"), new_session(page_handlers.registry), **CONTROLS
     )[demo_page.state]
     out = page_handlers.on_preset("all-skip-off", None, session, **CONTROLS)
     switched = out[demo_page.state]
     assert switched.current.cam_zero and switched.current.method == "gradcam"
     assert out[demo_page.results.zero_note]["visible"] is True
     assert out[demo_page.results.zero_button]["visible"] is True
-    strip = out[demo_page.switches.strip]
+    strip = out[demo_page.switches.strip]["value"]
     signed = page_handlers.on_signed(switched, **{**CONTROLS, "strip": strip})
     assert signed[demo_page.results.method] == "gradcam-signed"
     current = signed[demo_page.state].current
@@ -1247,4 +1257,4 @@ def test_deletion_and_insertion_are_measured_on_request_for_the_shown_map(
     expected = views.faithfulness_chart(tiny, session, oracle, "en")
     np.testing.assert_array_equal(chart, expected)
     with pytest.raises(gr.Error, match="Add an image first"):
-        handlers.on_faithfulness(handlers.new_session(), "en")
+        handlers.on_faithfulness(new_session(handlers.registry), "en")

@@ -13,22 +13,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import gradio as gr
 import numpy as np
 
+import resnet_demo.ui.views as views
 from resnet_demo.analysis import AnalysisError
 from resnet_demo.analysis.faithfulness import deletion_insertion
 from resnet_demo.analysis.methods import GRADCAM_SIGNED
 from resnet_demo.cache import image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
-from resnet_demo.models.describe import accuracy_label, model_facts, shapes_notice
+from resnet_demo.models.describe import shapes_notice
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
-from resnet_demo.ui import views
 from resnet_demo.ui._compat import is_update
+from resnet_demo.ui.components import Page
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports
@@ -50,9 +51,6 @@ from resnet_demo.ui.session import (
     parse_top_k,
 )
 from resnet_demo.ui.strip import modes_from_value, revision_from_value, selected_from_value
-
-if TYPE_CHECKING:
-    from resnet_demo.ui.layout import Page
 
 Update = dict[Any, Any]
 """What a handler returns: component -> new value (or `gr.update(...)`), only what changed."""
@@ -84,6 +82,12 @@ def _as_update(value: object) -> dict[str, Any]:
     return cast(dict[str, Any], value) if is_update(value) else gr.update(value=value)
 
 
+def answering(session: Session, strip: object) -> Session:
+    """The session, answering the strip revision of `strip` (the strip's value as the browser
+    sent it) when it carries one (`strip.revision_from_value`)."""
+    return replace(session, rev=revision_from_value(strip, session.rev))
+
+
 def _is_blank(image: Any) -> bool:
     """True for a drawing with (almost) nothing on it."""
     return int(image.max()) - int(image.min()) < 16
@@ -94,16 +98,14 @@ class Handlers:
 
     Args:
         engine: analyses, models and the intact-analysis cache.
-        page: the page's components (set by the layout once they exist).
+        page: the page's components.
         default_lang: "en"/"zh" to start every browser in that language (`--lang`), or None
             to follow each browser's own language.
     """
 
-    def __init__(
-        self, engine: Engine, page: Page | None = None, default_lang: str | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, page: Page, default_lang: str | None = None) -> None:
         self.engine = engine
-        self.page: Page | None = page
+        self.page = page
         self.default_lang = default_lang
 
     @property
@@ -111,19 +113,7 @@ class Handlers:
         """The shared model registry."""
         return self.engine.registry
 
-    @property
-    def p(self) -> Page:
-        """The page (raises before the layout has built it)."""
-        if self.page is None:
-            raise RuntimeError("Handlers.page is not set; build the page first")
-        return self.page
-
     # ---- helpers -------------------------------------------------------------------------
-
-    def new_session(self, lang: str = "en") -> Session:
-        """A session on the default model with no image."""
-        model = self.registry.default
-        return Session(model_name=model.name, settings=default_settings(model, lang))
 
     def settings(
         self,
@@ -150,7 +140,6 @@ class Handlers:
             lang=normalize_lang(lang),
             method=parse_method(method),
             palette=session.settings.palette,  # changed only by the picker (`on_palette`)
-            rev=revision_from_value(strip, session.settings.rev),
         )
 
     def view(
@@ -167,7 +156,7 @@ class Handlers:
                 sent: they cost nothing to encode, and an API client gets them with every answer.
                 None: every panel.
         """
-        p = self.p
+        p = self.page
         model = self.engine.model(session)
         lang = session.settings.lang
         names = views.class_names(model, lang)
@@ -199,7 +188,7 @@ class Handlers:
             p.results.banner: views.banner_html(session, names, lang),
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
-            p.switches.strip: views.strip(model, session),
+            p.switches.strip: gr.update(**views.strip(model, session)),
             p.switches.result: views.switch_result_html(session, names, lang),
             p.comparison.table: views.table_value(session, names, lang),
             p.export.download_card: hidden,
@@ -213,34 +202,11 @@ class Handlers:
 
     def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Update:
         """Run the analyses for `settings` and render what changed (the whole view with
-        `with_choices`). Settings equal to the session's but for the strip's revision re-run
-        nothing: the answer carries the session, the strip and its revision."""
-        if session.has_view and replace(settings, rev=0) == replace(session.settings, rev=0):
-            return self.view(replace(session, settings=settings), with_choices, before=session)
+        `with_choices`). Settings equal to the session's re-run nothing: the answer carries the
+        session, the strip and the revision it answers (`answering`)."""
+        if session.has_view and settings == session.settings:
+            return self.view(session, with_choices, before=session)
         return self.view(self.engine.run(session, settings), with_choices, before=session)
-
-    def model_choices(self, lang: str) -> list[tuple[str, str]]:
-        """The picker's entries, each with its published accuracy and its weights state."""
-        choices = []
-        for name in self.registry.names():
-            words = [
-                name,
-                accuracy_label(name, lang),
-                t(f"state_{self.registry.status(name)}", lang),
-            ]
-            choices.append((" — ".join(w for w in words if w), name))
-        return choices
-
-    def status_text(self, session: Session, lang: str) -> str:
-        """The status line: which model this session uses and where its weights came from, then
-        what those weights are known to achieve (`models.describe.model_facts`; not shown for
-        random or user-supplied weights, which the published figures do not describe)."""
-        model = self.engine.model(session)
-        source = t("state_embedded", lang) if model.source == "embedded" else model.source
-        lines = [t("using_model", lang, model=model.name, source=source)]
-        if not model.source.startswith(("file:", "random")):  # published weights only
-            lines.extend(model_facts(model.name, lang))
-        return "\n\n".join(lines)
 
     def shapes_notice(self, session: Session, lang: str, mark: Any = str) -> list[str]:
         """For a model that knows only the shapes: which ten, and how to get a model for photos
@@ -259,13 +225,15 @@ class Handlers:
 
     def model_parts(self, session: Session, lang: str) -> Update:
         """What depends on the model besides the view: picker, status, layers, blocks, examples."""
-        p = self.p
+        p = self.page
         model = self.engine.model(session)
         layers = views.layer_choices(model, lang)
         method = session.settings.method
         return {
-            p.header.picker: gr.update(choices=self.model_choices(lang), value=session.model_name),
-            p.header.status: self.status_text(session, lang),
+            p.header.picker: gr.update(
+                choices=views.model_choices(self.registry, lang), value=session.model_name
+            ),
+            p.header.status: views.status_text(self.engine.model(session), lang),
             p.results.method: gr.update(choices=views.method_choices(lang), value=method),
             p.results.layer: gr.update(
                 choices=layers,
@@ -283,6 +251,7 @@ class Handlers:
         self, session: Session, image: np.ndarray, name: str, digest: str = "", **controls: Any
     ) -> Update:
         """Analyse a new image with the page's controls; the target goes back to automatic."""
+        session = answering(session, controls.get("strip"))
         settings = self.settings(session, **{**controls, "target": None})
         digest = digest or image_digest(image)
         session = replace(session, image=image, digest=digest, image_name=name)
@@ -301,14 +270,15 @@ class Handlers:
         the session: Gradio refuses an empty dict of updates (seen under load: 14 of 600
         requests failed with "didn't return enough output values")."""
         if source is None:
-            return {self.p.state: session}
+            return {self.page.state: session}
         image = read_image(source)
         digest = image_digest(image)
         if digest == session.digest and session.has_view:
+            revised = answering(session, controls.get("strip"))
             settings = self.settings(session, lang=lang, **controls)
-            if settings == session.settings:
-                return {self.p.state: session}
-            return self.refresh(session, settings)
+            if settings == session.settings and revised.rev == session.rev:
+                return {self.page.state: session}
+            return self.refresh(revised, settings)
         is_file = isinstance(source, str) and not source.startswith("data:")
         name = Path(source).name if is_file else t("uploaded", lang)
         return self._new_image(session, image, name[:80], digest, lang=lang, **controls)
@@ -325,7 +295,7 @@ class Handlers:
         example = examples[index]
         image = example.image.copy()  # the shared example stays read-only
         update = self._new_image(session, image, example.name, lang=lang, **controls)
-        return {self.p.inputs.image: image, **update}
+        return {self.page.inputs.image: image, **update}
 
     @user_errors
     def on_drawing(self, source: Any, session: Session, lang: Any, **controls: Any) -> Update:
@@ -340,21 +310,23 @@ class Handlers:
     @user_errors
     def on_settings(self, session: Session, lang: Any, **controls: Any) -> Update:
         """Any control changed (target, layer, top-k, a switch): re-analyse."""
+        session = answering(session, controls.get("strip"))
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
     def on_method(self, session: Session, lang: Any, **controls: Any) -> Update:
         """The method picker: re-analyse with that method; the layer picker is greyed out for
         pixel methods, which do not use it."""
+        session = answering(session, controls.get("strip"))
         session = self.engine.run(session, self.settings(session, lang=lang, **controls))
         layer = gr.update(interactive=views.is_layer_method(session.settings.method))
-        return {**self.view(session), self.p.results.layer: layer}
+        return {**self.view(session), self.page.results.layer: layer}
 
     @user_errors
     def on_signed(self, session: Session, lang: Any, **controls: Any) -> Update:
         """The zero-map warning's button: switch the method picker to signed Grad-CAM."""
         update = self.on_method(session, lang, **{**controls, "method": GRADCAM_SIGNED})
-        return {**update, self.p.results.method: GRADCAM_SIGNED}
+        return {**update, self.page.results.method: GRADCAM_SIGNED}
 
     @user_errors
     def on_label_select(
@@ -362,12 +334,13 @@ class Handlers:
     ) -> Update:
         """A click on a prediction bar: explain that class."""
         if session.current is None:
-            return {self.p.state: session}
+            return {self.page.state: session}
         names = views.class_names(self.engine.model(session), normalize_lang(lang))
         label = evt.value if isinstance(evt.value, str) else None
         if label not in names:
             raise ChoiceError("page_unknown_class", value=repr(evt.value))
         controls["target"] = names.index(label)
+        session = answering(session, controls.get("strip"))
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
@@ -377,8 +350,8 @@ class Handlers:
         """A preset button: replace every switch with the preset's modes."""
         model = self.engine.model(session)
         modes = preset_modes(model.module, preset, stage if isinstance(stage, str) else None)
-        rev = revision_from_value(controls.get("strip"), session.settings.rev)
-        controls["strip"] = {"modes": modes, "selected": session.settings.inspect, "rev": rev}
+        session = answering(session, controls.get("strip"))
+        controls["strip"] = {"modes": modes, "selected": session.settings.inspect}
         return self.refresh(session, self.settings(session, lang=lang, **controls))
 
     @user_errors
@@ -386,7 +359,7 @@ class Handlers:
         """The opacity slider: recolour the overlays only (no analysis)."""
         opacity = parse_opacity(opacity)
         main, cam_intact, cam_switched = views.overlays(session, opacity)
-        p = self.p
+        p = self.page
         return {
             p.results.overlay: main,
             p.comparison.cam_intact: cam_intact,
@@ -401,9 +374,9 @@ class Handlers:
         settings = replace(session.settings, palette=parse_palette(palette))
         session = replace(session, settings=settings)
         return {
-            self.p.state: session,
+            self.page.state: session,
             **self.on_opacity(session, opacity),
-            self.p.results.raw_cam: png_file(views.raw_cam(session)),
+            self.page.results.raw_cam: png_file(views.raw_cam(session)),
         }
 
     @user_errors
@@ -420,22 +393,17 @@ class Handlers:
         )
         if not block:
             raise ChoiceError("page_unknown_block")
-        settings = replace(
-            session.settings,
-            inspect=block,
-            lang=normalize_lang(lang),
-            rev=revision_from_value(strip, session.settings.rev),
-        )
-        session = replace(session, settings=settings)
+        settings = replace(session.settings, inspect=block, lang=normalize_lang(lang))
+        session = replace(answering(session, strip), settings=settings)
         shown = session
         if strip is not None:
             modes = modes_from_value(strip, model.module)
             shown = replace(session, settings=replace(settings, modes=modes))
-        p = self.p
+        p = self.page
         return {
             p.state: session,
             p.maps.inspect: block,
-            p.switches.strip: views.strip(model, shown),
+            p.switches.strip: gr.update(**views.strip(model, shown)),
             p.maps.channels: png_file(views.channel_grid(session)),
         }
 
@@ -458,14 +426,14 @@ class Handlers:
                 t("download_failed", lang, model=name, current=current), title=t("err_model", lang)
             )
             return {
-                self.p.header.picker: gr.update(choices=self.model_choices(lang), value=current),
-                self.p.header.status: f"⚠ {exc}",
+                self.page.header.picker: gr.update(
+                    choices=views.model_choices(self.registry, lang), value=current
+                ),
+                self.page.header.status: f"⚠ {exc}",
             }
         kept = session.settings
-        settings = replace(
-            default_settings(model, lang), method=kept.method, palette=kept.palette, rev=kept.rev
-        )
-        fresh = Session(model_name=model.name, settings=settings)
+        settings = replace(default_settings(model, lang), method=kept.method, palette=kept.palette)
+        fresh = Session(model_name=model.name, settings=settings, rev=session.rev)
         fresh = replace(
             fresh, image=session.image, digest=session.digest, image_name=session.image_name
         )
@@ -480,10 +448,10 @@ class Handlers:
         lang = normalize_lang(lang)
         session = replace(session, settings=replace(session.settings, lang=lang))
         return merge(
-            relabel(self.p.words, lang),
+            relabel(self.page.words, lang),
             self.model_parts(session, lang),
             self.view(session, with_choices=True),
-            {self.p.header.saved_lang: lang},
+            {self.page.header.saved_lang: lang},
         )
 
     @user_errors
@@ -497,7 +465,7 @@ class Handlers:
         browser = request.headers.get("accept-language") if request is not None else None
         choices = (saved, query, self.default_lang, browser)
         lang = next((c for c in choices if isinstance(c, str) and c.strip()), "en")
-        return merge(self.on_lang(lang, session), {self.p.header.language: normalize_lang(lang)})
+        return merge(self.on_lang(lang, session), {self.page.header.language: normalize_lang(lang)})
 
     @user_errors
     def on_faithfulness(self, session: Session, lang: Any) -> Update:
@@ -510,7 +478,7 @@ class Handlers:
             model, current.image, current.target, current.cam, switches=current.modes
         )
         chart = views.faithfulness_chart(model, session, result, normalize_lang(lang))
-        return {self.p.faithfulness.chart: png_file(chart)}
+        return {self.page.faithfulness.chart: png_file(chart)}
 
     @user_errors
     def on_export(self, session: Session, lang: Any) -> Update:
@@ -520,6 +488,6 @@ class Handlers:
         notice = self.shapes_notice(session, session.settings.lang)  # the card's language
         card, numbers = write_exports(self.engine.model(session), session, notice)
         return {
-            self.p.export.download_card: gr.update(value=card, visible=True),
-            self.p.export.download_json: gr.update(value=numbers, visible=True),
+            self.page.export.download_card: gr.update(value=card, visible=True),
+            self.page.export.download_json: gr.update(value=numbers, visible=True),
         }

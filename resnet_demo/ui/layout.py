@@ -3,35 +3,46 @@
 Reading order follows a lesson: a picture goes in (left), the prediction and Grad-CAM appear
 (right) with the "top-1 changed" banner under them; below, the strip of residual blocks, which
 is also the switch panel; then the comparison, the activations and the export; the classroom lab
-last. Each builder returns a NamedTuple of its components; `build_demo` collects them in a `Page`,
-which the `Handlers` write into by component (`{page.results.banner: ...}`), never by position.
+last. Each builder returns a NamedTuple of its components (`ui.components`); `build_page` collects
+them in a `Page`, then builds the `Handlers` on it, which write into it by component
+(`{page.results.banner: ...}`), never by position.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
 import gradio as gr
 
+import resnet_demo.ui.views as views
 from resnet_demo import text
 from resnet_demo.analysis import Analysis
 from resnet_demo.cache import LRUCache
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.render.colormaps import PALETTES
 from resnet_demo.switches import STAGES, block_names
-from resnet_demo.ui import views
 from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.batch import build_batch_tab
+from resnet_demo.ui.components import (
+    BlockMaps,
+    Comparison,
+    Export,
+    Faithfulness,
+    Header,
+    Inputs,
+    Page,
+    Results,
+    Switches,
+)
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
-from resnet_demo.ui.i18n import Words, normalize_lang, t, words_of
+from resnet_demo.ui.i18n import normalize_lang, t, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.live import build_live_tab
 from resnet_demo.ui.registry import ModelRegistry
-from resnet_demo.ui.session import MAX_TOP_K, Engine, Session
+from resnet_demo.ui.session import MAX_TOP_K, Engine, Session, new_session
 from resnet_demo.ui.strip import BlockStrip
 
 DELETE_CACHE = (600, 3600)
@@ -45,127 +56,6 @@ LANG_KEY = "resnet-demo-lang"
 
 PRESETS = ("all-intact", "all-skip-off", "stage-skip-off", "stage-branch-off")
 """The preset buttons, in page order (see `ui.presets`)."""
-
-
-class Header(NamedTuple):
-    picker: gr.Dropdown
-    status: gr.Markdown
-    language: gr.Radio
-    saved_lang: gr.BrowserState
-    reset: gr.Button
-
-
-class Inputs(NamedTuple):
-    image: UntrustedImage
-    sketch: UntrustedSketchpad
-    classify: gr.Button
-    gallery: gr.Gallery
-
-
-class Results(NamedTuple):
-    predictions: gr.Label
-    overlay: gr.Image
-    raw_cam: gr.Image
-    caption: gr.Markdown
-    zero_note: gr.Markdown
-    zero_button: gr.Button
-    banner: gr.HTML
-    target: gr.Dropdown
-    method: gr.Dropdown
-    layer: gr.Dropdown
-    opacity: CheckedSlider
-    top_k: CheckedSlider
-    method_note: gr.Markdown
-    stages: gr.Gallery
-    palette: gr.Dropdown
-    shapes_note: gr.Markdown
-
-
-class Switches(NamedTuple):
-    strip: BlockStrip
-    result: gr.HTML
-    stage: gr.Dropdown
-    presets: dict[str, gr.Button]
-
-
-class Comparison(NamedTuple):
-    table: gr.Dataframe
-    cam_intact: gr.Image
-    cam_switched: gr.Image
-    cam_diff: gr.Image
-
-
-class BlockMaps(NamedTuple):
-    activations: gr.Image
-    inspect: gr.Dropdown
-    channels: gr.Image
-
-
-class Faithfulness(NamedTuple):
-    button: gr.Button
-    chart: gr.Image
-
-
-class Export(NamedTuple):
-    button: gr.Button
-    download_card: gr.DownloadButton
-    download_json: gr.DownloadButton
-
-
-@dataclass(eq=False)
-class Page:
-    """Every section's components, the session state, and the page's static words."""
-
-    state: gr.State
-    header: Header
-    inputs: Inputs
-    results: Results
-    switches: Switches
-    comparison: Comparison
-    maps: BlockMaps
-    export: Export
-    faithfulness: Faithfulness
-    words: Words = field(default_factory=list)
-
-    def controls(self) -> dict[str, Any]:
-        """The controls every analysis reads, by the handlers' parameter names."""
-        r = self.results
-        return {
-            "target": r.target,
-            "method": r.method,
-            "layer": r.layer,
-            "top_k": r.top_k,
-            "opacity": r.opacity,
-            "strip": self.switches.strip,
-            "lang": self.header.language,
-        }
-
-    def view(self) -> list[Any]:
-        """The outputs of a full refresh (`Handlers.view`), session state first."""
-        r, c = self.results, self.comparison
-        return [
-            self.state,
-            r.predictions, r.overlay, r.raw_cam, r.caption, r.zero_note, r.zero_button,
-            r.banner, r.target, r.method_note, r.stages, self.faithfulness.chart,
-            self.switches.strip, self.switches.result,
-            c.table, c.cam_intact, c.cam_switched, c.cam_diff,
-            self.maps.activations, self.maps.channels,
-            self.export.download_card, self.export.download_json,
-        ]  # fmt: skip
-
-    def model_parts(self) -> list[Any]:
-        """What a model change updates besides the view (`Handlers.model_parts`)."""
-        h, r = self.header, self.results
-        return [
-            h.picker, h.status, r.method, r.layer, self.maps.inspect, self.inputs.gallery,
-            r.shapes_note,
-        ]  # fmt: skip
-
-    def everything(self) -> list[Any]:
-        """The outputs of a language change: every worded component, the model parts, the view."""
-        parts = [*self.model_parts(), *self.view(), self.header.saved_lang]
-        extra = [block for block, _ in self.words if block not in parts]
-        return [*parts, *extra]
 
 
 PHOTO_FORMAT = "jpeg"
@@ -208,21 +98,24 @@ def _clears_errors(event: Any) -> None:
 # ---- header ------------------------------------------------------------------------------
 
 
-def _header(handlers: Handlers, session: Session, lang: str) -> Header:
+def _header(registry: ModelRegistry, session: Session, lang: str) -> Header:
     with gr.Row(equal_height=True, elem_id="header"):
         with gr.Column(scale=5, min_width=420):
             gr.Markdown(t("title"), elem_id="title")
             gr.Markdown(t("subtitle"), elem_id="subtitle")
         with gr.Column(scale=4, min_width=300):
             picker = gr.Dropdown(
-                choices=handlers.model_choices(lang),
+                choices=views.model_choices(registry, lang),
                 value=session.model_name,
                 label=t("model"),
                 info=t("model_info"),
                 elem_id="model",
                 filterable=False,
             )
-            status = gr.Markdown(handlers.status_text(session, lang), elem_id="model-status")
+            status = gr.Markdown(
+                views.status_text(registry.require(session.model_name), lang),
+                elem_id="model-status",
+            )
         language = gr.Radio(
             [("English", "en"), ("简体中文", "zh")],
             value=lang,
@@ -565,7 +458,7 @@ def _switch_panel(model: LoadedModel, session: Session, lang: str) -> Switches:
                 views.switch_result_html(session, [], lang), elem_id="switch-result", padding=False
             )
             presets = _presets()
-        strip = BlockStrip(views.strip(model, session), elem_id="strip", padding=True)
+        strip = BlockStrip(**views.strip(model, session), elem_id="strip", padding=True)
     return Switches(strip, result, presets.stage, presets.buttons)
 
 
@@ -723,11 +616,11 @@ def _wire_export(page: Page, handlers: Handlers) -> None:
 # ---- the page ------------------------------------------------------------------------------
 
 
-def _batch(handlers: Handlers, page: Page) -> None:
+def _batch(engine: Engine, page: Page) -> None:
     """Many images at once through the session's model, intact and with the page's switches."""
     with gr.Accordion(t("batch"), open=False, elem_id="batch"):
         build_batch_tab(
-            get_model=handlers.engine.model,
+            get_model=engine.model,
             get_switches=lambda s: s.settings.switched,
             state=page.state,
             language=page.header.language,
@@ -735,21 +628,21 @@ def _batch(handlers: Handlers, page: Page) -> None:
         )
 
 
-def _lab(handlers: Handlers, page: Page) -> None:
+def _lab(engine: Engine, page: Page) -> None:
     with gr.Accordion(t("lab"), open=False, elem_id="lab"):
         build_lab_tab(
-            get_model=handlers.engine.model,
+            get_model=engine.model,
             get_image=lambda s: s.image,
             state=page.state,
             language=page.header.language,
-            load=handlers.registry.load,
+            load=engine.registry.load,
         )
 
 
-def _live(handlers: Handlers, page: Page, any_model: bool) -> None:
+def _live(engine: Engine, page: Page, any_model: bool) -> None:
     with gr.Accordion(t("live"), open=False, elem_id="live"):
         build_live_tab(
-            handlers.engine.model,
+            engine.model,
             state=page.state,
             language=page.header.language,
             opacity=page.results.opacity,
@@ -757,12 +650,12 @@ def _live(handlers: Handlers, page: Page, any_model: bool) -> None:
         )
 
 
-def _sections(handlers: Handlers, lang: str) -> Page:
+def _sections(engine: Engine, lang: str) -> Page:
     """Lay out every section (inside the caller's Blocks) and return their components."""
-    session = handlers.new_session(lang)
-    model = handlers.registry.default
+    session = new_session(engine.registry, lang)
+    model = engine.registry.default
     state = gr.State(session, time_to_live=3 * 3600)
-    header = _header(handlers, session, lang)
+    header = _header(engine.registry, session, lang)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             inputs = _inputs(session, lang)
@@ -793,15 +686,16 @@ def build_page(
     if registry is None:
         registry = ModelRegistry(default_model if default_model is not None else load_model())
     lang = normalize_lang(lang)
-    handlers = Handlers(Engine(registry, cache), default_lang=None if follow_browser else lang)
+    engine = Engine(registry, cache)
     with gr.Blocks(
         title="ResNet Demo", analytics_enabled=False, fill_width=True, delete_cache=DELETE_CACHE
     ) as demo:
-        page = handlers.page = _sections(handlers, lang)
-        _live(handlers, page, live_any_model)
-        _batch(handlers, page)
-        _lab(handlers, page)
+        page = _sections(engine, lang)
+        _live(engine, page, live_any_model)
+        _batch(engine, page)
+        _lab(engine, page)
         page.words = words_of(demo.blocks.values())
+        handlers = Handlers(engine, page, default_lang=None if follow_browser else lang)
         _wire_header(demo, page, handlers)
         _wire_inputs(page, handlers)
         _wire_results(page, handlers)

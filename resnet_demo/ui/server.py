@@ -58,9 +58,13 @@ THEME = gr.themes.Default(
 """Gradio's default look with fonts served by the app itself (classrooms are often offline)."""
 
 
+CSS_FILES = ("page.css", "lab.css", "live.css")
+"""The page's own style sheets in `static/`: the page, the classroom lab, the live panel."""
+
+
 def page_css() -> str:
-    """The page's CSS (`static/page.css`) and the few rules on Gradio's internals (`_compat`)."""
-    return static_text("page.css") + INTERNAL_CSS
+    """The page's CSS (`CSS_FILES`) and the few rules on Gradio's internals (`_compat`)."""
+    return "\n".join(static_text(name) for name in CSS_FILES) + "\n" + INTERNAL_CSS
 
 
 ALT_PANELS = (

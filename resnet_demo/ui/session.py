@@ -49,8 +49,6 @@ class Settings:
         lang: "en" or "zh".
         method: attribution method of the main map (`analysis.methods.METHOD_NAMES`).
         palette: colour map of unsigned heat maps (`render.colormaps.PALETTES`).
-        rev: the browser's strip revision this view answers (`strip.revision_from_value`): the
-            strip keeps a newer change of its own over an older answer that arrives late.
     """
 
     target: int | None = None
@@ -62,7 +60,6 @@ class Settings:
     lang: str = "en"
     method: str = GRADCAM
     palette: str = PALETTES[0]
-    rev: int = 0
 
     @property
     def switched(self) -> dict[str, str]:
@@ -83,6 +80,9 @@ class Session:
         current: the analysis with the switches applied (the intact one when none are).
         comparison: intact vs current, or None when every block is intact.
         settings: the settings the analyses were made with.
+        rev: the browser's strip revision the session's view answers
+            (`strip.revision_from_value`): the strip keeps a newer change of its own over an
+            older answer that arrives late.
     """
 
     model_name: str
@@ -93,6 +93,7 @@ class Session:
     current: Analysis | None = None
     comparison: Comparison | None = None
     settings: Settings = field(default_factory=Settings)
+    rev: int = 0
 
     @property
     def has_view(self) -> bool:
@@ -109,6 +110,12 @@ def default_settings(model: LoadedModel, lang: str = "en") -> Settings:
         inspect=stage2[-1] if stage2 else names[0],
         lang=lang,
     )
+
+
+def new_session(registry: ModelRegistry, lang: str = "en") -> Session:
+    """A session on the registry's default model with no image."""
+    model = registry.default
+    return Session(model_name=model.name, settings=default_settings(model, lang))
 
 
 def parse_target(value: object, num_classes: int) -> int | None:

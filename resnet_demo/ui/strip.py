@@ -1,10 +1,12 @@
 """The block strip: every residual block with its numbers, and its switch, in one component.
 
-A `gr.HTML` component whose value is a plain dict. The server fills `rows` (stage, block, output
-shape, ‖F(x)‖/‖shortcut(x)‖) and the translated `labels`; the browser only ever changes `modes`
-(a click on a block's three-state control) or `selected` (a click on a block's name) and fires
-the custom events "flip" or "inspect". The server treats the value that comes back as untrusted:
-`modes_from_value` validates it against the model before anything runs.
+A `gr.HTML` component. Its value is what the browser changes and sends back, `{"modes": {block:
+mode}, "selected": block, "rev": n}`: a click on a block's three-state control changes `modes`, a
+click on a block's name `selected`, and the custom events "flip" or "inspect" fire. What only
+the server knows travels one way, as the component's props (`strip_props`): the `rows` (stage,
+block, output shape, ‖F(x)‖/‖shortcut(x)‖), the translated `labels` and the `compact` layout.
+The server treats the value that comes back as untrusted: `modes_from_value` validates it
+against the model before anything runs.
 
 Up to `MAX_CARDS` blocks each get a card (diagram, ratio bar, three mode buttons). Deeper models
 (ResNet-56-like nets with 27 blocks, ResNet-152 with 50) get the compact strip: one row per stage,
@@ -43,22 +45,33 @@ with no_stub_files():
     class BlockStrip(gr.HTML):
         """The residual-block strip and switch panel (a `gr.HTML` custom component).
 
-        Value: `{"modes": {block: mode}, "rows": [...], "labels": {...}, "selected": block}`; only
-        `modes` and `selected` are read back. Events: `flip` (a switch changed) and `inspect` (a
-        block name was clicked).
+        Value: `{"modes": {block: mode}, "selected": block, "rev": n}` (`strip_value`). Props:
+        `rows`, `labels` and `compact` (`strip_props`), drawn by the template, never sent back.
+        Events: `flip` (a switch changed) and `inspect` (a block name was clicked).
         """
 
-        def __init__(self, value: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        def __init__(
+            self,
+            value: dict[str, Any] | None = None,
+            *,
+            rows: list[dict[str, Any]] | None = None,
+            labels: dict[str, str] | None = None,
+            compact: bool = False,
+            **kwargs: Any,
+        ) -> None:
             super().__init__(
                 value=value if value is not None else empty_value(),
                 html_template=static_text("strip.html"),
                 css_template=static_text("strip.css"),
                 js_on_load=static_text("strip.js"),
+                rows=rows if rows is not None else [],
+                labels=labels if labels is not None else {},
+                compact=compact,
                 **kwargs,
             )
 
         def api_info(self) -> dict[str, Any]:
-            """JSON schema for API clients: only `modes` (and `selected`) matter."""
+            """JSON schema of the value (`gr.HTML` would announce a string)."""
             return {
                 "type": "object",
                 "title": "Block switches",
@@ -68,6 +81,7 @@ with no_stub_files():
                         "additionalProperties": {"type": "string", "enum": list(MODES)},
                     },
                     "selected": {"type": "string"},
+                    "rev": {"type": "integer", "minimum": 0},
                 },
             }
 
@@ -105,7 +119,7 @@ def mark_legend(kinds: Collection[str], lang: str) -> str:
 
 def empty_value() -> dict[str, Any]:
     """A strip with no blocks (before the app knows its model)."""
-    return {"modes": {}, "rows": [], "labels": {}, "selected": "", "compact": False}
+    return {"modes": {}, "selected": "", "rev": 0}
 
 
 def _format_ratio(stats: BlockStats | None, lang: str) -> tuple[str, float]:
@@ -117,31 +131,46 @@ def _format_ratio(stats: BlockStats | None, lang: str) -> tuple[str, float]:
 
 
 def strip_value(
-    block_names: Sequence[str],
-    modes: Mapping[str, str],
-    stats: Sequence[BlockStats] | None,
-    selected: str,
-    lang: str,
-    kinds: Mapping[str, str] | None = None,
-    rev: int = 0,
+    block_names: Sequence[str], modes: Mapping[str, str], selected: str, rev: int = 0
 ) -> dict[str, Any]:
-    """Build the strip's value for the browser.
+    """The strip's value: what the browser shows switched and selected, and changes.
 
     Args:
         block_names: every block of the model, forward order.
         modes: block -> mode (validated; missing blocks count as intact).
-        stats: the current network's per-block statistics (same order), or None before any
-            image was analysed.
         selected: the block whose strongest channels are shown.
-        lang: "en" or "zh".
-        kinds: block -> `switches.shortcut_kind` ("identity", "projection", "downsampling");
-            blocks not named have an identity shortcut. Default: None (all identity).
         rev: the browser's revision this value answers (`revision_from_value`).
 
     Returns:
-        A JSON-ready dict (see `BlockStrip`). Each row's `kind` and `mark` (↓, ⇄ or "") say
-        what its shortcut does, `projection` whether it is a 1×1 projection (either kind);
-        `compact` says which layout the browser draws (`is_compact`).
+        `{"modes": {block: mode} for every block, "selected": block, "rev": rev}`.
+    """
+    return {
+        "modes": {name: modes.get(name, "intact") for name in block_names},
+        "selected": selected,
+        "rev": rev,
+    }
+
+
+def strip_props(
+    block_names: Sequence[str],
+    stats: Sequence[BlockStats] | None,
+    lang: str,
+    kinds: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the strip draws besides its value, sent to the browser as the component's props.
+
+    Args:
+        block_names: every block of the model, forward order.
+        stats: the current network's per-block statistics (same order), or None before any
+            image was analysed.
+        lang: "en" or "zh".
+        kinds: block -> `switches.shortcut_kind` ("identity", "projection", "downsampling");
+            blocks not named have an identity shortcut. Default: None (all identity).
+
+    Returns:
+        `{"rows": [...], "labels": {...}, "compact": bool}`, JSON-ready. Each row's `kind` and
+        `mark` (↓, ⇄ or "") say what its shortcut does, `projection` whether it is a 1×1
+        projection (either kind); `compact` says which layout the browser draws (`is_compact`).
     """
     kinds = kinds or {}
     by_name = {s.name: s for s in stats} if stats else {}
@@ -177,17 +206,13 @@ def strip_value(
     for key in ("skip_off", "branch_off", "reset"):
         labels[f"stage_{key}"] = t(f"strip_stage_{key}", lang)
         labels[f"stage_{key}_help"] = t(f"strip_stage_{key}_help", lang)
-    return {
-        "modes": {name: modes.get(name, "intact") for name in block_names},
-        "rows": rows,
-        "labels": labels,
-        "selected": selected,
-        "compact": is_compact(len(block_names)),
-        "rev": rev,
-    }
+    return {"rows": rows, "labels": labels, "compact": is_compact(len(block_names))}
 
 
 _JSON_EXAMPLE = '{"modes": {"layer1.0": "skip-off"}}'
+
+_NOT_MODES = ("selected", "rev")
+"""The value's other fields, left out when a client sends a bare block -> mode mapping."""
 
 
 def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
@@ -195,7 +220,8 @@ def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
 
     Args:
         value: the strip's value as received: a dict with a "modes" mapping, a JSON string of
-            one, a bare block -> mode mapping, or None (all intact).
+            one, a bare block -> mode mapping (its "selected" and "rev" aside), or None (all
+            intact).
         model_module: the torchvision ResNet the modes are for.
 
     Returns:
@@ -213,12 +239,12 @@ def modes_from_value(value: object, model_module: Any) -> dict[str, str]:
         return validate_modes(model_module, None)
     if not isinstance(value, Mapping):
         raise SwitchError("switch_not_object", kind=type(value).__name__)
-    modes = value.get("modes", value if "rows" not in value else None)
+    modes = value.get("modes", value)
     if modes is None:
         return validate_modes(model_module, None)
     if not isinstance(modes, Mapping):
         raise SwitchError("switch_modes_not_mapping", kind=type(modes).__name__)
-    return validate_modes(model_module, {k: v for k, v in modes.items() if k not in ("selected",)})
+    return validate_modes(model_module, {k: v for k, v in modes.items() if k not in _NOT_MODES})
 
 
 def revision_from_value(value: object, default: int) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from resnet_demo.analysis import Analysis, methods
 from resnet_demo.models import LoadedModel
+from resnet_demo.models.describe import accuracy_label, model_facts
 from resnet_demo.render import (
     colorize,
     colorize_diverging,
@@ -26,8 +27,9 @@ from resnet_demo.render import (
 )
 from resnet_demo.switches import STAGES, block_names, shortcut_kinds
 from resnet_demo.text import t
+from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import CONCURRENCY, Session, Settings
-from resnet_demo.ui.strip import strip_value
+from resnet_demo.ui.strip import strip_props, strip_value
 
 AUTO_TARGET = -1
 """Dropdown value meaning "explain the intact network's top-1 class"."""
@@ -37,6 +39,30 @@ def class_names(model: LoadedModel, lang: str) -> list[str]:
     """Display name of every class of `model` (`render.report.class_names`: Chinese first where
     the model has it, duplicates numbered so each maps back to one class)."""
     return report.class_names(model.categories, model.categories_zh, lang)
+
+
+def model_choices(registry: ModelRegistry, lang: str) -> list[tuple[str, str]]:
+    """The picker's entries, each with its published accuracy and its weights state."""
+    choices = []
+    for name in registry.names():
+        words = [
+            name,
+            accuracy_label(name, lang),
+            t(f"state_{registry.status(name)}", lang),
+        ]
+        choices.append((" — ".join(w for w in words if w), name))
+    return choices
+
+
+def status_text(model: LoadedModel, lang: str) -> str:
+    """The status line: which model a session uses and where its weights came from, then
+    what those weights are known to achieve (`models.describe.model_facts`; not shown for
+    random or user-supplied weights, which the published figures do not describe)."""
+    source = t("state_embedded", lang) if model.source == "embedded" else model.source
+    lines = [t("using_model", lang, model=model.name, source=source)]
+    if not model.source.startswith(("file:", "random")):  # published weights only
+        lines.extend(model_facts(model.name, lang))
+    return "\n\n".join(lines)
 
 
 def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:
@@ -447,19 +473,18 @@ def unchanged(before: Session | None, session: Session) -> frozenset[str]:
 
 
 def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
-    """The block strip's value: switches, per-block numbers, selected block, labels."""
+    """The block strip's value (switches, selected block, revision) and props (per-block
+    numbers, labels, layout): keyword arguments of `BlockStrip` and of its `gr.update`."""
     settings = session.settings
     blocks = block_names(model.module)
     current = session.current
-    return strip_value(
+    props = strip_props(
         blocks,
-        settings.modes,
         current.blocks if current else None,
-        settings.inspect,
         settings.lang,
         kinds=shortcut_kinds(model.module),
-        rev=settings.rev,
     )
+    return {"value": strip_value(blocks, settings.modes, settings.inspect, session.rev), **props}
 
 
 def target(model: LoadedModel, session: Session, with_choices: bool = False) -> Any:

@@ -5,8 +5,8 @@ caller's current Blocks context (`layout`); its handlers (`handlers`) classify t
 `resnet_demo.batch` (no Gradio there) and word it with `views` in the page's language.
 """
 
+from resnet_demo.ui.batch.components import BatchView
 from resnet_demo.ui.batch.handlers import BatchHandlers
 from resnet_demo.ui.batch.layout import build_batch_tab
-from resnet_demo.ui.batch.view import BatchView
 
 __all__ = ["BatchHandlers", "BatchView", "build_batch_tab"]

@@ -18,12 +18,12 @@ from typing import Any
 
 import gradio as gr
 
+import resnet_demo.ui.batch.views as views
 from resnet_demo import batch as core
 from resnet_demo.batch import SUMMARY_FIELDS
 from resnet_demo.models import LoadedModel
 from resnet_demo.text import normalize_lang, t
-from resnet_demo.ui.batch import views
-from resnet_demo.ui.batch.view import BatchView
+from resnet_demo.ui.batch.components import BatchView
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.export import write_csv
 from resnet_demo.ui.views import class_names

@@ -15,10 +15,10 @@ from typing import Any
 
 import gradio as gr
 
+import resnet_demo.ui.i18n as i18n
 from resnet_demo.batch import MAX_IMAGES
-from resnet_demo.ui import i18n
+from resnet_demo.ui.batch.components import BatchView
 from resnet_demo.ui.batch.handlers import BatchHandlers
-from resnet_demo.ui.batch.view import BatchView
 from resnet_demo.ui.inputs import UntrustedFiles
 
 BATCH_FORMAT = "jpeg"

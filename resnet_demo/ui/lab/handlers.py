@@ -1,7 +1,7 @@
 """The lab's event handlers: named arguments in, a dict of the components they change out.
 
 Each handler runs one experiment of `resnet_demo.lab`, draws it (`lab.charts`, `lab.cards`),
-words it in the page's language (`summaries`, `resnet_demo.text.t`) and writes the downloads
+words it in the page's language (`views`, `resnet_demo.text.t`) and writes the downloads
 (`ui.export.write_files`). Every handler is wrapped by `ui.errors.user_errors`, so a bad setting
 becomes a short `gr.Error` in the page's language and anything else a logged, generic one.
 Tests call the handlers directly, without a browser.
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gradio as gr
 import numpy as np
 
+import resnet_demo.ui.lab.views as views
 from resnet_demo import lab, shapes
 from resnet_demo.cache import LRUCache
 from resnet_demo.errors import parse_whole
@@ -39,8 +40,7 @@ from resnet_demo.models import EMBEDDED, LoadedModel
 from resnet_demo.text import Term, normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.export import write_files
-from resnet_demo.ui.lab import summaries
-from resnet_demo.ui.lab.view import LabView
+from resnet_demo.ui.lab.components import LabView
 
 if TYPE_CHECKING:
     from resnet_demo.progress import Progress
@@ -218,7 +218,7 @@ class LabHandlers:
         panel = self.view.sweep
         return {
             panel.chart: charts.sweep_chart(shown, lang=lang),
-            panel.summary: summaries.sweep_summary(shown, lang),
+            panel.summary: views.sweep_summary(shown, lang),
             **self._downloads(panel, card, numbers, "lesion-sweep"),
         }
 
@@ -244,7 +244,7 @@ class LabHandlers:
         panel = self.view.curves
         return {
             panel.chart: charts.curves_chart(curves, lang=lang),
-            panel.summary: summaries.curves_summary(curves, image_set_name(images, lang), lang),
+            panel.summary: views.curves_summary(curves, image_set_name(images, lang), lang),
             **self._downloads(panel, card, numbers, "lesion-curves"),
         }
 
@@ -266,7 +266,7 @@ class LabHandlers:
         panel = self.view.robustness
         return {
             panel.chart: charts.robustness_chart(curves, lang=lang),
-            panel.summary: summaries.robustness_summary(curves, lang),
+            panel.summary: views.robustness_summary(curves, lang),
             **self._downloads(panel, card, numbers, "robustness"),
         }
 
@@ -291,7 +291,7 @@ class LabHandlers:
         return {
             panel.similarity: charts.correlation_chart(study, lang=lang),
             panel.norms: charts.gradient_norm_chart(study, lang=lang),
-            panel.summary: summaries.flow_summary(study, lang),
+            panel.summary: views.flow_summary(study, lang),
             **self._downloads(panel, card, numbers, "gradient-flow"),
         }
 
@@ -307,7 +307,7 @@ class LabHandlers:
         for snapshot in run_race(config):
             yield {
                 panel.chart: charts.race_chart(snapshot, recorded, lang=lang),
-                panel.status: summaries.race_status(snapshot, lang),
+                panel.status: views.race_status(snapshot, lang),
                 panel.last: snapshot,
             }
 
@@ -322,7 +322,7 @@ class LabHandlers:
             snapshot = dataclasses.replace(snapshot, status=STOPPED)
         return {
             panel.chart: charts.race_chart(snapshot, recorded_race(), lang=lang),
-            panel.status: summaries.race_status(snapshot, lang),
+            panel.status: views.race_status(snapshot, lang),
         }
 
     @user_errors
@@ -359,7 +359,7 @@ class LabHandlers:
         return {
             panel.grid: grid,
             panel.chart: chart,
-            panel.summary: summaries.sanity_summary(check, lang),
+            panel.summary: views.sanity_summary(check, lang),
             **self._downloads(panel, card, numbers, "sanity-checks"),
         }
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from importlib import resources
 from typing import Any, NamedTuple
 
 import gradio as gr
 import numpy as np
 
+import resnet_demo.ui.i18n as i18n
 from resnet_demo.analysis import METHOD_NAMES
 from resnet_demo.lab import notes
 from resnet_demo.lab.cifar_nets import DEPTHS
@@ -34,17 +34,8 @@ from resnet_demo.lab.race import RaceConfig
 from resnet_demo.lab.sanity import DEFAULT_METHODS
 from resnet_demo.models import EMBEDDED, EMBEDDED_DEEP, LoadedModel, load_model, model_names
 from resnet_demo.text import normalize_lang
-from resnet_demo.ui import i18n
 from resnet_demo.ui.assets import static_text
-from resnet_demo.ui.lab.handlers import (
-    SHAPE_IMAGE,
-    LabHandlers,
-    flow_choices,
-    image_set_choices,
-    model_choices,
-    source_choices,
-)
-from resnet_demo.ui.lab.view import (
+from resnet_demo.ui.lab.components import (
     CurvesPanel,
     FlowPanel,
     Header,
@@ -54,13 +45,21 @@ from resnet_demo.ui.lab.view import (
     SanityPanel,
     SweepPanel,
 )
+from resnet_demo.ui.lab.handlers import (
+    SHAPE_IMAGE,
+    LabHandlers,
+    flow_choices,
+    image_set_choices,
+    model_choices,
+    source_choices,
+)
 
 LAB = "lab"
 """Concurrency group of the lab's model experiments: one at a time in the whole app."""
 RACE = "lab-race"
 """Concurrency group of the race: one race at a time in the whole app (it uses the CPU fully)."""
-LAB_CSS = resources.files(__package__).joinpath("lab.css").read_text(encoding="utf-8")
-"""Styles of the lab (injected by `build_lab_tab`, so the tab works in any page)."""
+LAB_CSS = static_text("lab.css")
+"""Styles of the lab (`static/lab.css`), part of the page's CSS (`server.page_css`)."""
 PRESENTING_JS = "(on) => { document.body.classList.toggle('lab-presenting', !!on); return on; }"
 """Presenter mode's mark on the page, read by `lab.css`."""
 ABOUT_NOTES = notes.ABOUT
@@ -139,7 +138,6 @@ def _experiment_tab(
 
 
 def _header() -> Header:
-    gr.HTML(f"<style>{LAB_CSS}</style>", visible=True, padding=False)
     with gr.Row(equal_height=True):
         gr.Markdown(i18n.t("lab_heading"))
         notes_lang = gr.Radio(

@@ -5,8 +5,9 @@ Blocks context (`layout`); `handlers.LiveHandlers` analyses each frame; `slots.L
 at most `LIVE_STREAMS` streams at once, each on a lease renewed by its frames.
 """
 
+from resnet_demo.ui.live.components import LiveView
 from resnet_demo.ui.live.handlers import LiveHandlers, frame_image, live_allowed
-from resnet_demo.ui.live.layout import LIVE, LIVE_WORKERS, LiveView, build_live_tab
+from resnet_demo.ui.live.layout import LIVE, LIVE_WORKERS, build_live_tab
 from resnet_demo.ui.live.slots import LEASE_S, LIVE_STREAMS, LiveSlots
 
 __all__ = [

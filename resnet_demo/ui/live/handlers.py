@@ -27,6 +27,7 @@ from resnet_demo.text import normalize_lang, t
 from resnet_demo.ui.errors import user_errors
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.live.slots import LiveSlots
+from resnet_demo.ui.live.views import switched_line
 from resnet_demo.ui.session import Session, parse_opacity
 from resnet_demo.ui.views import class_names, prediction_bars
 
@@ -154,15 +155,7 @@ class LiveHandlers:
             pre = model.preprocessing
             source = view if pre.resize_size == pre.crop_size else image
             current = _analyze(model, source, s.cam_layer, s.top_k, s.switched, before)
-            after = int(current.top_indices[0])
-            fields = {
-                "before": names[before],
-                "p_before": p_before,
-                "after": names[after],
-                "p_after": float(current.top_probs[0]),
-            }
-            key = "live_changed" if before != after else "live_unchanged"
-            line = t(key, lang, **fields)
+            line = switched_line(names, before, p_before, current, lang)
         picture = overlay(current.image, current.cam, alpha=alpha, cmap=s.palette)
         return prediction_bars(current, names), picture, line, ""
 

@@ -9,13 +9,14 @@ workers ordinary requests wait for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import gradio as gr
 
 from resnet_demo.models import LoadedModel
 from resnet_demo.ui.i18n import t
 from resnet_demo.ui.inputs import UntrustedImage
+from resnet_demo.ui.live.components import LiveView
 from resnet_demo.ui.live.handlers import LiveHandlers
 from resnet_demo.ui.live.slots import LIVE_STREAMS, LiveSlots
 from resnet_demo.ui.session import MAX_TOP_K, Session
@@ -35,19 +36,6 @@ TIME_LIMIT_S = 120
 """A stream ends after this long; the student starts it again with the record button."""
 
 OVERLAY_HEIGHT = 240
-
-LIVE_CSS = "#live-overlay img{height:100%;width:auto;max-width:100%;object-fit:contain;margin:auto}"
-"""The overlay travels at the model's size (128 px for the embedded model: a small JPEG ten
-times a second); the browser scales it up to the panel."""
-
-
-class LiveView(NamedTuple):
-    camera: UntrustedImage
-    predictions: gr.Label
-    overlay: gr.Image
-    switched: gr.Markdown
-    message: gr.Markdown
-    handlers: LiveHandlers
 
 
 def build_live_tab(
@@ -70,7 +58,6 @@ def build_live_tab(
         slots: the live slots (tests); a fresh `LiveSlots()` if None.
     """
     handlers = LiveHandlers(get_model, slots, any_model)
-    gr.HTML(f"<style>{LIVE_CSS}</style>", padding=False)
     gr.Markdown(t("live_help"), elem_classes=["help"])
     with gr.Row(equal_height=True, elem_id="live-row"):
         camera = UntrustedImage(
