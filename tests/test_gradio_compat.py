@@ -67,11 +67,12 @@ def test_gradio_still_says_what_the_busy_rewrite_expects() -> None:
     """The head script rewrites Gradio's fixed "queue full" text: fail loudly if that changes."""
     assert _compat.BUSY_GRADIO in frontend_text()
     head = head_html()
-    # Four scripts: the busy rewrite, the pictures' text alternatives (placeholders filled),
-    # the sliders' keyboard release and the error messages said once.
-    assert head.count("<script>") == 4
+    # Five scripts: the page's language, the busy rewrite, the pictures' text alternatives
+    # (placeholders filled), the sliders' keyboard release and the error messages said once.
+    assert head.count("<script>") == 5
     assert not any(
-        key in head for key in ("__MESSAGES__", "__BUSY_GRADIO__", "__PANELS__", "__TOP__")
+        key in head
+        for key in ("__TAGS__", "__MESSAGES__", "__BUSY_GRADIO__", "__PANELS__", "__TOP__")
     )
 
 
@@ -129,3 +130,15 @@ def test_no_other_module_reaches_into_gradio_internals() -> None:
         if path.name != "_compat.py" and private.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_an_i18n_marker_keeps_its_key_as_gradio_writes_it_into_a_string() -> None:
+    """`i18n_key` reads the key of a `gr.I18n` marker, and of the string Gradio makes of one
+    when it becomes a Markdown's or a Button's value (the page's relabelling finds it there)."""
+    marker = gr.I18n(en={"rd_x": "X"})("rd_x")
+    assert _compat.i18n_key(marker) == "rd_x"
+    assert _compat.i18n_key(gr.Markdown(marker).value) == "rd_x"
+    assert _compat.i18n_key(gr.Button(marker).value) == "rd_x"
+    assert str(gr.Button(marker).value).startswith(_compat.I18N_STRING)
+    assert _compat.i18n_key("plain words") is None
+    assert _compat.i18n_key(None) is None

@@ -14,6 +14,7 @@ No Gradio and no torch here, so every layer may import it.
 from __future__ import annotations
 
 import os
+import re
 import string
 import tomllib
 from collections.abc import KeysView, Mapping, Sequence
@@ -115,7 +116,7 @@ def normalize_lang(lang: object) -> str:
     for code, language in LANGUAGES.items():
         if tag in (t.lower() for t in language.tags(code)):
             return code
-    primary = tag.split("-", 1)[0]
+    primary = re.split(r"[-,;]", tag, maxsplit=1)[0]
     return primary if primary in LANGUAGES else DEFAULT_LANG
 
 

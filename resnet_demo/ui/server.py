@@ -35,7 +35,7 @@ from resnet_demo.models import (
 from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
 from resnet_demo.ui.assets import static_text
-from resnet_demo.ui.i18n import I18N, LANGS
+from resnet_demo.ui.i18n import LANGS, build_i18n, languages_head
 from resnet_demo.ui.layout import build_demo
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import CONCURRENCY
@@ -77,15 +77,15 @@ ALT_PANELS = (
 
 
 def head_html() -> str:
-    """The `<head>` scripts: Gradio's "queue full" sentence worded as the app does (`_compat`),
-    a text alternative for every picture (`static/alt.html`), sliders that a key releases
-    as a pointer does (`static/keys.html`), and each error sentence shown once
-    (`static/toasts.html`)."""
+    """The `<head>` scripts: the page's language for the others (`static/lang.html`), Gradio's
+    "queue full" sentence worded as the app does (`_compat`), a text alternative for every
+    picture (`static/alt.html`), sliders that a key releases as a pointer does
+    (`static/keys.html`), and each error sentence shown once (`static/toasts.html`)."""
     top = json.dumps({lang: t("alt_top1", lang) for lang in LANGS}, ensure_ascii=False)
     alt = static_text("alt.html").replace("__PANELS__", json.dumps(ALT_PANELS))
     alt = alt.replace("__TOP__", top)
     busy = busy_head({lang: t("busy", lang) for lang in LANGS})
-    return busy + alt + static_text("keys.html") + static_text("toasts.html")
+    return languages_head() + busy + alt + static_text("keys.html") + static_text("toasts.html")
 
 
 def default_threads() -> int:
@@ -167,7 +167,7 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "max_file_size": MAX_FILE_SIZE,
         "show_error": False,
         "allowed_paths": None,
-        "i18n": I18N,
+        "i18n": build_i18n(),
         "css": page_css(),
         "head": head_html(),
         "theme": THEME,
