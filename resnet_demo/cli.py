@@ -1,7 +1,7 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
     python -m resnet_demo explain IMAGE|FOLDER ... [--model NAME] [--weights PATH|random]
-        [--labels FILE] [--labels-zh FILE] [--input-size PX] [--mean R G B] [--std R G B]
+        [--labels [LANG=]FILE ...] [--input-size PX] [--mean R G B] [--std R G B]
         [--target CLASS] [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
         [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
@@ -187,7 +187,7 @@ def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str
     cmap = None if analysis.signed else palette
     picture = overlay(analysis.image, analysis.cam, cmap=cmap, signed=analysis.signed)
     (out / "overlay.png").write_bytes(encode_png(picture))
-    names = class_names(model.categories, model.categories_zh, lang)
+    names = class_names(model.class_names, lang)
     content = card_content(analysis, comparison, names, path.name, lang, palette, notice)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(
@@ -405,10 +405,9 @@ def _model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
-    """`--labels --labels-zh --input-size --mean --std` (also the app's start flags)."""
-    parser.add_argument("--labels", default=None, metavar="FILE", help=t("cli_labels_help", lang))
+    """`--labels [LANG=]FILE --input-size --mean --std` (also the app's start flags)."""
     parser.add_argument(
-        "--labels-zh", default=None, metavar="FILE", help=t("cli_labels_zh_help", lang)
+        "--labels", action="append", metavar="[LANG=]FILE", help=t("cli_labels_help", lang)
     )
     parser.add_argument(
         "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
@@ -423,7 +422,7 @@ def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True)
     """The model `_model_flags` name (see `models.own.load_from_flags`)."""
     from resnet_demo.models.own import load_from_flags
 
-    own = {k: getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")}
+    own = {k: getattr(args, k, None) for k in ("labels", "input_size", "mean", "std")}
     return load_from_flags(args.model, args.weights, **own, allow_download=allow_download)
 
 

@@ -35,7 +35,7 @@ from resnet_demo.models.describe import PHOTO_MODEL
 from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.models.loading import offline_copy
 from resnet_demo.render import recording_texts
-from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
+from resnet_demo.shapes import CLASS_NAMES, class_names_in
 from resnet_demo.switches import MODES, SwitchError, block_names
 from resnet_demo.text import t
 from resnet_demo.ui import export, views
@@ -88,9 +88,9 @@ def tiny_model(seed: int = 0, categories: tuple[str, ...] = CLASS_NAMES) -> Load
         spec=ModelSpec("embedded"),
         module=module,
         categories=categories,
-        categories_zh=CLASS_NAMES_ZH if categories == CLASS_NAMES else None,
         preprocessing=Preprocessing(128, 128, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         source=f"random(seed={seed})",
+        class_names={"zh": class_names_in("zh")} if categories == CLASS_NAMES else {},
     )
 
 
@@ -407,7 +407,7 @@ def test_language_switch_rewords_the_whole_page(
     assert out[page.switches.presets["all-skip-off"]]["value"] == "断开全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
-    shape_captions = {c.split()[-1] for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
+    shape_captions = {c.split()[-1] for _, c in gallery["value"]} & set(class_names_in("zh"))
     assert shape_captions or not (EXAMPLES_DIR / "shapes_star.png").exists()
     predictions = out[page.results.predictions]["value"]
     assert predictions and all("(" in name for name in predictions)  # 圆形 (circle)

@@ -130,7 +130,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=t("server_description", lang))
     parser.add_argument("--model", default=EMBEDDED, help=t("server_model_help", lang))
     parser.add_argument("--weights", default=None, help=t("server_weights_help", lang))
-    own_model_flags(parser, lang)  # --labels --labels-zh --input-size --mean --std
+    own_model_flags(parser, lang)  # --labels [LANG=]FILE --input-size --mean --std
     parser.add_argument("--host", default="127.0.0.1", help=t("server_host_help", lang))
     parser.add_argument("--port", type=int, default=7860, help=t("server_port_help", lang))
     parser.add_argument("--lang", choices=LANGS, default=None, help=t("server_lang_help", lang))
@@ -188,7 +188,7 @@ def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, WeightsUn
     Returns:
         (model, reason): the `WeightsUnavailable` that made it fall back, else None.
     """
-    own = [getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")]
+    own = [getattr(args, k, None) for k in ("labels", "input_size", "mean", "std")]
     if args.weights is not None or any(v is not None for v in own):
         return load_flagged_model(args, allow_download=not args.offline), None
     return load_model_or_embedded(args.model, allow_download=not args.offline)

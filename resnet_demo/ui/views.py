@@ -34,9 +34,9 @@ AUTO_TARGET = -1
 
 
 def class_names(model: LoadedModel, lang: str) -> list[str]:
-    """Display name of every class of `model` (`render.report.class_names`: Chinese first where
-    the model has it, duplicates numbered so each maps back to one class)."""
-    return report.class_names(model.categories, model.categories_zh, lang)
+    """Display name of every class of `model` (`render.report.class_names`: in `lang` first where
+    the model has names in it, duplicates numbered so each maps back to one class)."""
+    return report.class_names(model.class_names, lang)
 
 
 def target_choices(model: LoadedModel, lang: str) -> list[tuple[str, int]]:
