@@ -229,7 +229,7 @@ def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]
                     names[c.index],
                     _percent(c.prob_before),
                     _percent(c.prob_after),
-                    f"{delta:+.1f}\u00a0pp",
+                    t("change_points", lang, delta=delta),
                     f"{c.rank_before}\u00a0→\u00a0{c.rank_after}",
                 ]
             )
