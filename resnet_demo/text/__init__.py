@@ -114,7 +114,7 @@ def normalize_lang(lang: object) -> str:
         return DEFAULT_LANG
     tag = lang.strip().lower().replace("_", "-")
     for code, language in LANGUAGES.items():
-        if tag in (t.lower() for t in language.tags(code)):
+        if tag in (name.lower() for name in language.tags(code)):
             return code
     primary = re.split(r"[-,;]", tag, maxsplit=1)[0]
     return primary if primary in LANGUAGES else DEFAULT_LANG
