@@ -1,7 +1,7 @@
 """Headless front end: the same numbers and figures as the app, for slides and scripts.
 
     python -m resnet_demo explain IMAGE|FOLDER ... [--model NAME] [--weights PATH|random]
-        [--labels FILE] [--labels-zh FILE] [--input-size PX] [--mean R G B] [--std R G B]
+        [--labels [LANG=]FILE ...] [--input-size PX] [--mean R G B] [--std R G B]
         [--target CLASS] [--cam-layer LAYER] [--switch BLOCK=MODE ...] [--top-k K] [--method NAME]
         [--baseline black|blurred] [--steps N] [--samples N] [--lang en|zh] --out DIR
     python -m resnet_demo lab sweep IMAGE [--model NAME] [--weights W] --out DIR
@@ -159,7 +159,7 @@ def explain_one(model: LoadedModel, path: Path, out: Path, job: Job) -> dict[str
     cmap = None if analysis.signed else palette
     picture = overlay(analysis.image, analysis.cam, cmap=cmap, signed=analysis.signed)
     (out / "overlay.png").write_bytes(encode_png(picture))
-    names = class_names(model.categories, model.categories_zh, lang)
+    names = class_names(model.class_names, lang)
     content = card_content(analysis, comparison, names, path.name, lang, palette, notice)
     (out / "card.png").write_bytes(encode_png(result_card(content)))
     top = ", ".join(

@@ -50,9 +50,15 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 """Class ids (English names), index = label; the embedded model's categories."""
 
-CLASS_NAMES_ZH: tuple[str, ...] = tuple(t(f"shape_{name}", "zh") for name in CLASS_NAMES)
-"""Class names in Simplified Chinese, same order as `CLASS_NAMES` (from the catalogue's
-`shape_<name>` keys; the model card stores them as `classes_zh`)."""
+
+def class_names_in(lang: str) -> tuple[str, ...]:
+    """The class names in ``lang`` (a code of ``text.LANGUAGES``), same order as
+    ``CLASS_NAMES``: the catalogue's ``shape_<name>`` words; ``CLASS_NAMES`` for English. A
+    model card stores the Chinese ones as ``classes_zh``."""
+    if lang == "en":
+        return CLASS_NAMES
+    return tuple(t(f"shape_{name}", lang) for name in CLASS_NAMES)
+
 
 TEST_SEED_START: int = 10_000_000
 """First seed of the test namespace; training never uses seeds at or above it."""

@@ -17,7 +17,7 @@ import torchvision
 
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, load_model
 from resnet_demo.models.embedded import build_embedded_resnet
-from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
+from resnet_demo.shapes import CLASS_NAMES, class_names_in
 
 torch.set_num_threads(2)
 
@@ -57,9 +57,9 @@ def tiny_model(
         spec=ModelSpec("embedded"),
         module=module,
         categories=categories,
-        categories_zh=CLASS_NAMES_ZH if categories == CLASS_NAMES else None,
         preprocessing=Preprocessing(size, size, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         source=source,
+        class_names={"zh": class_names_in("zh")} if categories == CLASS_NAMES else {},
     )
 
 

@@ -355,7 +355,7 @@ def test_the_card_names_the_method_and_draws_a_signed_comparison(
         with recording_texts() as texts:
             assert main([*argv, "--lang", lang, "--out", str(tmp_path / lang)]) == 0
         result = json.loads((tmp_path / lang / "result.json").read_text(encoding="utf-8"))
-        names = list(shapes.CLASS_NAMES if lang == "en" else shapes.CLASS_NAMES_ZH)
+        names = list(shapes.CLASS_NAMES if lang == "en" else shapes.class_names_in("zh"))
         target = names[result["target"]["index"]]
         if lang == "zh":
             target = f"{target} ({shapes.CLASS_NAMES[result['target']['index']]})"

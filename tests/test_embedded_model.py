@@ -84,7 +84,7 @@ def test_weights_file_is_small_and_a_plain_state_dict() -> None:
 def test_card_describes_the_model(loaded: tuple[ResNet, dict]) -> None:
     _, card = loaded
     assert card["classes"] == list(shapes.CLASS_NAMES)
-    assert card["classes_zh"] == list(shapes.CLASS_NAMES_ZH)
+    assert card["classes_zh"] == list(shapes.class_names_in("zh"))
     assert card["input_size"] == INPUT_SIZE == 128
     assert card["width"] in (16, 24, 32)
     assert len(card["mean"]) == 3 and len(card["std"]) == 3

@@ -31,9 +31,9 @@ def tiny_model() -> LoadedModel:
         spec=ModelSpec("embedded"),
         module=module,
         categories=shapes.CLASS_NAMES,
-        categories_zh=shapes.CLASS_NAMES_ZH,
         preprocessing=Preprocessing(64, 64, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         source="random(test)",
+        class_names={"zh": shapes.class_names_in("zh")},
     )
 
 

@@ -229,7 +229,9 @@ def test_handlers_write_in_the_pages_language(handlers: LabHandlers) -> None:
     summary = out[view.sweep.summary]
     assert _is_chart(out[view.sweep.chart]) and _chinese(summary)
     assert summary.startswith(catalogue("zh")["sweep_summary"].split("{")[0])
-    assert any(f"**{name}**" in summary for name in shapes.CLASS_NAMES_ZH)  # the class in Chinese
+    assert any(
+        f"**{name}**" in summary for name in shapes.class_names_in("zh")
+    )  # the class in Chinese
     caption = json.loads(_files(view.sweep, out)[1].read_text(encoding="utf-8"))["caption"]
     assert all(_chinese(line) for line in caption)
     progress = Recorder()

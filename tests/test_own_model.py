@@ -81,7 +81,7 @@ def test_resnet18_with_five_classes_explains_through_the_cli(
 ) -> None:
     out = tmp_path / "out"
     argv = ["explain", str(PHOTO), "--model", "resnet18", "--weights", str(own["weights"])]
-    argv += ["--labels", str(own["labels"]), "--labels-zh", str(own["labels_zh"])]
+    argv += ["--labels", str(own["labels"]), "--labels", f"zh={own['labels_zh']}"]
     code, stdout, err = run_cli([*argv, "--target", "cherry", "--out", str(out)], capsys)
     assert code == 0, err
     result = json.loads((out / "result.json").read_text(encoding="utf-8"))
@@ -100,12 +100,13 @@ def test_the_apps_start_up_loads_it_and_the_page_lists_its_classes(own: dict[str
     args = server.parse_args(
         [
             *("--model", "resnet18", "--weights", str(own["weights"])),
-            *("--labels", str(own["labels"]), "--labels-zh", str(own["labels_zh"]), "--offline"),
+            *("--labels", f"zh={own['labels_zh']}", "--labels", str(own["labels"]), "--offline"),
         ]
     )
     model, reason = server.load_default_model(args)
     assert reason is None and model.name == "own:resnet18"
-    assert model.categories == FRUIT and model.categories_zh == FRUIT_ZH
+    assert model.categories == FRUIT and model.names_in("zh") == FRUIT_ZH
+    assert model.names_in("en") == FRUIT and model.names_in("fr") == FRUIT
     assert model.preprocessing == IMAGENET_PREPROCESSING
     # the target picker offers the teacher's classes, in both languages
     picker = views.target_choices(model, "en")
@@ -224,8 +225,8 @@ def _write_bad(kind: str, folder: Path, own: dict[str, Path]) -> tuple[list[str]
     if kind == "count":
         return ["--weights", w, "--labels", str(own["four"])], "has 5 outputs"
     if kind == "zh-count":
-        flags = ["--weights", w, "--labels", lab, "--labels-zh", str(own["six_zh"])]
-        return flags, "names 6 classes but the labels name 5"
+        flags = ["--weights", w, "--labels", lab, "--labels", f"zh={own['six_zh']}"]
+        return flags, "names 6 classes but the English labels name 5"
     labels = folder / f"{kind}.txt"
     if kind == "empty":
         labels.write_text("\n\n")
@@ -253,7 +254,12 @@ def _write_bad(kind: str, folder: Path, own: dict[str, Path]) -> tuple[list[str]
     elif kind == "no-weights":
         return ["--labels", lab], "give --weights FILE too"
     elif kind == "zh-alone":
-        return ["--weights", w, "--labels-zh", str(own["labels_zh"])], "--labels-zh needs --labels"
+        flags = ["--weights", w, "--labels", f"zh={own['labels_zh']}"]
+        return flags, "--labels zh=FILE needs --labels FILE"
+    elif kind == "unknown-lang":
+        return ["--weights", w, "--labels", f"fr={lab}"], "fr is not a language of the app"
+    elif kind == "twice":
+        return ["--weights", w, "--labels", lab, "--labels", f"en={lab}"], "two files for"
     else:  # pragma: no cover
         raise AssertionError(kind)
     return ["--weights", w, "--labels", str(labels)], words
@@ -276,6 +282,8 @@ BAD = [
     "blank-line",
     "no-weights",
     "zh-alone",
+    "unknown-lang",
+    "twice",
 ]
 
 
@@ -372,7 +380,7 @@ def test_the_worked_example_fine_tunes_a_head_that_beats_chance_and_explains(
     explain = tmp_path / "explain"
     argv = ["explain", str(out / "example_pentagon.png"), "--model", "embedded"]
     argv += ["--weights", str(out / "head3.pt"), "--labels", str(out / "labels.txt")]
-    argv += ["--labels-zh", str(out / "labels_zh.txt"), "--out", str(explain)]
+    argv += ["--labels", f"zh={out / 'labels_zh.txt'}", "--out", str(explain)]
     code, _, err = run_cli(argv, capsys)
     assert code == 0, err
     explained = json.loads((explain / "result.json").read_text(encoding="utf-8"))

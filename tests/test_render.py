@@ -664,7 +664,8 @@ def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.nda
         cam_diff=np.full((h, w), 0.3, np.float32),
     )
     current = _analysis(image, own_scale, {"layer4.0": "skip-off"})
-    names = report.class_names(["tabby", "tiger cat", "lynx"], ["虎斑猫", "虎猫", "猞猁"], "zh")
+    cats = {"en": ["tabby", "tiger cat", "lynx"], "zh": ["虎斑猫", "虎猫", "猞猁"]}
+    names = report.class_names(cats, "zh")
     content = report.card_content(current, shared, names, "猫.jpg", "zh")
     assert content.heat is shared.cam_before  # the intact map, on the shared scale
     switched = overlay(image, shared.cam_after)

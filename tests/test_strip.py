@@ -121,7 +121,6 @@ def _bottleneck_model() -> LoadedModel:
         spec=ModelSpec("embedded"),
         module=module,
         categories=CLASS_NAMES,
-        categories_zh=None,
         preprocessing=Preprocessing(32, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         source="random(test)",
     )

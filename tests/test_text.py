@@ -1,4 +1,4 @@
-"""The one text catalogue: both languages hold the same keys and fields, and code uses only keys
+"""The one text catalogue: every language holds English's keys and fields, and code uses only keys
 that exist."""
 
 from __future__ import annotations
@@ -8,13 +8,24 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pseudo_language
 import pytest
 
 from resnet_demo.errors import DemoError, InvalidValue, check_int, check_number, parse_whole
-from resnet_demo.text import LANGS, Term, catalogue, fields_of, normalize_lang, t
+from resnet_demo.text import (
+    LANGS,
+    LANGUAGES,
+    Term,
+    catalogue,
+    fields_of,
+    forget_language,
+    normalize_lang,
+    register_language,
+    t,
+)
 
 PACKAGE = Path(__file__).resolve().parent.parent / "resnet_demo"
-LOOKUPS = {"t", "tr", "say"}
+LOOKUPS = {"t", "label", "say"}
 """Names of the functions that take a catalogue key as their first argument."""
 
 
@@ -22,12 +33,13 @@ def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def test_both_languages_have_the_same_keys_and_fields() -> None:
-    en, zh = catalogue("en"), catalogue("zh")
-    assert set(en) == set(zh)
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "en"])
+def test_every_language_has_the_keys_and_fields_of_english(lang: str) -> None:
+    en, other = catalogue("en"), catalogue(lang)
+    assert set(other) == set(en)
     for key in en:
-        assert en[key].strip() and zh[key].strip(), key
-        assert fields_of(en[key]) == fields_of(zh[key]), key
+        assert en[key].strip() and other[key].strip(), key
+        assert fields_of(en[key]) == fields_of(other[key]), key
 
 
 SAME_IN_BOTH = {
@@ -40,6 +52,7 @@ SAME_IN_BOTH = {
     "race_list_sep",
     "shapes_list_sep",
     "cli_batch_image",
+    "err_titled",
 }
 """Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""
 
@@ -51,7 +64,7 @@ def test_chinese_strings_are_chinese() -> None:
 
 
 def _literal_keys() -> list[tuple[str, str]]:
-    """(file:line, key) of every `t("key", ...)`, `tr("key", ...)`, `say("key", ...)` call."""
+    """(file:line, key) of every `t("key", ...)`, `label("key")`, `say("key", ...)` call."""
     found = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
@@ -76,11 +89,26 @@ def test_lookup_fills_fields_and_falls_back_to_english() -> None:
     assert t("after_steps", "zh-CN", steps=30) == "训练 30 步后"
     assert t("after_steps", "fr", steps=30) == "after 30 steps"
     assert normalize_lang(None) == "en" and normalize_lang("ZH-hans") == "zh"
+    assert normalize_lang("zh-TW") == "zh" and normalize_lang("zh_CN") == "zh"
+    assert normalize_lang("zh-CN,zh;q=0.9") == "zh" and normalize_lang("english") == "en"
     with pytest.raises(KeyError):
         t("no-such-key")
     with pytest.raises(ValueError, match="unknown language"):
         catalogue("fr")
     assert set(LANGS) == {"en", "zh"}
+
+
+def test_a_language_registered_from_a_file_is_a_language_of_the_app(tmp_path: Path) -> None:
+    path = pseudo_language.write_catalogue(tmp_path / "xx.toml")
+    register_language("xx", "Pseudo", path)
+    try:
+        assert "xx" in LANGS and LANGUAGES["xx"].name == "Pseudo"
+        assert normalize_lang("xx-YY") == "xx"
+        assert t("after_steps", "xx", steps=30) == "⟦after 30 steps⟧"
+        assert set(catalogue("xx")) == set(catalogue("en"))
+    finally:
+        forget_language("xx")
+    assert "xx" not in LANGS and normalize_lang("xx") == "en"
 
 
 def test_a_term_is_worded_in_the_language_of_its_message() -> None:

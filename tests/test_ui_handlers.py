@@ -35,14 +35,15 @@ from resnet_demo.models.describe import PHOTO_MODEL
 from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.models.loading import offline_copy
 from resnet_demo.render import recording_texts
-from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
+from resnet_demo.shapes import CLASS_NAMES, class_names_in
 from resnet_demo.switches import MODES, SwitchError, block_names
+from resnet_demo.text import t
 from resnet_demo.ui import export, views
 from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.components import Page
 from resnet_demo.ui.examples import EXAMPLES_DIR, MARKS, gallery_value
 from resnet_demo.ui.handlers import Handlers, merge
-from resnet_demo.ui.i18n import normalize_lang, relabel, tr, translations
+from resnet_demo.ui.i18n import normalize_lang, relabel, translations
 from resnet_demo.ui.inputs import (
     MAX_STORED_PIXELS,
     CheckedSlider,
@@ -93,9 +94,9 @@ def tiny_model(seed: int = 0, categories: tuple[str, ...] = CLASS_NAMES) -> Load
         spec=ModelSpec("embedded"),
         module=module,
         categories=categories,
-        categories_zh=CLASS_NAMES_ZH if categories == CLASS_NAMES else None,
         preprocessing=Preprocessing(128, 128, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         source=f"random(seed={seed})",
+        class_names={"zh": class_names_in("zh")} if categories == CLASS_NAMES else {},
     )
 
 
@@ -423,13 +424,13 @@ def test_language_switch_rewords_the_whole_page(
     assert picker["label"] == "模型"  # static label re-worded, choices kept (merged updates)
     banner, table = out[page.results.banner], out[page.comparison.table]
     assert "第一名" in banner and table["value"]["headers"][0] == "类别"
-    assert table["label"] == tr("compare_table", "zh")
+    assert table["label"] == t("compare_table", "zh")
     # The mode labels were renamed in 796b117 (skip off / branch off); read them from the catalogue.
-    assert out[page.switches.strip]["labels"]["skip-off"] == tr("mode_skip_off", "zh")
+    assert out[page.switches.strip]["labels"]["skip-off"] == t("mode_skip_off", "zh")
     assert out[page.switches.presets["all-skip-off"]]["value"] == "断开全部跳跃连接"
     assert out[page.header.saved_lang] == "zh"  # kept by the browser for the next visit
     gallery = out[page.inputs.gallery]
-    shape_captions = {c.split()[-1] for _, c in gallery["value"]} & set(CLASS_NAMES_ZH)
+    shape_captions = {c.split()[-1] for _, c in gallery["value"]} & set(class_names_in("zh"))
     assert shape_captions or not (EXAMPLES_DIR / "shapes_star.png").exists()
     predictions = out[page.results.predictions]["value"]
     assert predictions and all("(" in name for name in predictions)  # 圆形 (circle)
@@ -438,9 +439,9 @@ def test_language_switch_rewords_the_whole_page(
 
 def test_every_static_word_is_reworded(page: Page) -> None:
     updates = relabel(page.words, "zh")
-    target = gr.update(label=tr("target", "zh"), info=tr("target_info", "zh"))
+    target = gr.update(label=t("target", "zh"), info=t("target_info", "zh"))
     assert updates[page.results.target] == target and "类别" in target["label"]
-    assert updates[page.export.button] == gr.update(value=tr("export", "zh"))
+    assert updates[page.export.button] == gr.update(value=t("export", "zh"))
     keys = {k for _, props in page.words for p, k in props.items() if p != "choices"}
     assert {"title", "blocks_heading", "tab_photo", "tab_draw", "lab", "download_card"} <= keys
     assert merge({page.header.picker: gr.update(label="x")}, {page.header.picker: ["a"]}) == {
@@ -486,7 +487,7 @@ def _photo_advice(lang: str, key: str) -> str:
     """The page's advice for photos (catalogue `key`), with the file's URL and path as code."""
     spec = parse_model_name(PHOTO_MODEL)
     copy = {k: f"`{v}`" for k, v in offline_copy(spec).items()}
-    return tr(key, lang, model=spec.name, size=spec.weights.meta["_file_size"], **copy)
+    return t(key, lang, model=spec.name, size=spec.weights.meta["_file_size"], **copy)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -505,7 +506,7 @@ def test_a_shapes_model_says_beside_its_predictions_which_ten_shapes_it_knows(
     out = handlers.on_lang(lang, analysed)
     note = out[page.results.shapes_note]
     assert note["visible"] is True and note["value"].startswith("**")  # not small print
-    assert all(tr(f"shape_{name}", lang) in note["value"] for name in CLASS_NAMES)
+    assert all(t(f"shape_{name}", lang) in note["value"] for name in CLASS_NAMES)
     advice = _photo_advice(lang, "shapes_photo_download")
     assert advice in note["value"] and str(tmp_path) in advice
     assert out[page.results.predictions]["value"]  # never hidden
@@ -548,7 +549,7 @@ def test_the_exported_card_and_numbers_carry_the_shapes_notice(
 ) -> None:
     session = handlers.on_lang(lang, analysed)[page.state]
     notice = handlers.shapes_notice(session, lang)
-    assert len(notice) == 2 and all(tr(f"shape_{n}", lang) in notice[0] for n in CLASS_NAMES)
+    assert len(notice) == 2 and all(t(f"shape_{n}", lang) in notice[0] for n in CLASS_NAMES)
     with recording_texts() as texts:
         out = handlers.on_export(session, lang)
     card = "".join(texts).replace(" ", "")  # the card's caption, wrapped to its width
@@ -970,9 +971,9 @@ def test_duplicate_class_names_are_numbered() -> None:
 
 def test_the_page_reads_the_catalogue_in_both_languages() -> None:
     assert translations("zh")["rd_title"] == "ResNet 演示"
-    assert tr("banner_changed", "zh", before="a", after="b") == "第一名改变了：a → b"
+    assert t("banner_changed", "zh", before="a", after="b") == "第一名改变了：a → b"
     with pytest.raises(KeyError):
-        tr("no-such-key")
+        t("no-such-key")
 
 
 @pytest.mark.parametrize(
@@ -1055,10 +1056,10 @@ def test_no_student_visible_text_says_where_the_network_looks() -> None:
     ]:
         for phrase in ANTHROPOMORPHIC:
             assert phrase not in words.lower(), (name, phrase)
-    assert "which regions' features raised the class score" in tr("subtitle", "en")
-    assert "哪些区域的特征提高了该类别的分数" in tr("subtitle", "zh")
+    assert "which regions' features raised the class score" in t("subtitle", "en")
+    assert "哪些区域的特征提高了该类别的分数" in t("subtitle", "zh")
     # the meaning is claimed for the last block only
-    assert "last block" in tr("subtitle", "en") and "最后一个块" in tr("subtitle", "zh")
+    assert "last block" in t("subtitle", "en") and "最后一个块" in t("subtitle", "zh")
 
 
 def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -> None:
@@ -1073,7 +1074,7 @@ def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -
     assert any(b is caveat and props.get("value") == "cam_caveat" for b, props in page.words)
     for lang in ("en", "zh"):
         words = relabel(page.words, lang)[caveat]["value"]
-        assert words == tr("cam_caveat", lang)
+        assert words == t("cam_caveat", lang)
         for needle in ("Selvaraju", "Adebayo", "4×4", "7×7", "layer4"):
             assert needle in words, (lang, needle)
 
@@ -1098,7 +1099,7 @@ def test_the_picked_method_flows_into_both_analyses_and_the_caption(
     np.testing.assert_array_equal(
         session.comparison.cam_diff, session.comparison.cam_after - session.comparison.cam_before
     )
-    assert tr(f"method_choice_{method.replace('-', '_')}", "en") in view["caption"]
+    assert t(f"method_choice_{method.replace('-', '_')}", "en") in view["caption"]
     assert out[page.results.layer]["interactive"] is (method != "saliency")
     assert ("layer4.1" in view["caption"]) is (method != "saliency")  # pixel methods: no layer
     assert view["cam_diff"].shape == (256, 256, 3)
@@ -1121,8 +1122,8 @@ def test_grad_cam_s_caption_says_what_the_map_means_at_its_layer(
             "caption"
         ]
 
-    early = tr("cam_reading_early", lang, last=last)
-    final = tr("cam_reading_last", lang)
+    early = t("cam_reading_early", lang, last=last)
+    final = t("cam_reading_last", lang)
     for method in ("gradcam", "gradcam-signed"):
         at_end = caption("layer4", method)
         assert final in at_end and early not in at_end
@@ -1195,18 +1196,18 @@ def test_the_zero_map_warning_appears_only_for_a_zero_map(
         settings = replace(session.settings, lang=lang)
         loud = handlers.view(replace(session, current=zero, settings=settings))
         assert loud[page.results.zero_note]["visible"] is True
-        assert tr("zero_map_gradcam", lang) in loud[page.results.zero_note]["value"]
+        assert t("zero_map_gradcam", lang) in loud[page.results.zero_note]["value"]
         assert loud[page.results.zero_button]["visible"] is True
         # a signed map that is blank too: no claim of negative evidence, nothing to offer
         blank = handlers.view(
             replace(session, current=replace(zero, cam_negative=False), settings=settings)
         )
-        assert tr("zero_map_gradcam_blank", lang) in blank[page.results.zero_note]["value"]
-        assert tr("zero_map_gradcam", lang) not in blank[page.results.zero_note]["value"]
+        assert t("zero_map_gradcam_blank", lang) in blank[page.results.zero_note]["value"]
+        assert t("zero_map_gradcam", lang) not in blank[page.results.zero_note]["value"]
         assert blank[page.results.zero_button]["visible"] is False
         other = replace(zero, method="saliency")
         words = handlers.view(replace(session, current=other, settings=settings))
-        assert tr("zero_map_other", lang) in words[page.results.zero_note]["value"]
+        assert t("zero_map_other", lang) in words[page.results.zero_note]["value"]
         assert words[page.results.zero_button]["visible"] is False
 
 

@@ -290,7 +290,7 @@ def build_card(config: DeepConfig, stats: tuple[list, list], run: dict[str, Any]
         "layers": list(LAYERS),
         "stem": SMALL_STEM,
         "classes": list(shapes.CLASS_NAMES),
-        "classes_zh": list(shapes.CLASS_NAMES_ZH),
+        "classes_zh": list(shapes.class_names_in("zh")),
         "input_size": INPUT_SIZE,
         "width": WIDTH,
         "mean": mean,

@@ -252,7 +252,7 @@ def build_card(
             f"widths {[config.width * k for k in (1, 2, 4, 8)]}"
         ),
         "classes": list(shapes.CLASS_NAMES),
-        "classes_zh": list(shapes.CLASS_NAMES_ZH),
+        "classes_zh": list(shapes.class_names_in("zh")),
         "input_size": INPUT_SIZE,
         "width": config.width,
         "mean": mean,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -47,13 +47,13 @@ def _model_line(model_name: str, weights_source: str, lang: str) -> str:
 
 
 def shown_sweep(
-    sweep: LesionSweep, categories_zh: Sequence[str] | None, lang: str = "en"
+    sweep: LesionSweep, class_names: Mapping[str, Sequence[str]] | None, lang: str = "en"
 ) -> LesionSweep:
-    """`sweep` with its class named in Chinese ("星形") when `lang` is "zh" and the model has
-    Chinese class names (the embedded model); unchanged otherwise."""
-    if lang != "zh" or not categories_zh:
+    """`sweep` with its class named in `lang` ("星形" in Chinese) when the model has class names
+    in it (`LoadedModel.class_names`; the embedded model has Chinese); unchanged otherwise."""
+    if lang == "en" or not class_names or lang not in class_names:
         return sweep
-    return dataclasses.replace(sweep, original_label=categories_zh[sweep.original_class])
+    return dataclasses.replace(sweep, original_label=class_names[lang][sweep.original_class])
 
 
 def lesion_sweep_card_from(
@@ -61,16 +61,16 @@ def lesion_sweep_card_from(
     categories: tuple[str, ...] | None = None,
     image_name: str | None = None,
     lang: str = "en",
-    categories_zh: Sequence[str] | None = None,
+    class_names: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of a computed lesion sweep (see `lesion_sweep_card`).
 
     The numbers are the same in every language (class names in English); the card names the
-    class in Chinese too when `lang` is "zh" and `categories_zh` is given.
+    class in `lang` when `class_names` (language -> names) has it.
     """
     image_name = image_name or t("image_word", lang)
     result = sweep.to_json(categories)
-    sweep = shown_sweep(sweep, categories_zh, lang)
+    sweep = shown_sweep(sweep, class_names, lang)
     changed_b = [n for n, c in zip(sweep.block_names, sweep.branch_changed, strict=True) if c]
     changed_s = [n for n, c in zip(sweep.block_names, sweep.skip_changed, strict=True) if c]
     lines = [
@@ -135,7 +135,7 @@ def lesion_sweep_card(
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     sweep = lesion_sweep(model, image, progress)
-    return lesion_sweep_card_from(sweep, model.categories, image_name, lang, model.categories_zh)
+    return lesion_sweep_card_from(sweep, model.categories, image_name, lang, model.class_names)
 
 
 def lesion_curves_card_from(
@@ -495,14 +495,15 @@ def sanity_card_from(
     check: SanityCheck,
     image_name: str | None = None,
     lang: str = "en",
-    categories_zh: Sequence[str] | None = None,
+    class_names: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Card and numbers of a computed sanity check (see `sanity_card`): the input, the grid of
-    maps (methods × steps), the similarity chart, and the settings in the caption."""
+    maps (methods × steps), the similarity chart, and the settings in the caption; the class
+    named in `lang` when `class_names` (language -> names) has it."""
     image_name = image_name or t("image_word", lang)
     label = check.target_label
-    if lang == "zh" and categories_zh:
-        label = categories_zh[check.target]
+    if lang != "en" and class_names and lang in class_names:
+        label = class_names[lang][check.target]
     lines = [
         _model_line(check.model_name, check.weights_source, lang),
         t(
@@ -561,4 +562,4 @@ def sanity_card(
         (card RGB uint8 (H, 1200, 3), JSON-ready numbers).
     """
     check = sanity_check(model, image, methods, cam_layer=cam_layer, seed=seed, progress=progress)
-    return sanity_card_from(check, image_name, lang, model.categories_zh)
+    return sanity_card_from(check, image_name, lang, model.class_names)

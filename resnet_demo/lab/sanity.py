@@ -281,9 +281,9 @@ def model_copy(model: LoadedModel) -> LoadedModel:
         spec=model.spec,
         module=module,
         categories=model.categories,
-        categories_zh=model.categories_zh,
         preprocessing=model.preprocessing,
         source=model.source,
+        class_names=model.class_names,
     )
 
 

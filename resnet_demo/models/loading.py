@@ -13,6 +13,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,6 +24,7 @@ from resnet_demo.models.embedded import asset_paths, build_from_card, load_embed
 from resnet_demo.models.errors import WeightsError, WeightsUnavailable
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.models.registry import EMBEDDED, ModelSpec, parse_model_name
+from resnet_demo.text import LANGUAGES
 
 RANDOM = "random"
 
@@ -34,24 +37,33 @@ class LoadedModel:
         spec: which architecture and weights version.
         module: the torchvision `ResNet` in eval mode. Shared by every request: never mutate it
             while serving; per-request changes go through `resnet_demo.switches`.
-        categories: class names in output order (`weights.meta["categories"]`).
-        categories_zh: Chinese class names where known (embedded model), else None.
+        categories: class names in output order (`weights.meta["categories"]`), in English.
         preprocessing: resize/crop/normalisation the weights were trained with.
         source: where the weights came from, e.g. "embedded", "file:/x.pth", "hub-cache:/y.pth",
             "download", "random(seed=0)".
         label: the name of a teacher's own model ("own:resnet18", `models.own`); "" for the
             registry's models, whose name is the spec's.
+        class_names: class names by language code, same order as `categories`; English
+            (`categories`) is always there, others where known (the embedded models: Chinese).
         lock: held by every analysis of this instance (Captum hooks are per module).
     """
 
     spec: ModelSpec
     module: nn.Module
     categories: tuple[str, ...]
-    categories_zh: tuple[str, ...] | None
     preprocessing: Preprocessing
     source: str
     label: str = ""
+    class_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        names = MappingProxyType({**self.class_names, "en": self.categories})
+        object.__setattr__(self, "class_names", names)
+
+    def names_in(self, lang: str) -> tuple[str, ...]:
+        """The class names in `lang` (a code of `text.LANGUAGES`), else in English."""
+        return self.class_names.get(lang, self.categories)
 
     @property
     def name(self) -> str:
@@ -181,7 +193,6 @@ def _imagenet_model(
         spec=spec,
         module=module,
         categories=tuple(enum_weights.meta["categories"]),
-        categories_zh=None,
         preprocessing=Preprocessing.from_transforms(enum_weights.transforms()),
         source=source,
     )
@@ -216,10 +227,16 @@ def _embedded_model(spec: ModelSpec, weights: str | os.PathLike | None, seed: in
         spec=spec,
         module=module,
         categories=tuple(card["classes"]),
-        categories_zh=tuple(card["classes_zh"]),
         preprocessing=Preprocessing(size, size, tuple(card["mean"]), tuple(card["std"])),
         source=source,
+        class_names=card_class_names(card),
     )
+
+
+def card_class_names(card: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The class names a model card holds besides English's `classes`: `classes_<code>` for
+    each language of `text.LANGUAGES` (the shipped cards have `classes_zh`)."""
+    return {code: tuple(card[f"classes_{code}"]) for code in LANGUAGES if f"classes_{code}" in card}
 
 
 def load_model(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -38,7 +39,7 @@ from resnet_demo.models.errors import LabelsError, WeightsError
 from resnet_demo.models.loading import RANDOM, LoadedModel, load_model, read_state_dict
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.models.registry import ModelSpec, parse_model_name
-from resnet_demo.text import t
+from resnet_demo.text import LANGUAGES, t
 
 OWN_PREFIX = "own:"
 """Name of a teacher's model: `own:<arch>`, e.g. "own:resnet18" (never a registry name)."""
@@ -180,7 +181,7 @@ def load_own_model(
     name: str,
     weights: str | os.PathLike,
     labels: str | os.PathLike,
-    labels_zh: str | os.PathLike | None = None,
+    other_labels: Mapping[str, str | os.PathLike] | None = None,
 ) -> LoadedModel:
     """A teacher's model: architecture `name`, weights `weights`, class names from `labels`.
 
@@ -188,8 +189,8 @@ def load_own_model(
         name: a registry architecture ("resnet18", "resnext50_32x4d", ...) or an embedded
             model ("embedded"), whose body (and card preprocessing) is used.
         weights: a state_dict file whose fc has one output per label.
-        labels: .txt (one name a line) or JSON list of class names.
-        labels_zh: optional Chinese names, same count.
+        labels: .txt (one name a line) or JSON list of class names, in English.
+        other_labels: optional names in other languages, language code -> file; same count.
 
     Returns:
         A LoadedModel named "own:<arch>", source "file:<weights>", ImageNet preprocessing (the
@@ -200,9 +201,17 @@ def load_own_model(
     """
     spec = parse_model_name(name)
     names = read_labels(labels)
-    names_zh = read_labels(labels_zh) if labels_zh is not None else None
-    if names_zh is not None and len(names_zh) != len(names):
-        raise LabelsError("labels_zh_count", path=str(labels_zh), n_zh=len(names_zh), n=len(names))
+    translated = {}
+    for lang, path in (other_labels or {}).items():
+        translated[lang] = read_labels(path)
+        if len(translated[lang]) != len(names):
+            raise LabelsError(
+                "labels_lang_count",
+                path=str(path),
+                language=LANGUAGES[lang].name,
+                n_lang=len(translated[lang]),
+                n=len(names),
+            )
     state = read_state_dict(weights)
     module, preprocessing = _build(spec, len(names))
     _check_fits(spec, module, state, Path(weights), len(names), str(labels))
@@ -212,11 +221,37 @@ def load_own_model(
         spec=spec,
         module=module,
         categories=names,
-        categories_zh=names_zh,
         preprocessing=preprocessing,
         source=f"file:{weights}",
         label=f"{OWN_PREFIX}{spec.arch}",
+        class_names=translated,
     )
+
+
+def labels_by_language(values: str | Sequence[str] | None) -> dict[str, str]:
+    """The files of the repeatable `--labels [LANG=]FILE` flag, by language code: a plain FILE
+    holds the English names, `zh=FILE` the Chinese ones (any code of `text.LANGUAGES`).
+
+    Raises:
+        InvalidValue: an unknown language, or two files for one language.
+    """
+    from resnet_demo.errors import InvalidValue
+
+    files: dict[str, str] = {}
+    for value in [values] if isinstance(values, str) else values or ():
+        code, sep, path = value.partition("=")
+        if not (sep and _LANG_CODE.fullmatch(code)):
+            code, path = "en", value
+        elif code not in LANGUAGES:
+            raise InvalidValue("own_labels_unknown_lang", code=code, langs=", ".join(LANGUAGES))
+        if code in files:
+            raise InvalidValue("own_labels_twice", code=code)
+        files[code] = path
+    return files
+
+
+_LANG_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*")
+"""What the LANG of `--labels LANG=FILE` looks like (a file name may hold "=" too)."""
 
 
 def _build(spec: ModelSpec, classes: int) -> tuple[nn.Module, Preprocessing]:
@@ -265,32 +300,34 @@ def _check_fits(
 def load_from_flags(
     model: str,
     weights: str | None = None,
-    labels: str | None = None,
-    labels_zh: str | None = None,
+    labels: str | Sequence[str] | None = None,
     input_size: int | None = None,
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
     *,
     allow_download: bool = True,
 ) -> LoadedModel:
-    """The model the command-line flags name (`--model --weights --labels --labels-zh
+    """The model the command-line flags name (`--model --weights --labels [LANG=]FILE
     --input-size --mean --std`, shared by the CLI and the app).
 
-    With `--labels`, the teacher's own model (`load_own_model`); without, the registry's
+    With `--labels` (one value, or the repeated flag's values: `labels_by_language`), the
+    teacher's own model (`load_own_model`); without, the registry's
     (`loading.load_model`). Preprocessing flags replace the model's own values.
 
     Raises:
         DemoError: a flag without the one it needs, bad values, or any loading error.
     """
-    if labels_zh is not None and labels is None:
-        raise InvalidValue("own_zh_need_labels")
-    if labels is not None and (weights is None or str(weights) == RANDOM):
+    files = labels_by_language(labels)
+    english = files.pop("en", None)
+    if files and english is None:
+        raise InvalidValue("own_lang_need_labels", code=next(iter(files)))
+    if english is not None and (weights is None or str(weights) == RANDOM):
         raise InvalidValue("own_labels_need_weights")
     # Check the preprocessing values before loading anything (a typo fails fast).
     override_preprocessing(IMAGENET_PREPROCESSING, input_size, mean, std)
-    if labels is not None:
+    if english is not None:
         assert weights is not None, "checked above: --labels needs --weights"
-        loaded = load_own_model(model, weights, labels, labels_zh)
+        loaded = load_own_model(model, weights, english, files)
     else:
         loaded = load_model(model, weights, allow_download=allow_download)
     if input_size is None and mean is None and std is None:
@@ -303,10 +340,9 @@ def load_from_flags(
 
 
 def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
-    """`--labels --labels-zh --input-size --mean --std` (the CLI's and the app's start flags)."""
-    parser.add_argument("--labels", default=None, metavar="FILE", help=t("cli_labels_help", lang))
+    """`--labels [LANG=]FILE --input-size --mean --std` (the CLI's and the app's start flags)."""
     parser.add_argument(
-        "--labels-zh", default=None, metavar="FILE", help=t("cli_labels_zh_help", lang)
+        "--labels", action="append", metavar="[LANG=]FILE", help=t("cli_labels_help", lang)
     )
     parser.add_argument(
         "--input-size", type=int, default=None, metavar="PX", help=t("cli_input_size_help", lang)
@@ -319,5 +355,5 @@ def own_model_flags(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def load_flagged_model(args: argparse.Namespace, *, allow_download: bool = True) -> LoadedModel:
     """The model `--model --weights` and `own_model_flags` name (see `load_from_flags`)."""
-    own = {k: getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")}
+    own = {k: getattr(args, k, None) for k in ("labels", "input_size", "mean", "std")}
     return load_from_flags(args.model, args.weights, **own, allow_download=allow_download)

@@ -72,17 +72,16 @@ class ComparisonView(Protocol):
     def cam_diff(self) -> np.ndarray: ...  # float32 (S, S) in [-1, 1]
 
 
-def class_names(
-    categories: Sequence[str], categories_zh: Sequence[str] | None, lang: str
-) -> list[str]:
-    """Display name of every class: Chinese first where the model has it, duplicates numbered.
+def class_names(names_by_lang: Mapping[str, Sequence[str]], lang: str) -> list[str]:
+    """Display name of every class: in `lang` first, English after it, where the model has
+    names in `lang` (`LoadedModel.class_names`, English under "en"); duplicates numbered.
 
     ImageNet has a few repeated names ("crane" the bird and the machine); they get " #index" so
     every name maps back to one class.
     """
-    names = list(categories)
-    if lang == "zh" and categories_zh is not None:
-        names = [f"{zh} ({en})" for zh, en in zip(categories_zh, names, strict=True)]
+    names = list(names_by_lang["en"])
+    if lang != "en" and lang in names_by_lang:
+        names = [f"{x} ({en})" for x, en in zip(names_by_lang[lang], names, strict=True)]
     counts = Counter(names)
     return [f"{n} #{i}" if counts[n] > 1 else n for i, n in enumerate(names)]
 

@@ -137,3 +137,22 @@ def busy_head(messages: Mapping[str, str]) -> str:
 
 INTERNAL_CSS = static_text("gradio-internals.css")
 """CSS on Gradio's internal classes (`INTERNAL_CLASSES`), appended to the page's own CSS."""
+
+
+I18N_STRING = "__i18n__"
+"""How Gradio writes an `I18nData` that became a string (a Markdown's or a Button's value):
+this prefix, then the marker as JSON."""
+
+
+def i18n_key(value: object) -> str | None:
+    """The key of a `gr.I18n` marker, whether `value` is the `I18nData` itself or the string
+    Gradio turned it into (`"__i18n__{"key": ...}"`); None for anything else."""
+    from gradio.i18n import I18nData
+
+    if isinstance(value, I18nData):
+        key = value.key
+    elif isinstance(value, str) and value.startswith(I18N_STRING):
+        key = json.loads(value[len(I18N_STRING) :]).get("key")
+    else:
+        return None
+    return key if isinstance(key, str) else None

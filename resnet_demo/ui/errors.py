@@ -22,7 +22,7 @@ from resnet_demo.errors import DemoError
 from resnet_demo.imaging import ImageError
 from resnet_demo.models import ModelNameError, WeightsError
 from resnet_demo.switches import SwitchError
-from resnet_demo.ui.i18n import normalize_lang, tr
+from resnet_demo.text import normalize_lang, t
 
 LOG = logging.getLogger("resnet_demo.ui")
 
@@ -50,10 +50,11 @@ MAX_MESSAGE = 400
 def _with_title(title: str, message: str, lang: str) -> gr.Error:
     # Gradio 6.31's toast heads every error with the word "Error" and drops `title`, so the
     # title also leads the message (API clients see the same sentence).
-    separator = "：" if lang == "zh" else ": "
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 1] + "…"
-    return gr.Error(f"{title}{separator}{message}", title=title, print_exception=False)
+    return gr.Error(
+        t("err_titled", lang, title=title, message=message), title=title, print_exception=False
+    )
 
 
 def user_error(exc: Exception, lang: str) -> gr.Error:
@@ -68,9 +69,9 @@ def user_error(exc: Exception, lang: str) -> gr.Error:
     for kind, title in _TITLES:
         if isinstance(exc, kind):
             message = exc.words(lang) if isinstance(exc, DemoError) else str(exc)
-            return _with_title(tr(title, lang), message or tr("err_failed_msg", lang), lang)
+            return _with_title(t(title, lang), message or t("err_failed_msg", lang), lang)
     LOG.exception("unexpected error in a handler", exc_info=exc)
-    return _with_title(tr("err_failed", lang), tr("err_failed_msg", lang), lang)
+    return _with_title(t("err_failed", lang), t("err_failed_msg", lang), lang)
 
 
 def user_errors(fn: F) -> F:

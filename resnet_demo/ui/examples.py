@@ -19,7 +19,7 @@ import numpy as np
 
 from resnet_demo.imaging import decode_image
 from resnet_demo.models import EMBEDDED_MODELS
-from resnet_demo.shapes import CLASS_NAMES, CLASS_NAMES_ZH
+from resnet_demo.shapes import CLASS_NAMES, class_names_in
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 """Shipped example images (see assets/ATTRIBUTION.md)."""
@@ -91,12 +91,12 @@ def examples_for(model_name: str) -> tuple[Example, ...]:
 
 def gallery_value(model_name: str, lang: str = "en") -> list[tuple[np.ndarray, str]]:
     """The gallery's value: (image, caption) pairs; a shape's caption is its glyph (`MARKS`)
-    and its name, in Chinese for "zh"."""
-    names_zh = dict(zip(CLASS_NAMES, CLASS_NAMES_ZH, strict=True)) if lang == "zh" else {}
-    return [(e.image, _caption(e.caption, names_zh)) for e in examples_for(model_name)]
+    and its name in `lang`."""
+    names = dict(zip(CLASS_NAMES, class_names_in(lang), strict=True))
+    return [(e.image, _caption(e.caption, names)) for e in examples_for(model_name)]
 
 
-def _caption(caption: str, names_zh: dict[str, str]) -> str:
+def _caption(caption: str, names: dict[str, str]) -> str:
     """A shape's glyph and name ("♥ heart", "♥ 心形"); any other caption as it is."""
-    name = names_zh.get(caption, caption)
+    name = names.get(caption, caption)
     return f"{MARKS[caption]} {name}" if caption in MARKS else name

@@ -23,7 +23,7 @@ import numpy as np
 from resnet_demo.imaging import encode_png
 from resnet_demo.models import LoadedModel
 from resnet_demo.render import CardContent, report, result_card
-from resnet_demo.ui.i18n import tr
+from resnet_demo.text import t
 from resnet_demo.ui.session import Session
 from resnet_demo.ui.views import class_names
 
@@ -46,7 +46,7 @@ def card_content(model: LoadedModel, session: Session, notice: Sequence[str] = (
         raise ValueError("nothing to export yet")
     lang = session.settings.lang
     names = class_names(model, lang)
-    image_name = session.image_name or tr("image_word", lang)
+    image_name = session.image_name or t("image_word", lang)
     palette = session.settings.palette
     return report.card_content(
         current, session.comparison, names, image_name, lang, palette, notice

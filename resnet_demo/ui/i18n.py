@@ -1,6 +1,6 @@
-"""The page's view of the text catalogue (`resnet_demo.text`), in English and 简体中文.
+"""The page's view of the text catalogue (`resnet_demo.text`), in each of its `LANGUAGES`.
 
-Static text (labels, headings, buttons) is built with `t(key)`: a `gr.I18n` marker, so the first
+Static text (labels, headings, buttons) is built with `label(key)`: a `gr.I18n` marker, so the first
 paint is already in the browser's language. The language switch (and page load) then re-words
 every such marker from the server with `relabel(...)`, a plain `gr.update` per component: public
 Gradio API, live, no reload. Text the server writes at run time (the comparison banner, table
@@ -10,36 +10,34 @@ headings, block strip, error titles) is looked up with `resnet_demo.text.t(key, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import gradio as gr
 
 from resnet_demo import text
-from resnet_demo.text import DEFAULT_LANG, LANGS, normalize_lang
+from resnet_demo.text import DEFAULT_LANG, LANGS, LANGUAGES, normalize_lang
+from resnet_demo.ui._compat import i18n_key
+from resnet_demo.ui.assets import static_text
 
 __all__ = [
     "DEFAULT_LANG",
     "I18N",
     "LANGS",
     "Words",
+    "build_i18n",
+    "label",
+    "language_choices",
+    "languages_head",
     "normalize_lang",
     "relabel",
-    "t",
-    "tr",
     "translations",
     "words_of",
 ]
 
-tr = text.t
-"""The string `key` in `lang`, fields filled in (`resnet_demo.text.t`; new code calls it)."""
-
 KEY_PREFIX = "rd_"
 """Prefix of our keys in the browser's tables: Gradio's own keys ("image", "common", …) are
 nested objects there, and a bare "image" would shadow them."""
-
-MARKER = "__i18n__"
-"""How Gradio writes an `I18nData` that became a string (a Markdown's or a Button's value)."""
 
 WORDED_PROPS: tuple[str, ...] = ("label", "info", "placeholder", "value")
 """Component properties that may hold a static catalogue string."""
@@ -54,22 +52,34 @@ def translations(lang: str) -> dict[str, str]:
 
 
 def build_i18n() -> gr.I18n:
-    """The `gr.I18n` for `launch()`: English, and Chinese under every tag a browser may send."""
-    zh = translations("zh")
-    tables: Mapping[str, dict[str, str]] = {
-        "en": translations("en"),
-        "zh": zh,
-        "zh-CN": zh,
-        "zh-Hans": zh,
-    }
+    """The `gr.I18n` for `launch()`: each language of `LANGUAGES` under every tag a browser may
+    send for it."""
+    tables: dict[str, dict[str, str]] = {}
+    for code, language in LANGUAGES.items():
+        words = translations(code)
+        tables.update(dict.fromkeys(language.tags(code), words))
     return gr.I18n(**tables)
 
 
 I18N = build_i18n()
-"""The app's translations, passed to `launch(i18n=...)`."""
+"""The translations of the languages known at import, for markers (`label`); `launch()` takes a
+fresh `build_i18n()`, which also holds any language registered since."""
 
 
-def t(key: str) -> gr.i18n.I18nData:
+def language_choices() -> list[tuple[str, str]]:
+    """The language switch's choices: (its name in itself, code) for each of `LANGUAGES`."""
+    return [(language.name, code) for code, language in LANGUAGES.items()]
+
+
+def languages_head() -> str:
+    """The `<head>` script that tells the other head scripts the page's language: it defines
+    `window.resnetDemo.lang()` (the code checked in the switch) and `.tags` (code -> the tag
+    for `<html lang>`), from `LANGUAGES` (`static/lang.html`)."""
+    tags = {code: language.tag for code, language in LANGUAGES.items()}
+    return static_text("lang.html").replace("__TAGS__", json.dumps(tags, ensure_ascii=False))
+
+
+def label(key: str) -> gr.i18n.I18nData:
     """Mark the static string `key` for the browser to show in its language.
 
     Raises:
@@ -82,20 +92,15 @@ def t(key: str) -> gr.i18n.I18nData:
 
 def _key(value: object) -> str | None:
     """Our catalogue key inside an `I18nData` (or its string form), else None."""
-    if isinstance(value, gr.i18n.I18nData):
-        key = value.key
-    elif isinstance(value, str) and value.startswith(MARKER):
-        key = json.loads(value[len(MARKER) :]).get("key", "")
-    else:
-        return None
-    return key[len(KEY_PREFIX) :] if isinstance(key, str) and key.startswith(KEY_PREFIX) else None
+    key = i18n_key(value)
+    return key[len(KEY_PREFIX) :] if key is not None and key.startswith(KEY_PREFIX) else None
 
 
 def words_of(blocks: Iterable[Any]) -> Words:
     """Find every static catalogue string in `blocks` (e.g. `demo.blocks.values()`).
 
     Returns:
-        One entry per component that shows a `t(key)` marker, with the keys of its properties
+        One entry per component that shows a `label(key)` marker, with the keys of its properties
         (and of its choices' labels).
     """
     found: Words = []

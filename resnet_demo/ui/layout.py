@@ -37,7 +37,7 @@ from resnet_demo.ui.components import (
 )
 from resnet_demo.ui.examples import gallery_value
 from resnet_demo.ui.handlers import Handlers
-from resnet_demo.ui.i18n import normalize_lang, t, words_of
+from resnet_demo.ui.i18n import label, language_choices, normalize_lang, words_of
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.live import build_live_tab
@@ -70,7 +70,7 @@ def _picture(
 ) -> gr.Image:
     """An output picture (not editable) labelled with the catalogue's `key`."""
     return gr.Image(
-        label=t(key),
+        label=label(key),
         interactive=False,
         format=image_format,
         height=height,
@@ -101,14 +101,14 @@ def _clears_errors(event: Any) -> None:
 def _header(registry: ModelRegistry, session: Session, lang: str) -> Header:
     with gr.Row(equal_height=True, elem_id="header"):
         with gr.Column(scale=5, min_width=420):
-            gr.Markdown(t("title"), elem_id="title")
-            gr.Markdown(t("subtitle"), elem_id="subtitle")
+            gr.Markdown(label("title"), elem_id="title")
+            gr.Markdown(label("subtitle"), elem_id="subtitle")
         with gr.Column(scale=4, min_width=300):
             picker = gr.Dropdown(
                 choices=views.model_choices(registry, lang),
                 value=session.model_name,
-                label=t("model"),
-                info=t("model_info"),
+                label=label("model"),
+                info=label("model_info"),
                 elem_id="model",
                 filterable=False,
             )
@@ -117,15 +117,17 @@ def _header(registry: ModelRegistry, session: Session, lang: str) -> Header:
                 elem_id="model-status",
             )
         language = gr.Radio(
-            [("English", "en"), ("简体中文", "zh")],
+            language_choices(),
             value=lang,
-            label=t("language"),
+            label=label("language"),
             elem_id="lang",
             scale=2,
             min_width=200,
         )
-        reset = gr.Button(t("new_group"), size="sm", elem_id="new-group", scale=1, min_width=120)
-    # A fixed secret: the choice ("en"/"zh") is no secret, and it should outlive a restart.
+        reset = gr.Button(
+            label("new_group"), size="sm", elem_id="new-group", scale=1, min_width=120
+        )
+    # A fixed secret: the choice (a language code) is no secret, and it should outlive a restart.
     saved_lang = gr.BrowserState("", storage_key=LANG_KEY, secret=LANG_KEY)
     return Header(picker, status, language, saved_lang, reset)
 
@@ -166,17 +168,17 @@ def _wire_header(demo: gr.Blocks, page: Page, handlers: Handlers) -> None:
 
 def _inputs(session: Session, lang: str) -> Inputs:
     with gr.Tabs():
-        with gr.Tab(t("tab_photo"), id="photo"):
+        with gr.Tab(label("tab_photo"), id="photo"):
             image = UntrustedImage(
                 type="filepath",
                 image_mode=None,
                 sources=["upload", "webcam", "clipboard"],
-                label=t("image"),
+                label=label("image"),
                 format="png",
                 height=240,
                 elem_id="image",
             )
-        with gr.Tab(t("tab_draw"), id="draw"):
+        with gr.Tab(label("tab_draw"), id="draw"):
             sketch = UntrustedSketchpad(
                 type="filepath",
                 image_mode=None,  # type: ignore[arg-type]  # None keeps the file's mode; the hint omits it
@@ -189,14 +191,14 @@ def _inputs(session: Session, lang: str) -> Inputs:
                 layers=False,
                 transforms=(),
                 canvas_size=(320, 320),
-                label=t("sketch"),
+                label=label("sketch"),
                 height=300,
                 elem_id="sketch",
             )
-            classify = gr.Button(t("classify_drawing"), variant="primary", size="sm")
+            classify = gr.Button(label("classify_drawing"), variant="primary", size="sm")
     gallery = gr.Gallery(
         gallery_value(session.model_name, lang),
-        label=t("examples"),
+        label=label("examples"),
         columns=5,
         height=220,
         allow_preview=False,
@@ -246,7 +248,7 @@ def _prediction_row() -> tuple[gr.Label, gr.Image, gr.Image]:
     with gr.Row(equal_height=True):
         predictions = gr.Label(
             num_top_classes=MAX_TOP_K,
-            label=t("predictions"),
+            label=label("predictions"),
             show_heading=False,
             elem_id="predictions",
             scale=4,
@@ -275,8 +277,8 @@ def _settings_rows(
         target = gr.Dropdown(
             views.target_choices(model, lang),
             value=views.AUTO_TARGET,
-            label=t("target"),
-            info=t("target_info"),
+            label=label("target"),
+            info=label("target_info"),
             filterable=True,
             elem_id="target",
             scale=3,
@@ -284,7 +286,7 @@ def _settings_rows(
         method = gr.Dropdown(
             views.method_choices(lang),
             value=session.settings.method,
-            label=t("method"),
+            label=label("method"),
             elem_id="method",
             filterable=False,
             scale=3,
@@ -292,20 +294,20 @@ def _settings_rows(
         layer = gr.Dropdown(
             views.layer_choices(model, lang),
             value=session.settings.cam_layer,
-            label=t("cam_layer"),
+            label=label("cam_layer"),
             elem_id="cam-layer",
             scale=2,
         )
     with gr.Row(equal_height=True, elem_id="sliders"):
         opacity = CheckedSlider(
-            0.0, 1.0, value=0.5, step=0.05, label=t("opacity"), elem_id="opacity"
+            0.0, 1.0, value=0.5, step=0.05, label=label("opacity"), elem_id="opacity"
         )
-        top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=t("top_k"), elem_id="top-k")
+        top_k = CheckedSlider(1, MAX_TOP_K, value=5, step=1, label=label("top_k"), elem_id="top-k")
         palette = gr.Dropdown(
-            choices=[(t(f"palette_{name}"), name) for name in PALETTES],
+            choices=[(label(f"palette_{name}"), name) for name in PALETTES],
             value=session.settings.palette,
-            label=t("palette"),
-            info=t("palette_info"),
+            label=label("palette"),
+            info=label("palette_info"),
             elem_id="palette",
             min_width=160,
         )
@@ -318,12 +320,12 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
     # `Handlers.model_parts`): which ten, and how to get a model for photos.
     shapes_note = gr.Markdown("", visible=False, elem_id="shapes-note")
     # Directly under the Grad-CAM pictures: what the map is, and what it is not.
-    gr.Markdown(t("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
+    gr.Markdown(label("cam_caveat"), elem_id="cam-caveat", elem_classes=["help"])
     caption = gr.Markdown(text.t("ready", lang), elem_id="caption")
     with gr.Row(equal_height=True, elem_id="zero-map"):
         zero_note = gr.Markdown("", visible=False, elem_id="zero-note")
         zero_button = gr.Button(
-            t("zero_map_button"), size="sm", visible=False, elem_id="zero-signed", scale=0
+            label("zero_map_button"), size="sm", visible=False, elem_id="zero-signed", scale=0
         )
     banner = gr.HTML(views.banner_html(session, [], lang), elem_id="banner")
     target, method, layer, opacity, top_k, palette = _settings_rows(model, session, lang)
@@ -343,7 +345,7 @@ def _stage_row() -> gr.Gallery:
     """Grad-CAM at the end of every stage, under the main map, with what changes with depth."""
     with gr.Column(elem_id="stage-row"):
         stages = gr.Gallery(
-            label=t("stage_row"),
+            label=label("stage_row"),
             columns=4,
             rows=1,
             height=230,
@@ -353,7 +355,7 @@ def _stage_row() -> gr.Gallery:
             format=PHOTO_FORMAT,
             elem_id="stages",
         )
-        gr.Markdown(t("stage_row_help"), elem_id="stage-row-help", elem_classes=["help"])
+        gr.Markdown(label("stage_row_help"), elem_id="stage-row-help", elem_classes=["help"])
     return stages
 
 
@@ -423,9 +425,9 @@ def _wire_results(page: Page, handlers: Handlers) -> None:
 
 def _faithfulness() -> Faithfulness:
     """Deletion and insertion of the current map, on demand (66 images through the network)."""
-    with gr.Accordion(t("faithful_heading"), open=False, elem_id="faithfulness"):
-        gr.Markdown(t("faithful_help"), elem_classes=["help"])
-        button = gr.Button(t("faithful_button"), size="sm", elem_id="faithful-button")
+    with gr.Accordion(label("faithful_heading"), open=False, elem_id="faithfulness"):
+        gr.Markdown(label("faithful_help"), elem_classes=["help"])
+        button = gr.Button(label("faithful_button"), size="sm", elem_id="faithful-button")
         chart = _picture(
             "faithful_chart", "faithful-chart", 340, buttons=["download"], show_label=False
         )
@@ -449,8 +451,8 @@ def _wire_faithfulness(page: Page, handlers: Handlers) -> None:
 
 def _switch_panel(model: LoadedModel, session: Session, lang: str) -> Switches:
     with gr.Group(elem_id="blocks"):
-        gr.Markdown(t("blocks_heading"), elem_classes=["section-heading"])
-        gr.Markdown(t("blocks_help"), elem_classes=["help"])
+        gr.Markdown(label("blocks_heading"), elem_classes=["section-heading"])
+        gr.Markdown(label("blocks_help"), elem_classes=["help"])
         # The answer stays beside the switches (sticky while the panel is on screen), so a
         # laptop's teacher sees it without scrolling back up to the banner.
         with gr.Column(elem_id="switch-bar"):
@@ -471,23 +473,23 @@ def _presets() -> _Presets:
     """The preset buttons and the stage they apply to."""
     with gr.Row(equal_height=True, elem_id="presets"):
         intact = gr.Button(
-            t("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
+            label("preset_intact"), size="sm", elem_id="preset-intact", elem_classes="preset-plain"
         )
         skip_off = gr.Button(  # red only while every skip is off (page.css)
-            t("preset_skip_off"), size="sm", elem_id="preset-skip-off",
+            label("preset_skip_off"), size="sm", elem_id="preset-skip-off",
             elem_classes="preset-plain",
         )  # fmt: skip
         stage = gr.Dropdown(
             list(STAGES),
             value="layer3",
-            label=t("stage"),
+            label=label("stage"),
             show_label=False,
             container=False,
             elem_id="preset-stage",
             min_width=110,
         )
         stage_buttons = [
-            gr.Button(t(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
+            gr.Button(label(f"preset_{key}"), size="sm", elem_id=f"preset-{key.replace('_', '-')}",
                       elem_classes="preset-plain")
             for key in ("stage_skip_off", "stage_branch_off")
         ]  # fmt: skip
@@ -532,11 +534,11 @@ def _wire_switch_panel(page: Page, handlers: Handlers) -> None:
 
 def _comparison(session: Session, lang: str) -> Comparison:
     with gr.Group(elem_id="compare"):
-        gr.Markdown(t("compare_heading"), elem_classes=["section-heading"])
+        gr.Markdown(label("compare_heading"), elem_classes=["section-heading"])
         with gr.Row(equal_height=False):
             table = gr.Dataframe(
                 views.table_value(session, [], lang),
-                label=t("compare_table"),
+                label=label("compare_table"),
                 interactive=False,
                 wrap=True,
                 elem_id="compare-table",
@@ -560,14 +562,14 @@ def _comparison(session: Session, lang: str) -> Comparison:
 
 def _block_maps(model: LoadedModel, session: Session) -> BlockMaps:
     with gr.Group(elem_id="inside"):
-        gr.Markdown(t("activations_heading"), elem_classes=["section-heading"])
+        gr.Markdown(label("activations_heading"), elem_classes=["section-heading"])
         with gr.Row(equal_height=False):
             activations = _picture("activations", "activations", None, scale=3)
             with gr.Column(scale=2, min_width=280):
                 inspect = gr.Dropdown(
                     block_names(model.module),
                     value=session.settings.inspect,
-                    label=t("inspect_block"),
+                    label=label("inspect_block"),
                     elem_id="inspect",
                 )
                 channels = _picture("channels", "channels", None)
@@ -587,15 +589,15 @@ def _wire_block_maps(page: Page, handlers: Handlers) -> None:
 
 def _export() -> Export:
     with gr.Row(elem_id="export"):
-        button = gr.Button(t("export"), elem_id="export-button", scale=2)
+        button = gr.Button(label("export"), elem_id="export-button", scale=2)
         card = gr.DownloadButton(
-            t("download_card"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            label("download_card"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
             visible=False,
             elem_id="download-card",
             scale=2,
         )
         numbers = gr.DownloadButton(
-            t("download_json"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+            label("download_json"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
             visible=False,
             elem_id="download-json",
             scale=2,
@@ -618,7 +620,7 @@ def _wire_export(page: Page, handlers: Handlers) -> None:
 
 def _batch(engine: Engine, page: Page) -> None:
     """Many images at once through the session's model, intact and with the page's switches."""
-    with gr.Accordion(t("batch"), open=False, elem_id="batch"):
+    with gr.Accordion(label("batch"), open=False, elem_id="batch"):
         build_batch_tab(
             get_model=engine.model,
             get_switches=lambda s: s.settings.switched,
@@ -629,7 +631,7 @@ def _batch(engine: Engine, page: Page) -> None:
 
 
 def _lab(engine: Engine, page: Page) -> None:
-    with gr.Accordion(t("lab"), open=False, elem_id="lab"):
+    with gr.Accordion(label("lab"), open=False, elem_id="lab"):
         build_lab_tab(
             get_model=engine.model,
             get_image=lambda s: s.image,
@@ -640,7 +642,7 @@ def _lab(engine: Engine, page: Page) -> None:
 
 
 def _live(engine: Engine, page: Page, any_model: bool) -> None:
-    with gr.Accordion(t("live"), open=False, elem_id="live"):
+    with gr.Accordion(label("live"), open=False, elem_id="live"):
         build_live_tab(
             engine.model,
             state=page.state,

@@ -35,7 +35,7 @@ from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
 from resnet_demo.ui.assets import static_text
-from resnet_demo.ui.i18n import I18N, LANGS
+from resnet_demo.ui.i18n import LANGS, build_i18n, languages_head
 from resnet_demo.ui.layout import build_demo
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import CONCURRENCY
@@ -81,15 +81,15 @@ ALT_PANELS = (
 
 
 def head_html() -> str:
-    """The `<head>` scripts: Gradio's "queue full" sentence worded as the app does (`_compat`),
-    a text alternative for every picture (`static/alt.html`), sliders that a key releases
-    as a pointer does (`static/keys.html`), and each error sentence shown once
-    (`static/toasts.html`)."""
+    """The `<head>` scripts: the page's language for the others (`static/lang.html`), Gradio's
+    "queue full" sentence worded as the app does (`_compat`), a text alternative for every
+    picture (`static/alt.html`), sliders that a key releases as a pointer does
+    (`static/keys.html`), and each error sentence shown once (`static/toasts.html`)."""
     top = json.dumps({lang: t("alt_top1", lang) for lang in LANGS}, ensure_ascii=False)
     alt = static_text("alt.html").replace("__PANELS__", json.dumps(ALT_PANELS))
     alt = alt.replace("__TOP__", top)
     busy = busy_head({lang: t("busy", lang) for lang in LANGS})
-    return busy + alt + static_text("keys.html") + static_text("toasts.html")
+    return languages_head() + busy + alt + static_text("keys.html") + static_text("toasts.html")
 
 
 def default_threads() -> int:
@@ -133,7 +133,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=t("server_description", lang))
     parser.add_argument("--model", default=EMBEDDED, help=t("server_model_help", lang))
     parser.add_argument("--weights", default=None, help=t("server_weights_help", lang))
-    own_model_flags(parser, lang)  # --labels --labels-zh --input-size --mean --std
+    own_model_flags(parser, lang)  # --labels [LANG=]FILE --input-size --mean --std
     parser.add_argument("--host", default="127.0.0.1", help=t("server_host_help", lang))
     parser.add_argument("--port", type=int, default=7860, help=t("server_port_help", lang))
     parser.add_argument("--lang", choices=LANGS, default=None, help=t("server_lang_help", lang))
@@ -170,7 +170,7 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "max_file_size": MAX_FILE_SIZE,
         "show_error": False,
         "allowed_paths": None,
-        "i18n": I18N,
+        "i18n": build_i18n(),
         "css": page_css(),
         "head": head_html(),
         "theme": THEME,
@@ -191,7 +191,7 @@ def load_default_model(args: argparse.Namespace) -> tuple[LoadedModel, WeightsUn
     Returns:
         (model, reason): the `WeightsUnavailable` that made it fall back, else None.
     """
-    own = [getattr(args, k, None) for k in ("labels", "labels_zh", "input_size", "mean", "std")]
+    own = [getattr(args, k, None) for k in ("labels", "input_size", "mean", "std")]
     if args.weights is not None or any(v is not None for v in own):
         return load_flagged_model(args, allow_download=not args.offline), None
     return load_model_or_embedded(args.model, allow_download=not args.offline)

@@ -36,9 +36,9 @@ AUTO_TARGET = -1
 
 
 def class_names(model: LoadedModel, lang: str) -> list[str]:
-    """Display name of every class of `model` (`render.report.class_names`: Chinese first where
-    the model has it, duplicates numbered so each maps back to one class)."""
-    return report.class_names(model.categories, model.categories_zh, lang)
+    """Display name of every class of `model` (`render.report.class_names`: in `lang` first where
+    the model has names in it, duplicates numbered so each maps back to one class)."""
+    return report.class_names(model.class_names, lang)
 
 
 def model_choices(registry: ModelRegistry, lang: str) -> list[tuple[str, str]]:
@@ -255,7 +255,7 @@ def table_value(session: Session, names: list[str], lang: str) -> dict[str, Any]
                     names[c.index],
                     _percent(c.prob_before),
                     _percent(c.prob_after),
-                    f"{delta:+.1f}\u00a0pp",
+                    t("change_points", lang, delta=delta),
                     f"{c.rank_before}\u00a0→\u00a0{c.rank_after}",
                 ]
             )

@@ -4,7 +4,7 @@
 in an accordion): two sources side by side (image files; a number of fresh shapes) with their
 buttons and a Stop button, then the summary, the sorted gallery, and for shapes the accuracy and
 confusion tables and the misclassified gallery, then the CSV download. Static labels are
-`i18n.t(key)` markers (re-worded by the page's language switch); what the handlers write follows
+`i18n.label(key)` markers (re-worded by the page's language switch); what the handlers write follows
 the page's language, sent with every request.
 """
 
@@ -28,35 +28,35 @@ DEFAULT_COUNT = 32
 
 
 def _components() -> BatchView:
-    gr.Markdown(i18n.t("batch_help"), elem_classes=["help"])
+    gr.Markdown(i18n.label("batch_help"), elem_classes=["help"])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=280):
             files = UntrustedFiles(
                 file_count="multiple",
                 file_types=["image"],
-                label=i18n.t("batch_files"),
+                label=i18n.label("batch_files"),
                 height=150,
                 elem_id="batch-files",
             )
-            run_files = gr.Button(i18n.t("batch_run_files"), elem_id="batch-run-files")
+            run_files = gr.Button(i18n.label("batch_run_files"), elem_id="batch-run-files")
         with gr.Column(scale=2, min_width=240):
             count = gr.Slider(
                 1,
                 MAX_IMAGES,
                 value=DEFAULT_COUNT,
                 step=1,
-                label=i18n.t("batch_count"),
+                label=i18n.label("batch_count"),
                 elem_id="batch-count",
             )
             run_shapes = gr.Button(
-                i18n.t("batch_run_shapes"), variant="primary", elem_id="batch-run-shapes"
+                i18n.label("batch_run_shapes"), variant="primary", elem_id="batch-run-shapes"
             )
-            stop = gr.Button(i18n.t("batch_stop"), variant="stop", elem_id="batch-stop")
+            stop = gr.Button(i18n.label("batch_stop"), variant="stop", elem_id="batch-stop")
     # No static words here: the language switch re-words static text, and would replace a batch's
     # summary with them.
     summary = gr.Markdown("", elem_id="batch-summary")
     gallery = gr.Gallery(
-        label=i18n.t("batch_gallery"),
+        label=i18n.label("batch_gallery"),
         columns=6,
         height=520,
         object_fit="contain",
@@ -70,7 +70,7 @@ def _components() -> BatchView:
         accuracy = _table("batch_accuracy", "batch-accuracy", scale=2)
         confusion = _table("batch_confusion", "batch-confusion", scale=3)
     wrong = gr.Gallery(
-        label=i18n.t("batch_wrong"),
+        label=i18n.label("batch_wrong"),
         columns=6,
         height=280,
         object_fit="contain",
@@ -80,7 +80,7 @@ def _components() -> BatchView:
         elem_id="batch-wrong",
     )
     csv = gr.DownloadButton(
-        i18n.t("batch_csv"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
+        i18n.label("batch_csv"),  # type: ignore[arg-type]  # an I18n marker, as Gradio documents
         visible=False,
         elem_id="batch-csv",
     )
@@ -93,7 +93,7 @@ def _components() -> BatchView:
 def _table(key: str, elem_id: str, scale: int) -> gr.Dataframe:
     """A read-only table of the shapes' results, hidden until a batch of shapes has run."""
     return gr.Dataframe(
-        label=i18n.t(key),
+        label=i18n.label(key),
         interactive=False,
         wrap=True,
         visible=False,

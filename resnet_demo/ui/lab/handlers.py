@@ -212,9 +212,9 @@ class LabHandlers:
         image, name = self._image(source, seed, state, lang)
         sweep = lab.lesion_sweep(model, image, worded_progress(progress, lang))
         card, numbers = lesion_sweep_card_from(
-            sweep, model.categories, name, lang, model.categories_zh
+            sweep, model.categories, name, lang, model.class_names
         )
-        shown = shown_sweep(sweep, model.categories_zh, lang)
+        shown = shown_sweep(sweep, model.class_names, lang)
         panel = self.view.sweep
         return {
             panel.chart: charts.sweep_chart(shown, lang=lang),
@@ -353,7 +353,7 @@ class LabHandlers:
         model = self._model(model_name, state)
         image, name = self._image(source, seed, state, lang)
         check = sanity_check(model, image, methods, progress=worded_progress(progress, lang))
-        card, numbers = sanity_card_from(check, name, lang, model.categories_zh)
+        card, numbers = sanity_card_from(check, name, lang, model.class_names)
         grid, chart = charts.sanity_charts(check, lang=lang)
         panel = self.view.sanity
         return {

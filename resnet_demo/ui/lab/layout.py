@@ -8,9 +8,9 @@ race, sanity checks) and "About ResNets". The lesion panels pick their model (de
 (default `embedded`). Each experiment tab is the same shell (controls, charts, summary and
 downloads on the left, its teaching note on the right); the panel's builder fills the left
 column and returns a NamedTuple of its components, and its `_wire_*` function, just below it,
-connects them to `handlers.LabHandlers` (both named in `_PANEL_UI`). Static labels are marked with
-`i18n.t(key)` for the app's `gr.I18n` table; what the handlers write follows the page's language,
-sent with every request.
+connects them to `handlers.LabHandlers` (both named in `_PANEL_UI`). Static labels are marked
+with `i18n.label(key)` for the app's `gr.I18n` table; what the handlers write follows the page's
+language, sent with every request.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class _Page(NamedTuple):
 def _chart(key: str) -> gr.Image:
     """An output picture of the lab, labelled `key` (for screen readers; no label shown)."""
     return gr.Image(
-        label=i18n.t(key),
+        label=i18n.label(key),
         interactive=False,
         show_label=False,
         format="png",
@@ -102,17 +102,17 @@ def _download_buttons() -> tuple[gr.DownloadButton, gr.DownloadButton]:
     """The card (PNG) and numbers (JSON) downloads, hidden until there is something to get."""
     # Gradio 6.31 hints the label as str; the I18nData that gr.I18n makes is what it expects.
     return (
-        gr.DownloadButton(i18n.t("lab_card"), visible=False),  # type: ignore[arg-type]  # an I18n marker
-        gr.DownloadButton(i18n.t("lab_numbers"), visible=False),  # type: ignore[arg-type]  # an I18n marker
+        gr.DownloadButton(i18n.label("lab_card"), visible=False),  # type: ignore[arg-type]  # an I18n marker
+        gr.DownloadButton(i18n.label("lab_numbers"), visible=False),  # type: ignore[arg-type]  # an I18n marker
     )
 
 
 def _set_controls() -> tuple[gr.Slider, gr.Slider, gr.Number]:
     """How many fresh shapes, random draws per k, and the seed of both (the curve panels)."""
     return (
-        gr.Slider(16, 256, value=64, step=16, label=i18n.t("lab_shapes")),
-        gr.Slider(1, MAX_DRAWS, value=DRAWS, step=1, label=i18n.t("lab_draws")),
-        gr.Number(value=0, precision=0, label=i18n.t("lab_seed")),
+        gr.Slider(16, 256, value=64, step=16, label=i18n.label("lab_shapes")),
+        gr.Slider(1, MAX_DRAWS, value=DRAWS, step=1, label=i18n.label("lab_draws")),
+        gr.Number(value=0, precision=0, label=i18n.label("lab_seed")),
     )
 
 
@@ -126,7 +126,7 @@ def _experiment_tab(
 ) -> Iterator[None]:
     """The shell of `panel`'s tab: the caller fills the wide left column; the panel's note sits
     on the right. Records the tab under its name's key and the note under its key."""
-    with gr.Tab(i18n.t(panel.tab)) as tab, gr.Row():
+    with gr.Tab(i18n.label(panel.tab)) as tab, gr.Row():
         tabs[panel.tab] = tab
         with gr.Column(scale=3):
             yield
@@ -139,11 +139,11 @@ def _experiment_tab(
 
 def _header() -> Header:
     with gr.Row(equal_height=True):
-        gr.Markdown(i18n.t("lab_heading"))
+        gr.Markdown(i18n.label("lab_heading"))
         notes_lang = gr.Radio(
-            [("English", "en"), ("简体中文", "zh")], value="en", label=i18n.t("lab_notes_lang")
+            i18n.language_choices(), value="en", label=i18n.label("lab_notes_lang")
         )
-        presenter = gr.Checkbox(value=False, label=i18n.t("lab_presenter"))
+        presenter = gr.Checkbox(value=False, label=i18n.label("lab_presenter"))
     return Header(notes_lang, presenter)
 
 
@@ -190,7 +190,7 @@ def _model_picker(
     return gr.Dropdown(
         model_choices(names, with_page_model, "en"),
         value=value,
-        label=i18n.t("lab_model"),
+        label=i18n.label("lab_model"),
         scale=2,
     )
 
@@ -201,10 +201,10 @@ def _sweep_panel(build: _Build) -> SweepPanel:
         source = gr.Radio(
             source_choices(build.with_main_image, "en"),
             value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
-            label=i18n.t("lab_image"),
+            label=i18n.label("lab_image"),
         )
-        seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
-        run = gr.Button(i18n.t("lab_run_sweep"), variant="primary")
+        seed = gr.Number(value=0, precision=0, label=i18n.label("lab_shape_number"))
+        run = gr.Button(i18n.label("lab_run_sweep"), variant="primary")
     chart, summary = _chart("lab_tab_sweep"), _summary()
     with gr.Row():
         card, numbers = _download_buttons()
@@ -257,9 +257,11 @@ def _wire_sweep(panel: SweepPanel, handlers: LabHandlers, page: _Page) -> None:
 def _curves_panel(build: _Build) -> CurvesPanel:
     with gr.Row():
         model = _model_picker(build.names, build.with_main_image)
-        image_set = gr.Radio(image_set_choices("en"), value=SHAPES, label=i18n.t("lab_image_set"))
+        image_set = gr.Radio(
+            image_set_choices("en"), value=SHAPES, label=i18n.label("lab_image_set")
+        )
         n_images, draws, seed = _set_controls()
-        run = gr.Button(i18n.t("lab_run_curves"), variant="primary")
+        run = gr.Button(i18n.label("lab_run_curves"), variant="primary")
     chart, summary = _chart("lab_tab_curves"), _summary()
     with gr.Row():
         card, numbers = _download_buttons()
@@ -289,7 +291,7 @@ def _wire_curves(panel: CurvesPanel, handlers: LabHandlers, page: _Page) -> None
 def _robust_panel(build: _Build) -> RobustPanel:
     with gr.Row():
         n_images, draws, seed = _set_controls()
-        run = gr.Button(i18n.t("lab_run_robust"), variant="primary")
+        run = gr.Button(i18n.label("lab_run_robust"), variant="primary")
     chart, summary = _chart("lab_tab_robust"), _summary()
     with gr.Row():
         card, numbers = _download_buttons()
@@ -315,9 +317,9 @@ def _wire_robust(panel: RobustPanel, handlers: LabHandlers, page: _Page) -> None
 
 def _flow_panel(build: _Build) -> FlowPanel:
     with gr.Row():
-        depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.t("lab_depths"))
-        steps = gr.Radio(flow_choices("en"), value=0, label=i18n.t("lab_networks"))
-        run = gr.Button(i18n.t("lab_measure"), variant="primary")
+        depths = gr.CheckboxGroup(list(DEPTHS), value=[8, 20, 56], label=i18n.label("lab_depths"))
+        steps = gr.Radio(flow_choices("en"), value=0, label=i18n.label("lab_networks"))
+        run = gr.Button(i18n.label("lab_measure"), variant="primary")
     similarity, norms = _chart("lab_shattered"), _chart("lab_norms")
     summary = _summary()
     with gr.Row():
@@ -344,12 +346,12 @@ def _wire_flow(panel: FlowPanel, handlers: LabHandlers, page: _Page) -> None:
 def _race_panel(build: _Build) -> RacePanel:
     with gr.Row():
         default = RaceConfig().time_budget_s  # 150 s: a classroom run (docs/race.md)
-        budget = gr.Slider(20, 300, value=default, step=10, label=i18n.t("lab_seconds"))
-        start = gr.Button(i18n.t("lab_start_race"), variant="primary")
-        stop = gr.Button(i18n.t("lab_stop"), variant="secondary", elem_id="race-stop")
+        budget = gr.Slider(20, 300, value=default, step=10, label=i18n.label("lab_seconds"))
+        start = gr.Button(i18n.label("lab_start_race"), variant="primary")
+        stop = gr.Button(i18n.label("lab_stop"), variant="secondary", elem_id="race-stop")
     chart, status, last = _chart("lab_loss"), _summary(), gr.State(None)
     with gr.Row():
-        export = gr.Button(i18n.t("lab_export_card"))
+        export = gr.Button(i18n.label("lab_export_card"))
         card, numbers = _download_buttons()
     return RacePanel(budget, start, stop, chart, status, last, export, card, numbers)
 
@@ -397,14 +399,14 @@ def _sanity_panel(build: _Build) -> SanityPanel:
         source = gr.Radio(
             source_choices(build.with_main_image, "en"),
             value=SHAPE_IMAGE,  # works on the first click; the main image is one click away
-            label=i18n.t("lab_image"),
+            label=i18n.label("lab_image"),
         )
-        seed = gr.Number(value=0, precision=0, label=i18n.t("lab_shape_number"))
+        seed = gr.Number(value=0, precision=0, label=i18n.label("lab_shape_number"))
     with gr.Row():
         methods = gr.CheckboxGroup(
-            list(METHOD_NAMES), value=list(DEFAULT_METHODS), label=i18n.t("lab_methods")
+            list(METHOD_NAMES), value=list(DEFAULT_METHODS), label=i18n.label("lab_methods")
         )
-        run = gr.Button(i18n.t("lab_run_sanity"), variant="primary")
+        run = gr.Button(i18n.label("lab_run_sanity"), variant="primary")
     grid, chart = _chart("lab_sanity_maps"), _chart("lab_sanity_similarity")
     summary = _summary()
     with gr.Row():
@@ -432,7 +434,7 @@ def _wire_sanity(panel: SanityPanel, handlers: LabHandlers, page: _Page) -> None
 
 
 def _about_tab(tabs: dict[str, gr.Tab], boxes: dict[str, gr.Markdown]) -> None:
-    with gr.Tab(i18n.t(ABOUT_TAB)) as tab:
+    with gr.Tab(i18n.label(ABOUT_TAB)) as tab:
         tabs[ABOUT_TAB] = tab
         for start in range(0, len(ABOUT_NOTES), 3):
             with gr.Row():

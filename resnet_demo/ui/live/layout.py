@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from resnet_demo.models import LoadedModel
-from resnet_demo.ui.i18n import t
+from resnet_demo.ui.i18n import label
 from resnet_demo.ui.inputs import UntrustedImage
 from resnet_demo.ui.live.components import LiveView
 from resnet_demo.ui.live.handlers import LiveHandlers
@@ -58,13 +58,13 @@ def build_live_tab(
         slots: the live slots (tests); a fresh `LiveSlots()` if None.
     """
     handlers = LiveHandlers(get_model, slots, any_model)
-    gr.Markdown(t("live_help"), elem_classes=["help"])
+    gr.Markdown(label("live_help"), elem_classes=["help"])
     with gr.Row(equal_height=True, elem_id="live-row"):
         camera = UntrustedImage(
             sources=["webcam"],
             streaming=True,
             type="filepath",
-            label=t("live_camera"),
+            label=label("live_camera"),
             height=OVERLAY_HEIGHT,
             elem_id="live-camera",
             scale=3,
@@ -72,14 +72,14 @@ def build_live_tab(
         )
         predictions = gr.Label(
             num_top_classes=MAX_TOP_K,
-            label=t("live_predictions"),
+            label=label("live_predictions"),
             show_heading=False,
             elem_id="live-predictions",
             scale=3,
             min_width=200,
         )
         overlay = gr.Image(
-            label=t("live_overlay"),
+            label=label("live_overlay"),
             interactive=False,
             format="jpeg",
             height=OVERLAY_HEIGHT,

@@ -1,5 +1,6 @@
-// The page's language on <html>: Chinese text then takes Chinese glyphs, not Japanese ones.
+// The page's language on <html>, as its tag (static/lang.html): Chinese text then takes Chinese
+// glyphs ("zh-CN"), not Japanese ones.
 (lang) => {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.documentElement.lang = window.resnetDemo.tags[lang] || 'en';
   return lang;
 }
