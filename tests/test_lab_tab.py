@@ -438,7 +438,7 @@ def test_the_pages_lab_tabs_and_endpoints_follow_the_registry() -> None:
         handlers = build_lab_tab(lambda: model)
     tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
     shown = [label.key for label in tabs if isinstance(label, gr.i18n.I18nData)]
-    assert shown == [i18n.t(key).key for key in (*(panel.tab for panel in PANELS), ABOUT_TAB)]
+    assert shown == [i18n.label(key).key for key in (*(panel.tab for panel in PANELS), ABOUT_TAB)]
     assert list(handlers.view.tabs) == list(TAB_KEYS)
     assert list(handlers.view.notes) == NOTE_KEYS
     endpoints = [fn.api_name for fn in demo.fns.values() if fn.api_name]
