@@ -7,7 +7,8 @@ read the config, upload, join the queue, read the event stream), as a browser do
 names the replica that answered in an `X-Replica` header. Students upload different generated
 shapes, and their predictions are checked against the embedded model run in this process.
 
-Needs `haproxy` on the PATH (`make test` installs it, as it installs Chromium).
+One browser (Chromium) joins the killed replica's students, to see the message as a student does.
+Needs `haproxy` on the PATH and Chromium (`make test` installs both).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 import pytest
 from app_server import ROOT, default_model
 from PIL import Image
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from resnet_demo.analysis import analyze
 from resnet_demo.models import LoadedModel
@@ -53,6 +55,10 @@ DOWN_TIMEOUT_S = 15.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 TOLERANCE = 1e-4
 REPLICA_LINE = re.compile(r"Replica (r\d+) .*\(pid (\d+)\)")
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BROWSER_TIMEOUT_MS = 60_000
+EXAMPLE = ROOT / "assets" / "examples" / "shapes_star.png"
 
 
 class Balancer:
@@ -278,8 +284,48 @@ def test_a_killed_replicas_students_are_told_and_a_reload_moves_them(
         student.open_page()
     on = {name: [s for s in students if s.replicas[0] == name] for name in ("r1", "r2")}
     assert on["r1"] and on["r2"], [s.replicas for s in students]
-    os.kill(balancer.pids["r1"], signal.SIGKILL)
+    with sync_playwright() as playwright:
+        if not CHROMIUM.is_file():
+            pytest.fail(f"Chromium is required at {CHROMIUM} (`make test` installs it)")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        context.add_cookies([{"name": "SERVERID", "value": "r1", "url": balancer.url}])
+        page = browser_lesson(context, balancer.url)  # a browser on r1, its image analysed
+        os.kill(balancer.pids["r1"], signal.SIGKILL)
+        http_students_on_a_killed_replica(on, model, tmp_path)
+        page.locator("#preset-skip-off").click()  # the browser's next request: the message
+        gone = page.get_by_text(t("deploy_replica_gone", "en")).first
+        expect(gone).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+        browser_lesson(context, balancer.url, page)  # a reload, then the lesson goes on
+        assert replica_cookie(context) == "r2"
+        browser.close()
 
+
+def replica_cookie(context: BrowserContext) -> str:
+    return next(c["value"] for c in context.cookies() if c["name"] == "SERVERID")
+
+
+def browser_lesson(context: BrowserContext, url: str, page: Page | None = None) -> Page:
+    """Open (or reload) the page, enter the class code, upload a picture, see predictions."""
+    if page is None:
+        page = context.new_page()
+        page.set_default_timeout(BROWSER_TIMEOUT_MS)
+        page.goto(url)
+    else:
+        page.reload()
+    login = context.request.post(f"{url}login", form={"username": "ana", "password": CODE})
+    assert login.ok, login.status
+    page.reload()
+    page.locator("#image input[type=file]").set_input_files(str(EXAMPLE))
+    predictions = page.locator("#predictions .confidence-set")
+    expect(predictions).to_have_count(5, timeout=BROWSER_TIMEOUT_MS)
+    return page
+
+
+def http_students_on_a_killed_replica(
+    on: dict[str, list[Student]], model: LoadedModel, tmp_path: Path
+) -> None:
+    """The killed replica's students are told, and a reload moves them; the others go on."""
     stranded = on["r1"]
     for student in stranded:
         answer = stopped_answer(student)
