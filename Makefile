@@ -1,15 +1,17 @@
 # The README's two commands: `make run` starts the app, `make test` runs the whole test suite.
 # Each creates .venv with pip on first use and reuses it afterwards. `make run` needs only
-# Python 3.11; `make test` also needs Chromium and a CJK font, and installs them when it can.
+# Python 3.11; `make test` also needs Chromium, a CJK font and HAProxy, and installs them when
+# it can.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian's Chromium drives the browser tests (Playwright cannot download browsers offline);
-# Noto Sans CJK lets cards and screenshots show the 简体中文 UI; fontconfig brings `fc-list`.
-BROWSER_PACKAGES := chromium fonts-noto-cjk fontconfig
-HAVE_BROWSER := command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"
+# Noto Sans CJK lets cards and screenshots show the 简体中文 UI; fontconfig brings `fc-list`;
+# HAProxy balances the replica test (tests/test_replicas.py, `make serve-replicas`).
+BROWSER_PACKAGES := chromium fonts-noto-cjk fontconfig haproxy
+HAVE_BROWSER := command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && command -v haproxy >/dev/null 2>&1
 
-.PHONY: run test browser lint typecheck format bench train clean
+.PHONY: run test browser lint typecheck format bench train clean serve-replicas
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 run: $(VENV)/.runtime
 	$(PY) app.py $(ARGS)
 
+# N app processes behind HAProxy on port 7860, each browser kept on one (docs/deploy.md).
+# ARGS: the balancer's --host/--port and app.py flags for every replica, e.g.
+# make serve-replicas N=4 ARGS="--host 0.0.0.0 --password CODE".
+N ?= 2
+serve-replicas: $(VENV)/.runtime
+	@command -v haproxy >/dev/null 2>&1 || { echo "serve-replicas needs HAProxy; run: sudo apt-get install -y haproxy" >&2; exit 1; }
+	$(PY) deploy/replicas.py --replicas $(N) $(ARGS)
+
 test: browser $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -36,13 +46,13 @@ test: browser $(VENV)/.dev
 browser:
 	@if ! { $(HAVE_BROWSER); }; then \
 	  if [ "$$(id -u)" != 0 ]; then \
-	    echo "make test needs Chromium and a CJK font; run: sudo apt-get update && sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	    echo "make test needs Chromium, a CJK font and HAProxy; run: sudo apt-get update && sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
 	    exit 1; \
 	  fi; \
 	  echo "Installing $(BROWSER_PACKAGES) with apt-get (the browser tests need them)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null || exit 1; \
-	  { $(HAVE_BROWSER); } || { echo "Chromium or Noto Sans CJK still missing after apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; }; \
+	  { $(HAVE_BROWSER); } || { echo "Chromium, Noto Sans CJK or HAProxy still missing after apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; }; \
 	fi
 
 lint: $(VENV)/.dev

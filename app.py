@@ -1,6 +1,7 @@
 """Start the ResNet Demo web app.
 
     python app.py [--model NAME] [--weights PATH] [--host H] [--port P] [--lang en|zh]
+                  [--password CODE]
 
 Binds 127.0.0.1 and starts on the embedded model unless told otherwise; `--help` lists every
 option. The start-up time it prints counts from here, before torch and gradio are imported.

@@ -111,6 +111,7 @@ def running_app(
     cache_entries: int = 48,
     queue_max_size: int | None = None,
     concurrency: int | None = None,
+    password: str | None = None,
 ) -> Iterator[RunningApp]:
     """Launch the app on a free loopback port with the server's own settings; close it after.
 
@@ -120,11 +121,13 @@ def running_app(
         queue_max_size: a smaller queue than the server's (tests of the "queue full" answer);
             None keeps `server.configure_queue` exactly. Default: None.
         concurrency: analyses at once when `queue_max_size` is given. Default: the server's.
+        password: the class code (`--password`); None serves without one. Default: None.
 
     Yields:
         The `RunningApp`.
     """
-    args = parse_args(["--host", LOOPBACK, "--port", "0"])
+    code = [] if password is None else ["--password", password]
+    args = parse_args(["--host", LOOPBACK, "--port", "0", *code])
     kwargs = launch_kwargs(args)
     kwargs["server_port"] = free_port(LOOPBACK)
     registry = ModelRegistry(model, allow_download=False)

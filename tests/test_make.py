@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
-PACKAGES = "chromium fonts-noto-cjk fontconfig"
+PACKAGES = "chromium fonts-noto-cjk fontconfig haproxy"
 FONT_LINE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK SC:style=Regular"
 
 
@@ -56,7 +56,7 @@ def _fake_machine(
     Args:
         tmp_path: folder for the fake PATH and the log.
         uid: what `id -u` prints (0: root).
-        chromium: whether `chromium` is on PATH at first.
+        chromium: whether `chromium` (and `haproxy`) is on PATH at first.
         font: whether `fc-list` lists Noto Sans CJK at first.
         apt_status: exit status of every apt-get call.
         apt_installs: whether `apt-get install` makes Chromium and the font appear.
@@ -74,8 +74,10 @@ def _fake_machine(
     _script(bin_dir / "fc-list", f"echo '{FONT_LINE}'" if font else "echo 'DejaVu Sans'")
     if chromium:
         _script(bin_dir / "chromium", "exit 0")
+        _script(bin_dir / "haproxy", "exit 0")
     install = (
         f"printf '#!/bin/sh\\n' > {bin_dir}/chromium; {chmod} +x {bin_dir}/chromium; "
+        f"printf '#!/bin/sh\\n' > {bin_dir}/haproxy; {chmod} +x {bin_dir}/haproxy; "
         f"printf '#!/bin/sh\\necho \"{FONT_LINE}\"\\n' > {bin_dir}/fc-list"
     )
     on_install = f'[ "$1" = install ] && {{ {install}; }}' if apt_installs else ":"

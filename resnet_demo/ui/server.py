@@ -4,13 +4,17 @@ Defaults suit a classroom on a local network: bound to 127.0.0.1 unless `--host`
 no share link unless `--share`, a bounded queue whose "full" answer tells students to try again,
 API calls only through that queue (`api_open=False`), uploads capped at 20 MB, no extra file
 paths served, Gradio's cache cleaned (see `layout.DELETE_CACHE`), and errors shown only as the
-short messages the handlers raise (`show_error=False`).
+short messages the handlers raise (`show_error=False`). With `--password CODE` the page and every
+API route ask for a class code first (Gradio's own login; any name, the code as password).
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import hmac
+import html
+import ipaddress
 import json
 import logging
 import os
@@ -18,7 +22,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
@@ -146,7 +150,52 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--live-any-model", action="store_true", help=t("live_server_any_model_help", lang)
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--password", default=None, metavar="CODE", help=t("server_password_help", lang)
+    )
+    args = parser.parse_args(argv)
+    if args.password is not None and not args.password.strip():
+        print(t("server_password_empty", lang), file=sys.stderr)
+        raise SystemExit(2)  # argparse's exit status for a bad command line
+    return args
+
+
+def class_code_check(code: str) -> Callable[[str, str], bool]:
+    """Gradio's `auth` for one shared class code: any name, the code as password.
+
+    A class code is one secret for the whole room, so the name is not checked (students may
+    type their own); the code is compared in constant time.
+    """
+    expected = code.encode()
+
+    def check(username: str, password: str) -> bool:
+        return hmac.compare_digest(password.encode(), expected)
+
+    return check
+
+
+def login_message(lang: str | None) -> str:
+    """The login page's words (HTML): in `lang`, or in every language when the page follows
+    each browser (the login page comes before the page's own language switch)."""
+    langs = LANGS if lang is None else (normalize_lang(lang),)
+    return "<br>".join(html.escape(t("server_login_message", code)) for code in langs)
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` is reachable from this machine only ("localhost", 127.x, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def open_door_warning(args: argparse.Namespace, lang: str) -> str | None:
+    """The one warning line for an app that others can reach without a class code, else None."""
+    if args.password or is_loopback(args.host):
+        return None
+    return t("server_no_password", lang, host=args.host)
 
 
 def configure_queue(demo: gr.Blocks) -> gr.Blocks:
@@ -161,8 +210,10 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
     Returns:
         Keyword arguments: host and port, share only when asked, the upload cap, translations,
-        CSS and head script, `show_error=False`, no extra allowed paths.
+        CSS and head script, `show_error=False`, no extra allowed paths, and the class-code
+        login when `--password` is given.
     """
+    password = getattr(args, "password", None)
     return {
         "server_name": args.host,
         "server_port": args.port,
@@ -180,6 +231,8 @@ def launch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "ssr_mode": False,
         "mcp_server": False,
         "pwa": False,
+        "auth": class_code_check(password) if password else None,
+        "auth_message": login_message(getattr(args, "lang", None)) if password else None,
     }
 
 
@@ -262,6 +315,9 @@ def main(argv: Sequence[str] | None = None, started: float | None = None) -> Non
     logging.getLogger("httpx").setLevel(logging.WARNING)
     torch.set_num_threads(max(1, args.threads))
     lang = normalize_lang(args.lang)  # the console's language (the page follows each browser)
+    warning = open_door_warning(args, lang)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     try:
         model, reason = load_default_model(args)
     except Exception as exc:  # noqa: BLE001 - a one-line message, not a traceback
