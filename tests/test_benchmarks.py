@@ -117,3 +117,33 @@ def test_class_load_runs_a_tiny_class(tmp_path: Path) -> None:
         assert any(words in line for line in targets), (words, out)
     assert "second half" in out and "server CPU per flip" in out
     assert done.returncode == (1 if any("MISS" in line for line in targets) else 0)
+
+
+def test_bench_browser_times_one_flip_and_one_image(tmp_path: Path) -> None:
+    """One flip and one new image in Chromium: both medians, the flip's four parts and the two
+    targets with HIT or MISS (the figures depend on the machine)."""
+    if not Path("/usr/bin/chromium").is_file():
+        pytest.fail("Chromium is required at /usr/bin/chromium (CI installs it with apt-get)")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_browser.py"),
+            "--flips",
+            "1",
+            *("--images", "1"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    out = done.stdout
+    for part in ("before the request leaves", "server (join", "after, until", "pictures, until"):
+        line = next(line for line in out.splitlines() if part in line)
+        assert float(line.split()[-2]) >= 0, line
+    targets = [line for line in out.splitlines() if line.startswith(("  HIT ", "  MISS "))]
+    assert [line.split()[1] for line in targets] == ["a", "a"], out
+    assert "a flip:" in targets[0] and "a new image:" in targets[1]
+    assert done.returncode == (1 if any("MISS" in line for line in targets) else 0)
