@@ -8,7 +8,8 @@ Starts `python app.py` as its own process on a free loopback port, opens the pag
 (Playwright, headless, Debian's /usr/bin/chromium) and times with `performance.now()` in the
 page:
 
-- a flip: a switch in the strip clicked (each flip a setting not seen before) until the overlay
+- a flip: a switch in the strip clicked (from the intact network, each flip a setting not seen
+  before; the "all intact" preset, untimed, in between) until the overlay
   <img> has a new `src`, is decoded (`img.decode()`) and the next frame is drawn
   (`requestAnimationFrame`); median of `--flips` (target <= 200 ms);
 - a new image: an example with one pixel changed, set on the upload input as a file the user
@@ -19,8 +20,11 @@ starts, from the page's resource timing), server (join until `process_completed`
 event stream, read from the stream the page opens), after (until the first picture is
 requested), pictures (first picture requested until the overlay is painted).
 
-`--trace PATH` also writes a Chrome trace of one more flip and prints the main thread's top costs
-between the click and the join (what the page does before the request leaves).
+`--trace PATH` also writes a Chrome trace of one more flip (before the timed ones) and prints the
+main thread's top costs between the click and the join (what the page does before the request
+leaves), then times one more under V8's sampling profiler and prints where its JavaScript
+spent that time, by script and function. A switch whose flip leaves the overlay's picture as it
+was is passed over: its flip has no new picture to wait for.
 
 Exits 1 when a target is missed. Talks only to 127.0.0.1.
 """
@@ -59,6 +63,7 @@ FLIP_TARGET_MS = 200.0
 IMAGE_TARGET_MS = 600.0
 WAIT_MS = 60_000
 MODES = ("branch-off", "skip-off")
+INTACT = "#preset-intact"
 
 # Before the page's own scripts: count the queue joins and see each `process_completed` as it
 # arrives on the event stream (Gradio's client reads it with fetch), and keep every resource
@@ -193,8 +198,9 @@ def flip_targets(page: Page) -> list[str]:
 
 
 def timed_flips(page: Page, selectors: list[str], count: int) -> list[dict[str, float]]:
-    """`count` flips, each the next switch in `selectors` (a switch whose flip leaves the
-    overlay as it was is passed over, at most `count` of them)."""
+    """`count` flips from the intact network, each the next switch in `selectors`, with the
+    "all intact" preset (untimed) after each; a switch whose flip leaves the overlay's picture
+    as it was is passed over."""
     flips: list[dict[str, float]] = []
     for selector in selectors * 3:
         if len(flips) == count:
@@ -205,14 +211,16 @@ def timed_flips(page: Page, selectors: list[str], count: int) -> list[dict[str, 
             if "did not change" not in str(error):
                 raise
             print(f"(overlay unchanged by {selector}; passed over)")
+            continue
+        measure(page, "click", INTACT)
     if len(flips) < count:
         raise RuntimeError(f"only {len(flips)} of {count} flips changed the overlay")
     return flips
 
 
 def trace_costs(path: Path, began_us: float, joined_us: float) -> list[tuple[str, float]]:
-    """The main thread's top-level trace events between two trace timestamps, by name (with
-    the function or URL where the trace names one), total ms, largest first."""
+    """The page's main thread between two trace timestamps: self time (ms) of its trace events
+    by name (with the function or script where the trace names one), largest first."""
     events = json.loads(path.read_text())
     events = events["traceEvents"] if isinstance(events, dict) else events
     main = {
@@ -221,19 +229,29 @@ def trace_costs(path: Path, began_us: float, joined_us: float) -> list[tuple[str
         if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
     }
     spans = sorted(
-        (e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main),
+        (
+            e
+            for e in events
+            if e.get("ph") == "X"
+            and (e.get("pid"), e.get("tid")) in main
+            and began_us <= e["ts"] <= joined_us
+        ),
         key=lambda e: (e["ts"], -e.get("dur", 0)),
     )
     costs: collections.Counter[str] = collections.Counter()
-    open_until = 0.0
+    stack: list[tuple[float, str]] = []  # (end, label) of the events that enclose this one
     for event in spans:
-        if event["ts"] < began_us or event["ts"] > joined_us or event["ts"] < open_until:
-            continue  # outside the window, or inside a top-level event already counted
-        open_until = event["ts"] + event.get("dur", 0)
+        while stack and stack[-1][0] <= event["ts"]:
+            stack.pop()
         data = event.get("args", {}).get("data", {})
-        where = data.get("functionName") or data.get("url", "").rsplit("/", 1)[-1]
-        costs[f"{event['name']}{f' ({where})' if where else ''}"] += event.get("dur", 0) / 1e3
-    return costs.most_common(10)
+        where = data.get("functionName") or str(data.get("url", "")).rsplit("/", 1)[-1]
+        label = f"{event['name']}{f' ({where})' if where else ''}"
+        ms = event.get("dur", 0) / 1e3
+        costs[label] += ms
+        if stack:
+            costs[stack[-1][1]] -= ms  # a parent's self time leaves out its children
+        stack.append((event["ts"] + event.get("dur", 0), label))
+    return [(name, ms) for name, ms in costs.most_common(12) if ms > 0.05]
 
 
 def traced_flip(page: Page, browser: Any, selector: str, path: Path) -> None:
@@ -260,11 +278,62 @@ def traced_flip(page: Page, browser: Any, selector: str, path: Path) -> None:
     joined_us = began_us + (timing["join"] - timing["began"]) * 1e3 + 2e3  # the join, plus slack
     print(
         f"traced flip: {timing['total']:.0f} ms, {timing['join'] - timing['began']:.0f} ms before "
-        f"the request left; the main thread then (top-level events, ms):"
+        f"the request left; the main thread then (self time by trace event, ms):"
     )
     for name, ms in trace_costs(path, began_us, joined_us):
         print(f"  {ms:7.1f}  {name}")
     print(f"  (trace written to {path}; open it in chrome://tracing or Perfetto)")
+
+
+def profiled_flip(page: Page, selector: str, path: Path) -> None:
+    """One flip under V8's sampling profiler: where the page's JavaScript spends the time before
+    the request leaves (samples from the profiler's start until the join, so a few ms before the
+    click are in), by script and by function (minified names, with their line)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+    cdp.send("Profiler.start")
+    try:
+        timing = measure(page, "click", selector)
+    finally:
+        profile = cdp.send("Profiler.stop")["profile"]
+        cdp.detach()
+    path.write_text(json.dumps(profile))
+    frames = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+    parents = {child: node["id"] for node in profile["nodes"] for child in node.get("children", [])}
+    # The window, counted back from when the profiler stopped (just after the paint): the
+    # profile's own start is not the click's time.
+    end = profile["endTime"]
+    window = (end - (timing["painted"] - timing["began"] + 10) * 1e3,)
+    window += (end - (timing["painted"] - timing["join"]) * 1e3,)
+    by_script: collections.Counter[str] = collections.Counter()
+    within: collections.Counter[str] = collections.Counter()  # inclusive: itself and callees
+    now = profile["startTime"]
+    for node, delta in zip(profile["samples"], profile["timeDeltas"], strict=False):
+        now += delta
+        if not window[0] <= now <= window[1]:
+            continue
+        by_script[frames[node]["url"].rsplit("/", 1)[-1] or frames[node]["functionName"]] += (
+            delta / 1e3
+        )
+        seen: set[str] = set()
+        while node in frames:
+            frame = frames[node]
+            name = f"{frame['functionName'] or '(anonymous)'} {frame['url'].rsplit('/', 1)[-1]}"
+            if name not in seen and frame["functionName"] != "(root)":
+                seen.add(name)
+                within[name] += delta / 1e3
+            node = parents.get(node)
+    print(
+        f"profiled flip: {timing['total']:.0f} ms, {timing['join'] - timing['began']:.0f} ms "
+        f"before the request left; V8 samples then, self ms by script:"
+    )
+    for name, ms in by_script.most_common(6):
+        print(f"  {ms:7.1f}  {name}")
+    print("  and ms within each function and what it called (minified names):")
+    for name, ms in within.most_common(12):
+        print(f"  {ms:7.1f}  {name}")
+    print(f"  (profile written to {path}; open it in Chromium's DevTools, Performance)")
 
 
 def median_of(timings: list[dict[str, float]], start: str, end: str) -> float:
@@ -302,14 +371,13 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(args.images)
             ]
             selectors = flip_targets(page)
+            if args.trace is not None:  # first, so that the timed flips come after it
+                traced_flip(page, browser, selectors.pop(0), args.trace)
+                measure(page, "click", INTACT)
+                profile = args.trace.with_suffix(".cpuprofile")
+                profiled_flip(page, selectors.pop(0), profile)
+                measure(page, "click", INTACT)
             flips = timed_flips(page, selectors, args.flips)
-            if args.trace is not None:
-                for selector in selectors[args.flips % len(selectors) :][:3]:
-                    try:
-                        traced_flip(page, browser, selector, args.trace)
-                        break
-                    except Error as error:
-                        print(f"(no traced flip with {selector}: {str(error)[:80]})")
             browser.close()
     finally:
         stop_server(server)
