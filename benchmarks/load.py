@@ -30,40 +30,43 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
+from _server import (
+    HOST,
+    MemoryWatch,
+    cpu_seconds,
+    error_kind,
+    example_images,
+    fresh_images,
+    joins_sent,
+    percentile,
+    rss_mb,
+    start_server,
+    stop_server,
+)
 from gradio_client import Client, handle_file
-from PIL import Image
 
 from resnet_demo.ui.server import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
-
-HOST = "127.0.0.1"
-EXAMPLES = ROOT / "assets" / "examples"
 MAX_GROWTH_MB = 150.0
 MAX_SECOND_HALF_GROWTH_MB = 20.0
 MIN_THROUGHPUT = 15.0
 MAX_P95_S = 3.0
 FLIP_TARGET_MS = 150
 IMAGE_TARGET_MS = 250
-READY_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 300.0
 SWITCHES: tuple[dict[str, str], ...] = (
     {},
@@ -72,26 +75,6 @@ SWITCHES: tuple[dict[str, str], ...] = (
     {"layer3": "skip-off"},
     {"layer2.0": "branch-off", "layer4.0": "skip-off"},
 )
-QUEUE_FULL = "queue is full"
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of process `pid` in MB (psutil when installed, else /proc)."""
-    try:
-        import psutil  # type: ignore[import-not-found]
-
-        return psutil.Process(pid).memory_info().rss / 2**20
-    except ImportError:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"cannot read the memory of process {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds process `pid` has used (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -113,72 +96,10 @@ class Tally:
                 self.on_half()
             if error is None:
                 self.latencies.append(seconds)
-            elif QUEUE_FULL in str(error).lower():
+            elif (kind := error_kind(error)) is None:
                 self.queue_full += 1
             else:
-                self.errors[f"{type(error).__name__}: {str(error)[:120]}"] += 1
-
-
-class MemoryWatch:
-    """Samples a process's RSS every `interval_s` seconds in a thread; keeps the peak."""
-
-    def __init__(self, pid: int, interval_s: float = 0.2) -> None:
-        self.pid = pid
-        self.peak = rss_mb(pid)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(interval_s,), daemon=True)
-
-    def _run(self, interval_s: float) -> None:
-        while not self._stop.wait(interval_s):
-            self.peak = max(self.peak, rss_mb(self.pid))
-
-    def __enter__(self) -> MemoryWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-def start_server(
-    port: int, model: str, cache_dir: str, weights: str | None = None
-) -> subprocess.Popen[bytes]:
-    """`python app.py` on `HOST:port`, its output discarded; returns once the page answers.
-
-    The app gets its own Gradio upload cache (`cache_dir`): the default `/tmp/gradio` is shared
-    with every other Gradio process on the machine, and one that closes deletes its uploads
-    there, even files this app is reading at that moment.
-    """
-    command = [sys.executable, str(ROOT / "app.py"), "--host", HOST, "--port", str(port)]
-    command += ["--model", model, "--offline", *(["--weights", weights] if weights else [])]
-    env = {**os.environ, "GRADIO_TEMP_DIR": cache_dir}
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with code {server.returncode} before it was ready")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/config", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    stop_server(server)
-    raise RuntimeError(f"the app was not ready after {READY_TIMEOUT_S:.0f} s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """Interrupt the app (as Ctrl-C would), then kill it if it does not stop in 10 s."""
-    if server.poll() is None:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+                self.errors[kind] += 1
 
 
 def student(
@@ -231,20 +152,6 @@ def new_client(url: str) -> Client:
     )
 
 
-def fresh_images(images: list[Path], count: int, folder: Path) -> list[Path]:
-    """`count` images the server has never seen: the examples in turn, each with one pixel
-    changed to a value of its own (a new digest, so no cached analysis answers it)."""
-    paths = []
-    for i in range(count):
-        with Image.open(images[i % len(images)]) as opened:
-            image = opened.convert("RGB")
-        image.putpixel((0, 0), (i % 256, (i // 256) % 256, 7))
-        path = folder / f"fresh-{i}.png"
-        image.save(path)
-        paths.append(path)
-    return paths
-
-
 @dataclass
 class Alone:
     """One client's medians, in seconds: through `gradio_client`, and the same flips sent by hand
@@ -254,24 +161,6 @@ class Alone:
     image: float
     flip_http: float
     flip_handler: float
-
-
-@contextlib.contextmanager
-def joins_sent(into: list[dict]) -> Iterator[None]:
-    """Record the JSON body of every queue join `gradio_client` posts (it calls `httpx.post`)."""
-    post = httpx.post
-
-    def recording(url: Any, *args: Any, **kwargs: Any) -> httpx.Response:
-        body = kwargs.get("json")
-        if "queue/join" in str(url) and isinstance(body, dict):
-            into.append(dict(body))
-        return post(url, *args, **kwargs)
-
-    httpx.post = recording
-    try:
-        yield
-    finally:
-        httpx.post = post
 
 
 def http_event(http: httpx.Client, url: str, body: dict) -> tuple[float, float]:
@@ -325,17 +214,6 @@ def one_client(url: str, images: list[Path], rounds: int, folder: Path) -> Alone
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation; nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=30, help="clients at once (default 30)")
@@ -352,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.clients <= 500 or not 1 <= args.requests <= 1000:
         parser.error("--clients must be 1..500 and --requests 1..1000")
 
-    images = [*sorted(EXAMPLES.glob("shapes_*.png")), *sorted(EXAMPLES.glob("*.jpg"))]
+    images = example_images()
     port = free_port(HOST)
     url = f"http://{HOST}:{port}/"
     started = time.perf_counter()

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
         "bench_switch.py",
         "bench_lab.py",
         "load.py",
+        "class_load.py",
+        "bench_browser.py",
         "bench_methods.py",
         "bench_live.py",
         "bench_batch.py",
@@ -86,3 +88,62 @@ def test_bench_live_runs_a_few_frames(tmp_path: Path) -> None:
         assert "frames/s" in line and "× budget" in line and "decode" in line
         assert ("[ok" in line) == (total <= 60) and ("OVER" in line) == (total > 60)
     assert done.returncode == (1 if any("OVER" in line for line in lines) else 0)
+
+
+def test_class_load_runs_a_tiny_class(tmp_path: Path) -> None:
+    """Two students for a few seconds per phase: Locust speaks Gradio's queue protocol, every
+    request kind is answered, and every target prints with its value and HIT or MISS."""
+    pytest.importorskip("locust")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "class_load.py"),
+            *("--students", "2", "--minutes", "0.15", "--think", "0.5"),
+            *("--burst-seconds", "4", "--flip-seconds", "4"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    out = done.stdout
+    for kind in ("image", "flip", "preset"):
+        assert f"  {kind} " in out, out
+    targets = [line for line in out.splitlines() if line.startswith(("  HIT ", "  MISS "))]
+    assert len(targets) == 6, out
+    for words in ("p95", "requests/s", "errors other than queue full: 0", "growth over the class"):
+        assert any(words in line for line in targets), (words, out)
+    assert "second half" in out and "server CPU per flip" in out
+    assert done.returncode == (1 if any("MISS" in line for line in targets) else 0)
+
+
+def test_bench_browser_times_one_flip_and_one_image(tmp_path: Path) -> None:
+    """One flip and one new image in Chromium: both medians, the flip's four parts and the two
+    targets with HIT or MISS (the figures depend on the machine)."""
+    if not Path("/usr/bin/chromium").is_file():
+        pytest.fail("Chromium is required at /usr/bin/chromium (CI installs it with apt-get)")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_browser.py"),
+            "--flips",
+            "1",
+            *("--images", "1"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    out = done.stdout
+    for part in ("before the request leaves", "server (join", "after, until", "pictures, until"):
+        line = next(line for line in out.splitlines() if part in line)
+        assert float(line.split()[-2]) >= 0, line
+    targets = [line for line in out.splitlines() if line.startswith(("  HIT ", "  MISS "))]
+    assert [line.split()[1] for line in targets] == ["a", "a"], out
+    assert "a flip:" in targets[0] and "a new image:" in targets[1]
+    assert done.returncode == (1 if any("MISS" in line for line in targets) else 0)
