@@ -40,6 +40,9 @@ SAME_IN_BOTH = {
     "race_list_sep",
     "shapes_list_sep",
     "cli_batch_image",
+    "cli_method_entry",
+    "cli_method_sep",
+    "cli_setting_sep",
 }
 """Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""
 
