@@ -18,6 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import (
+    GradientShap,
     GuidedGradCam,
     IntegratedGradients,
     LayerAttribution,
@@ -179,6 +180,29 @@ def oracle_pixel(
                 target=target,
                 abs=False,
             )
+    if method == methods.GRADIENT_SHAP:
+        # Captum's GradientShap, baselines black and blurred, the same seed (torch's noise,
+        # numpy's baselines and points) and the same calls of `batch` points, averaged.
+        centre = torch.tensor(mean).view(1, 3, 1, 1)
+        spread = torch.tensor(std).view(1, 3, 1, 1)
+        black = ((torch.zeros_like(x) - centre) / spread).contiguous()  # pixel value 0
+        starts = torch.cat([black, methods.blurred(x)])
+        samples, total = settings["samples"], torch.zeros_like(x)
+        state = np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings["seed"])
+            np.random.seed(settings["seed"])
+            for first in range(0, samples, batch):
+                points = min(batch, samples - first)
+                total += points * GradientShap(model).attribute(
+                    x,
+                    baselines=starts,
+                    n_samples=points,
+                    stdevs=settings["noise"] * float(x.max() - x.min()),
+                    target=target,
+                )
+        np.random.set_state(state)
+        return total / samples
     assert method == methods.OCCLUSION
     w, s = settings["window"], settings["stride"]
     with torch.no_grad():
@@ -287,7 +311,7 @@ def test_pixel_methods_equal_captum_on_the_whole_model(net: LoadedModel, method:
     baselines = methods.IG_BASELINES if method == methods.INTEGRATED_GRADIENTS else (None,)
     layers = LAYERS if method == methods.GUIDED_GRADCAM else LAYERS[:1]
     targets = _targets(net, x)
-    if method in (methods.INTEGRATED_GRADIENTS, methods.SMOOTHGRAD, methods.OCCLUSION):
+    if methods.METHODS[method].batched:  # the many-pass methods: fewer maps on ResNet-18
         targets = targets[:1] if net.module.fc.out_features > 100 else targets
     peaks = []
     for target in targets:
@@ -316,6 +340,7 @@ def test_resnet18_covers_both_targets_of_the_many_pass_methods(resnet18: LoadedM
         (methods.INTEGRATED_GRADIENTS, {"baseline": methods.BLURRED, "steps": 8}),
         (methods.SMOOTHGRAD, {"samples": 4}),
         (methods.OCCLUSION, {"window": 8, "stride": 8}),
+        (methods.GRADIENT_SHAP, {"samples": 4, "noise": 0.1}),
     ):
         settings = methods.resolve_settings(method, 32, overrides)
         args = (x, target, settings, mean, std, 3)

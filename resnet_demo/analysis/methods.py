@@ -15,6 +15,7 @@ modules (`SwitchedResNet.relus`), and the other methods hook nothing at all.
 | integrated-gradients   | IG, 32 steps, black or blurred start  | IntegratedGradients           |
 | smoothgrad             | mean dy/dx over 16 noisy copies       | NoiseTunnel(Saliency)         |
 | occlusion              | logit drop under a grey window        | Occlusion                     |
+| gradient-shap          | mean (x - b) dy/dx at 16 random points| GradientShap                  |
 
 Each method is one `Method` entry of `METHODS`: how it attributes, whether it batches, its
 passes per map, the settings a caller may change (defaults, ranges, command-line flags) and its
@@ -23,8 +24,8 @@ the entry; adding a method is adding an entry, its words and its test.
 
 Layer methods give a map at the block's resolution; pixel methods a (1, 3, S, S) attribution
 that `pixel_map` reduces to the sum over colour channels of |attribution|. Methods that evaluate
-the network many times (integrated gradients, SmoothGrad, occlusion) run in batches sized by
-`batch_size_for` so that the autograd graph stays within `GRAPH_BUDGET_BYTES`.
+the network many times (integrated gradients, SmoothGrad, occlusion, GradientSHAP) run in
+batches sized by `batch_size_for` so that the autograd graph stays within `GRAPH_BUDGET_BYTES`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from captum.attr import (
+    GradientShap,
     GuidedBackprop,
     IntegratedGradients,
     LayerAttribution,
@@ -60,6 +63,7 @@ SALIENCY = "saliency"
 INTEGRATED_GRADIENTS = "integrated-gradients"
 SMOOTHGRAD = "smoothgrad"
 OCCLUSION = "occlusion"
+GRADIENT_SHAP = "gradient-shap"
 
 IG_STEPS = 32
 """Integrated-gradients steps (Gauss-Legendre points along the path)."""
@@ -71,7 +75,11 @@ SMOOTHGRAD_NOISE = 0.15
 """SmoothGrad's noise standard deviation as a share of the input's value range (Smilkov et al.
 2017 §3 found 10-20 % best)."""
 NOISE_SEED = 0
-"""Seed of SmoothGrad's noise: the same image gives the same map."""
+"""Seed of SmoothGrad's noise and GradientSHAP's draws: the same image gives the same map."""
+GRADIENT_SHAP_SAMPLES = 16
+"""GradientSHAP's random points per map (its baselines: the black and the blurred image)."""
+GRADIENT_SHAP_NOISE = 0.0
+"""GradientSHAP's noise on the input, a share of its value range: none, Captum's default."""
 MAX_WINDOWS = 200
 """Occlusion never evaluates more windows than this (plus the unoccluded image)."""
 GRAPH_BUDGET_BYTES = 256 * 2**20
@@ -331,10 +339,16 @@ def _baseline(run: Run, name: str) -> torch.Tensor:
 
 @contextmanager
 def _seeded(seed: int) -> Iterator[None]:
-    """torch's random numbers seeded with `seed` inside, and restored afterwards."""
+    """torch's and numpy's global random numbers seeded with `seed` inside, and restored
+    afterwards (Captum's GradientShap draws its baselines and points with numpy)."""
+    state = np.random.get_state()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        yield
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
 
 
 # --- The methods' maps ---------------------------------------------------------------------------
@@ -441,6 +455,24 @@ def _occlusion(run: Run) -> torch.Tensor:
             target=run.target,
             perturbations_per_eval=run.batch,
         )
+
+
+def _gradient_shap(run: Run) -> torch.Tensor:
+    """Captum's GradientShap with baselines drawn from the black and the blurred image, the
+    input's noise a share of its value range, `Run.batch` points per call (the calls' mean,
+    weighted by their points), seeded."""
+    x, samples = run.x, int(run.settings["samples"])
+    starts = torch.cat([black(x, run.mean, run.std), blurred(x)])
+    spread = float(run.settings["noise"]) * float(x.max() - x.min())
+    total = torch.zeros_like(x)
+    with _seeded(run.settings["seed"]):
+        for first in range(0, samples, run.batch):
+            points = min(run.batch, samples - first)
+            part = GradientShap(run.switched).attribute(
+                x, baselines=starts, n_samples=points, stdevs=spread, target=run.target
+            )
+            total += points * part.detach()
+    return total / samples
 
 
 def occlusion_grid(size: int, max_windows: int = MAX_WINDOWS) -> tuple[int, int, int]:
@@ -569,6 +601,29 @@ METHODS: dict[str, Method] = {
             derive=_occlusion_windows,
             cost="method_cost_occlusion",
         ),
+        Method(
+            GRADIENT_SHAP,
+            "GradientShap",
+            _pixels(_gradient_shap),
+            layer=False,
+            signed=False,
+            batched=True,
+            passes=lambda s: int(s["samples"]),
+            settings=(
+                Setting(
+                    "samples",
+                    GRADIENT_SHAP_SAMPLES,
+                    low=1,
+                    high=64,
+                    flag="--samples",
+                    help="cli_gradient_shap_samples_help",
+                ),
+                Setting("noise", GRADIENT_SHAP_NOISE, kind=float, low=0, high=1),
+                Setting("seed", NOISE_SEED, low=0),
+            ),
+            fixed={"baselines": f"{BLACK}, {BLURRED}"},
+            cost="method_cost_gradient_shap",
+        ),
     )
 }
 METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
@@ -600,8 +655,8 @@ def resolve_settings(
 ) -> dict[str, Any]:
     """`default_settings` with `overrides` applied and checked: only a method's `settings` may be
     changed, each within its range or choices (integrated gradients: `steps` 1-256, `baseline`
-    "black" / "blurred"; SmoothGrad: `samples` 1-64, `noise` 0-1, `seed`; occlusion: `window`
-    and `stride`, at most `MAX_WINDOWS` windows).
+    "black" / "blurred"; SmoothGrad and GradientSHAP: `samples` 1-64, `noise` 0-1, `seed`;
+    occlusion: `window` and `stride`, at most `MAX_WINDOWS` windows).
 
     Raises:
         MethodError: an unknown method or setting, or a value of the wrong type or out of range.
