@@ -17,7 +17,10 @@ the mean of the bare forwards just before and just after it; medians over the ro
 budgets of docs/design.md §7 are checked on the ResNet-18 ratios (PASS / MISS).
 
     python benchmarks/bench_methods.py [--n 500] [--steps 32] [--repeats 5] [--threads 2]
-        [--speed-models resnet18 embedded]
+        [--speed-models resnet18 embedded] [--methods NAME ...]
+
+`--methods` measures only the rows named (default: all); each row's figures do not depend on
+the others, so a row measured alone is comparable with a full run's.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ BUDGETS = {
 }
 """Budgets (docs/design.md §7): time per map, multiples of one bare forward (ResNet-18, 224 px)."""
 THEIRS = ("pgc GradCAM", "pgc HiResCAM", "pgc Guided Grad-CAM")
+ROWS = (*methods.METHOD_NAMES, *THEIRS)
+"""The table's rows, in order."""
 
 
 def _time(fn: Callable[[], object]) -> float:
@@ -89,21 +94,22 @@ def _theirs(model: LoadedModel) -> dict[str, Callable[[torch.Tensor, int], np.nd
     return dict(zip(THEIRS, (gc, hr, ggc), strict=True))
 
 
-def faithfulness(n: int, steps: int) -> dict[str, tuple[float, float, float]]:
-    """(pointing-game rate, mean deletion AUC, mean insertion AUC) per method."""
+def faithfulness(
+    n: int, steps: int, rows: tuple[str, ...] = ROWS
+) -> dict[str, tuple[float, float, float]]:
+    """(pointing-game rate, mean deletion AUC, mean insertion AUC) per method of `rows`."""
     model = load_model("embedded")
     prep = model.preprocessing
     first = shapes.TEST_SEED_START + SEED_OFFSET
     images, labels, boxes, _ = shapes.generate_batch(first, n)
-    theirs = _theirs(model)
-    scores: dict[str, list[tuple[bool, float, float]]] = {
-        name: [] for name in (*methods.METHOD_NAMES, *THEIRS)
-    }
+    theirs = {name: fn for name, fn in _theirs(model).items() if name in rows}
+    ours = [m for m in methods.METHOD_NAMES if m in rows]
+    scores: dict[str, list[tuple[bool, float, float]]] = {name: [] for name in rows}
     start = time.perf_counter()
     for i in range(n):
         image, target = images[i], int(labels[i])
         box = box_to_view(boxes[i], image.shape[0], prep)
-        maps = {m: attribution_map(model, image, target, m)[0] for m in methods.METHOD_NAMES}
+        maps = {m: attribution_map(model, image, target, m)[0] for m in ours}
         x = prep.to_tensor(prep.model_view(image))
         maps.update({name: fn(x, target) for name, fn in theirs.items()})
         for name, cam in maps.items():
@@ -119,7 +125,7 @@ def faithfulness(n: int, steps: int) -> dict[str, tuple[float, float, float]]:
     }
 
 
-def speed(arch: str, repeats: int) -> dict[str, float]:
+def speed(arch: str, repeats: int, rows: tuple[str, ...] = ROWS) -> dict[str, float]:
     """Median ratio of each method's time per map to the bare forwards around it."""
     model = load_model(arch, weights="random", seed=0) if arch != "embedded" else load_model()
     prep = model.preprocessing
@@ -134,12 +140,15 @@ def speed(arch: str, repeats: int) -> dict[str, float]:
             model.module(x)
 
     contenders: dict[str, Callable[[], object]] = {
-        m: (lambda m=m: attribution_map(model, image, target, m)) for m in methods.METHOD_NAMES
+        m: (lambda m=m: attribution_map(model, image, target, m))
+        for m in methods.METHOD_NAMES
+        if m in rows
     }
     contenders.update(
         {
             name: (lambda fn=fn: fn(prep.to_tensor(prep.model_view(image)), target))
             for name, fn in _theirs(model).items()
+            if name in rows
         }
     )
     bare()
@@ -201,15 +210,16 @@ def _evaluation_costs(
 
 
 def _floors(timed: dict[str, float]) -> dict[str, float]:
-    """The least each many-pass method can cost at the measured per-evaluation cost."""
-    ig = methods.default_settings(methods.INTEGRATED_GRADIENTS, 224)["steps"]
-    sg = methods.default_settings(methods.SMOOTHGRAD, 224)["samples"]
-    windows = methods.default_settings(methods.OCCLUSION, 224)["windows"] + 1  # + the original
-    return {
-        methods.INTEGRATED_GRADIENTS: ig * timed["gradient per image"],
-        methods.SMOOTHGRAD: sg * timed["gradient per image"],
-        methods.OCCLUSION: windows * timed["forward per image"],
-    }
+    """The least each many-pass method timed can cost at the measured per-evaluation cost: its
+    passes (`Method.passes`) times a gradient's or, for a method without gradients, a
+    forward's cost per image."""
+    floors = {}
+    for name, info in methods.METHODS.items():
+        if info.batched and name in timed:
+            passes = info.passes(methods.default_settings(name, 224))
+            each = timed["gradient per image" if info.gradients else "forward per image"]
+            floors[name] = passes * each
+    return floors
 
 
 def main() -> None:
@@ -225,21 +235,25 @@ def main() -> None:
         choices=["resnet18", "embedded"],
         help="models to time (the budgets are checked on resnet18)",
     )
+    parser.add_argument(
+        "--methods", nargs="+", default=list(ROWS), choices=ROWS, help="rows to measure"
+    )
     args = parser.parse_args()
+    rows = tuple(name for name in ROWS if name in args.methods)
     torch.set_num_threads(args.threads)
     print(
         f"torch {torch.__version__}, {args.threads} threads; faithfulness: embedded model, "
         f"{args.n} shapes (seeds from {shapes.TEST_SEED_START + SEED_OFFSET}), {args.steps} "
         f"steps; speed: batch 1, {args.repeats} rounds, medians\n"
     )
-    faith = faithfulness(args.n, args.steps) if args.n > 0 else {}
-    timed = {arch: speed(arch, args.repeats) for arch in args.speed_models}
+    faith = faithfulness(args.n, args.steps, rows) if args.n > 0 else {}
+    timed = {arch: speed(arch, args.repeats, rows) for arch in args.speed_models}
     columns = {"resnet18": "ResNet-18 224 px", "embedded": "embedded 128 px"}
     head = "".join(f" time / forward, {columns[arch]} |" for arch in timed)
     print(f"| method | pointing game | deletion AUC ↓ | insertion AUC ↑ |{head}")
     print("|---|---:|---:|---:|" + "---:|" * len(timed))
     nan = float("nan")
-    for name in (*methods.METHOD_NAMES, *THEIRS):
+    for name in rows:
         point, dele, ins = faith.get(name, (nan, nan, nan))
         cells = "".join(f" {ratios[name]:.2f} |" for ratios in timed.values())
         print(f"| {name} | {point:.3f} | {dele:.3f} | {ins:.3f} |{cells}")
@@ -249,6 +263,8 @@ def main() -> None:
         fast = timed["resnet18"]
         print("\nspeed budgets (design §7, ResNet-18 at 224 px, multiples of a bare forward):")
         for name, budget in BUDGETS.items():
+            if name not in fast:
+                continue
             verdict = "PASS" if fast[name] <= budget else "MISS"
             print(f"  {name:22s} {fast[name]:6.2f} <= {budget:5.1f}  {verdict}")
         print(

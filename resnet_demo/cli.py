@@ -29,7 +29,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from resnet_demo.analysis.methods import GRADCAM, IG_BASELINES, METHOD_NAMES
+from resnet_demo.analysis.methods import (
+    GRADCAM,
+    METHOD_NAMES,
+    METHODS,
+    Method,
+    Setting,
+    setting_flags,
+)
 from resnet_demo.batch import SUMMARY_FIELDS, error_row, summary_row
 from resnet_demo.errors import DemoError
 from resnet_demo.imaging import decode_image, encode_png
@@ -80,9 +87,10 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def method_settings(args: argparse.Namespace) -> dict[str, object]:
-    """The method settings given on the command line (`--baseline`, `--steps`, `--samples`), for
+    """The method settings given on the command line (`analysis.methods.setting_flags`), for
     `analysis.methods.resolve_settings`: a setting the method lacks is refused there."""
-    given = {"baseline": args.baseline, "steps": args.steps, "samples": args.samples}
+    names = [uses[0][1].name for uses in setting_flags().values()]
+    given = {name: getattr(args, name, None) for name in names}
     return {key: value for key, value in given.items() if value is not None}
 
 
@@ -402,19 +410,45 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
         "--switch", action="append", metavar="BLOCK=MODE", help=t("cli_switch_help", lang)
     )
     explain.add_argument("--top-k", type=int, default=5, help=t("cli_top_k_help", lang))
-    explain.add_argument(
-        "--method", default=GRADCAM, choices=METHOD_NAMES, help=t("cli_method_help", lang)
-    )
-    explain.add_argument(
-        "--baseline", default=None, choices=IG_BASELINES, help=t("cli_baseline_help", lang)
-    )
-    explain.add_argument("--steps", type=int, default=None, help=t("cli_steps_help", lang))
-    explain.add_argument("--samples", type=int, default=None, help=t("cli_samples_help", lang))
+    _method_flags(explain, lang)
     explain.add_argument(
         "--palette", default=PALETTES[0], choices=PALETTES, help=t("cli_palette_help", lang)
     )
     _outputs(explain, lang)
     explain.set_defaults(func=run_explain)
+
+
+def _method_flags(parser: argparse.ArgumentParser, lang: str) -> None:
+    """`--method` and the flags of the methods' settings, worded from the method registry."""
+    entries = [
+        t("cli_method_entry", lang, name=m.name, words=t(m.words("cli"), lang))
+        for m in METHODS.values()
+    ]
+    listed = t("cli_method_sep", lang).join(entries)
+    parser.add_argument(
+        "--method",
+        default=GRADCAM,
+        choices=METHOD_NAMES,
+        help=t("cli_method_help", lang, methods=listed),
+    )
+    for flag, uses in setting_flags().items():
+        setting = uses[0][1]
+        parser.add_argument(
+            flag,
+            dest=setting.name,
+            type=setting.kind,
+            choices=setting.choices or None,
+            default=None,
+            help=t("cli_setting_sep", lang).join(_setting_help(m, s, lang) for m, s in uses),
+        )
+
+
+def _setting_help(method: Method, setting: Setting, lang: str) -> str:
+    """One method's part of a setting flag's help: what it is, its range or choices, default."""
+    words = {"method": method.name, "what": t(setting.help, lang), "default": setting.default}
+    if setting.choices:
+        return t("cli_setting_choice", lang, **words)
+    return t("cli_setting_range", lang, low=setting.low, high=setting.high, **words)
 
 
 def _seed_flag(parser: argparse.ArgumentParser, lang: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import (
+    GradientShap,
     GuidedGradCam,
     IntegratedGradients,
     LayerAttribution,
@@ -36,6 +37,7 @@ from resnet_demo.analysis.engine import attribution_map
 from resnet_demo.analysis.methods import MethodError
 from resnet_demo.models import LoadedModel, load_model
 from resnet_demo.switches import BRANCH_OFF, INTACT, SKIP_OFF, SwitchedResNet, block_names
+from resnet_demo.text import catalogue, t
 
 LAYERS = ("layer4.1", "layer3.0")
 """Two layers of the layer methods: the last block (Grad-CAM's own setting) and a stride-2
@@ -178,6 +180,29 @@ def oracle_pixel(
                 target=target,
                 abs=False,
             )
+    if method == methods.GRADIENT_SHAP:
+        # Captum's GradientShap, baselines black and blurred, the same seed (torch's noise,
+        # numpy's baselines and points) and the same calls of `batch` points, averaged.
+        centre = torch.tensor(mean).view(1, 3, 1, 1)
+        spread = torch.tensor(std).view(1, 3, 1, 1)
+        black = ((torch.zeros_like(x) - centre) / spread).contiguous()  # pixel value 0
+        starts = torch.cat([black, methods.blurred(x)])
+        samples, total = settings["samples"], torch.zeros_like(x)
+        state = np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings["seed"])
+            np.random.seed(settings["seed"])
+            for first in range(0, samples, batch):
+                points = min(batch, samples - first)
+                total += points * GradientShap(model).attribute(
+                    x,
+                    baselines=starts,
+                    n_samples=points,
+                    stdevs=settings["noise"] * float(x.max() - x.min()),
+                    target=target,
+                )
+        np.random.set_state(state)
+        return total / samples
     assert method == methods.OCCLUSION
     w, s = settings["window"], settings["stride"]
     with torch.no_grad():
@@ -197,13 +222,19 @@ def ours_pixel(
     std: tuple[float, ...],
     batch: int,
 ) -> torch.Tensor:
-    cam = None
-    if method == methods.GUIDED_GRADCAM:
-        activation = _block_output(switched, x, layer)
-        cam = methods.layer_map(switched, methods.GRADCAM, layer, activation, target)
-    return methods.pixel_attribution(
-        switched, method, x, target, settings, mean=mean, std=std, batch=batch, cam=cam
-    )
+    """Our raw (1, 3, S, S) attribution; guided Grad-CAM with the block's output given, as
+    `analyze` gives it (`attribution_map` takes it from guided backprop's own forward)."""
+    outputs = {layer: _block_output(switched, x, layer)} if method == methods.GUIDED_GRADCAM else {}
+    run = methods.Run(switched, x, target, settings, layer, outputs, mean, std, batch)
+    return methods.attribute(method, run).raw
+
+
+def ours_layer(
+    switched: SwitchedResNet, method: str, layer: str, x: torch.Tensor, target: int
+) -> torch.Tensor:
+    """Our layer method's raw (h, w) map at `layer`, from that block's output."""
+    run = methods.Run(switched, x, target, {}, layer, {layer: _block_output(switched, x, layer)})
+    return methods.attribute(method, run).raw
 
 
 class HandSwitched(nn.Module):
@@ -261,8 +292,7 @@ def test_layer_methods_equal_captum_on_the_whole_model(net: LoadedModel, method:
     peaks = []
     for target in _targets(net, x):
         for name in LAYERS:
-            activation = _block_output(switched, x, name)
-            ours = methods.layer_map(switched, method, name, activation, target)
+            ours = ours_layer(switched, method, name, x, target)
             oracle = oracle_layer(model, _module(model, name), method, x, target)
             peaks.append(_close(ours, oracle, allow_zero=True))
     assert sum(p > 0 for p in peaks) >= 2  # at most the least likely class's maps are zero
@@ -281,7 +311,7 @@ def test_pixel_methods_equal_captum_on_the_whole_model(net: LoadedModel, method:
     baselines = methods.IG_BASELINES if method == methods.INTEGRATED_GRADIENTS else (None,)
     layers = LAYERS if method == methods.GUIDED_GRADCAM else LAYERS[:1]
     targets = _targets(net, x)
-    if method in (methods.INTEGRATED_GRADIENTS, methods.SMOOTHGRAD, methods.OCCLUSION):
+    if methods.METHODS[method].batched:  # the many-pass methods: fewer maps on ResNet-18
         targets = targets[:1] if net.module.fc.out_features > 100 else targets
     peaks = []
     for target in targets:
@@ -310,6 +340,7 @@ def test_resnet18_covers_both_targets_of_the_many_pass_methods(resnet18: LoadedM
         (methods.INTEGRATED_GRADIENTS, {"baseline": methods.BLURRED, "steps": 8}),
         (methods.SMOOTHGRAD, {"samples": 4}),
         (methods.OCCLUSION, {"window": 8, "stride": 8}),
+        (methods.GRADIENT_SHAP, {"samples": 4, "noise": 0.1}),
     ):
         settings = methods.resolve_settings(method, 32, overrides)
         args = (x, target, settings, mean, std, 3)
@@ -425,8 +456,7 @@ def test_switched_methods_equal_captum_on_a_hand_composed_forward(
     for target in targets:
         for name in layers:
             if method in LAYER_METHODS:
-                activation = _block_output(switched, x, name)
-                ours = methods.layer_map(switched, method, name, activation, target)
+                ours = ours_layer(switched, method, name, x, target)
                 oracle = oracle_layer(hand, hand.out(name), method, x, target)
             else:
                 args = (x, target, settings, mean, std, 4)
@@ -549,11 +579,8 @@ def test_an_all_negative_grad_cam_is_flagged_and_its_signed_map_is_not_zero(
     found = None
     for image in images:
         x = embedded.preprocessing.to_tensor(embedded.preprocessing.model_view(image))
-        activation = _block_output(switched, x, "layer4.1")
         for target in range(len(embedded.categories)):
-            signed = methods.layer_map(
-                switched, methods.GRADCAM_SIGNED, "layer4.1", activation, target
-            )
+            signed = ours_layer(switched, methods.GRADCAM_SIGNED, "layer4.1", x, target)
             if float(signed.max()) < 0:
                 found = (image, target)
                 break
@@ -596,7 +623,7 @@ def test_a_zero_grad_cam_says_negative_evidence_only_when_the_signed_map_has_it(
         (None, None, "method_unknown", "choose one of: gradcam, gradcam-signed"),
         ("integrated-gradients", {"steps": 0}, "value_out_of_range", "steps must be between 1"),
         ("integrated-gradients", {"steps": 2.5}, "value_not_whole", "steps must be a whole"),
-        ("integrated-gradients", {"baseline": "white"}, "method_bad_baseline", "black, blurred"),
+        ("integrated-gradients", {"baseline": "white"}, "method_bad_choice", "black, blurred"),
         ("occlusion", {"window": 2, "stride": 1}, "method_too_many_windows", "at most 200"),
         ("smoothgrad", {"noise": 2}, "value_out_of_range", "noise must be between 0 and 1"),
         ("saliency", {"steps": 8}, "method_bad_setting", "saliency has no setting 'steps'"),
@@ -625,8 +652,124 @@ def test_the_occlusion_grid_stays_within_its_window_budget() -> None:
             assert ((size - w) // (stride - 1) + 1) ** 2 > methods.MAX_WINDOWS
 
 
-def test_the_card_knows_which_methods_explain_pixels() -> None:
-    from resnet_demo.render.report import GRADCAM, PIXEL_METHODS
+def test_the_card_names_no_layer_for_a_pixel_method(embedded: LoadedModel) -> None:
+    from resnet_demo.render.report import GRADCAM, card_content
 
     assert GRADCAM == methods.GRADCAM == methods.METHOD_NAMES[0]
-    assert {name for name, m in methods.METHODS.items() if not m.layer} == PIXEL_METHODS
+    image = _shape_image()
+    for method, key in ((methods.SALIENCY, "card_method_pixel"), (methods.GRAD_X_ACT, None)):
+        analysis = analyze(embedded, image, method=method)
+        assert analysis.pixels == (not methods.METHODS[method].layer)
+        content = card_content(analysis, None, embedded.categories, "shape.png")
+        target = embedded.categories[analysis.target]
+        words = {"method": method, "target": target}
+        line = (
+            t(key, "en", **words)
+            if key
+            else t("card_method_layer", "en", layer=analysis.cam_layer, **words)
+        )
+        assert line in content.caption_lines
+
+
+# --- The registry --------------------------------------------------------------------------------
+
+
+def test_an_unknown_method_is_an_error_never_another_methods_settings() -> None:
+    for bad in ("gradcam++", "Occlusion", None, 3):
+        for call, args in (
+            (methods.default_settings, (bad, 128)),
+            (methods.resolve_settings, (bad, 128, {"window": 8})),
+            (methods.check_method, (bad,)),
+        ):
+            with pytest.raises(MethodError) as error:
+                call(*args)  # type: ignore[operator]
+            assert error.value.key == "method_unknown"
+            assert error.value.fields["method"] == repr(bad)
+
+
+def test_every_method_has_its_words_in_both_languages() -> None:
+    for lang in ("en", "zh"):
+        words = catalogue(lang)
+        for info in methods.METHODS.values():
+            for kind in ("choice", "help", "cli"):
+                assert info.words(kind) in words, (lang, info.name, kind)
+            for setting in info.settings:
+                assert not setting.flag or setting.help in words, (info.name, setting.name)
+            assert info.cost is None or info.cost in words
+
+
+def test_a_flag_means_one_setting_with_plain_bounds_whichever_method_it_serves() -> None:
+    flags = methods.setting_flags()
+    assert {"--steps", "--baseline", "--samples"} <= set(flags)
+    for flag, uses in flags.items():
+        first = uses[0][1]
+        for _, setting in uses:
+            assert (setting.name, setting.kind, setting.choices) == (
+                first.name,
+                first.kind,
+                first.choices,
+            ), flag
+            assert not callable(setting.default) and setting.help
+            assert setting.choices or (setting.low is not None and setting.high is not None)
+
+
+def test_the_settings_are_checked_by_their_schema() -> None:
+    for info in methods.METHODS.values():
+        defaults = methods.default_settings(info.name, 128)
+        assert methods.resolve_settings(info.name, 128, {}) == defaults
+        assert info.passes(defaults) >= 1
+        assert (info.cost is None) == (not info.batched)  # the many-pass methods say their cost
+        for setting in info.settings:
+            assert setting.name in defaults
+            if setting.choices:
+                bad: object = "no such choice"
+                key = "method_bad_choice"
+            else:
+                bad = -1 if setting.low is not None else "x"
+                key = "value_out_of_range" if setting.low is not None else "value_not_number"
+            with pytest.raises(MethodError) as error:
+                methods.resolve_settings(info.name, 128, {setting.name: bad})
+            assert error.value.key.startswith("value_") or error.value.key == key
+    assert methods.default_settings(methods.INTEGRATED_GRADIENTS, 224) == {
+        "steps": methods.IG_STEPS,
+        "baseline": methods.BLACK,
+        "integration": "gausslegendre",
+    }
+    occlusion = methods.default_settings(methods.OCCLUSION, 224)
+    assert occlusion["windows"] == methods.occlusion_grid(224)[2]
+    assert methods.METHODS[methods.OCCLUSION].passes(occlusion) == occlusion["windows"] + 1
+
+
+def test_the_command_line_lists_every_method_and_flag_from_the_registry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from resnet_demo.cli import main
+
+    for lang in ("en", "zh"):
+        with pytest.raises(SystemExit):
+            main(["explain", "--help", "--lang", lang])
+        text = "".join(capsys.readouterr().out.split())  # argparse wraps Chinese anywhere
+        for info in methods.METHODS.values():
+            entry = t("cli_method_entry", lang, name=info.name, words=t(info.words("cli"), lang))
+            assert "".join(entry.split()) in text, (lang, info.name)
+        for flag, uses in methods.setting_flags().items():
+            for method, setting in uses:
+                words = "".join(t(setting.help, lang).split())
+                assert flag in text and method.name in text and words in text, flag
+
+
+def test_the_page_notes_what_each_method_costs(embedded: LoadedModel) -> None:
+    from resnet_demo.ui.views import method_note
+
+    settings_at = embedded.preprocessing.crop_size
+    for info in methods.METHODS.values():
+        settings = methods.default_settings(info.name, settings_at)
+        for lang in ("en", "zh"):
+            note = method_note(embedded, info.name, lang)
+            assert note.startswith(t(info.words("help"), lang))
+            if info.cost is None:
+                assert "⏱" not in note
+            else:
+                cost = note.split("⏱ ")[1]
+                assert str(info.passes(settings)) in cost
+                assert t(info.cost, lang, **settings) in cost

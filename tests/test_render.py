@@ -643,6 +643,7 @@ def _analysis(image: np.ndarray, cam: np.ndarray, switched: dict[str, str]) -> o
         cam=cam,
         method="gradcam",
         signed=False,
+        pixels=False,
         switched=switched,
     )
 

@@ -53,6 +53,9 @@ SAME_IN_BOTH = {
     "shapes_list_sep",
     "cli_batch_image",
     "err_titled",
+    "cli_method_entry",
+    "cli_method_sep",
+    "cli_setting_sep",
 }
 """Keys whose text is a formula, a symbol or a name: no Chinese word (punctuation may differ)."""
 

@@ -157,7 +157,7 @@ def analyze(
             target = int(probabilities.argmax())
         stats = _block_stats(switched, block_outputs)
         outputs = dict(zip(switched.blocks, block_outputs, strict=True))
-        shown, signed, coarse = _method_map(
+        shown, signed, coarse, _ = _method_map(
             model, switched, info, settings, x, layer, outputs, target
         )
         stage_cams = _stage_cams(switched, outputs, target, view.shape[:2]) if all_stages else ()
@@ -177,6 +177,7 @@ def analyze(
         method=info.name,
         method_settings=settings,
         signed=info.signed,
+        pixels=not info.layer,
         cam_zero=methods.zero_map(signed, shown),
         cam_negative=methods.negative_evidence(signed, shown),
         stage_cams=stage_cams,
@@ -211,8 +212,6 @@ def _predictions(model: LoadedModel, probabilities: torch.Tensor, top_k: int) ->
     }
 
 
-BATCHED = (methods.INTEGRATED_GRADIENTS, methods.SMOOTHGRAD, methods.OCCLUSION)
-"""The methods that evaluate the network in batches (`methods.batch_size_for`)."""
 _SHAPES: weakref.WeakKeyDictionary[torch.nn.Module, dict[tuple[int, ...], list[tuple[int, ...]]]]
 _SHAPES = weakref.WeakKeyDictionary()
 
@@ -244,46 +243,29 @@ def _method_map(
     outputs: Mapping[str, torch.Tensor],
     target: int,
     out_shapes: Sequence[tuple[int, ...]] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(shown, signed, coarse): the method's map at the input (S, S), unscaled; the signed map
-    it was cut from (for `methods.zero_map`); and the map at the layer's own resolution (layer
-    methods) or the input's (pixel methods). `out_shapes`: every block's output shape (for the
-    batch size of `BATCHED` methods), when `outputs` does not hold every block. Runs under the
+) -> methods.Maps:
+    """The method's maps (`methods.Maps`). `out_shapes`: every block's output shape (for the
+    batch size of batched methods), when `outputs` does not hold every block. Runs under the
     model's lock."""
-    size = (int(x.shape[2]), int(x.shape[3]))
-    if info.name == methods.GRAD_X_ACT:
-        raw = methods.layer_map(switched, info.name, layer, outputs[layer], target)
-        return methods.upsample(raw, size), raw, raw
-    if info.name in (methods.GRADCAM, methods.GRADCAM_SIGNED):
-        # Grad-CAM is the ReLU of the signed map: one tail pass gives both.
-        signed = tail_grad_cam(switched, layer, outputs[layer], target, relu=False)
-        raw = signed.clamp_min(0) if info.name == methods.GRADCAM else signed
-        return methods.upsample(raw, size), signed, raw
-    plain = SwitchedResNet(switched.model, switched.modes)  # records no norms
-    cam = None
-    if info.name == methods.GUIDED_GRADCAM and layer in outputs:
-        cam = methods.layer_map(plain, methods.GRADCAM, layer, outputs[layer], target)
     batch = 1
-    if info.name in BATCHED:
+    if info.batched:
         shapes = out_shapes or [tuple(out.shape[1:]) for out in outputs.values()]
-        per_image = methods.graph_bytes(shapes, size[0])
-        if info.name == methods.OCCLUSION:  # forward only: no graph is kept
+        per_image = methods.graph_bytes(shapes, int(x.shape[2]))
+        if not info.gradients:  # forward only: no graph is kept
             per_image //= methods.GRAPH_MAPS_PER_BLOCK
         batch = methods.batch_size_for(per_image)
-    attribution = methods.pixel_attribution(
-        plain,
-        info.name,
+    run = methods.Run(
+        switched,
         x,
         target,
         settings,
+        layer,
+        outputs,
         mean=model.preprocessing.mean,
         std=model.preprocessing.std,
         batch=batch,
-        cam=cam,
-        layer=layer,
     )
-    shown = methods.pixel_map(attribution)
-    return shown, shown, shown
+    return info.attribute(run)
 
 
 def _stage_cams(
@@ -383,10 +365,11 @@ def attribution_map(
     with model.lock:
         switched = SwitchedResNet(model.module, switches)
         layer = resolve_layer(model.module, cam_layer)
-        # Layer methods need the blocks up to the layer; pixel methods run their own passes
-        # (the batched ones need only the blocks' output shapes, remembered per network).
+        # Methods that read the chosen block's output need the blocks up to it; the others run
+        # their own passes (the batched ones need only the blocks' output shapes, remembered
+        # per network; guided Grad-CAM takes the block's output from its own forward).
         outputs: dict[str, torch.Tensor] = {}
-        if info.layer and info.name != methods.GUIDED_GRADCAM:  # guided: from its own forward
+        if info.reads_block:
             with torch.inference_mode():  # no graph: each method builds its own
                 h = switched.stem(x)
                 for name, block in switched.blocks.items():
@@ -394,8 +377,8 @@ def attribution_map(
                     if name == layer:
                         break
             outputs = {name: out.clone() for name, out in outputs.items()}  # leave inference
-        shapes = _block_shapes(switched, x) if info.name in BATCHED else None
-        shown, signed, _ = _method_map(
+        shapes = _block_shapes(switched, x) if info.batched else None
+        shown, signed, *_ = _method_map(
             model, switched, info, settings, x, layer, outputs, target, shapes
         )
     cam, _ = _unit(shown)

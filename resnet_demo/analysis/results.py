@@ -91,6 +91,8 @@ class Analysis:
         stage_cams: Grad-CAM (ReLU) at the last block of every stage, forward order, each
             (block name, float32 (S, S) in [0, 1] divided by its own max, that max); empty unless
             asked for.
+        pixels: the method explains the input's pixels, not a block's output
+            (`methods.Method.layer` is False).
     """
 
     model_name: str
@@ -115,6 +117,7 @@ class Analysis:
     cam_zero: bool = False
     cam_negative: bool = False
     stage_cams: tuple[tuple[str, np.ndarray, float], ...] = ()
+    pixels: bool = False
 
     @property
     def switched(self) -> dict[str, str]:

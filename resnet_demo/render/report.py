@@ -21,9 +21,6 @@ from resnet_demo.text import t
 
 GRADCAM = "gradcam"
 """The default method (`analysis.methods.GRADCAM`; render imports no torch, so not from there)."""
-PIXEL_METHODS = frozenset({"saliency", "integrated-gradients", "smoothgrad", "occlusion"})
-"""The methods that explain the input pixels, not a layer (`analysis.methods.METHODS` with
-`layer=False`; a test checks the two agree)."""
 
 MODE_KEYS = {"intact": "mode_intact", "skip-off": "mode_skip_off", "branch-off": "mode_branch_off"}
 """Block mode -> catalogue key of its name."""
@@ -52,6 +49,8 @@ class AnalysisView(Protocol):
     def method(self) -> str: ...  # the attribution method of `cam`
     @property
     def signed(self) -> bool: ...  # `cam` keeps its sign, in [-1, 1]
+    @property
+    def pixels(self) -> bool: ...  # `cam` is the method's map on the input pixels, not a layer
 
     @property
     def switched(self) -> Mapping[str, str]: ...
@@ -119,7 +118,8 @@ def card_content(
             card shows the intact map, the switched one and their difference, all on the
             comparison's shared scale; without it, the one map on its own scale. A method other
             than Grad-CAM (`current.method`) is named in the panel heading, the colour key and
-            the caption; a signed map (`current.signed`) is drawn diverging, 0 near-white.
+            the caption; a signed map (`current.signed`) is drawn diverging, 0 near-white; a
+            pixel method's caption (`current.pixels`) names no layer.
         names: Display name of every class, in `lang` (see `class_names`).
         image_name: Shown in the title and the caption.
         lang: "en" or "zh". Default: "en".
@@ -132,9 +132,9 @@ def card_content(
         The card's content; draw it with `render.result_card`.
     """
     size = current.image.shape
-    method, signed = current.method, current.signed
+    method, signed, pixels = current.method, current.signed, current.pixels
     what, heat_title, heat_key, diff_words, switched_title = _method_words(
-        method, signed, names[current.target], current.cam_layer, lang, palette
+        method, signed, pixels, names[current.target], current.cam_layer, lang, palette
     )
     lines = [
         t("card_model", lang, model=current.model_name, source=current.weights_source),
@@ -189,7 +189,7 @@ def _comparison_panels(
 
 
 def _method_words(
-    method: str, signed: bool, target: str, layer: str, lang: str, palette: str
+    method: str, signed: bool, pixels: bool, target: str, layer: str, lang: str, palette: str
 ) -> tuple[str, str | None, ColourKey | None, str, str]:
     """The card's words for its method: the caption's "what" line, the map panel's heading and
     colour key (None: Grad-CAM's defaults), the difference's key words and the switched
@@ -201,7 +201,7 @@ def _method_words(
     else:
         what = (
             t("card_method_pixel", lang, method=method, target=target)
-            if method in PIXEL_METHODS
+            if pixels
             else t("card_method_layer", lang, method=method, target=target, layer=layer)
         )
         heat_title = method

@@ -85,10 +85,6 @@ def layer_choices(model: LoadedModel, lang: str) -> list[tuple[str, str]]:
     return stages + [(n, n) for n in names]
 
 
-def _method_key(method: str) -> str:
-    return method.replace("-", "_")
-
-
 def method_choices(lang: str) -> list[tuple[str, str]]:
     """The method picker's entries, in `methods.METHOD_NAMES` order: (words, API name)."""
     return [(method_name(m, lang), m) for m in methods.METHOD_NAMES]
@@ -96,30 +92,12 @@ def method_choices(lang: str) -> list[tuple[str, str]]:
 
 def method_name(method: str, lang: str) -> str:
     """A method's name as the picker shows it, e.g. "Grad-CAM (positive evidence)"."""
-    return t(f"method_choice_{_method_key(method)}", lang)
+    return t(methods.check_method(method).words("choice"), lang)
 
 
 def is_layer_method(method: str) -> bool:
     """True when the method explains a block's output (the layer picker applies)."""
     return methods.check_method(method).layer
-
-
-EXPENSIVE: dict[str, str] = {
-    methods.INTEGRATED_GRADIENTS: "method_cost_ig",
-    methods.SMOOTHGRAD: "method_cost_smoothgrad",
-    methods.OCCLUSION: "method_cost_occlusion",
-}
-"""Methods that run the network many times per map, and the catalogue key of their settings."""
-
-
-def _passes(method: str, settings: dict[str, Any]) -> int:
-    """Network evaluations of one map: IG's steps, SmoothGrad's samples, occlusion's windows
-    plus the unoccluded image (`analysis.methods`)."""
-    if method == methods.INTEGRATED_GRADIENTS:
-        return int(settings["steps"])
-    if method == methods.SMOOTHGRAD:
-        return int(settings["samples"])
-    return int(settings["windows"]) + 1
 
 
 def method_note(model: LoadedModel, method: str, lang: str) -> str:
@@ -130,16 +108,15 @@ def method_note(model: LoadedModel, method: str, lang: str) -> str:
         method: `methods.METHOD_NAMES`.
         lang: "en" or "zh".
     """
-    note = t(f"method_help_{_method_key(method)}", lang)
-    if methods.check_method(method).signed:
+    info = methods.check_method(method)
+    note = t(info.words("help"), lang)
+    if info.signed:
         note += " " + t("cam_diff_signed", lang)
-    if method not in EXPENSIVE:
+    if info.cost is None:
         return note
-    settings = methods.default_settings(method, model.preprocessing.crop_size)
-    detail = t(EXPENSIVE[method], lang, **settings)
-    cost = t(
-        "method_cost", lang, passes=_passes(method, settings), detail=detail, limit=CONCURRENCY
-    )
+    settings = info.defaults(model.preprocessing.crop_size)
+    detail = t(info.cost, lang, **settings)
+    cost = t("method_cost", lang, passes=info.passes(settings), detail=detail, limit=CONCURRENCY)
     return f"{note}\n\n⏱ {cost}"
 
 
