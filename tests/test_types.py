@@ -57,4 +57,3 @@ def test_every_type_ignore_names_its_code_and_reason() -> None:
         for line in unexplained_ignores(path.read_text(encoding="utf-8"))
     ]
     assert bad == [], "write `# type: ignore[code]  # reason` at: " + ", ".join(bad)
-
