@@ -168,6 +168,7 @@ def test_accuracy_and_confusion_equal_a_direct_count(switched_batch: core.Batch)
     assert [int(c) for r in confusion["data"] for c in r[1:]] == table.ravel().tolist()
 
 
+@pytest.mark.slow
 def test_65_images_are_capped_at_64_and_the_rest_never_opened(
     model: LoadedModel, sources: list[core.Source]
 ) -> None:

@@ -11,7 +11,7 @@ from resnet_demo.lab.image_sets import shapes_set
 from resnet_demo.lab.lesions import lesion_sweep
 from resnet_demo.models import LoadedModel
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")

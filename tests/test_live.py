@@ -206,6 +206,7 @@ def test_zh_frames_name_classes_in_chinese(model: LoadedModel) -> None:
     assert set(predictions) <= set(class_names(model, "zh"))
 
 
+@pytest.mark.slow
 def test_the_switched_top1_and_its_flag_compare_the_intact_and_switched_networks(
     model: LoadedModel,
 ) -> None:
