@@ -241,6 +241,7 @@ MODE_MAPS = [
 ]
 
 
+@pytest.mark.slow
 def test_concurrent_requests_equal_their_sequential_twins(
     resnet18: LoadedModel, photo: np.ndarray
 ) -> None:
