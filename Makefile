@@ -1,4 +1,6 @@
 # The README's two commands: `make run` starts the app, `make test` runs the whole test suite.
+# `make test-fast` skips the browser, server, slow and tooling tiers (pyproject.toml's pytest
+# markers): the engine, UI and lab tests in about three minutes, for the edit-test loop.
 # Each creates .venv with pip on first use and reuses it afterwards. `make run` needs only
 # Python 3.11; `make test` also needs Chromium, a CJK font and HAProxy, and installs them when
 # it can.
@@ -11,7 +13,7 @@ PY := $(VENV)/bin/python
 BROWSER_PACKAGES := chromium fonts-noto-cjk fontconfig haproxy
 HAVE_BROWSER := command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && command -v haproxy >/dev/null 2>&1
 
-.PHONY: run test browser lint typecheck format bench train clean serve-replicas
+.PHONY: run test test-fast browser lint typecheck format bench train clean serve-replicas
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +42,11 @@ serve-replicas: $(VENV)/.runtime
 
 test: browser $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+FAST := not browser and not server and not slow and not tooling
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 # Installs Chromium and the CJK font with apt-get when missing and run as root; otherwise
 # stops with the one command to run.

@@ -3,7 +3,9 @@
 - `default_model()`: the model the app starts on (the embedded model).
 - `running_app(model, ...)`: the real app (`build_demo` + the server's queue and launch settings)
   on a free loopback port, in this process, so tests can look at the model, its lock and the
-  analysis cache while clients talk to it over HTTP.
+  analysis cache while clients talk to it over HTTP. conftest's session fixture `app` is
+  `running_app(default_model())`, shared by every module; call `running_app` directly only for
+  other settings (a smaller cache or queue, another model).
 - `raw_call` / `raw_join` / `raw_upload` / `raw_get`: the Gradio wire protocol by hand, for
   payloads `gradio_client` would rewrite before sending (it uploads any local path it is given,
   so `{"path": "/etc/passwd"}` through the client tests the client, not the server).

@@ -3,12 +3,30 @@
 No test downloads anything: ImageNet weights are replaced by seeded random weights of the same
 architecture, saved as plain state_dicts and loaded through the real loading code. `tiny_model`
 (a plain function, `from conftest import tiny_model`) builds the embedded architecture small.
+`embedded` is the shipped model, loaded once per run; `app` is the app as `make run` starts it,
+launched once per run on loopback (`tests/app_server.py`).
+
+Tiers. Every test module says which tiers it belongs to with a marker (pyproject.toml registers
+them; `--strict-markers` refuses others), `pytestmark = pytest.mark.X` at its top, or on single
+tests when a module mixes tiers. `make test` runs every tier; `make test-fast` runs the tests
+with none of these markers, in about three minutes on two cores:
+
+- `browser`: drives Chromium through Playwright (needs Chromium and the CJK font).
+- `server`: starts the app or another server process, or uses the `app` fixture.
+- `slow`: heavy compute: trains networks, analyses thousands of images or every shipped lesion;
+  as a rule of thumb, a module whose tests take over 20 s together on a quiet two-core machine.
+- `tooling`: checks the Makefile, CI, benchmarks, type-checking rules or repository hygiene
+  rather than the product.
+
+A new module takes every marker that fits (`[pytest.mark.server, pytest.mark.slow]`); an
+unmarked module must stay fast. Check with `pytest --durations=0 tests/test_new.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +36,9 @@ import torchvision
 from resnet_demo.models import LoadedModel, ModelSpec, Preprocessing, load_model
 from resnet_demo.models.embedded import build_embedded_resnet
 from resnet_demo.shapes import CLASS_NAMES, class_names_in
+
+if TYPE_CHECKING:
+    from app_server import RunningApp
 
 torch.set_num_threads(2)
 
@@ -102,6 +123,27 @@ def resnet18(resnet18_path: Path) -> LoadedModel:
 @pytest.fixture(scope="session")
 def resnet50(resnet50_path: Path) -> LoadedModel:
     return load_model("resnet50", weights=resnet50_path)
+
+
+@pytest.fixture(scope="session")
+def embedded() -> LoadedModel:
+    """The shipped embedded model (`assets/`), shared by every test that only reads it."""
+    return load_model("embedded")
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[RunningApp]:
+    """The app as `make run` starts it (embedded model, the server's queue, cache and launch
+    settings) on a free loopback port, shared by every module that needs no other settings.
+
+    Its model is its own, not `embedded`: the server's threads take its lock and hook it.
+    Modules that need other settings (a smaller cache or queue, another model) start their own
+    with `app_server.running_app`.
+    """
+    from app_server import default_model, running_app  # Gradio only for the tests that serve
+
+    with running_app(default_model()) as running:
+        yield running
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ def hand_grad_cam(model: LoadedModel, image: np.ndarray, layer: str, target: int
     return (up / up.max()).detach().numpy()
 
 
+@pytest.mark.slow
 def test_stage_row_equals_hand_written_hooks_at_every_stage(
     resnet18: LoadedModel, photo: np.ndarray
 ) -> None:
@@ -240,6 +241,7 @@ MODE_MAPS = [
 ]
 
 
+@pytest.mark.slow
 def test_concurrent_requests_equal_their_sequential_twins(
     resnet18: LoadedModel, photo: np.ndarray
 ) -> None:

@@ -7,21 +7,20 @@ its own browser-like session with its own state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from app_server import output_positions
+from app_server import RunningApp, output_positions
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
 from resnet_demo import models
 from resnet_demo.switches import block_names
-from resnet_demo.ui import parse_args, serve
-from resnet_demo.ui.registry import ModelRegistry
+
+pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -35,17 +34,9 @@ def model() -> models.LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def server(model: models.LoadedModel) -> Iterator[str]:
-    demo = serve(
-        model,
-        parse_args(["--port", "0"]),
-        registry=ModelRegistry(model, allow_download=False),
-    )
-    try:
-        FIELD.update(output_positions(demo.local_url, "/analyze"))
-        yield demo.local_url
-    finally:
-        demo.close()
+def server(app: RunningApp) -> str:
+    FIELD.update(output_positions(app.url, "/analyze"))
+    return app.url
 
 
 @pytest.fixture

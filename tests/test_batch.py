@@ -26,7 +26,6 @@ from app_server import (
     new_client,
     raw_call,
     raw_upload,
-    running_app,
 )
 from conftest import count_hooks, tiny_model
 from gradio_client import handle_file
@@ -169,6 +168,7 @@ def test_accuracy_and_confusion_equal_a_direct_count(switched_batch: core.Batch)
     assert [int(c) for r in confusion["data"] for c in r[1:]] == table.ravel().tolist()
 
 
+@pytest.mark.slow
 def test_65_images_are_capped_at_64_and_the_rest_never_opened(
     model: LoadedModel, sources: list[core.Source]
 ) -> None:
@@ -399,12 +399,7 @@ def test_the_shapes_handler_refuses_a_model_not_trained_on_shapes() -> None:
 # ---- through the running app ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def app(model: LoadedModel) -> Iterator[RunningApp]:
-    with running_app(model) as running:
-        yield running
-
-
+@pytest.mark.server
 def test_the_batch_events_share_the_analysis_group_and_stop_cancels_them(
     app: RunningApp,
 ) -> None:
@@ -417,6 +412,7 @@ def test_the_batch_events_share_the_analysis_group_and_stop_cancels_them(
     assert len(stops) == 1 and stops[0]["api_visibility"] == "private"
 
 
+@pytest.mark.server
 def test_a_batch_upload_and_a_shapes_batch_through_gradio_client(
     app: RunningApp, model: LoadedModel, tmp_path: Path
 ) -> None:
@@ -448,9 +444,10 @@ def test_a_batch_upload_and_a_shapes_batch_through_gradio_client(
     assert len(rows) == 10
     flipped = sum(r["flipped"] == "true" for r in rows)
     assert f"top-1 changed by the switches: **{flipped}**" in summary
-    assert app.wait_idle() and count_hooks(model.module) == 0
+    assert app.wait_idle() and count_hooks(app.model.module) == 0
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("meta", [True, False], ids=["with-meta", "no-meta"])
 def test_a_batch_cannot_name_a_file_on_the_server(
     app: RunningApp, tmp_path: Path, meta: bool

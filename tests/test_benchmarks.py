@@ -12,6 +12,8 @@ import pytest
 
 from resnet_demo.analysis.methods import METHOD_NAMES
 
+pytestmark = [pytest.mark.tooling, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

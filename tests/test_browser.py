@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from app_server import RunningApp
 from gradio import networking as gradio_networking
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -38,6 +39,8 @@ from resnet_demo.ui._compat import BUSY_GRADIO
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import load_default_model
 from resnet_demo.ui.session import Engine, Session, Settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,14 +65,8 @@ def model() -> models.LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def url(model: models.LoadedModel) -> Iterator[str]:
-    demo = serve(
-        model, parse_args(["--port", "0"]), registry=ModelRegistry(model, allow_download=False)
-    )
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
+def url(app: RunningApp) -> str:
+    return app.url
 
 
 def _patient_url_ok(url: str) -> bool:

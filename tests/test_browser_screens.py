@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from test_browser import (  # noqa: F401  # fixtures, by name
     ROOT,
@@ -34,6 +35,8 @@ from test_browser import (  # noqa: F401  # fixtures, by name
 
 from resnet_demo import models
 from resnet_demo.switches import block_names
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1280, "height": 720}

@@ -152,6 +152,7 @@ def _lab(tmp_path: Path, name: str, *args: str) -> dict:
     return json.loads((out / "result.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_lab_cards_are_remade_from_the_same_settings(tmp_path: Path) -> None:
     from resnet_demo.lab.cards import lesion_sweep_card
     from resnet_demo.models import load_model
@@ -172,6 +173,7 @@ def test_lab_robustness_compares_the_two_embedded_recipes(tmp_path: Path) -> Non
     assert settings == [(1, 0), (1, 0)]
 
 
+@pytest.mark.slow
 def test_lab_race_is_remade_from_the_same_settings_in_either_language(tmp_path: Path) -> None:
     # The live race's recipe (plain-20/56, ResNet-20/56), two steps: the same numbers in both
     # languages, the captions worded in each.
@@ -532,6 +534,7 @@ def _damaged_and_two_shapes(folder: Path, n: int, real: tuple[int, int]) -> None
         (folder / f"{i:05d}.png").write_bytes(shape.read_bytes())
 
 
+@pytest.mark.slow
 def test_a_50000_image_folder_streams_through_in_bounded_memory(tmp_path: Path) -> None:
     """A folder of 50,000 image files goes through `explain` one file at a
     time. 49,998 are damaged (each refused by the decoder: a row with its error, the batch goes

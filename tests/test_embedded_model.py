@@ -27,6 +27,8 @@ from resnet_demo.models.embedded import (
 )
 from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, block_names, forward_with_modes
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 N_TEST = 2000
 N_CAM = 500

@@ -17,17 +17,12 @@ from resnet_demo.analysis.faithfulness import (
     mask_to_view,
     pointing_game,
 )
-from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.models import LoadedModel
 from resnet_demo.models.preprocessing import Preprocessing
 from resnet_demo.switches import SwitchedResNet
 
 SEED = shapes.TEST_SEED_START + 900_000
 """Shapes of these tests: fresh test seeds, never trained on."""
-
-
-@pytest.fixture(scope="module")
-def embedded() -> LoadedModel:
-    return load_model("embedded")
 
 
 def _probability(model: LoadedModel, x: torch.Tensor, target: int, switches=None) -> float:

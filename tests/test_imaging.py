@@ -35,7 +35,7 @@ from resnet_demo.imaging import (
     decode_image,
     encode_png,
 )
-from resnet_demo.text import Term
+from resnet_demo.text import Term, t
 
 
 def assert_valid_rgb(image: np.ndarray, limits: ImageLimits = imaging.DEFAULT_LIMITS) -> None:
@@ -865,301 +865,301 @@ def _raised_by_the_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> obje
     raise ImageError("image_not_image_file")  # ui.inputs.read_image, for a non-file input
 
 
-#: One bad input per message: (key, how to cause it, the English sentence, exactly as it read
-#: when it was written in imaging.py).
+#: One bad input per message: (key, how to cause it, the fields the message is filled with).
 ERROR_CASES = [
     pytest.param(
         "image_missing",
         _plain(lambda: decode_image(None)),
-        "No image was given. Please upload a JPEG, PNG, WebP, GIF, BMP or TIFF image.",
+        {"formats": Term("image_formats")},
         id="missing",
     ),
     pytest.param(
         "image_wrong_type",
         _plain(lambda: decode_image(42)),
-        "Expected image file bytes or a file path, got int. Please upload a JPEG, PNG, "
-        "WebP, GIF, BMP or TIFF image.",
+        {"type": "int", "formats": Term("image_formats")},
         id="wrong-type",
     ),
     pytest.param(
         "image_empty",
         _plain(lambda: decode_image(b"")),
-        "The file is empty (0 bytes). Please upload a JPEG, PNG, WebP, GIF, BMP or TIFF image.",
+        {"formats": Term("image_formats")},
         id="empty",
     ),
     pytest.param(
         "image_data_url_as_path",
         _plain(lambda: decode_image(_PNG_URL + "AAAA")),
-        "Got a data: URL where a file was expected; decode it with data_url_to_bytes().",
+        {"scheme": "data:", "function": "data_url_to_bytes()"},
         id="data-url-as-path",
     ),
     pytest.param(
         "image_cannot_open",
         lambda mp, tmp: decode_image(tmp / "missing-cat.png"),
-        "The file 'missing-cat.png' could not be opened.",
+        {"name": "missing-cat.png"},
         id="cannot-open",
     ),
     pytest.param(
         "image_path_not_a_file",
         _directory,
-        "'folder.png' is not an image file.",
+        {"name": "folder.png"},
         id="not-a-file",
     ),
     pytest.param(
         "image_cannot_read",
         _read_fails,
-        "The file 'unreadable.png' could not be read.",
+        {"name": "unreadable.png"},
         id="cannot-read",
     ),
     pytest.param(
         "image_too_big",
         _plain(lambda: decode_image(fx.good_png_bytes(), _TINY)),
-        "The file is 7 KB; the limit is 1000 bytes.",
+        {"size": "7", "size_unit": "KB", "limit": "1000", "limit_unit": Term("image_unit_bytes")},
         id="too-big-bytes",
     ),
     pytest.param(
         "image_too_big",
         _plain(lambda: decode_image(bytes(21 * 1024 * 1024))),
-        "The file is 21 MB; the limit is 20 MB.",
+        {"size": "21", "size_unit": "MB", "limit": "20", "limit_unit": "MB"},
         id="too-big-mb",
     ),
     pytest.param(
         "image_about_too_big",
         _plain(lambda: data_url_to_bytes(_PNG_URL + "A" * 20_000, _TINY)),
-        "The file is about 15 KB; the limit is 1000 bytes.",
+        {"size": "15", "size_unit": "KB", "limit": "1000", "limit_unit": Term("image_unit_bytes")},
         id="about-too-big",
     ),
     pytest.param(
         "image_over_limit",
         _grew_after_fstat,
-        "The file is over the limit of 1000 bytes.",
+        {"limit": "1000", "limit_unit": Term("image_unit_bytes")},
         id="over-limit",
     ),
     pytest.param(
         "image_unsupported",
         _plain(lambda: decode_image(fx.random_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF).",
+        {"formats": Term("image_formats")},
         id="unsupported",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.pdf_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a PDF document.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_pdf")},
         id="pdf",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.eps_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a PostScript (EPS) file.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_eps")},
         id="eps",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.psd_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a Photoshop (PSD) file.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_psd")},
         id="psd",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.ico_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like an icon (ICO) file.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_ico")},
         id="ico",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(b"PK\x03\x04" + bytes(60))),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a ZIP archive or office document.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_zip")},
         id="zip",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.avif_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like an AVIF image.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_avif")},
         id="avif",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(b"\0\0\0\x18ftypmp42" + bytes(60))),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a video or other media file.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_media")},
         id="video",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.html_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a web page (HTML).",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_html")},
         id="html",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.svg_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like an SVG drawing.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_svg")},
         id="svg",
     ),
     pytest.param(
         "image_unsupported_kind",
         _plain(lambda: decode_image(fx.text_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a text file.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_text")},
         id="text",
     ),
     pytest.param(
         "image_unsupported_photo",
         _plain(lambda: decode_image(fx.heic_bytes())),
-        "This file is not a supported image (JPEG, PNG, WebP, GIF, BMP or TIFF); it looks "
-        "like a HEIC/HEIF photo (the iPhone camera format). Please save or export it as "
-        "JPEG or PNG first.",
+        {"formats": Term("image_formats"), "kind": Term("image_kind_heic")},
         id="heic",
     ),
     pytest.param(
         "image_too_complex",
         _plain(lambda: decode_image(b"\xff\xd8" + b"\xff\xfe\0\x02" * 10_001)),
-        "This JPEG file contains more than 10,000 header segments, which would take too "
-        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        {"fmt": "JPEG", "count": 10000, "parts": Term("image_parts_segments")},
         id="jpeg-segments",
     ),
     pytest.param(
         "image_too_complex",
         _plain(lambda: decode_image(fx.progressive_jpeg_bytes(200))),
-        "This JPEG file contains more than 100 progressive scans, which would take too "
-        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        {"fmt": "JPEG", "count": 100, "parts": Term("image_parts_scans")},
         id="jpeg-scans",
     ),
     pytest.param(
         "image_too_complex",
         _plain(lambda: decode_image(fx.gif_comments_bytes(20_000))),
-        "This GIF file contains more than 10,000 metadata blocks, which would take too "
-        "long to read. Please save it again as an ordinary JPEG or PNG.",
+        {"fmt": "GIF", "count": 10000, "parts": Term("image_parts_blocks")},
         id="gif-blocks",
     ),
     pytest.param(
         "image_too_complex",
         _plain(lambda: decode_image(fx.png_chunks_bytes(100_001))),
-        "This PNG file contains more than 100,000 chunks, which would take too long to "
-        "read. Please save it again as an ordinary JPEG or PNG.",
+        {"fmt": "PNG", "count": 100000, "parts": Term("image_parts_chunks")},
         id="png-chunks",
     ),
     pytest.param(
         "image_out_of_memory",
         _out_of_memory,
-        "There is not enough memory to decode this image.",
+        {},
         id="out-of-memory",
     ),
     pytest.param(
         "image_damaged",
         _plain(lambda: decode_image(fx.truncated_png_bytes())),
-        "This PNG image is damaged or incomplete and could not be read.",
+        {"fmt": "PNG"},
         id="damaged",
     ),
     pytest.param(
         "image_damaged",
         _plain(lambda: decode_image(b"RIFF\0\0\0\0WEBPVP8Z" + bytes(20))),
-        "This WebP image is damaged or incomplete and could not be read.",
+        {"fmt": "WebP"},
         id="damaged-webp",
     ),
     pytest.param(
         "image_header_damaged",
         _plain(lambda: decode_image(fx.damaged_png_header_bytes())),
-        "This file starts like a PNG image, but its header is damaged.",
+        {"fmt": "PNG"},
         id="header-damaged",
     ),
     pytest.param(
         "image_colour_mode",
         _colour_mode,
-        "This TIFF image uses a colour mode (RGB) that is not supported.",
+        {"fmt": "TIFF", "mode": "RGB"},
         id="colour-mode",
     ),
     pytest.param(
         "image_too_many_pixels",
         _plain(lambda: decode_image(fx.good_png_bytes(), ImageLimits(max_pixels=1_000))),
-        "The image is 64 × 48 pixels (3,072 pixels); the limit is 1,000 pixels.",
+        {
+            "width": 64,
+            "height": 48,
+            "pixels": "3,072",
+            "pixels_unit": Term("image_unit_pixels"),
+            "limit": "1,000",
+            "limit_unit": Term("image_unit_pixels"),
+        },
         id="too-many-pixels",
     ),
     pytest.param(
         "image_side_too_long",
         _plain(lambda: decode_image(fx.strip_png_bytes(1, 20_000))),
-        "The image is 1 × 20000 pixels; its longest side may be at most 12000 pixels.",
+        {"width": 1, "height": 20000, "max_side": 12000},
         id="side-too-long",
     ),
     pytest.param(
         "image_side_too_short",
         _plain(lambda: decode_image(fx.strip_png_bytes(4, 100))),
-        "The image is 4 × 100 pixels; each side must be at least 8 pixels.",
+        {"width": 4, "height": 100, "min_side": 8},
         id="side-too-short",
     ),
     pytest.param(
         "image_too_wide",
         _plain(lambda: decode_image(fx.strip_png_bytes(300, 10))),
-        "The image is 300 × 10 pixels, 30 times wider than tall; the limit is 20 to 1.",
+        {"width": 300, "height": 10, "ratio": 30.0, "max_aspect": 20.0},
         id="too-wide",
     ),
     pytest.param(
         "image_too_tall",
         _plain(lambda: decode_image(fx.strip_png_bytes(10, 300))),
-        "The image is 10 × 300 pixels, 30 times taller than wide; the limit is 20 to 1.",
+        {"width": 10, "height": 300, "ratio": 30.0, "max_aspect": 20.0},
         id="too-tall",
     ),
     pytest.param(
         "image_tiles_too_big",
         _plain(lambda: decode_image(fx.tiled_tiff_bytes(64, 64, 9216))),
-        "This TIFF image is stored in tiles of 9216 × 9216 pixels (84.9 megapixels); the "
-        "limit is 40 megapixels.",
+        {
+            "tile_width": 9216,
+            "tile_height": 9216,
+            "pixels": "84.9",
+            "pixels_unit": Term("image_unit_megapixels"),
+            "limit": "40",
+            "limit_unit": Term("image_unit_megapixels"),
+        },
         id="tiles",
     ),
     pytest.param(
         "image_bomb",
         _plain(lambda: decode_image(fx.png_bomb_bytes())),
-        "The image is 400 megapixels; the limit is 40 megapixels.",
+        {
+            "pixels": "400",
+            "pixels_unit": Term("image_unit_megapixels"),
+            "limit": "40",
+            "limit_unit": Term("image_unit_megapixels"),
+        },
         id="bomb",
     ),
     pytest.param(
         "image_bomb_unknown",
         _bomb_without_count,
-        "The image is too large; the limit is 40 megapixels.",
+        {"limit": "40", "limit_unit": Term("image_unit_megapixels")},
         id="bomb-unknown",
     ),
     pytest.param(
         "image_not_data_url",
         _plain(lambda: data_url_to_bytes("https://example.com/cat.png")),
-        "This is not an image data URL (expected data:image/...;base64,...).",
+        {"syntax": "data:image/...;base64,..."},
         id="not-data-url",
     ),
     pytest.param(
         "image_data_url_not_image",
         _plain(lambda: data_url_to_bytes("data:text/html;base64,PGh0bWw+")),
-        "The data URL does not contain an image (its type is not image/...).",
+        {"media_type": "image/..."},
         id="data-url-not-image",
     ),
     pytest.param(
         "image_data_url_not_base64",
         _plain(lambda: data_url_to_bytes("data:image/svg+xml,<svg></svg>")),
-        "The data URL must be base64-encoded (data:image/...;base64,...).",
+        {"syntax": "data:image/...;base64,..."},
         id="data-url-not-base64",
     ),
     pytest.param(
         "image_data_url_damaged",
         _plain(lambda: data_url_to_bytes(_PNG_URL + "not*base64!")),
-        "The image data in the data URL is damaged (not valid base64).",
+        {},
         id="data-url-damaged",
     ),
     pytest.param(
         "image_data_url_empty",
         _plain(lambda: data_url_to_bytes(_PNG_URL)),
-        "The data URL contains no image data.",
+        {},
         id="data-url-empty",
     ),
     pytest.param(
         "image_not_image_file",
         _raised_by_the_page,
-        "This is not an image file.",
+        {},
         id="not-an-image-file",
     ),
 ]
@@ -1180,24 +1180,49 @@ def _raise(make: _Make, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Imag
     return info.value
 
 
-@pytest.mark.parametrize(("key", "make", "english"), ERROR_CASES)
-def test_every_error_is_a_key_with_the_english_sentence_unchanged(
-    key: str, make: _Make, english: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(("key", "make", "fields"), ERROR_CASES)
+def test_every_error_is_a_key_with_its_fields(
+    key: str,
+    make: _Make,
+    fields: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     error = _raise(make, monkeypatch, tmp_path)
     assert isinstance(error, DemoError)
-    assert error.key == key
-    assert str(error) == english
-    assert error.words("en") == english
+    assert (error.key, error.fields) == (key, fields)
+    assert str(error) == error.words("en")
 
 
-@pytest.mark.parametrize(("key", "make", "english"), ERROR_CASES)
+@pytest.mark.parametrize(("key", "make", "fields"), ERROR_CASES)
+def test_every_error_renders_in_every_language_with_its_fields(
+    key: str,
+    make: _Make,
+    fields: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    error = _raise(make, monkeypatch, tmp_path)
+    for lang in text.LANGS:
+        words = error.words(lang)
+        assert words.strip() and "{" not in words and "}" not in words, (lang, words)
+        for value in fields.values():
+            shown = t(value.key, lang) if isinstance(value, Term) else value
+            if isinstance(shown, str):
+                assert shown in words, (lang, words, shown)
+
+
+@pytest.mark.parametrize(("key", "make", "fields"), ERROR_CASES)
 def test_every_error_reads_in_chinese_without_english_words(
-    key: str, make: _Make, english: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    key: str,
+    make: _Make,
+    fields: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     error = _raise(make, monkeypatch, tmp_path)
     chinese = error.words("zh")
-    assert chinese != english
+    assert chinese != error.words("en")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), chinese
     assert chinese.endswith("。")
     # Values are not words: the file name, the type or mode name, the code a message quotes.

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_server import RunningApp, default_model, new_client, running_app
+from app_server import RunningApp, new_client
 from gradio_client import Client
 from PIL import Image
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def app() -> Iterator[RunningApp]:
-    with running_app(default_model()) as running:
-        yield running
+pytestmark = [pytest.mark.server, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,9 @@ import pytest
 from resnet_demo.lab.curves import lesion_curves
 from resnet_demo.lab.image_sets import shapes_set
 from resnet_demo.lab.lesions import lesion_sweep
-from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.models import LoadedModel
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def embedded() -> LoadedModel:
-    return load_model("embedded")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")

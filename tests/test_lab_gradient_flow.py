@@ -21,7 +21,7 @@ from resnet_demo.lab.gradient_flow import (
 from resnet_demo.lab.training import calibrate_batchnorm, train
 from resnet_demo.text import t
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.mark.parametrize(

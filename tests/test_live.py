@@ -13,7 +13,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +20,7 @@ import gradio as gr
 import httpx
 import numpy as np
 import pytest
-from app_server import default_model, fn_index_of_stream, new_client, running_app
+from app_server import fn_index_of_stream, new_client
 from gradio_client import handle_file
 from PIL import Image
 
@@ -207,6 +206,7 @@ def test_zh_frames_name_classes_in_chinese(model: LoadedModel) -> None:
     assert set(predictions) <= set(class_names(model, "zh"))
 
 
+@pytest.mark.slow
 def test_the_switched_top1_and_its_flag_compare_the_intact_and_switched_networks(
     model: LoadedModel,
 ) -> None:
@@ -399,12 +399,7 @@ class Stream:
             thread.join(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def app() -> Iterator[Any]:
-    with running_app(default_model()) as running:
-        yield running
-
-
+@pytest.mark.server
 def test_two_streams_run_a_third_is_busy_and_photos_still_get_through(app: Any, tmp_path) -> None:
     images = shapes.generate_batch(shapes.TEST_SEED_START, 3)[0]
     frames = [data_url(camera_frame(image)) for image in images]

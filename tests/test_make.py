@@ -2,9 +2,9 @@
 
 `make test` must install Chromium and a CJK font itself when they are missing (apt-get as root,
 otherwise one line with the command to run); `make run` must need nothing beyond Python; CI is
-just `make test`; the README links nothing outside the repository. The `browser` recipe runs here
-for real against a fake PATH whose `id`, `fc-list`, `chromium` and `apt-get` are small scripts,
-so every branch is exercised and nothing is installed.
+`make lint` then `make test`; the README links nothing outside the repository. The `browser`
+recipe runs here for real against a fake PATH whose `id`, `fc-list`, `chromium` and `apt-get`
+are small scripts, so every branch is exercised and nothing is installed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.tooling
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
@@ -156,13 +158,20 @@ def test_make_run_needs_no_browser_and_lint_runs_mypy() -> None:
     assert "ruff check" in lint.stdout and "mypy" in lint.stdout
 
 
-def test_ci_just_runs_make_test() -> None:
+def test_make_test_fast_leaves_out_the_slow_tiers() -> None:
+    fast = _make("-n", "test-fast")
+    assert fast.returncode == 0, fast.stderr
+    assert '-m pytest -m "not browser and not server and not slow and not tooling"' in fast.stdout
+    assert "apt-get" not in fast.stdout
+
+
+def test_ci_runs_make_lint_then_make_test() -> None:
     script = ROOT / ".ci" / "run"
     assert os.access(script, os.X_OK)
     lines = [line.strip() for line in script.read_text().splitlines()]
     commands = [line for line in lines if line and not line.startswith("#")]
     assert commands[0] == "set -euo pipefail"
-    assert commands[-1] == "make test"
+    assert commands[-2:] == ["make lint", "make test"]
     assert not any("apt-get" in command for command in commands)
 
 

@@ -10,7 +10,7 @@ test fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -35,9 +35,11 @@ from resnet_demo import shapes, switches
 from resnet_demo.analysis import analyze, methods
 from resnet_demo.analysis.engine import attribution_map
 from resnet_demo.analysis.methods import MethodError
-from resnet_demo.models import LoadedModel, load_model
+from resnet_demo.models import LoadedModel
 from resnet_demo.switches import BRANCH_OFF, INTACT, SKIP_OFF, SwitchedResNet, block_names
 from resnet_demo.text import catalogue, t
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 LAYERS = ("layer4.1", "layer3.0")
 """Two layers of the layer methods: the last block (Grad-CAM's own setting) and a stride-2
@@ -55,22 +57,6 @@ def _rtol(method: str) -> float:
     """Occlusion's map is a difference of two logits: its float32 rounding is relative to the
     logits, which can be larger than the largest difference, so it gets 1e-4 of the peak."""
     return 1e-4 if method == methods.OCCLUSION else 1e-5
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One torch thread (conftest's reasoning: a busy 2-core machine); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def embedded() -> LoadedModel:
-    return load_model("embedded")
 
 
 @pytest.fixture(params=["resnet18", "embedded"])

@@ -21,6 +21,8 @@ from resnet_demo.analysis import analyze, grad_cam
 from resnet_demo.models import LoadedModel, Preprocessing, load_model, model_names
 from resnet_demo.switches import SwitchedResNet, block_names, forward_with_modes
 
+pytestmark = pytest.mark.slow
+
 FAMILY = [
     "resnext50_32x4d",
     "resnext101_32x8d",

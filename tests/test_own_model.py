@@ -362,6 +362,7 @@ def test_labels_files_read_as_documented(tmp_path: Path) -> None:
 # ---- the worked example --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_worked_example_fine_tunes_a_head_that_beats_chance_and_explains(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -389,6 +390,7 @@ def test_the_worked_example_fine_tunes_a_head_that_beats_chance_and_explains(
     assert np.isfinite(np.load(explain / "cam.npy")).all()
 
 
+@pytest.mark.server
 def test_an_api_client_analyses_and_switches_the_teachers_model(own: dict[str, Path]) -> None:
     """The teacher's 5-class ResNet-18 behind the launched app, driven through `gradio_client`:
     the predictions are its classes with `analyze`'s numbers, a switch gives the switched

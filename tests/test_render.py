@@ -9,7 +9,6 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from resnet_demo.render import (
     CardContent,
@@ -29,7 +28,6 @@ from resnet_demo.render import (
     result_card,
     upscale_nearest,
 )
-from resnet_demo.render.figure import TEXT
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -684,31 +682,57 @@ def test_one_card_content_shows_both_grad_cams_on_the_shared_scale(image: np.nda
     assert english_words_in(intact.caption_lines, data)  # English words are found in English
 
 
-@pytest.mark.parametrize(
-    ("tile", "titles"),
-    [
-        (120, [f"layer{i}.{j}" for i in range(1, 5) for j in range(2)]),
-        (92, ["一个很长的中文标题测试", "channel 17", "a_very_long_title_that_must_be_cut", "x"]),
-        (97, ["odd", "tile", "size"]),
-    ],
-)
-def test_cached_captions_draw_exactly_what_drawing_each_one_draws(
-    tile: int, titles: list[str]
-) -> None:
-    """The grid pastes cached caption boxes; the pixels equal drawing every caption straight
-    onto the canvas (Pillow, anchor "ma" under the tile's middle), shortened the same way."""
-    rng = np.random.default_rng(3)
-    maps = [rng.random((int(rng.integers(2, 30)), int(rng.integers(2, 30)))) for _ in titles]
-    got = grids.feature_grid(maps, titles=titles, tile=tile, cols=3)
-    plain = Image.fromarray(grids.feature_grid(maps, titles=[""] * len(titles), tile=tile, cols=3))
-    pad, size = max(4, tile // 12), max(10, min(16, tile // 7))
-    title_h = round(size * 1.2) + pad // 2
-    draw = ImageDraw.Draw(plain)
-    for i, title in enumerate(titles):
-        row, col = divmod(i, 3)
-        x0, y0 = pad + col * (tile + pad), pad + row * (tile + title_h + pad)
-        fnt = grids._font(size, bool(grids._CJK.search(title)))
-        label = grids._ellipsize(fnt, title, tile + pad - 2)
-        draw.text((x0 + tile / 2, y0 + tile + pad // 3), label, font=fnt, fill=TEXT, anchor="ma")
-    np.testing.assert_array_equal(got, np.asarray(plain))
-    assert grids._caption.cache_info().hits + grids._caption.cache_info().misses > 0
+CAPTIONS = [
+    "layer4.1",
+    "a_very_long_title_that_must_be_cut",
+    "a_very_long_title_that_must_be_cut_too",
+    "odd",
+    "ode",
+    "中文",
+    "汉字",
+]
+"""Two long titles with a long common start, two short Latin and two CJK titles that differ."""
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[first, last] of each run of True in a 1-D mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    return [(int(a), int(b) - 1) for a, b in zip(starts, stops, strict=True)]
+
+
+@pytest.mark.parametrize("tile", [120, 92, 97])
+def test_grid_captions_sit_under_their_tiles_fit_and_are_cut_with_an_ellipsis(tile: int) -> None:
+    """What a reader sees of the captions, measured on the picture: each one under its own
+    tile and inside its cell, long ones cut to the same width, CJK drawn with real glyphs."""
+    maps = [np.add.outer(np.arange(8.0), np.arange(8.0)) for _ in CAPTIONS]  # squares fill tiles
+    got = grids.feature_grid(maps, titles=CAPTIONS, tile=tile, cols=len(CAPTIONS))
+    plain = grids.feature_grid(maps, titles=[""] * len(CAPTIONS), tile=tile, cols=len(CAPTIONS))
+    assert got.shape == plain.shape
+    painted = (plain < 255).any(axis=-1)
+    tiles = _runs(painted.any(axis=0))
+    assert len(tiles) == len(CAPTIONS) and all(b - a + 1 == tile for a, b in tiles)
+    below = max(r for _, r in _runs(painted.any(axis=1))) + 1
+    np.testing.assert_array_equal(got[:below], plain[:below])  # no caption covers a tile
+    gap = tiles[1][0] - tiles[0][1] - 1
+    band = (got[below:] < 255).any(axis=-1)
+    crops, inked = [], np.zeros(band.shape[1], bool)
+    for left, right in tiles:
+        lo, hi = left - gap // 2, right + 1 + gap // 2
+        ink = band[:, lo:hi]
+        columns = np.flatnonzero(ink.any(axis=0))
+        assert columns.size, (tile, left)
+        middle = (columns[0] + columns[-1]) / 2 + lo
+        assert abs(middle - (left + right) / 2) <= 3, (tile, left, middle)
+        inked[lo + columns[0] : lo + columns[-1] + 1] = True
+        crops.append(got[below:, lo:hi])
+    assert not (band.any(axis=0) & ~inked).any()  # every caption stays inside its own cell
+    long_a, long_b = crops[1], crops[2]
+    np.testing.assert_array_equal(long_a, long_b)  # both cut before they differ: "…"
+    widths = [np.flatnonzero((c < 255).any(axis=(0, 2))) for c in crops]
+    assert widths[1][-1] - widths[1][0] > 0.8 * tile  # cut to the room, not dropped
+    assert widths[3][-1] - widths[3][0] < 0.5 * tile
+    assert not np.array_equal(crops[3], crops[4])  # "odd" and "ode" read differently
+    assert not np.array_equal(crops[5], crops[6])  # real CJK glyphs, not one missing-glyph box
+    again = grids.feature_grid(maps, titles=CAPTIONS, tile=tile, cols=len(CAPTIONS))
+    np.testing.assert_array_equal(again, got)  # cached captions draw the same pixels again

@@ -13,6 +13,7 @@ import random
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,8 @@ from resnet_demo.text import t
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.strip import strip_props
 from resnet_demo.ui.views import class_names
+
+pytestmark = pytest.mark.server
 
 FIELD: dict[str, int] = {}
 """Position of each view output in a client's answer, by name (from the running app's config)."""
@@ -264,30 +267,43 @@ def assert_next_request_is_right(
         client.close()
 
 
+@contextmanager
+def paused_mid_analysis(
+    app: RunningApp,
+    images: list[Path],
+    expected: dict[tuple[Path, str], Expected],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Pause]:
+    """Hold every analysis inside Grad-CAM while the body runs; then release them, and check
+    that nothing is left behind and that the next request gets the right answer."""
+    assert app.wait_idle(30)
+    pause = Pause(app.model, monkeypatch)
+    try:
+        yield pause
+    finally:
+        pause.release.set()
+    assert_nothing_left(app)
+    monkeypatch.undo()
+    assert_next_request_is_right(app, images, expected)
+
+
 def test_a_client_that_cancels_and_closes_mid_analysis_leaves_nothing_behind(
     app: RunningApp,
     images: list[Path],
     expected: dict[tuple[Path, str], Expected],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert app.wait_idle(30)
-    pause = Pause(app.model, monkeypatch)
-    client = new_client(app.url, None)
-    job = client.submit(
-        handle_file(str(images[1])),
-        strip={"modes": SWITCHES["layer3 skip-off"]},
-        api_name="/analyze",
-    )
-    try:
+    with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
+        client = new_client(app.url, None)
+        job = client.submit(
+            handle_file(str(images[1])),
+            strip={"modes": SWITCHES["layer3 skip-off"]},
+            api_name="/analyze",
+        )
         assert pause.entered.wait(PAUSE_LIMIT_S), "the analysis never started"
         assert pause.lock_held == [True]  # truly mid-analysis, holding the model's lock
         job.cancel()
         client.close()
-    finally:
-        pause.release.set()
-    assert_nothing_left(app)
-    monkeypatch.undo()
-    assert_next_request_is_right(app, images, expected)
 
 
 def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
@@ -297,23 +313,12 @@ def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The wire protocol by hand: join the queue, read until the work starts, hang up."""
-    assert app.wait_idle(30)
-    pause = Pause(app.model, monkeypatch)
-    uploaded = raw_upload(app.url, "drop.png", images[2].read_bytes()).json()[0]
-    payload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
-    data = [
-        payload,
-        None,
-        -1,
-        "gradcam",
-        "layer4",
-        5,
-        0.5,
-        {"modes": {"layer1.0": "skip-off"}},
-        "en",
-    ]
-    session_hash = "dropped0001"
-    try:
+    with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
+        uploaded = raw_upload(app.url, "drop.png", images[2].read_bytes()).json()[0]
+        payload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+        modes = {"modes": {"layer1.0": "skip-off"}}
+        data = [payload, None, -1, "gradcam", "layer4", 5, 0.5, modes, "en"]
+        session_hash = "dropped0001"
         assert raw_join(app.url, "analyze", data, session_hash).status_code == 200
         with httpx.stream(
             "GET",
@@ -327,11 +332,6 @@ def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
             assert pause.entered.wait(PAUSE_LIMIT_S), "the analysis never started"
         # The connection is closed here, while the analysis holds the model's lock.
         assert pause.lock_held == [True]
-    finally:
-        pause.release.set()
-    assert_nothing_left(app)
-    monkeypatch.undo()
-    assert_next_request_is_right(app, images, expected)
 
 
 def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
@@ -341,10 +341,8 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two analyses paused (both slots busy), six more queued behind them; every client leaves."""
-    assert app.wait_idle(30)
-    pause = Pause(app.model, monkeypatch)
-    clients = [new_client(app.url, None) for _ in range(8)]
-    try:
+    with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
+        clients = [new_client(app.url, None) for _ in range(8)]
         jobs = [
             c.submit(handle_file(str(images[i % len(images)])), api_name="/analyze")
             for i, c in enumerate(clients)
@@ -358,11 +356,6 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
 
         with ThreadPoolExecutor(len(clients)) as pool:
             list(pool.map(leave, range(len(clients))))
-    finally:
-        pause.release.set()
-    assert_nothing_left(app)
-    monkeypatch.undo()
-    assert_next_request_is_right(app, images, expected)
 
 
 # ---- a full queue -----------------------------------------------------------------------------
@@ -376,6 +369,7 @@ def busy_app(model: LoadedModel) -> Iterator[RunningApp]:
         yield running
 
 
+@pytest.mark.browser
 def test_a_full_queue_is_refused_and_the_page_says_the_class_is_busy(
     busy_app: RunningApp,
     images: list[Path],

@@ -1,12 +1,12 @@
 """The running app against untrusted input: bad files, forged payloads, file-route traversal,
 queue bypass and values of the wrong type in every field.
 
-The app runs once for this file (module fixture) on a free loopback port with the embedded model
-and the server's own settings (`tests/app_server.py`). Requests go through `gradio_client` like
-any API client, or through the wire protocol by hand where the client would rewrite the payload
-(it uploads any local path it is given). Every refusal must reach the client as the short
-sentence the app wrote, never a traceback or a path on the server, and the next good request
-must still work.
+The app runs once for the whole test run (conftest's `app`) on a free loopback port with the
+embedded model and the server's own settings (`tests/app_server.py`). Requests go through
+`gradio_client` like any API client, or through the wire protocol by hand where the client would
+rewrite the payload (it uploads any local path it is given). Every refusal must reach the
+client as the short sentence the app wrote, never a traceback or a path on the server, and the
+next good request must still work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,7 +31,6 @@ from app_server import (
     raw_get,
     raw_post,
     raw_upload,
-    running_app,
 )
 from conftest import count_hooks
 from gradio_client import Client, handle_file
@@ -46,6 +45,8 @@ from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.layout import DELETE_CACHE
 from resnet_demo.ui.server import MAX_FILE_SIZE
 from resnet_demo.ui.views import class_names
+
+pytestmark = pytest.mark.server
 
 FIELD: dict[str, int] = {}
 """Position of each view output in a client's answer, by name (from the running app's config)."""
@@ -108,11 +109,9 @@ def model() -> LoadedModel:
     return default_model()
 
 
-@pytest.fixture(scope="module")
-def app(model: LoadedModel) -> Iterator[RunningApp]:
-    with running_app(model) as running:
-        FIELD.update(output_positions(running.url, "/analyze"))
-        yield running
+@pytest.fixture(scope="module", autouse=True)
+def _fields(app: RunningApp) -> None:
+    FIELD.update(output_positions(app.url, "/analyze"))
 
 
 @pytest.fixture(scope="module")

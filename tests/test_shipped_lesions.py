@@ -23,7 +23,7 @@ from resnet_demo.models.preprocessing import normalise
 from resnet_demo.switches import BRANCH_OFF, SKIP_OFF, SwitchedResNet, block_names
 from resnet_demo.text import t
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 SEED = shapes.TEST_SEED_START + 3_000_000
 """Fresh shapes, away from the cards' own test seeds (10,000,000 and 40,000,000)."""

@@ -55,10 +55,6 @@ from resnet_demo.ui.layout import build_page
 from resnet_demo.ui.presets import PRESETS, preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.server import (
-    CONCURRENCY,
-    MAX_FILE_SIZE,
-    QUEUE_MAX_SIZE,
-    configure_queue,
     head_html,
     launch_kwargs,
     parse_args,
@@ -1001,30 +997,8 @@ def test_launch_defaults_are_safe_for_a_classroom() -> None:
     assert args.model == "embedded" and args.lang is None
     assert kwargs["server_name"] == "127.0.0.1" and kwargs["share"] is False
     assert kwargs["show_error"] is False and kwargs["allowed_paths"] is None
-    assert kwargs["max_file_size"] == MAX_FILE_SIZE == "20mb"
     assert "api" not in kwargs["footer_links"]
     assert launch_kwargs(parse_args(["--share", "--host", "0.0.0.0"]))["share"] is True
-
-
-def test_queue_is_bounded_and_cannot_be_bypassed(tiny: LoadedModel) -> None:
-    from resnet_demo.ui import build_demo
-
-    demo = build_demo(tiny)
-    queue = demo.queue
-    settings: dict[str, object] = {}
-
-    def recording_queue(**kwargs: object) -> gr.Blocks:
-        settings.update(kwargs)
-        return queue(**kwargs)
-
-    demo.queue = recording_queue  # type: ignore[method-assign] - records Gradio's public call
-    assert configure_queue(demo) is demo and demo.api_open is False
-    assert settings == {
-        "max_size": QUEUE_MAX_SIZE,
-        "default_concurrency_limit": CONCURRENCY,
-        "api_open": False,
-    }
-    assert QUEUE_MAX_SIZE == 64 and demo.delete_cache == (600, 3600)
 
 
 def test_head_script_rewrites_the_busy_message_in_both_languages() -> None:
@@ -1062,11 +1036,25 @@ def test_no_student_visible_text_says_where_the_network_looks() -> None:
     assert "last block" in t("subtitle", "en") and "最后一个块" in t("subtitle", "zh")
 
 
+def _page_order(demo: gr.Blocks) -> list[str | None]:
+    """The elem_ids of the page's components in the order the page shows them (its layout)."""
+    config = demo.get_config_file()
+    elem_ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    order: list[str | None] = []
+
+    def walk(node: dict) -> None:
+        order.append(elem_ids.get(node["id"]))
+        for child in node.get("children", ()):
+            walk(child)
+
+    walk(config["layout"])
+    return order
+
+
 def test_grad_cam_caveat_sits_under_the_main_grad_cam_panel(tiny: LoadedModel) -> None:
     demo, page, _ = build_page(tiny)
-    blocks = list(demo.blocks.values())
-    ids = [getattr(b, "elem_id", None) for b in blocks]
-    caveat = blocks[ids.index("cam-caveat")]
+    ids = _page_order(demo)
+    caveat = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "cam-caveat")
     # Next on the page after the two Grad-CAM pictures, before the caption line.
     assert (
         ids.index("overlay") < ids.index("raw-cam") < ids.index("cam-caveat") < ids.index("caption")
