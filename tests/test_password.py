@@ -25,6 +25,8 @@ from resnet_demo.text import t
 from resnet_demo.ui import server
 from resnet_demo.ui.server import class_code_check, is_loopback, parse_args
 
+pytestmark = pytest.mark.server
+
 CODE = "otter-42"
 """The class code the test app asks for."""
 LOCKED = (

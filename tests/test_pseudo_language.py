@@ -29,6 +29,8 @@ from resnet_demo.text import EXTRA_CATALOGUES, forget_language, register_languag
 from resnet_demo.ui import parse_args, serve
 from resnet_demo.ui.registry import ModelRegistry
 
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = ROOT / "assets" / "examples" / "shapes_star.png"
 

@@ -45,6 +45,8 @@ from resnet_demo.text import t
 from resnet_demo.ui.inputs import read_image
 from resnet_demo.ui.views import class_names
 
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
 STUDENTS = 6
 CODE = "heron-7"
 """The class code every replica asks for (forwarded by the script)."""
