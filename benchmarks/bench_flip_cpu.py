@@ -226,10 +226,11 @@ def main() -> int:
         f" = {median_seen / TARGET_MS:.2f} x target"
         f" [{'ok' if median_seen <= TARGET_MS else 'OVER'}]"
     )
-    parts = split(bench, range(args.flips + 1, 2 * args.flips + 1))
-    print("split of a new setting's flip (median ms CPU of each part):")
-    for part, ms in parts.items():
-        print(f"  {part:14s} {ms:5.1f} ms")
+    seen_parts = split(bench, range(1, args.flips + 1))  # before new ones push them out
+    new_parts = split(bench, range(args.flips + 1, 2 * args.flips + 1))
+    print("split of a flip (median ms CPU of each part):  new setting   setting seen")
+    for part, ms in new_parts.items():
+        print(f"  {part:14s} {ms:30.1f} {seen_parts[part]:14.1f}")
     if args.profile:
         profile(bench, range(2 * args.flips + 1, 3 * args.flips + 1), args.profile)
     return 0 if median_new <= TARGET_MS else 1

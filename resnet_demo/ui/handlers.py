@@ -95,7 +95,9 @@ every control, and the pictures drawn from them, shared by every session."""
 
 class Answer(NamedTuple):
     """The analyses of one image under one `Settings` (as `Engine.run` returns them), and the
-    pictures of the view drawn from them so far, by component (filled as they are drawn)."""
+    pictures of the view drawn from them so far that are files (`png_file`: their paths), by
+    component. The overlays, arrays of 200 KB each (tiles included, a MB an answer), are drawn
+    again (a few ms): kept, 32 answers would hold tens of MB."""
 
     intact: Analysis | None
     current: Analysis | None
@@ -231,7 +233,9 @@ class Handlers:
                     elif component in kept.pictures:
                         update[component] = kept.pictures[component]
                     else:
-                        update[component] = kept.pictures[component] = draw()
+                        update[component] = picture = draw()
+                        if picture is None or isinstance(picture, str):  # a file: a few bytes
+                            kept.pictures[component] = picture
         return update
 
     def _answer(self, session: Session) -> Answer | None:
