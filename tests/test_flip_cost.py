@@ -5,6 +5,9 @@ what keeps its visibility). The model is the embedded architecture with seeded r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +109,19 @@ def test_a_flip_sends_the_target_as_a_plain_value(page: Page) -> None:
     # a new model or language still sends the class list
     again = handlers.view(out[page.state], with_choices=True)
     assert is_update(again[page.results.target]) and "choices" in again[page.results.target]
+
+
+def test_the_flip_benchmark_prints_the_split() -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_flip_cpu.py"), "--flips", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: over the target on this machine
+    for words in ("a new setting", "a setting seen", "analysis", "drawing", "encoding", "Gradio"):
+        assert words in done.stdout
