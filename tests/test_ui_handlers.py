@@ -199,7 +199,7 @@ def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
     assert all(mode == "intact" for mode in view["strip"]["value"]["modes"].values())
     assert view["activations"].ndim == 3 and view["channels"].ndim == 3
     assert "layer4.1" in view["caption"] and "128×128" in view["caption"]
-    assert view["download_card"]["visible"] is False and view["target"]["value"] == -1
+    assert view["download_card"]["visible"] is False and view["target"] == -1
 
 
 def test_same_image_again_changes_nothing(
@@ -279,7 +279,7 @@ def test_clicking_a_bar_explains_that_class(
     evt = gr.SelectData(None, {"index": 2, "value": label, "selected": True})
     out = handlers.on_label_select(evt, analysed, **NO_TARGET)
     assert out[page.state].current.target == CLASS_NAMES.index(label)
-    assert out[page.results.target]["value"] == CLASS_NAMES.index(label)
+    assert out[page.results.target] == CLASS_NAMES.index(label)
     with pytest.raises(gr.Error, match="unknown class"):
         bad = gr.SelectData(None, {"index": 0, "value": "dragon", "selected": True})
         handlers.on_label_select(bad, analysed, **NO_TARGET)

@@ -10,19 +10,19 @@ and the pictures from `views` (render).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import gradio as gr
 import numpy as np
 
 import resnet_demo.ui.views as views
-from resnet_demo.analysis import AnalysisError
+from resnet_demo.analysis import Analysis, AnalysisError, Comparison
 from resnet_demo.analysis.faithfulness import deletion_insertion
 from resnet_demo.analysis.methods import GRADCAM_SIGNED
-from resnet_demo.cache import image_digest
+from resnet_demo.cache import LRUCache, image_digest
 from resnet_demo.errors import DemoError
 from resnet_demo.models import WeightsError
 from resnet_demo.models.describe import shapes_notice
@@ -88,6 +88,32 @@ def answering(session: Session, strip: object) -> Session:
     return replace(session, rev=revision_from_value(strip, session.rev))
 
 
+ANSWERS = 32
+"""Finished answers kept (`Handlers.answers`): the analyses of an image under one setting of
+every control, and the pictures drawn from them, shared by every session."""
+
+
+class Answer(NamedTuple):
+    """The analyses of one image under one `Settings` (as `Engine.run` returns them), and the
+    pictures of the view drawn from them so far that are files (`png_file`: their paths), by
+    component. The overlays, arrays of 200 KB each (tiles included, a MB an answer), are drawn
+    again (a few ms): kept, 32 answers would hold tens of MB."""
+
+    intact: Analysis | None
+    current: Analysis | None
+    comparison: Comparison | None
+    pictures: dict[Any, Any]
+
+
+def answer_key(session: Session, settings: Settings) -> tuple[Any, ...] | None:
+    """What an answer depends on: the model, the image and every setting (the switches in
+    block order); None without an image."""
+    if session.image is None or not session.digest:
+        return None
+    plain = tuple(getattr(settings, f.name) for f in fields(settings) if f.name != "modes")
+    return (session.model_name, session.digest, plain, tuple(settings.modes.items()))
+
+
 def _is_blank(image: Any) -> bool:
     """True for a drawing with (almost) nothing on it."""
     return int(image.max()) - int(image.min()) < 16
@@ -107,6 +133,9 @@ class Handlers:
         self.engine = engine
         self.page = page
         self.default_lang = default_lang
+        self.answers: LRUCache[Answer] = LRUCache(ANSWERS)
+        """(model, image, settings) -> `Answer`: a setting already seen, by any session, is
+        neither analysed nor drawn again."""
 
     @property
     def registry(self) -> ModelRegistry:
@@ -195,10 +224,46 @@ class Handlers:
             p.export.download_json: hidden,
         }
         same = frozenset() if with_choices else views.unchanged(before, session)
+        kept = self._answer(session)
         for group, drawn in pictures.items():
             if group not in same:
-                update.update({component: draw() for component, draw in drawn.items()})
+                for component, draw in drawn.items():
+                    if kept is None:
+                        update[component] = draw()
+                    elif component in kept.pictures:
+                        update[component] = kept.pictures[component]
+                    else:
+                        update[component] = picture = draw()
+                        if picture is None or isinstance(picture, str):  # a file: a few bytes
+                            kept.pictures[component] = picture
         return update
+
+    def _answer(self, session: Session) -> Answer | None:
+        """The cached answer whose analyses `session` shows, or None (then nothing drawn for
+        it is kept: it may show analyses of other settings)."""
+        key = answer_key(session, session.settings)
+        answer = None if key is None else self.answers.get(key)
+        if answer is None or answer.current is not session.current:
+            return None
+        return answer
+
+    def analysed(self, session: Session, settings: Settings) -> Session:
+        """`Engine.run`, answered from `answers` for a setting already seen (no analysis)."""
+        key = answer_key(session, settings)
+        if key is None:
+            return self.engine.run(session, settings)
+        answer = self.answers.get(key)
+        if answer is None:
+            ran = self.engine.run(session, settings)
+            self.answers.put(key, Answer(ran.intact, ran.current, ran.comparison, {}))
+            return ran
+        return replace(
+            session,
+            intact=answer.intact,
+            current=answer.current,
+            comparison=answer.comparison,
+            settings=settings,
+        )
 
     def refresh(self, session: Session, settings: Settings, with_choices: bool = False) -> Update:
         """Run the analyses for `settings` and render what changed (the whole view with
@@ -206,7 +271,7 @@ class Handlers:
         session, the strip and the revision it answers (`answering`)."""
         if session.has_view and settings == session.settings:
             return self.view(session, with_choices, before=session)
-        return self.view(self.engine.run(session, settings), with_choices, before=session)
+        return self.view(self.analysed(session, settings), with_choices, before=session)
 
     def shapes_notice(self, session: Session, lang: str, mark: Any = str) -> list[str]:
         """For a model that knows only the shapes: which ten, and how to get a model for photos
@@ -318,7 +383,7 @@ class Handlers:
         """The method picker: re-analyse with that method; the layer picker is greyed out for
         pixel methods, which do not use it."""
         session = answering(session, controls.get("strip"))
-        session = self.engine.run(session, self.settings(session, lang=lang, **controls))
+        session = self.analysed(session, self.settings(session, lang=lang, **controls))
         layer = gr.update(interactive=views.is_layer_method(session.settings.method))
         return {**self.view(session), self.page.results.layer: layer}
 

@@ -465,13 +465,14 @@ def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
 
 
 def target(model: LoadedModel, session: Session, with_choices: bool = False) -> Any:
-    """The target dropdown's update: its value, and with `with_choices` its class list
-    (after a model or language change; 1000 entries for ImageNet, so not on every flip)."""
+    """The target dropdown's value, and with `with_choices` an update with its class list
+    (after a model or language change; 1000 entries for ImageNet, so not on every flip). The
+    plain value costs Gradio no new component (an update rebuilds one with every choice)."""
     settings = session.settings
     value = AUTO_TARGET if settings.target is None else settings.target
     if with_choices:
         return gr.update(choices=target_choices(model, settings.lang), value=value)
-    return gr.update(value=value)
+    return value
 
 
 def faithfulness_chart(

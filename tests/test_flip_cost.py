@@ -1,0 +1,127 @@
+"""What a flip costs the server: a setting already seen is answered from the finished-answer
+cache (`Handlers.answers`: no analysis, no drawing, no encoding) with the very answer a fresh
+analysis gives, and a flip's answer rebuilds no Gradio component it need not (plain values for
+what keeps its visibility). The model is the embedded architecture with seeded random weights."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_ui_handlers import CAT, CONTROLS, tiny_model
+
+from resnet_demo.ui import handlers as handlers_module
+from resnet_demo.ui import views
+from resnet_demo.ui._compat import is_update
+from resnet_demo.ui.components import Page
+from resnet_demo.ui.handlers import Handlers, answer_key
+from resnet_demo.ui.layout import build_page
+from resnet_demo.ui.registry import ModelRegistry
+from resnet_demo.ui.session import Engine, Session, new_session
+
+SKIP = {"modes": {"layer3.0": "skip-off"}}
+BRANCH = {"modes": {"layer2.1": "branch-off"}}
+
+
+@pytest.fixture(scope="module")
+def page() -> Page:
+    return build_page(tiny_model())[1]
+
+
+def fresh(page: Page) -> Handlers:
+    """Handlers with their own engine (own caches) on the same page."""
+    return Handlers(Engine(ModelRegistry(tiny_model())), page)
+
+
+def start(handlers: Handlers, page: Page) -> Session:
+    return handlers.on_image(str(CAT), new_session(handlers.registry), **CONTROLS)[page.state]
+
+
+def flip(handlers: Handlers, page: Page, session: Session, strip: Any) -> dict[Any, Any]:
+    return handlers.on_settings(session, **{**CONTROLS, "strip": strip})
+
+
+def comparable(value: Any) -> Any:
+    """A picture as its pixels (a PNG file read back), anything else as it is."""
+    if isinstance(value, str) and value.endswith(".png") and Path(value).is_file():
+        return np.asarray(Image.open(value))
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(comparable(v) for v in value)
+    return value
+
+
+def assert_same_answer(a: dict[Any, Any], b: dict[Any, Any], page: Page) -> None:
+    assert set(a) == set(b)
+    for component in a:
+        if component is page.state:
+            continue
+        x, y = comparable(a[component]), comparable(b[component])
+        np.testing.assert_equal(x, y, err_msg=str(component))
+
+
+def test_flipping_back_is_answered_from_the_cache_and_equals_a_fresh_answer(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handlers = fresh(page)
+    session = start(handlers, page)
+    first = flip(handlers, page, session, SKIP)
+    other = flip(handlers, page, first[page.state], BRANCH)[page.state]
+    runs: list[Any] = []
+    drawn: list[Any] = []
+    run = handlers.engine.run
+    monkeypatch.setattr(handlers.engine, "run", lambda *a: runs.append(a) or run(*a))
+    png_file = handlers_module.png_file
+    monkeypatch.setattr(handlers_module, "png_file", lambda p: drawn.append(p) or png_file(p))
+    back = flip(handlers, page, other, SKIP)
+    assert runs == [] and drawn == []  # neither analysed nor drawn nor encoded again
+    assert back[page.state].current is first[page.state].current
+    # the same flip on a server that never saw the setting gives the same answer
+    elsewhere = fresh(page)
+    before = flip(elsewhere, page, start(elsewhere, page), BRANCH)[page.state]
+    assert_same_answer(back, flip(elsewhere, page, before, SKIP), page)
+
+
+def test_the_cache_is_shared_by_sessions_and_keyed_by_every_setting(page: Page) -> None:
+    handlers = fresh(page)
+    one, two = start(handlers, page), start(handlers, page)
+    a = flip(handlers, page, one, SKIP)[page.state]
+    b = flip(handlers, page, two, SKIP)[page.state]
+    assert b.current is a.current and b.comparison is a.comparison  # one analysis for both
+    strong = flip(handlers, page, one, SKIP)[page.results.overlay]
+    faint = handlers.on_settings(two, **{**CONTROLS, "strip": SKIP, "opacity": 0.2})
+    assert not np.array_equal(faint[page.results.overlay], strong)  # drawn for its opacity
+    assert answer_key(a, a.settings) != answer_key(faint[page.state], faint[page.state].settings)
+    assert answer_key(Session(model_name="embedded"), a.settings) is None  # no image: no key
+
+
+def test_a_flip_sends_the_target_as_a_plain_value(page: Page) -> None:
+    handlers = fresh(page)
+    out = flip(handlers, page, start(handlers, page), SKIP)
+    assert out[page.results.target] == views.AUTO_TARGET  # no update: Gradio builds no Dropdown
+    # a new model or language still sends the class list
+    again = handlers.view(out[page.state], with_choices=True)
+    assert is_update(again[page.results.target]) and "choices" in again[page.results.target]
+
+
+def test_the_flip_benchmark_prints_the_split() -> None:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_flip_cpu.py"), "--flips", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: over the target on this machine
+    for words in ("a new setting", "a setting seen", "analysis", "drawing", "encoding", "Gradio"):
+        assert words in done.stdout
