@@ -111,6 +111,7 @@ def test_a_flip_sends_the_target_as_a_plain_value(page: Page) -> None:
     assert is_update(again[page.results.target]) and "choices" in again[page.results.target]
 
 
+@pytest.mark.tooling
 def test_the_flip_benchmark_prints_the_split() -> None:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root), "GRADIO_ANALYTICS_ENABLED": "False"}
