@@ -242,7 +242,7 @@ def classify(
     """
     modes = _switched_only(model, switches)
     view = model.preprocessing.model_view(image)
-    x = model.preprocessing.to_tensor(view)
+    x = model.to_input(view)
     with model.lock, torch.inference_mode():
         intact = _probabilities(model, {}, x)
         switched = _probabilities(model, modes, x) if modes else intact

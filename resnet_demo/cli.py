@@ -50,6 +50,7 @@ from resnet_demo.models import (
     weights_status,
 )
 from resnet_demo.models.describe import CLI, accuracy_label, shapes_notice
+from resnet_demo.models.device import device_flag, device_from_flag, use_device
 from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.models.registry import uses_bottleneck
 from resnet_demo.render import overlay, result_card
@@ -415,6 +416,7 @@ def _add_explain(commands: argparse._SubParsersAction, lang: str) -> None:
         "--palette", default=PALETTES[0], choices=PALETTES, help=t("cli_palette_help", lang)
     )
     _outputs(explain, lang)
+    device_flag(explain, lang)
     explain.set_defaults(func=run_explain)
 
 
@@ -532,6 +534,7 @@ def _add_lab(commands: argparse._SubParsersAction, lang: str) -> None:
         parser = _command(experiments, panel.command, panel.command_help, lang)
         command.flags(parser, lang)
         _outputs(parser, lang)
+        device_flag(parser, lang)
         parser.set_defaults(func=run_lab, experiment=command.run)
 
 
@@ -553,6 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv_lang(argv)).parse_args(argv)
+    if hasattr(args, "device"):  # before anything is loaded
+        use_device(device_from_flag(args.device, args.lang))
     import torch
 
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))

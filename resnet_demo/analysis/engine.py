@@ -47,9 +47,9 @@ def _target(model: LoadedModel, target: object) -> int:
 
 def _model_input(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
     """(view, x): the uint8 (S, S, 3) crop the network sees and its normalised float32
-    (1, 3, S, S) tensor. The prologue of `analyze` and `grad_cam`."""
+    (1, 3, S, S) tensor on the model's device. The prologue of `analyze` and `grad_cam`."""
     view = model.preprocessing.model_view(image)
-    return view, model.preprocessing.to_tensor(view)
+    return view, model.to_input(view)
 
 
 def _cam_at_input(coarse: torch.Tensor, size: tuple[int, int]) -> tuple[np.ndarray, float]:
@@ -63,11 +63,11 @@ def _unit(t: torch.Tensor) -> tuple[np.ndarray, float]:
     it has none."""
     peak = float(t.abs().max()) if t.numel() else 0.0
     scaled = t / peak if peak > 0 else torch.zeros_like(t)
-    return scaled.numpy().astype(np.float32, copy=True), peak
+    return scaled.cpu().numpy().astype(np.float32, copy=True), peak
 
 
 def _activation(name: str, out: torch.Tensor, n_channels: int) -> BlockActivation:
-    out = out[0].detach()  # (C, h, w), >= 0 after the block's relu
+    out = out[0].detach().cpu()  # (C, h, w), >= 0 after the block's relu
     mean_map, mean_max = _unit(out.mean(dim=0))
     strengths, channels = out.mean(dim=(1, 2)).topk(min(n_channels, out.shape[0]))
     peaks = out[channels].flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
@@ -186,9 +186,10 @@ def analyze(
 
 def class_probabilities(logits: torch.Tensor) -> torch.Tensor:
     """Every class's probability for the first image of `logits` (N, classes): the softmax in
-    float64, returned as float32 (classes,). Every top-1 the app shows is computed this way
-    (`analyze`, the batch panel, the live view's intact top-1), so they agree to the bit."""
-    return torch.softmax(logits[0].double(), dim=0).float()
+    float64 on the CPU (MPS has no float64), returned as float32 (classes,) on the CPU. Every
+    top-1 the app shows is computed this way (`analyze`, the batch panel, the live view's intact
+    top-1), so they agree to the bit."""
+    return torch.softmax(logits[0].cpu().double(), dim=0).float()
 
 
 def _source(model: LoadedModel, switched: SwitchedResNet, view: np.ndarray) -> dict[str, Any]:

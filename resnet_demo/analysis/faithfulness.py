@@ -141,6 +141,7 @@ def deletion_insertion(
     rank[order] = torch.arange(n)
     # masks[k]: the pixels among the first counts[k] of the order, (steps + 1, 1, S, S).
     masks = (rank[None, :] < torch.tensor(counts)[:, None]).view(steps + 1, 1, size, size)
+    masks = masks.to(x.device)
     dark = methods.black(x, model.preprocessing.mean, model.preprocessing.std)
     soft = methods.blurred(x)
     deleted = torch.where(masks, dark, x)

@@ -326,9 +326,9 @@ def blurred(x: torch.Tensor) -> torch.Tensor:
 
 
 def black(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """The all-black image (pixels 0) in `x`'s normalisation, shaped like `x`."""
-    m = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1)
+    """The all-black image (pixels 0) in `x`'s normalisation, shaped like `x`, on its device."""
+    m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     return ((0 - m) / s).expand_as(x).contiguous()
 
 

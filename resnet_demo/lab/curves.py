@@ -200,9 +200,9 @@ def choose_subsets(n_blocks: int, k: int, draws: int, rng: np.random.Generator) 
 
 
 def _batch(model: LoadedModel, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
-    """Preprocess every image and stack them: float32 (N, 3, S, S)."""
+    """Preprocess every image and stack them: float32 (N, 3, S, S) on the model's device."""
     prep = model.preprocessing
-    return torch.cat([prep.to_tensor(prep.model_view(check_image(im))) for im in images])
+    return torch.cat([model.to_input(prep.model_view(check_image(im))) for im in images])
 
 
 def _check_labels(labels: object, n_images: int, n_classes: int) -> np.ndarray | None:
@@ -240,13 +240,14 @@ class _Lesioner:
             inputs, output = net.block_inputs(x[start : start + batch_size])
             self.chunks.append(inputs)
             top1.append(net.head(output).argmax(dim=1))
-        self.intact_top1: np.ndarray = torch.cat(top1).numpy()
+        self.intact_top1: np.ndarray = torch.cat(top1).cpu().numpy()
 
     def predictions(self, modes: dict[str, str]) -> np.ndarray:
         """int64 (N,) top-1 of the network with `modes` (blocks named in forward order)."""
         net = SwitchedResNet(self.module, modes)
         first = next(name for name in net.blocks if name in modes)
-        return torch.cat([net.run_from(first, c[first]).argmax(dim=1) for c in self.chunks]).numpy()
+        tops = [net.run_from(first, c[first]).argmax(dim=1) for c in self.chunks]
+        return torch.cat(tops).cpu().numpy()
 
 
 def lesion_curves(

@@ -172,14 +172,14 @@ def _lesion_probabilities(
             [SwitchedBlock(shared, mode, name)(block_input) for mode in (BRANCH_OFF, SKIP_OFF)]
         )
         p = torch.softmax(net.forward_from(name, lesioned), dim=1)
-        probs[:, i] = p[:, original].numpy()
-        top1[:, i] = p.argmax(dim=1).numpy()
+        probs[:, i] = p[:, original].cpu().numpy()
+        top1[:, i] = p.argmax(dim=1).cpu().numpy()
     return intact, probs, top1
 
 
 def _compute_sweep(model: LoadedModel, image: np.ndarray, progress: Progress | None) -> LesionSweep:
     view = model.preprocessing.model_view(image)
-    x = model.preprocessing.to_tensor(view)
+    x = model.to_input(view)
     with model.lock, torch.no_grad():
         intact, probs, top1 = _lesion_probabilities(model, x, progress)
     report(progress, 1.0, "progress_done")

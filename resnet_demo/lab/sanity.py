@@ -332,7 +332,7 @@ def sanity_check(
     view = model.preprocessing.model_view(image)
     if target is None:
         with torch.inference_mode():
-            logits = work.module(model.preprocessing.to_tensor(view))
+            logits = work.module(work.to_input(view))
         target = int(logits[0].argmax())
     layer = resolve_layer(work.module, cam_layer)
     plan = cascade_steps(work.module)

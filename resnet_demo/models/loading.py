@@ -16,9 +16,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from resnet_demo.models.device import chosen_device
 from resnet_demo.models.diagnose import describe_checkpoint, describe_file, describe_state
 from resnet_demo.models.embedded import asset_paths, build_from_card, load_embedded
 from resnet_demo.models.errors import WeightsError, WeightsUnavailable
@@ -64,6 +66,19 @@ class LoadedModel:
     def names_in(self, lang: str) -> tuple[str, ...]:
         """The class names in `lang` (a code of `text.LANGUAGES`), else in English."""
         return self.class_names.get(lang, self.categories)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network runs (its parameters' device, set by `load_model`): every input
+        goes there (`to_input`), every map comes back to the CPU before it is drawn."""
+        first = next(self.module.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def to_input(self, view: np.ndarray) -> torch.Tensor:
+        """The normalised (1, 3, S, S) input of a model view (`Preprocessing.to_tensor`), on
+        the network's device: the one way the engine, the batch panel, the live view and the
+        lab build an input."""
+        return self.preprocessing.to_tensor(view).to(self.device)
 
     @property
     def name(self) -> str:
@@ -246,6 +261,7 @@ def load_model(
     allow_download: bool = True,
     progress: bool = True,
     seed: int = 0,
+    device: torch.device | None = None,
 ) -> LoadedModel:
     """Load a network ready for analysis.
 
@@ -258,9 +274,11 @@ def load_model(
         allow_download: whether a missing ImageNet file may be downloaded. Default: True.
         progress: show a console progress bar while downloading. Default: True.
         seed: seed of the "random" initialisation. Default: 0.
+        device: where the network runs. Default: the process's choice (`device.use_device`,
+            the CPU unless `--device` chose otherwise).
 
     Returns:
-        A LoadedModel in eval mode.
+        A LoadedModel in eval mode, its module on `device`.
 
     Raises:
         ModelNameError: unknown model or version.
@@ -269,8 +287,11 @@ def load_model(
     """
     spec = parse_model_name(name)
     if spec.is_embedded:
-        return _embedded_model(spec, weights, seed)
-    return _imagenet_model(spec, weights, allow_download, progress, seed)
+        model = _embedded_model(spec, weights, seed)
+    else:
+        model = _imagenet_model(spec, weights, allow_download, progress, seed)
+    model.module.to(device if device is not None else chosen_device())
+    return model
 
 
 def load_model_or_embedded(

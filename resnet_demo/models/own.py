@@ -33,6 +33,7 @@ from torch import nn
 from torchvision.models import get_model
 
 from resnet_demo.errors import InvalidValue, check_int, check_number
+from resnet_demo.models.device import chosen_device
 from resnet_demo.models.diagnose import describe_state, fits, same_shapes
 from resnet_demo.models.embedded import asset_paths, build_from_card, read_card
 from resnet_demo.models.errors import LabelsError, WeightsError
@@ -216,7 +217,7 @@ def load_own_model(
     module, preprocessing = _build(spec, len(names))
     _check_fits(spec, module, state, Path(weights), len(names), str(labels))
     module.load_state_dict(state, strict=True)
-    module.eval()
+    module.eval().to(chosen_device())
     return LoadedModel(
         spec=spec,
         module=module,

@@ -35,6 +35,7 @@ from resnet_demo.models import (
     WeightsUnavailable,
     load_model_or_embedded,
 )
+from resnet_demo.models.device import device_flag, device_from_flag, use_device
 from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.text import argv_lang, normalize_lang, t
 from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
@@ -153,10 +154,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--password", default=None, metavar="CODE", help=t("server_password_help", lang)
     )
+    device_flag(parser, lang)
     args = parser.parse_args(argv)
     if args.password is not None and not args.password.strip():
         print(t("server_password_empty", lang), file=sys.stderr)
         raise SystemExit(2)  # argparse's exit status for a bad command line
+    args.device = device_from_flag(args.device, lang)
     return args
 
 
@@ -318,6 +321,7 @@ def main(argv: Sequence[str] | None = None, started: float | None = None) -> Non
     warning = open_door_warning(args, lang)
     if warning is not None:
         print(warning, file=sys.stderr)
+    use_device(args.device)
     try:
         model, reason = load_default_model(args)
     except Exception as exc:  # noqa: BLE001 - a one-line message, not a traceback

@@ -66,7 +66,7 @@ def intact_top1(model: LoadedModel, view: np.ndarray) -> tuple[int, float]:
     (`model.preprocessing.model_view`), as `analyze` computes them (softmax in float64), from
     one forward without a graph or hooks under the model's lock: the live view's switched frames
     need no more of the intact network."""
-    x = model.preprocessing.to_tensor(view)
+    x = model.to_input(view)
     with model.lock, torch.inference_mode():
         logits = forward_with_modes(model.module, x)
     probabilities = class_probabilities(logits)
