@@ -9,6 +9,7 @@ sequentially in this process before the load starts.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections.abc import Iterator
@@ -34,9 +35,10 @@ from app_server import (
 from conftest import count_hooks
 from gradio_client import handle_file
 from gradio_client.utils import QueueError
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from resnet_demo.analysis import Analysis, analyze, engine
+from resnet_demo.analysis import Analysis, analyze, methods
 from resnet_demo.models import LoadedModel
 from resnet_demo.switches import block_names
 from resnet_demo.text import t
@@ -168,7 +170,8 @@ def expected(
 class Pause:
     """Holds every analysis inside Grad-CAM (model lock held) until released.
 
-    Patches `analysis.engine.tail_grad_cam`, which runs under the model's lock in the middle of
+    Patches the Grad-CAM tail that the method registry's Grad-CAM entry calls
+    (`analysis.methods.tail_grad_cam`), which runs under the model's lock in the middle of
     `analyze`: a paused request is truly mid-analysis.
     """
 
@@ -176,7 +179,7 @@ class Pause:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.lock_held: list[bool] = []
-        original = engine.tail_grad_cam
+        original = methods.tail_grad_cam
 
         def paused(*args: object, **kwargs: object) -> object:
             self.lock_held.append(model.lock.locked())
@@ -184,7 +187,7 @@ class Pause:
             self.release.wait(PAUSE_LIMIT_S)
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(engine, "tail_grad_cam", paused)
+        monkeypatch.setattr(methods, "tail_grad_cam", paused)
 
 
 # ---- many clients at once -----------------------------------------------------------------
@@ -267,6 +270,20 @@ def assert_next_request_is_right(
         client.close()
 
 
+_UNSEEN = itertools.count(1)
+
+
+def unseen(image: Path, folder: Path) -> Path:
+    """A copy of `image` with one pixel changed, never requested before: the app's answer cache
+    (a setting already seen is not analysed again) cannot answer it, so an analysis runs."""
+    n = next(_UNSEEN)
+    pixels = np.array(Image.open(image).convert("RGB"))
+    pixels[0, 0] = (n % 256, (n // 256) % 256, 7)
+    path = folder / f"unseen{n}-{image.stem}.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
 @contextmanager
 def paused_mid_analysis(
     app: RunningApp,
@@ -292,11 +309,12 @@ def test_a_client_that_cancels_and_closes_mid_analysis_leaves_nothing_behind(
     images: list[Path],
     expected: dict[tuple[Path, str], Expected],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
         client = new_client(app.url, None)
         job = client.submit(
-            handle_file(str(images[1])),
+            handle_file(str(unseen(images[1], tmp_path))),
             strip={"modes": SWITCHES["layer3 skip-off"]},
             api_name="/analyze",
         )
@@ -311,10 +329,12 @@ def test_a_dropped_connection_mid_analysis_leaves_nothing_behind(
     images: list[Path],
     expected: dict[tuple[Path, str], Expected],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """The wire protocol by hand: join the queue, read until the work starts, hang up."""
     with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
-        uploaded = raw_upload(app.url, "drop.png", images[2].read_bytes()).json()[0]
+        fresh = unseen(images[2], tmp_path)
+        uploaded = raw_upload(app.url, "drop.png", fresh.read_bytes()).json()[0]
         payload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
         modes = {"modes": {"layer1.0": "skip-off"}}
         data = [payload, None, -1, "gradcam", "layer4", 5, 0.5, modes, "en"]
@@ -339,12 +359,14 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
     images: list[Path],
     expected: dict[tuple[Path, str], Expected],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """Two analyses paused (both slots busy), six more queued behind them; every client leaves."""
     with paused_mid_analysis(app, images, expected, monkeypatch) as pause:
         clients = [new_client(app.url, None) for _ in range(8)]
+        fresh = [unseen(images[i % len(images)], tmp_path) for i in range(len(clients))]
         jobs = [
-            c.submit(handle_file(str(images[i % len(images)])), api_name="/analyze")
+            c.submit(handle_file(str(fresh[i])), api_name="/analyze")
             for i, c in enumerate(clients)
         ]
         assert pause.entered.wait(PAUSE_LIMIT_S)
