@@ -366,8 +366,7 @@ def test_queued_jobs_that_are_cancelled_or_abandoned_leave_nothing_behind(
         clients = [new_client(app.url, None) for _ in range(8)]
         fresh = [unseen(images[i % len(images)], tmp_path) for i in range(len(clients))]
         jobs = [
-            c.submit(handle_file(str(fresh[i])), api_name="/analyze")
-            for i, c in enumerate(clients)
+            c.submit(handle_file(str(fresh[i])), api_name="/analyze") for i, c in enumerate(clients)
         ]
         assert pause.entered.wait(PAUSE_LIMIT_S)
 
