@@ -534,7 +534,12 @@ def test_every_control_is_reached_and_operated_from_the_keyboard(
     expect(opacity).not_to_have_value(before)
     method = page.locator("#method input")
     before = method.input_value()
-    press("#method input", "ArrowDown", "ArrowDown", "Enter")
+    press("#method input", "ArrowDown")  # opens the list; each key waits for the last one's effect
+    expect(method).to_have_attribute("aria-expanded", "true")
+    active = method.get_attribute("aria-activedescendant") or ""
+    page.keyboard.press("ArrowDown")
+    expect(method).not_to_have_attribute("aria-activedescendant", active)
+    page.keyboard.press("Enter")
     expect(method).not_to_have_value(before)
     expect(page.locator("#caption")).not_to_contain_text(before)
     press("#strip button[data-inspect='layer4.0']", "Enter")
