@@ -81,6 +81,11 @@ class LRUCache(Generic[V]):
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
 
+    def pop(self, key: Hashable) -> V | None:
+        """Remove `key` and return its value, or None when it is not stored."""
+        with self._lock:
+            return self._items.pop(key, None)
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The cached value for `key`, or `compute()` stored under it.
 

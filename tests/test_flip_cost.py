@@ -111,6 +111,53 @@ def test_a_flip_sends_the_target_as_a_plain_value(page: Page) -> None:
     assert is_update(again[page.results.target]) and "choices" in again[page.results.target]
 
 
+def test_a_view_rebuilds_a_component_only_where_more_than_its_value_changes(page: Page) -> None:
+    """The strip's rows travel as props only when they change (a flip changes the switched
+    net's ‖F(x)‖/‖x‖, a method does not); the zero-map note and its button only when the
+    warning changes (`views.zero_map`)."""
+    handlers = fresh(page)
+    session = start(handlers, page)
+    flipped = flip(handlers, page, session, SKIP)
+    strip = flipped[page.switches.strip]
+    assert is_update(strip) and strip["rows"] != views.strip(tiny_model(), session)["rows"]
+    fewer = handlers.on_settings(flipped[page.state], **{**CONTROLS, "strip": SKIP, "top_k": 2})
+    assert not is_update(fewer[page.switches.strip])  # the value alone: the same rows
+    assert fewer[page.switches.strip]["modes"]["layer3.0"] == "skip-off"
+    method = handlers.on_method(
+        fewer[page.state], **{**CONTROLS, "strip": SKIP, "method": "saliency"}
+    )
+    assert page.results.layer in method  # greyed out: a pixel method has no layer
+    assert page.results.layer not in handlers.on_method(
+        method[page.state], **{**CONTROLS, "strip": SKIP, "method": "integrated-gradients"}
+    )
+    for answer, before in ((flipped, session), (fewer, flipped[page.state])):
+        changed = views.zero_map(answer[page.state]) != views.zero_map(before)
+        assert (page.results.zero_note in answer) is changed
+        assert (page.results.zero_button in answer) is changed
+
+
+def test_downloads_are_hidden_by_the_next_view_of_the_browser_that_showed_them(
+    page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gradio rebuilds a download button for every `visible` it is sent: a view hides them only
+    in the browser that prepared them (once), or when it cannot tell (no request: every view)."""
+    handlers = fresh(page)
+    session = start(handlers, page)
+    browser = ["one"]
+    monkeypatch.setattr(handlers_module, "browser_session", lambda: browser[0])
+    downloads = {page.export.download_card, page.export.download_json}
+    assert not downloads & set(flip(handlers, page, session, SKIP))  # never shown: left alone
+    handlers.on_export(session, "en")
+    browser[0] = "two"  # another browser's view: its own downloads were never shown
+    assert not downloads & set(flip(handlers, page, session, BRANCH))
+    browser[0] = "one"
+    hiding = flip(handlers, page, session, BRANCH)
+    assert all(hiding[d]["visible"] is False and hiding[d]["value"] is None for d in downloads)
+    assert not downloads & set(flip(handlers, page, hiding[page.state], SKIP))  # hidden already
+    browser[0] = None  # type: ignore[call-overload]  # outside a request: always hidden
+    assert downloads <= set(flip(handlers, page, session, SKIP))
+
+
 @pytest.mark.tooling
 def test_the_flip_benchmark_prints_the_split() -> None:
     root = Path(__file__).resolve().parents[1]

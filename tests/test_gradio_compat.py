@@ -184,6 +184,22 @@ def test_gr_update_is_still_a_dict_that_is_update_recognises() -> None:
     assert not any(_compat.is_update(v) for v in ({"value": 3}, None, "update", [update]))
 
 
+def test_a_handler_sees_the_session_of_the_request_it_answers() -> None:
+    """`browser_session` reads the request Gradio sets around a handler (run in its worker
+    thread, as served); outside a request it is None."""
+    import asyncio
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        gr.Button().click(lambda: _compat.browser_session() or "", outputs=box)
+    fn = next(iter(demo.fns.values()))
+    for browser in ("abc", "other"):
+        request = gr.Request(session_hash=browser)
+        answer = asyncio.run(demo.process_api(fn, [], state=None, request=request))
+        assert answer["data"] == [browser]
+    assert _compat.browser_session() is None
+
+
 def test_editor_composite_takes_the_drawing_out_of_blob_storage(tmp_path: Path) -> None:
     """A drawing's composite arrives as bytes stored ahead (`accept_blobs`) under the payload's
     id and is read once; an uploaded picture arrives as a file."""

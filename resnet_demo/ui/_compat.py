@@ -26,6 +26,9 @@ anywhere else:
    the app's CSS (`INTERNAL_CSS`, `static/gradio-internals.css`: label bars, gallery grid and
    captions, table cells, error toasts) and head scripts (`static/alt.html`, `static/toasts.html`,
    `static/clear_errors.js`) reach inside Gradio's components by.
+7. `browser_session()`: the Gradio session of the request a handler is answering, read from the
+   context Gradio sets around every handler call, for the few per-browser facts that must not
+   ride on the session state (`Handlers` hides the downloads only where they were shown).
 """
 
 from __future__ import annotations
@@ -156,3 +159,14 @@ def i18n_key(value: object) -> str | None:
     else:
         return None
     return key if isinstance(key, str) else None
+
+
+def browser_session() -> str | None:
+    """The session hash of the browser whose request the calling handler answers, or None when
+    no Gradio request is being handled (a direct call, a test). Gradio sets the request in a
+    context variable around the handler (also in its worker thread), with no public getter
+    short of a `gr.Request` parameter on every handler."""
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) if request is not None else None

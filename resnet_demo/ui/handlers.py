@@ -28,7 +28,7 @@ from resnet_demo.models import WeightsError
 from resnet_demo.models.describe import shapes_notice
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
-from resnet_demo.ui._compat import is_update
+from resnet_demo.ui._compat import browser_session, is_update
 from resnet_demo.ui.components import Page
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
@@ -93,6 +93,11 @@ ANSWERS = 32
 every control, and the pictures drawn from them, shared by every session."""
 
 
+EXPORTED = 4096
+"""Browsers remembered as showing downloads (`Handlers._exported`); the oldest are forgotten
+beyond this (their next view then leaves the downloads as they are)."""
+
+
 class Answer(NamedTuple):
     """The analyses of one image under one `Settings` (as `Engine.run` returns them), and the
     pictures of the view drawn from them so far that are files (`png_file`: their paths), by
@@ -112,6 +117,11 @@ def answer_key(session: Session, settings: Settings) -> tuple[Any, ...] | None:
         return None
     plain = tuple(getattr(settings, f.name) for f in fields(settings) if f.name != "modes")
     return (session.model_name, session.digest, plain, tuple(settings.modes.items()))
+
+
+def _props(strip: dict[str, Any]) -> dict[str, Any]:
+    """`views.strip`'s keyword arguments less the value: the props alone."""
+    return {key: value for key, value in strip.items() if key != "value"}
 
 
 def _is_blank(image: Any) -> bool:
@@ -136,6 +146,9 @@ class Handlers:
         self.answers: LRUCache[Answer] = LRUCache(ANSWERS)
         """(model, image, settings) -> `Answer`: a setting already seen, by any session, is
         neither analysed nor drawn again."""
+        self._exported: LRUCache[bool] = LRUCache(EXPORTED)
+        """The browsers (Gradio session hashes) whose downloads are shown (`on_export`): their
+        next view hides them (`_shown_props`), and no other view needs to."""
 
     @property
     def registry(self) -> ModelRegistry:
@@ -206,23 +219,18 @@ class Handlers:
             },
             views.CAM_INTACT: {p.comparison.cam_intact: lambda: shown()[1]},
         }
-        warning, offer_signed = views.zero_map(session)
-        hidden = gr.update(value=None, visible=False)
         update: Update = {
             p.state: session,
             p.results.predictions: views.predictions(session, names),
             p.results.caption: views.caption(session, names),
-            p.results.zero_note: gr.update(value=warning, visible=bool(warning)),
-            p.results.zero_button: gr.update(visible=offer_signed),
             p.results.banner: views.banner_html(session, names, lang),
             p.results.target: views.target(model, session, with_choices),
             p.results.method_note: views.method_note(model, session.settings.method, lang),
-            p.switches.strip: gr.update(**views.strip(model, session)),
             p.switches.result: views.switch_result_html(session, names, lang),
             p.comparison.table: views.table_value(session, names, lang),
-            p.export.download_card: hidden,
-            p.export.download_json: hidden,
         }
+        full = before is None or with_choices
+        update |= self._shown_props(session, None if full else before)
         same = frozenset() if with_choices else views.unchanged(before, session)
         kept = self._answer(session)
         for group, drawn in pictures.items():
@@ -237,6 +245,41 @@ class Handlers:
                         if picture is None or isinstance(picture, str):  # a file: a few bytes
                             kept.pictures[component] = picture
         return update
+
+    def _shown_props(self, session: Session, before: Session | None) -> Update:
+        """The parts of the view that carry more than a value (visibility, the strip's props),
+        each only where it differs from `before`, the session the page showed (every one with
+        None). Gradio builds a new component and its config for every such update (about 1 ms
+        of CPU each); a plain value costs it nothing of the kind.
+
+        Downloads are hidden when `before` had them shown (`on_export`): they describe the
+        view the page showed until now.
+        """
+        p = self.page
+        model = self.engine.model(session)
+        update: Update = {}
+        zero = views.zero_map(session)
+        if before is None or views.zero_map(before) != zero:
+            warning, offer_signed = zero
+            update[p.results.zero_note] = gr.update(value=warning, visible=bool(warning))
+            update[p.results.zero_button] = gr.update(visible=offer_signed)
+        strip = views.strip(model, session)
+        value = strip.pop("value")
+        if before is None or _props(views.strip(model, before)) != strip:
+            update[p.switches.strip] = gr.update(value=value, **strip)
+        else:  # the same rows, labels and layout: the value alone
+            update[p.switches.strip] = value
+        shown = self._downloads_shown()  # asked every time: the answer forgets it
+        if before is None or shown:
+            hidden = gr.update(value=None, visible=False)
+            update[p.export.download_card] = update[p.export.download_json] = hidden
+        return update
+
+    def _downloads_shown(self) -> bool:
+        """Whether the browser being answered may show downloads (it prepared them, or it is
+        not known: a call outside a Gradio request); forgets it, as the answer hides them."""
+        browser = browser_session()
+        return browser is None or self._exported.pop(browser) is not None
 
     def _answer(self, session: Session) -> Answer | None:
         """The cached answer whose analyses `session` shows, or None (then nothing drawn for
@@ -383,9 +426,12 @@ class Handlers:
         """The method picker: re-analyse with that method; the layer picker is greyed out for
         pixel methods, which do not use it."""
         session = answering(session, controls.get("strip"))
-        session = self.analysed(session, self.settings(session, lang=lang, **controls))
-        layer = gr.update(interactive=views.is_layer_method(session.settings.method))
-        return {**self.view(session), self.page.results.layer: layer}
+        settings = self.settings(session, lang=lang, **controls)
+        update = self.refresh(session, settings)
+        layered = views.is_layer_method(settings.method)
+        if not session.has_view or layered != views.is_layer_method(session.settings.method):
+            update[self.page.results.layer] = gr.update(interactive=layered)
+        return update
 
     @user_errors
     def on_signed(self, session: Session, lang: Any, **controls: Any) -> Update:
@@ -552,6 +598,9 @@ class Handlers:
             raise NoImageError(t("err_no_image_msg", normalize_lang(lang)))
         notice = self.shapes_notice(session, session.settings.lang)  # the card's language
         card, numbers = write_exports(self.engine.model(session), session, notice)
+        browser = browser_session()
+        if browser is not None:
+            self._exported.put(browser, True)
         return {
             self.page.export.download_card: gr.update(value=card, visible=True),
             self.page.export.download_json: gr.update(value=numbers, visible=True),
