@@ -81,7 +81,10 @@ def test_flipping_back_is_answered_from_the_cache_and_equals_a_fresh_answer(
     png_file = handlers_module.png_file
     monkeypatch.setattr(handlers_module, "png_file", lambda p: drawn.append(p) or png_file(p))
     back = flip(handlers, page, other, SKIP)
-    assert runs == [] and drawn == []  # neither analysed nor drawn nor encoded again
+    assert runs == []  # not analysed again
+    # nor drawn again, but for the channels: the first answer left them out (a switch after the
+    # inspected block leaves them as they were), so it never drew them
+    assert [d.shape for d in drawn] == [views.channel_grid(back[page.state]).shape]
     assert back[page.state].current is first[page.state].current
     # the same flip on a server that never saw the setting gives the same answer
     elsewhere = fresh(page)
@@ -134,6 +137,22 @@ def test_a_view_rebuilds_a_component_only_where_more_than_its_value_changes(page
         changed = views.zero_map(answer[page.state]) != views.zero_map(before)
         assert (page.results.zero_note in answer) is changed
         assert (page.results.zero_button in answer) is changed
+
+
+def test_a_flip_after_the_inspected_block_leaves_its_channels_as_they_were(page: Page) -> None:
+    """The channel grid shows the inspected block (layer2.1): a switch after it cannot change
+    it (the same computation up to there), so it is neither drawn nor sent; a switch of that
+    block itself is."""
+    handlers = fresh(page)
+    session = start(handlers, page)
+    assert session.settings.inspect == "layer2.1"
+    after = flip(handlers, page, session, SKIP)  # layer3.0
+    assert page.maps.channels not in after and page.maps.activations in after
+    views_now = views.channel_grid(after[page.state]), views.channel_grid(session)
+    np.testing.assert_array_equal(*views_now)  # what the page keeps is still true
+    itself = flip(handlers, page, after[page.state], BRANCH)  # layer2.1
+    assert page.maps.channels in itself
+    assert not np.array_equal(comparable(itself[page.maps.channels]), views_now[0])
 
 
 def test_downloads_are_hidden_by_the_next_view_of_the_browser_that_showed_them(

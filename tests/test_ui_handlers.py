@@ -186,8 +186,8 @@ def test_image_fills_every_output(handlers: Handlers, page: Page) -> None:
     assert len(view["predictions"]) == 5
     assert set(view["predictions"]) <= set(CLASS_NAMES)
     assert 0.0 < sum(view["predictions"].values()) <= 1.0 + 1e-6
-    for name in ("overlay", "raw_cam", "cam_intact"):
-        assert view[name].shape == (256, 256, 3) and view[name].dtype == np.uint8
+    for name in ("overlay", "raw_cam", "cam_intact"):  # the model's view size (128 px)
+        assert view[name].shape == (128, 128, 3) and view[name].dtype == np.uint8
     assert view["cam_switched"] is None and view["cam_diff"] is None
     assert 'class="banner none"' in view["banner"]
     rows = view["strip"]["rows"]
@@ -232,7 +232,7 @@ def test_flip_reuses_the_cached_intact_analysis(
         "layer3.1": "skip-off"
     }
     assert view["strip"]["value"]["modes"]["layer3.1"] == "skip-off"
-    assert view["cam_switched"].shape == view["cam_diff"].shape == (256, 256, 3)
+    assert view["cam_switched"].shape == view["cam_diff"].shape == (128, 128, 3)
     assert "layer3.1" in view["banner"] and (
         "changed" in view["banner"] or "same" in view["banner"]
     )
@@ -295,10 +295,10 @@ def test_opacity_recolours_only_the_overlays_without_analysis(
     overlays = {page.results.overlay, page.comparison.cam_intact, page.comparison.cam_switched}
     assert set(faint) == set(strong) == overlays | {page.results.stages}
     main = page.results.overlay
-    np.testing.assert_array_equal(faint[main][::2, ::2], analysed.current.image)  # 2× enlarged
+    np.testing.assert_array_equal(faint[main], analysed.current.image)  # the model's view
     assert not np.array_equal(strong[main], faint[main])
     stage_faint = faint[page.results.stages][0][0]
-    np.testing.assert_array_equal(stage_faint[::2, ::2], analysed.current.image)
+    np.testing.assert_array_equal(stage_faint, analysed.current.image)
     assert handlers.engine.cache.misses == misses
 
 
@@ -317,7 +317,7 @@ def test_the_colour_picker_recolours_every_heat_map_and_is_kept(
     assert session.settings.palette == "cividis" and handlers.engine.cache.misses == misses
     current = session.current
     expected = overlay(current.image, current.cam, alpha=1.0, cmap="cividis")
-    np.testing.assert_array_equal(out[page.results.overlay][::2, ::2], expected)
+    np.testing.assert_array_equal(out[page.results.overlay], expected)
     inferno = overlay(current.image, current.cam, alpha=1.0, cmap="inferno")
     assert not np.array_equal(expected, inferno)
     raw = picture(out[page.results.raw_cam])
@@ -327,7 +327,7 @@ def test_the_colour_picker_recolours_every_heat_map_and_is_kept(
     )
     tile = out[page.results.stages][0][0]
     cam = current.stage_cams[0][1]
-    assert np.array_equal(tile[::2, ::2], overlay(current.image, cam, alpha=1.0, cmap="cividis"))
+    assert np.array_equal(tile, overlay(current.image, cam, alpha=1.0, cmap="cividis"))
     flipped = handlers.on_settings(
         session, **{**CONTROLS, "strip": {"modes": {"layer1.0": "skip-off"}}}
     )
@@ -1108,7 +1108,7 @@ def test_the_picked_method_flows_into_both_analyses_and_the_caption(
     layer = out.get(page.results.layer, {"interactive": True})
     assert layer["interactive"] is (method != "saliency")
     assert ("layer4.1" in view["caption"]) is (method != "saliency")  # pixel methods: no layer
-    assert view["cam_diff"].shape == (256, 256, 3)
+    assert view["cam_diff"].shape == (128, 128, 3)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -1156,9 +1156,9 @@ def test_a_signed_difference_is_drawn_on_a_symmetric_scale_of_two(
     diff = session.comparison.cam_diff
     assert np.abs(diff).max() <= 2.0 + 1e-6
     expected = colorize_diverging(diff, limit=views.DIFF_LIMIT_SIGNED)
-    np.testing.assert_array_equal(views.cam_diff(session)[::2, ::2], expected)
+    np.testing.assert_array_equal(views.cam_diff(session), expected)
     # 0 is the diverging map's middle colour (near-white) in the signed overlay at full opacity
-    zero = views.overlays(session, 1.0)[0][::2, ::2][session.current.cam == 0]
+    zero = views.overlays(session, 1.0)[0][session.current.cam == 0]
     assert zero.size == 0 or (zero.min() >= 240)
 
 
@@ -1184,7 +1184,7 @@ def test_the_stage_row_shows_grad_cam_at_the_end_of_every_stage(
     name, cam, _ = session.current.stage_cams[1]
     assert name == "layer2.1"
     np.testing.assert_allclose(cam, oracle.cam, atol=1e-6)
-    assert all(picture.shape == (256, 256, 3) for picture, _ in tiles)
+    assert all(picture.shape == (128, 128, 3) for picture, _ in tiles)
     assert views.stage_row(Session(model_name="embedded"), 0.5) is None
 
 

@@ -211,8 +211,8 @@ class Handlers:
                 p.results.stages: lambda: views.stage_row(session, opacity),
                 p.faithfulness.chart: lambda: None,  # a new map: its curves are measured anew
                 p.maps.activations: lambda: png_file(views.activation_grid(session)),
-                p.maps.channels: lambda: png_file(views.channel_grid(session)),
             },
+            views.CHANNELS: {p.maps.channels: lambda: png_file(views.channel_grid(session))},
             views.COMPARISON: {
                 p.comparison.cam_switched: lambda: shown()[2],
                 p.comparison.cam_diff: lambda: png_file(views.cam_diff(session)),

@@ -120,27 +120,9 @@ def method_note(model: LoadedModel, method: str, lang: str) -> str:
     return f"{note}\n\n⏱ {cost}"
 
 
-DISPLAY_SIDE = 224
-"""Pictures smaller than this (the embedded model sees 128 px) are shown enlarged by a whole
-factor, pixel for pixel, so every panel has about the same size on the page."""
-
-
 def blocky(image: np.ndarray, size: int) -> np.ndarray:
     """Scale a small RGB picture up to `size`×`size` with square cells (nearest neighbour)."""
     return upscale_nearest(image, (size, size))
-
-
-def _factor(image: np.ndarray) -> int:
-    """The whole factor `enlarge` scales `image` by (1 when it is large enough)."""
-    return max(1, -(-DISPLAY_SIDE // max(image.shape[:2])))
-
-
-def enlarge(image: np.ndarray | None) -> np.ndarray | None:
-    """`image` repeated pixel for pixel by the smallest whole factor that reaches DISPLAY_SIDE."""
-    if image is None:
-        return None
-    factor = _factor(image)
-    return image if factor == 1 else upscale_nearest(image, factor)
 
 
 def prediction_bars(analysis: Analysis, names: list[str]) -> dict[str, float]:
@@ -306,7 +288,7 @@ def overlays(session: Session, opacity: float) -> tuple[Any, Any, Any]:
     cmap = None if signed else session.settings.palette
 
     def drawn(cam: np.ndarray) -> np.ndarray | None:
-        return enlarge(overlay(current.image, cam, alpha=opacity, cmap=cmap, signed=signed))
+        return overlay(current.image, cam, alpha=opacity, cmap=cmap, signed=signed)
 
     main = drawn(current.cam)
     comparison = session.comparison
@@ -328,9 +310,6 @@ def stage_row(session: Session, opacity: float) -> list[tuple[np.ndarray, str]] 
         h, w = grids[block]
         key = "stage_tile" if peak > 0 else "stage_tile_zero"
         picture = overlay(current.image, cam, alpha=opacity, cmap=session.settings.palette)
-        factor = _factor(picture)
-        if factor > 1:
-            picture = upscale_nearest(picture, factor)
         tiles.append((picture, t(key, lang, block=block, h=h, w=w)))
     return tiles
 
@@ -372,7 +351,7 @@ def raw_cam(session: Session) -> np.ndarray | None:
     current = session.current
     if current is None:
         return None
-    side = current.image.shape[0] * _factor(current.image)
+    side = current.image.shape[0]
     if current.signed:
         return blocky(colorize_diverging(current.cam_coarse, limit=1.0), side)
     return blocky(colorize(current.cam_coarse, session.settings.palette, 0.0, 1.0), side)
@@ -394,7 +373,7 @@ def cam_diff(session: Session) -> np.ndarray | None:
     if comparison is None or current is None:
         return None
     limit = DIFF_LIMIT_SIGNED if current.signed else 1.0
-    return enlarge(colorize_diverging(comparison.cam_diff, limit=limit))
+    return colorize_diverging(comparison.cam_diff, limit=limit)
 
 
 def activation_grid(session: Session) -> np.ndarray | None:
@@ -409,10 +388,11 @@ def channel_grid(session: Session) -> np.ndarray | None:
     return _channel_grid(session.current, session.settings.inspect, session.settings.lang)
 
 
-ANALYSIS, COMPARISON, CAM_INTACT = "analysis", "comparison", "cam_intact"
+ANALYSIS, CHANNELS, COMPARISON, CAM_INTACT = "analysis", "channels", "comparison", "cam_intact"
 """Groups of pictures that `unchanged` can find still true: the shown analysis' (overlay, raw
-map, stage row, activations, channels, and the faithfulness chart drawn for that map), the
-comparison's (switched overlay, difference) and the comparison's intact overlay."""
+map, stage row, activations, and the faithfulness chart drawn for that map), the inspected
+block's channels, the comparison's (switched overlay, difference) and the comparison's intact
+overlay."""
 
 
 def unchanged(before: Session | None, session: Session) -> frozenset[str]:
@@ -432,7 +412,9 @@ def unchanged(before: Session | None, session: Session) -> frozenset[str]:
     look = all(getattr(b, name) == getattr(s, name) for name in drawn_with)
     same = set()
     if look and before.current is session.current:
-        same.add(ANALYSIS)
+        same.update((ANALYSIS, CHANNELS))
+    elif look and _same_channels(before.current, session.current, s.inspect):
+        same.add(CHANNELS)  # a block switched after the inspected one: its channels held still
     was, now = before.comparison, session.comparison
     if was is now:  # both None (no switches), or the very same comparison
         same.add(COMPARISON)
@@ -447,6 +429,20 @@ def unchanged(before: Session | None, session: Session) -> frozenset[str]:
     ):
         same.add(CAM_INTACT)
     return frozenset(same)
+
+
+def _same_channels(before: Analysis | None, now: Analysis | None, block: str) -> bool:
+    """Whether the channel grid of `block` is drawn from equal numbers in both analyses."""
+    if before is None or now is None:
+        return False
+    was = next((a for a in before.activations if a.name == block), None)
+    new = next((a for a in now.activations if a.name == block), None)
+    return (
+        was is not None
+        and new is not None
+        and np.array_equal(was.top_channels, new.top_channels)
+        and np.array_equal(was.top_maps, new.top_maps)
+    )
 
 
 def strip(model: LoadedModel, session: Session) -> dict[str, Any]:
