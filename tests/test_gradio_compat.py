@@ -200,6 +200,28 @@ def test_a_handler_sees_the_session_of_the_request_it_answers() -> None:
     assert _compat.browser_session() is None
 
 
+def test_the_queue_keeps_one_analytics_record_and_never_summarises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue reads its analytics settings from the environment when `queue()` builds it:
+    one record kept however many events join, and the pandas summary not recomputed."""
+    for name in _compat.QUEUE_ANALYTICS:
+        monkeypatch.delenv(name, raising=False)
+    _compat.quiet_queue_analytics()
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    queue = demo.queue()._queue
+    assert queue.ANALYTICS_MAX_EVENTS == 1
+    assert queue.ANAYLTICS_CACHE_FREQUENCY == 10**9  # Gradio's spelling
+    records = [{"function": "f", "status": "success", "process_time": 0.1, "time": 0.0}]
+    queue.events_recorded = 10**6  # far past the last summary: still not recomputed
+    assert queue.compute_analytics_summary(records) is queue.cached_event_analytics_summary
+    assert queue.cached_event_analytics_summary == {"functions": {}}
+    monkeypatch.setenv("GRADIO_ANALYTICS_MAX_EVENTS", "7")  # the environment's own value wins
+    _compat.quiet_queue_analytics()
+    assert demo.queue()._queue.ANALYTICS_MAX_EVENTS == 7
+
+
 def test_editor_composite_takes_the_drawing_out_of_blob_storage(tmp_path: Path) -> None:
     """A drawing's composite arrives as bytes stored ahead (`accept_blobs`) under the payload's
     id and is read once; an uploaded picture arrives as a file."""

@@ -29,12 +29,16 @@ anywhere else:
 7. `browser_session()`: the Gradio session of the request a handler is answering, read from the
    context Gradio sets around every handler call, for the few per-browser facts that must not
    ride on the session state (`Handlers` hides the downloads only where they were shown).
+8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
+   its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
+   even with the dashboard off; two environment variables it reads when it is built bound both.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -170,3 +174,24 @@ def browser_session() -> str | None:
 
     request = LocalContext.request.get(None)
     return getattr(request, "session_hash", None) if request is not None else None
+
+
+QUEUE_ANALYTICS: dict[str, str] = {
+    "GRADIO_ANALYTICS_MAX_EVENTS": "1",
+    "GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**9),
+}
+"""The queue's analytics settings (`quiet_queue_analytics`): keep one event's record, and
+recompute the summary once in a billion events."""
+
+
+def quiet_queue_analytics() -> None:
+    """Stop Gradio's queue from recording every event and summarising them after each one.
+
+    Without this, each event adds a record (10,000 kept) and then runs a pandas group-by over
+    all the records: memory that grows through a class and CPU per request that grows with it
+    (`benchmarks/class_load.py`; docs/performance.md). Only the monitoring dashboard reads
+    them, and the app launches with `enable_monitoring=False`. Call before `demo.queue()`, which
+    builds the queue; a value already in the environment is kept.
+    """
+    for name, value in QUEUE_ANALYTICS.items():
+        os.environ.setdefault(name, value)

@@ -38,7 +38,7 @@ from resnet_demo.models import (
 from resnet_demo.models.device import device_flag, device_from_flag, use_device
 from resnet_demo.models.own import load_flagged_model, own_model_flags
 from resnet_demo.text import argv_lang, normalize_lang, t
-from resnet_demo.ui._compat import INTERNAL_CSS, busy_head
+from resnet_demo.ui._compat import INTERNAL_CSS, busy_head, quiet_queue_analytics
 from resnet_demo.ui.assets import static_text
 from resnet_demo.ui.i18n import LANGS, build_i18n, languages_head
 from resnet_demo.ui.layout import build_demo
@@ -286,6 +286,7 @@ def serve(
         registry=registry,
         live_any_model=bool(getattr(args, "live_any_model", False)),
     )
+    quiet_queue_analytics()
     configure_queue(demo)
     demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
     return demo
