@@ -192,3 +192,29 @@ def test_the_flip_benchmark_prints_the_split() -> None:
     assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: over the target on this machine
     for words in ("a new setting", "a setting seen", "analysis", "drawing", "encoding", "Gradio"):
         assert words in done.stdout
+
+
+def test_flips_file_no_new_strip_in_the_session_s_copy_of_the_page() -> None:
+    """Gradio rebuilds the strip for every update of its rows, under a new id; the strip is the
+    next flip's input, and Gradio then filed the rebuilt one under that id too: one more strip
+    (and its config) in the session per flip, for the session's life. It keeps its id now."""
+    import asyncio
+
+    from gradio.state_holder import SessionState
+
+    from resnet_demo.ui.strip import BlockStrip
+
+    demo, page, handlers = build_page(tiny_model())
+    switch = next(f for f in demo.fns.values() if f.api_name == "switch")
+    state = SessionState(demo)
+    state[page.state._id] = start(handlers, page)
+    inputs = {c._id: c.value for c in switch.inputs}
+    inputs.update({page.controls()[k]._id: v for k, v in CONTROLS.items() if k != "strip"})
+    for rev, block in enumerate(["layer1.0", "layer2.0", "layer3.0", "layer4.0"] * 3, start=1):
+        modes = {block: "skip-off" if rev % 2 else "branch-off"}
+        inputs[page.switches.strip._id] = {"modes": modes, "selected": "", "rev": rev}
+        sent = [inputs[c._id] for c in switch.inputs]
+        assert "data" in asyncio.run(demo.process_api(switch, sent, state=state))
+        strips = [b for b in state.blocks_config.blocks.values() if isinstance(b, BlockStrip)]
+        assert len(strips) == 1 and strips[0]._id == page.switches.strip._id
+        assert state[page.switches.strip._id] is strips[0]  # the rebuilt one, under its own id

@@ -29,6 +29,10 @@ anywhere else:
 7. `browser_session()`: the Gradio session of the request a handler is answering, read from the
    context Gradio sets around every handler call, for the few per-browser facts that must not
    ride on the session state (`Handlers` hides the downloads only where they were shown).
+9. `keep_id(component, same_as)`: Gradio rebuilds a component for every update that carries more
+   than a value, and the new one gets a new id; the next event that takes that component as an
+   input then files it under the new id as well, in the session's copy of the page. The block
+   strip (an input of every flip, its rows sent as props) passes its own id with each update.
 8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
    its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
    even with the dashboard off; two environment variables it reads when it is built bound both.
@@ -195,3 +199,19 @@ def quiet_queue_analytics() -> None:
     """
     for name, value in QUEUE_ANALYTICS.items():
         os.environ.setdefault(name, value)
+
+
+def gradio_id(component: gr.components.Component) -> int:
+    """The id Gradio gave `component` (what `keep_id` takes as `same_as`)."""
+    return int(component._id)
+
+
+def keep_id(component: gr.components.Component, same_as: int | None) -> None:
+    """Give a component that Gradio rebuilt for an update (`same_as` is then the id of the one
+    it replaces) that id back; nothing when `same_as` is None (the page's own component).
+
+    Without it every flip left one more strip in the session's copy of the page (and its
+    config), for as long as the session lived: the strip is an input of the next event, and
+    Gradio files an input under the id it finds on it."""
+    if same_as is not None:
+        component._id = same_as

@@ -37,7 +37,7 @@ from resnet_demo.switches import (
     validate_modes,
 )
 from resnet_demo.text import t
-from resnet_demo.ui._compat import no_stub_files
+from resnet_demo.ui._compat import keep_id, no_stub_files
 from resnet_demo.ui.assets import static_text
 
 with no_stub_files():
@@ -57,6 +57,7 @@ with no_stub_files():
             rows: list[dict[str, Any]] | None = None,
             labels: dict[str, str] | None = None,
             compact: bool = False,
+            same_as: int | None = None,
             **kwargs: Any,
         ) -> None:
             super().__init__(
@@ -69,6 +70,7 @@ with no_stub_files():
                 compact=compact,
                 **kwargs,
             )
+            keep_id(self, same_as)  # a rebuild for an update (`Handlers._shown_props`)
 
         def api_info(self) -> dict[str, Any]:
             """JSON schema of the value (`gr.HTML` would announce a string)."""
