@@ -194,15 +194,15 @@ def test_the_flip_benchmark_prints_the_split() -> None:
         assert words in done.stdout
 
 
-def test_flips_file_no_new_strip_in_the_session_s_copy_of_the_page() -> None:
-    """Gradio rebuilds the strip for every update of its rows, under a new id; the strip is the
-    next flip's input, and Gradio then filed the rebuilt one under that id too: one more strip
-    (and its config) in the session per flip, for the session's life. It keeps its id now."""
+def test_flips_leave_the_session_s_copy_of_the_page_as_large_as_it_was() -> None:
+    """Gradio rebuilds a component, under a new id, for every update that carries more than a
+    value (the strip's rows) and for every output an answer leaves out (an unchanged picture),
+    and filed a rebuilt one under that new id as well once it was read as an input (the strip,
+    by the next flip) or given a plain value (a picture drawn again): one more component and
+    config in the session per flip, for the session's life. They keep their ids now."""
     import asyncio
 
     from gradio.state_holder import SessionState
-
-    from resnet_demo.ui.strip import BlockStrip
 
     demo, page, handlers = build_page(tiny_model())
     switch = next(f for f in demo.fns.values() if f.api_name == "switch")
@@ -210,11 +210,15 @@ def test_flips_file_no_new_strip_in_the_session_s_copy_of_the_page() -> None:
     state[page.state._id] = start(handlers, page)
     inputs = {c._id: c.value for c in switch.inputs}
     inputs.update({page.controls()[k]._id: v for k, v in CONTROLS.items() if k != "strip"})
-    for rev, block in enumerate(["layer1.0", "layer2.0", "layer3.0", "layer4.0"] * 3, start=1):
+    page_ids = set(demo.blocks)
+    blocks = ["layer1.0", "layer2.0", "layer3.0", "layer4.0", "layer2.1"] * 3
+    for rev, block in enumerate(blocks, start=1):
         modes = {block: "skip-off" if rev % 2 else "branch-off"}
         inputs[page.switches.strip._id] = {"modes": modes, "selected": "", "rev": rev}
         sent = [inputs[c._id] for c in switch.inputs]
         assert "data" in asyncio.run(demo.process_api(switch, sent, state=state))
-        strips = [b for b in state.blocks_config.blocks.values() if isinstance(b, BlockStrip)]
-        assert len(strips) == 1 and strips[0]._id == page.switches.strip._id
-        assert state[page.switches.strip._id] is strips[0]  # the rebuilt one, under its own id
+        filed = {i: type(b).__name__ for i, b in state.blocks_config.blocks.items()}
+        assert set(filed) <= page_ids, {i: n for i, n in filed.items() if i not in page_ids}
+    for component in (page.switches.strip, page.maps.channels, page.comparison.cam_intact):
+        rebuilt = state[component._id]
+        assert rebuilt is not component and rebuilt._id == component._id  # rebuilt, same id

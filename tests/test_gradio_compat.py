@@ -272,7 +272,7 @@ def test_the_docstring_names_every_component_subclass() -> None:
             todo.append(cls)
             if cls.__module__.startswith("resnet_demo."):
                 found.add(cls.__name__)
-    assert len(found) == 5
+    assert len(found) == 7
     assert all(f"`{name}`" in (_compat.__doc__ or "") for name in found), found
 
 

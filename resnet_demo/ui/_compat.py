@@ -8,9 +8,10 @@ anywhere else:
 1. `no_stub_files()`: Gradio's component metaclass writes a `.pyi` stub next to the source file
    of every `Component` subclass the moment the class is defined (for Gradio's own development).
    For an installed app that means writing into the package directory at import time. The app's
-   five subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider` and `UntrustedFiles`
-   in `ui/inputs.py`, `BlockStrip` in `ui/strip.py`) override public hooks (`preprocess`,
-   `get_block_name`, `api_info`); only their definition needs this guard.
+   seven subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider` and `UntrustedFiles`
+   in `ui/inputs.py`, `BlockStrip` in `ui/strip.py`, `Picture` and `PictureRow` in
+   `ui/pictures.py`) override public hooks (`preprocess`, `get_block_name`, `api_info`); only
+   their definition needs this guard.
 2. `upload_folder()` / `is_inside()`: the uploads an image input may point to. Gradio checks
    only payloads it marked itself; a hand-made API payload naming a server file is refused by
    comparing against Gradio's upload folder, which only `gradio.utils` knows. The output
@@ -30,9 +31,9 @@ anywhere else:
    context Gradio sets around every handler call, for the few per-browser facts that must not
    ride on the session state (`Handlers` hides the downloads only where they were shown).
 9. `keep_id(component, same_as)`: Gradio rebuilds a component for every update that carries more
-   than a value, and the new one gets a new id; the next event that takes that component as an
-   input then files it under the new id as well, in the session's copy of the page. The block
-   strip (an input of every flip, its rows sent as props) passes its own id with each update.
+   than a value (and for every output an answer leaves out), under a new id, and may then file
+   it under that id as well, in the session's copy of the page. The strip and the output
+   pictures (`BlockStrip`, `ui.pictures.Picture` and `PictureRow`) keep their ids.
 8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
    its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
    even with the dashboard off; two environment variables it reads when it is built bound both.
@@ -201,17 +202,21 @@ def quiet_queue_analytics() -> None:
         os.environ.setdefault(name, value)
 
 
-def gradio_id(component: gr.components.Component) -> int:
-    """The id Gradio gave `component` (what `keep_id` takes as `same_as`)."""
-    return int(component._id)
-
-
 def keep_id(component: gr.components.Component, same_as: int | None) -> None:
-    """Give a component that Gradio rebuilt for an update (`same_as` is then the id of the one
-    it replaces) that id back; nothing when `same_as` is None (the page's own component).
+    """Keep `component`'s Gradio id through every rebuild: Gradio rebuilds a component from its
+    constructor's arguments (`constructor_args`) for each update that carries more than a value
+    (and for each output an answer leaves out), and gives the new one a new id. Here the id
+    joins those arguments as `same_as`, so a rebuild passes it back and gets it.
 
-    Without it every flip left one more strip in the session's copy of the page (and its
-    config), for as long as the session lived: the strip is an input of the next event, and
-    Gradio files an input under the id it finds on it."""
+    Without it, a rebuilt component that later got a plain value (a picture left out of one
+    flip and drawn in the next) or was read as an input (the strip) was filed under its new id in
+    the session's copy of the page: one more component and config per such event, kept for the
+    session's life.
+
+    Args:
+        component: a component of the app's own classes, at the end of its `__init__`.
+        same_as: the id it replaces (a rebuild), or None (the page's own component).
+    """
     if same_as is not None:
         component._id = same_as
+    component._constructor_args[0]["same_as"] = component._id  # the subclass's own arguments

@@ -28,7 +28,7 @@ from resnet_demo.models import WeightsError
 from resnet_demo.models.describe import shapes_notice
 from resnet_demo.switches import block_names
 from resnet_demo.text import normalize_lang, t
-from resnet_demo.ui._compat import browser_session, gradio_id, is_update
+from resnet_demo.ui._compat import browser_session, is_update
 from resnet_demo.ui.components import Page
 from resnet_demo.ui.errors import NoImageError, user_errors
 from resnet_demo.ui.examples import examples_for, gallery_value
@@ -266,10 +266,7 @@ class Handlers:
         strip = views.strip(model, session)
         value = strip.pop("value")
         if before is None or _props(views.strip(model, before)) != strip:
-            # the id: Gradio's rebuild of the strip must not file it anew (`_compat.keep_id`)
-            update[p.switches.strip] = gr.update(
-                value=value, same_as=gradio_id(p.switches.strip), **strip
-            )
+            update[p.switches.strip] = gr.update(value=value, **strip)
         else:  # the same rows, labels and layout: the value alone
             update[p.switches.strip] = value
         shown = self._downloads_shown()  # asked every time: the answer forgets it

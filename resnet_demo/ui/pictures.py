@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import inspect
 import io
 import os
 import secrets
@@ -23,11 +24,13 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
+import gradio as gr
 import numpy as np
 from PIL import Image
 
-from resnet_demo.ui._compat import upload_folder
+from resnet_demo.ui._compat import keep_id, no_stub_files, upload_folder
 
 PNG_LEVEL = 1
 """zlib level of the pictures' PNG files: the fastest (the files stay a few KB)."""
@@ -82,3 +85,43 @@ def _folder(cache: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="pictures-", dir=cache))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def _init_with_same_as(base: type[gr.components.Component]) -> Any:
+    """An `__init__` for a subclass of `base` that takes `same_as` (`_compat.keep_id`) and shows
+    `base`'s parameters to Gradio, which reads a component's config from its signature."""
+
+    def __init__(self: Any, *args: Any, same_as: int | None = None, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
+        keep_id(self, same_as)
+
+    signature = inspect.signature(base.__init__)
+    same_as = inspect.Parameter("same_as", inspect.Parameter.KEYWORD_ONLY, default=None)
+    kinds = list(signature.parameters.values())
+    if kinds and kinds[-1].kind is inspect.Parameter.VAR_KEYWORD:
+        kinds.insert(len(kinds) - 1, same_as)
+    else:
+        kinds.append(same_as)
+    __init__.__signature__ = signature.replace(parameters=kinds)  # type: ignore[attr-defined]  # read by inspect.signature
+    return __init__
+
+
+with no_stub_files():
+
+    class Picture(gr.Image):
+        """An output picture: `gr.Image` that keeps its Gradio id when Gradio rebuilds it
+        (`_compat.keep_id`; a flip leaves an unchanged picture out of its answer)."""
+
+        __init__ = _init_with_same_as(gr.Image)
+
+        def get_block_name(self) -> str:
+            return "image"
+
+    class PictureRow(gr.Gallery):
+        """A row of output pictures: `gr.Gallery` that keeps its Gradio id when Gradio
+        rebuilds it (`_compat.keep_id`)."""
+
+        __init__ = _init_with_same_as(gr.Gallery)
+
+        def get_block_name(self) -> str:
+            return "gallery"

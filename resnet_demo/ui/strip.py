@@ -70,7 +70,7 @@ with no_stub_files():
                 compact=compact,
                 **kwargs,
             )
-            keep_id(self, same_as)  # a rebuild for an update (`Handlers._shown_props`)
+            keep_id(self, same_as)  # the same id when Gradio rebuilds it for an update
 
         def api_info(self) -> dict[str, Any]:
             """JSON schema of the value (`gr.HTML` would announce a string)."""

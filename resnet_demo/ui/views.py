@@ -410,7 +410,7 @@ def unchanged(before: Session | None, session: Session) -> frozenset[str]:
         return frozenset()
     drawn_with = ("opacity", "palette", "inspect", "method")
     look = all(getattr(b, name) == getattr(s, name) for name in drawn_with)
-    same = set()
+    same: set[str] = set()
     if look and before.current is session.current:
         same.update((ANALYSIS, CHANNELS))
     elif look and _same_channels(before.current, session.current, s.inspect):
