@@ -9,7 +9,7 @@ anywhere else:
    of every `Component` subclass the moment the class is defined (for Gradio's own development).
    For an installed app that means writing into the package directory at import time. The app's
    seven subclasses (`UntrustedImage`, `UntrustedSketchpad`, `CheckedSlider` and `UntrustedFiles`
-   in `ui/inputs.py`, `BlockStrip` in `ui/strip.py`, `Picture` and `PictureRow` in
+   in `ui/inputs.py`, `BlockStrip` in `ui/strip.py`, `OutputImage` and `OutputGallery` in
    `ui/pictures.py`) override public hooks (`preprocess`, `get_block_name`, `api_info`); only
    their definition needs this guard.
 2. `upload_folder()` / `is_inside()`: the uploads an image input may point to. Gradio checks
@@ -33,7 +33,7 @@ anywhere else:
 9. `keep_id(component, same_as)`: Gradio rebuilds a component for every update that carries more
    than a value (and for every output an answer leaves out), under a new id, and may then file
    it under that id as well, in the session's copy of the page. The strip and the output
-   pictures (`BlockStrip`, `ui.pictures.Picture` and `PictureRow`) keep their ids.
+   pictures (`BlockStrip`, `ui.pictures.OutputImage` and `OutputGallery`) keep their ids.
 8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
    its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
    even with the dashboard off; two environment variables it reads when it is built bound both.

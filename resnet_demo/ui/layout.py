@@ -41,7 +41,7 @@ from resnet_demo.ui.i18n import label, language_choices, normalize_lang, words_o
 from resnet_demo.ui.inputs import CheckedSlider, UntrustedImage, UntrustedSketchpad
 from resnet_demo.ui.lab import build_lab_tab
 from resnet_demo.ui.live import build_live_tab
-from resnet_demo.ui.pictures import Picture, PictureRow
+from resnet_demo.ui.pictures import OutputGallery, OutputImage
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import MAX_TOP_K, Engine, Session, new_session
 from resnet_demo.ui.strip import BlockStrip
@@ -70,7 +70,7 @@ def _picture(
     key: str, elem_id: str, height: int | None, image_format: str = "png", **kwargs: Any
 ) -> gr.Image:
     """An output picture (not editable) labelled with the catalogue's `key`."""
-    return Picture(
+    return OutputImage(
         label=label(key),
         interactive=False,
         format=image_format,
@@ -345,7 +345,7 @@ def _results(model: LoadedModel, session: Session, lang: str) -> Results:
 def _stage_row() -> gr.Gallery:
     """Grad-CAM at the end of every stage, under the main map, with what changes with depth."""
     with gr.Column(elem_id="stage-row"):
-        stages = PictureRow(
+        stages = OutputGallery(
             label=label("stage_row"),
             columns=4,
             rows=1,

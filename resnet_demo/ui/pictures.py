@@ -108,7 +108,7 @@ def _init_with_same_as(base: type[gr.components.Component]) -> Any:
 
 with no_stub_files():
 
-    class Picture(gr.Image):
+    class OutputImage(gr.Image):
         """An output picture: `gr.Image` that keeps its Gradio id when Gradio rebuilds it
         (`_compat.keep_id`; a flip leaves an unchanged picture out of its answer)."""
 
@@ -117,7 +117,7 @@ with no_stub_files():
         def get_block_name(self) -> str:
             return "image"
 
-    class PictureRow(gr.Gallery):
+    class OutputGallery(gr.Gallery):
         """A row of output pictures: `gr.Gallery` that keeps its Gradio id when Gradio
         rebuilds it (`_compat.keep_id`)."""
 
