@@ -718,8 +718,7 @@ def test_a_flip_sends_only_what_it_changes_and_a_repeat_runs_nothing(
         page.comparison.cam_diff,
     }
     # words and numbers: always; a visibility only where it changes (here it does not)
-    zero = {page.results.zero_note, page.results.zero_button}
-    assert set(again) == set(page.view()) - pictures - zero
+    assert set(again) == set(page.view()) - pictures - {page.results.zero_button}
     assert again[page.results.predictions] == flipped[page.results.predictions]
     assert again[page.state].current is session.current
     # the browser's revision is still answered, by the strip's value alone (the same rows)
