@@ -30,13 +30,13 @@ anywhere else:
 7. `browser_session()`: the Gradio session of the request a handler is answering, read from the
    context Gradio sets around every handler call, for the few per-browser facts that must not
    ride on the session state (`Handlers` hides the downloads only where they were shown).
+8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
+   its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
+   even with the dashboard off; two environment variables it reads when it is built bound both.
 9. `keep_id(component, same_as)`: Gradio rebuilds a component for every update that carries more
    than a value (and for every output an answer leaves out), under a new id, and may then file
    it under that id as well, in the session's copy of the page. The strip and the output
    pictures (`BlockStrip`, `ui.pictures.OutputImage` and `OutputGallery`) keep their ids.
-8. `quiet_queue_analytics()`: Gradio's queue keeps a record of every event (up to 10,000) for
-   its monitoring dashboard and, after every event, rebuilds a pandas summary of all of them,
-   even with the dashboard off; two environment variables it reads when it is built bound both.
 """
 
 from __future__ import annotations
