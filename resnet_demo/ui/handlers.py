@@ -119,11 +119,6 @@ def answer_key(session: Session, settings: Settings) -> tuple[Any, ...] | None:
     return (session.model_name, session.digest, plain, tuple(settings.modes.items()))
 
 
-def _props(strip: dict[str, Any]) -> dict[str, Any]:
-    """`views.strip`'s keyword arguments less the value: the props alone."""
-    return {key: value for key, value in strip.items() if key != "value"}
-
-
 def _is_blank(image: Any) -> bool:
     """True for a drawing with (almost) nothing on it."""
     return int(image.max()) - int(image.min()) < 16
@@ -247,11 +242,11 @@ class Handlers:
         return update
 
     def _shown_props(self, session: Session, before: Session | None) -> Update:
-        """The parts of the view that can carry more than a value (visibility, the strip's
-        props): an update only where it differs from `before`, the session the page showed (all
-        of them with None), else a plain value. Gradio builds a new component and its config
-        for every update, and for every output an answer leaves out (0.2–0.6 ms each); a plain
-        value costs it nothing of the kind.
+        """The parts of the view that can carry more than a value: the zero-map warning's
+        visibility only where it differs from `before`, the session the page showed (always with
+        None), else a plain value; the strip with its props (its rows are numbers). Gradio
+        builds a new component and its config for every update, and for every output an answer
+        leaves out (0.2–0.6 ms each); a plain value costs it nothing of the kind.
 
         The downloads are hidden in the browser that prepared them (`on_export`): they describe
         the view the page showed until now.
@@ -266,12 +261,8 @@ class Handlers:
             update[p.results.zero_button] = gr.update(visible=offer_signed)
         else:  # the same words and the same visibility (the button has no value to send)
             update[p.results.zero_note] = warning
-        strip = views.strip(model, session)
-        value = strip.pop("value")
-        if before is None or _props(views.strip(model, before)) != strip:
-            update[p.switches.strip] = gr.update(value=value, **strip)
-        else:  # the same rows, labels and layout: the value alone
-            update[p.switches.strip] = value
+        # the strip's rows are numbers, which every answer carries (an API client reads them)
+        update[p.switches.strip] = gr.update(**views.strip(model, session))
         shown = self._downloads_shown()  # asked every time: the answer forgets it
         downloads = gr.update(value=None, visible=False) if before is None or shown else None
         update[p.export.download_card] = update[p.export.download_json] = downloads  # None: hidden
