@@ -112,6 +112,7 @@ def test_every_visible_string_comes_from_the_catalogue(
     page.locator("#lang label", has_text=CODE).click()
     expect(page.locator("#title")).to_contain_text("⟦")
     expect(page.locator("html")).to_have_attribute("lang", CODE)
+    settle(page)  # the switch's own answer still pending shows Gradio's "Loading"
     data = _user_data(model)
     unmarked = {"switched to xx": unmarked_lines(visible_text(page), data)}
 
