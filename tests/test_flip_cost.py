@@ -92,6 +92,22 @@ def test_flipping_back_is_answered_from_the_cache_and_equals_a_fresh_answer(
     assert_same_answer(back, flip(elsewhere, page, before, SKIP), page)
 
 
+def test_a_kept_picture_whose_file_is_gone_is_drawn_again(page: Page) -> None:
+    """Gradio's cache cleaning deletes files an hour old: a cached answer whose picture file is
+    gone draws it again instead of sending a path the page cannot load."""
+    handlers = fresh(page)
+    session = start(handlers, page)
+    first = flip(handlers, page, session, SKIP)
+    other = flip(handlers, page, first[page.state], BRANCH)[page.state]
+    gone = first[page.comparison.cam_diff]
+    Path(gone).unlink()
+    back = flip(handlers, page, other, SKIP)
+    assert Path(back[page.comparison.cam_diff]).is_file()
+    np.testing.assert_array_equal(
+        comparable(back[page.comparison.cam_diff]), views.cam_diff(back[page.state])
+    )
+
+
 def test_the_cache_is_shared_by_sessions_and_keyed_by_every_setting(page: Page) -> None:
     handlers = fresh(page)
     one, two = start(handlers, page), start(handlers, page)
