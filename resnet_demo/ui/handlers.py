@@ -9,7 +9,6 @@ and the pictures from `views` (render).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import fields, replace
 from functools import cache
@@ -36,7 +35,7 @@ from resnet_demo.ui.examples import examples_for, gallery_value
 from resnet_demo.ui.export import write_exports
 from resnet_demo.ui.i18n import relabel
 from resnet_demo.ui.inputs import read_image
-from resnet_demo.ui.pictures import png_file
+from resnet_demo.ui.pictures import png_file, still_there
 from resnet_demo.ui.presets import preset_modes
 from resnet_demo.ui.registry import ModelRegistry
 from resnet_demo.ui.session import (
@@ -118,18 +117,6 @@ def answer_key(session: Session, settings: Settings) -> tuple[Any, ...] | None:
         return None
     plain = tuple(getattr(settings, f.name) for f in fields(settings) if f.name != "modes")
     return (session.model_name, session.digest, plain, tuple(settings.modes.items()))
-
-
-def _still_there(picture: str | None) -> bool:
-    """Whether a kept picture can be sent again: None, or its file still on disk (touched, so
-    Gradio's cache cleaning counts its age from now; it deletes files an hour old)."""
-    if picture is None:
-        return True
-    try:
-        os.utime(picture)
-    except OSError:
-        return False
-    return True
 
 
 def _is_blank(image: Any) -> bool:
@@ -246,7 +233,7 @@ class Handlers:
                 for component, draw in drawn.items():
                     if kept is None:
                         update[component] = draw()
-                    elif component in kept.pictures and _still_there(kept.pictures[component]):
+                    elif component in kept.pictures and still_there(kept.pictures[component]):
                         update[component] = kept.pictures[component]
                     else:
                         update[component] = picture = draw()

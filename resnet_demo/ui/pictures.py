@@ -68,14 +68,24 @@ def png_file(picture: np.ndarray | None) -> str | None:
         return None
     data = png_bytes(picture)
     path = _folder(upload_folder()) / hashlib.sha256(_SALT + data).hexdigest()[:40] / NAME
-    try:
-        os.utime(path)
-    except FileNotFoundError:
+    if not still_there(str(path)):
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{NAME}.{os.getpid()}.{threading.get_ident()}")
         staging.write_bytes(data)
         os.replace(staging, path)  # whole or absent, also for a request reading it now
     return str(path)
+
+
+def still_there(picture: str | None) -> bool:
+    """Whether a picture `png_file` wrote can be sent again: None, or its file still on disk
+    (touched, so Gradio's cache cleaning, which deletes files an hour old, counts from now)."""
+    if picture is None:
+        return True
+    try:
+        os.utime(picture)
+    except OSError:
+        return False
+    return True
 
 
 @functools.cache
